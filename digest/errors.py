@@ -1,0 +1,57 @@
+"""The project's error types.
+
+Core modules raise these and never print or exit; ``digest.cli`` is the one
+place that turns them into ``Error: ...`` on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+# Exit codes a cron user can act on (documented in README "Exit codes").
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 75  # EX_TEMPFAIL: another digest holds the store lock; try again later
+
+
+class DigestError(Exception):
+    """Base class: a problem we can explain to the user in one line."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, path: object | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        if self.path and not message.startswith(self.path):
+            message = f"{self.path}: {message}"
+        # One line, always: data from files must not break the message apart.
+        message = " ".join(str(message).split())
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InputError(DigestError):
+    """A dump, feed or JSON file (or URL) that cannot be used."""
+
+
+class ConfigError(DigestError):
+    """config.toml is missing, unparsable or has wrong keys/types."""
+
+
+class StoreError(DigestError):
+    """The store cannot be read or written."""
+
+
+class StoreBusy(StoreError):
+    """Another digest process holds the store lock."""
+
+    exit_code = EXIT_BUSY
+
+
+class NotFound(DigestError):
+    """An id prefix matches no item, or several (ambiguous)."""
+
+
+class DeliveryError(DigestError):
+    """The digest could not be delivered (SMTP or sendmail)."""

@@ -1,0 +1,98 @@
+"""Item identity: normalised titles, stable ids, arXiv ids, short-id prefixes.
+
+An item's id is derived from its normalised title, so the same paper in two
+dumps (or in a dump and a feed) gets the same id without any lookup. The store
+additionally matches on the arXiv id (without version), so a paper whose title
+changed between v1 and v2 keeps the id it was first stored under.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+SHORT_ID_LEN = 8
+ID_LEN = 16
+
+# A few TeX commands that appear in titles, folded to the character they draw.
+_TEX_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
+    "varepsilon": "ε", "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι",
+    "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π",
+    "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ",
+    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+_TEX_CMD = re.compile(r"\\([A-Za-z]+)")
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+# arXiv identifiers: new style 2401.01234(v2), old style astro-ph/0601001(v1), math.GT/0309136
+_ARXIV_NEW = r"(\d{4}\.\d{4,5})"
+_ARXIV_OLD = r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
+ARXIV_ID_RE = re.compile(rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?")
+_ARXIV_IN_TEXT = re.compile(
+    rf"(?:arxiv\.org/(?:abs|pdf|html)/|oai:arXiv\.org:|arXiv:|^)(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?",
+    re.IGNORECASE,
+)
+
+
+def clean_title(title: str) -> str:
+    """Collapse whitespace (hard-wrapped titles) and drop control characters."""
+    title = _CONTROL.sub(" ", title or "")
+    return _WS.sub(" ", title).strip()
+
+
+def fold_tex(text: str) -> str:
+    r"""``$\alpha$-VAE`` -> ``α-VAE``: TeX Greek to Unicode, drop ``$`` and other commands' backslashes."""
+
+    def repl(m: re.Match) -> str:
+        return _TEX_GREEK.get(m.group(1), m.group(1))
+
+    return _TEX_CMD.sub(repl, text).replace("$", "").replace("{", "").replace("}", "")
+
+
+def normalize_title(title: str) -> str:
+    """The matching key of a title: case, Unicode, TeX, whitespace and punctuation folded.
+
+    Only letters and digits survive, with no separators, so ``Pre-Training``,
+    ``Pre Training`` and ``pretraining`` give the same key.
+    """
+    text = unicodedata.normalize("NFKC", fold_tex(clean_title(title))).casefold()
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def item_id(title: str) -> str:
+    """The stable id of a paper with this title (hex, ``ID_LEN`` long)."""
+    key = normalize_title(title) or clean_title(title)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_LEN]
+
+
+def short_id(item_id_: str) -> str:
+    return item_id_[:SHORT_ID_LEN]
+
+
+def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
+    """Find an arXiv id in a URL, an ``oai:`` id, ``arXiv:...`` or a bare id.
+
+    Returns ``(id_without_version, version_or_None)`` or None.
+    """
+    if not text:
+        return None
+    m = _ARXIV_IN_TEXT.search(text.strip())
+    if not m:
+        return None
+    aid = m.group(1) or m.group(2)
+    version = int(m.group(3)) if m.group(3) else None
+    return aid, version
+
+
+def arxiv_abs_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def arxiv_pdf_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/pdf/{arxiv_id}"

@@ -1,0 +1,78 @@
+"""The Item: one paper as a source reports it, and as the store keeps it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from digest import identity
+
+# Keys of `digest parse --format jsonl`, in output order.
+PARSE_KEYS = (
+    "id",
+    "title",
+    "abstract",
+    "n_authors",
+    "authors",
+    "published",
+    "upvotes",
+    "org",
+    "links",
+    "truncated",
+    "source",
+    "arxiv_id",
+    "url",
+    "categories",
+)
+
+
+@dataclass
+class Item:
+    """A paper as parsed from one source.
+
+    Every source module (``digest.sources.*``) returns these. ``id`` is filled
+    from the title by ``__post_init__`` when not given; the store may later
+    map the item onto an existing id (same arXiv id or same normalised title).
+    """
+
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    n_authors: int | None = None
+    published: str | None = None  # YYYY-MM-DD
+    upvotes: int | None = None
+    org: str | None = None
+    links: list[str] = field(default_factory=list)
+    truncated: bool = False
+    source: str = ""  # file path, URL or configured source name it came from
+    arxiv_id: str | None = None  # without version, e.g. "2401.01234" or "astro-ph/0601001"
+    arxiv_version: int | None = None
+    url: str | None = None  # the paper's page (arXiv abstract page when known)
+    categories: list[str] = field(default_factory=list)
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = identity.clean_title(self.title)
+        if self.n_authors is None and self.authors:
+            self.n_authors = len(self.authors)
+        if not self.id:
+            self.id = identity.item_id(self.title)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: d[k] for k in PARSE_KEYS} | {"arxiv_version": self.arxiv_version}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Item":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class ParseResult:
+    """What a source parser returns: the items, plus warnings for stderr."""
+
+    items: list[Item]
+    source: str
+    kind: str
+    warnings: list[str] = field(default_factory=list)
+    date: str | None = None  # the page/feed date when the source states one (YYYY-MM-DD)
