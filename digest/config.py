@@ -1,0 +1,210 @@
+"""Loading and validating config.toml.
+
+``load_config(path)`` returns a :class:`Config` or raises :class:`ConfigError`
+with a one-line message naming the file, the key (or line) and what to fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest import paths
+from digest.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+NUMBER = (int, float)
+
+# Allowed keys and their types, section by section. A value of None means
+# "a table of user-chosen keys" validated by its own function below.
+SECTIONS: dict[str, dict[str, Any] | None] = {
+    "interests": None,
+    "weights": {"title": NUMBER, "abstract": NUMBER, "authors": NUMBER, "org": NUMBER},
+    "authors": None,
+    "orgs": None,
+    "show": {"limit": int, "min_score": NUMBER},
+    "sources": None,
+    "fetch": {"timeout": NUMBER, "stale_days": int, "user_agent": str},
+    "store": {"lock_timeout": NUMBER},
+    "email": None,
+    "similarity": {"tags": list, "weight": NUMBER, "min_similarity": NUMBER, "max_neighbours": int},
+}
+SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
+SOURCE_KINDS = ("dump", "feed", "hf_json")
+TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+              list: "a list", dict: "a table"}
+
+
+def _type_name(expected: Any) -> str:
+    if expected is NUMBER:
+        return "a number"
+    return TYPE_NAMES.get(expected, getattr(expected, "__name__", str(expected)))
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _is(value: Any, expected: Any) -> bool:
+    if expected is NUMBER or expected is float:
+        return isinstance(value, NUMBER) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+@dataclass
+class Source:
+    name: str
+    path: str | None = None
+    url: str | None = None
+    kind: str | None = None
+    enabled: bool = True
+
+
+@dataclass
+class Config:
+    path: Path
+    is_default: bool = False
+    interests: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"title": 2.0, "abstract": 1.0, "authors": 1.0, "org": 1.0}
+    )
+    authors: dict[str, float] = field(default_factory=dict)
+    orgs: dict[str, float] = field(default_factory=dict)
+    limit: int = 20
+    min_score: float = 0.0
+    sources: list[Source] = field(default_factory=list)
+    fetch_timeout: float = 30.0
+    stale_days: int = 3
+    user_agent: str | None = None
+    lock_timeout: float = 10.0
+    email: dict[str, Any] = field(default_factory=dict)
+    similarity: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class _Checker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, what: str) -> ConfigError:
+        return ConfigError(f"{where}: {what}", path=self.path)
+
+    def table(self, where: str, value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a table, got {_got(value)}")
+        return value
+
+    def keys(self, where: str, table: dict, allowed: dict[str, Any]) -> None:
+        for key, value in table.items():
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise self.fail(f"{where}.{key}" if where else key,
+                                f"unknown key (expected one of: {hint})")
+            expected = allowed[key]
+            if isinstance(expected, dict) or (expected is None and not where):
+                expected = dict  # a section: must be a table
+            if expected is not None and not _is(value, expected):
+                raise self.fail(f"{where}.{key}" if where else key,
+                                f"must be {_type_name(expected)}, got {_got(value)}")
+
+    def weights(self, where: str, table: Any) -> dict[str, float]:
+        table = self.table(where, table)
+        out: dict[str, float] = {}
+        for key, value in table.items():
+            if not _is(value, NUMBER):
+                raise self.fail(f'{where}."{key}"', f"weight must be a number, got {_got(value)}")
+            if not key.strip() or key.strip() == "*":
+                raise self.fail(f'{where}."{key}"', "term must contain a word")
+            out[key] = float(value)
+        return out
+
+
+def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+    check = _Checker(path)
+    check.keys("", raw, SECTIONS)
+    cfg = Config(path=path, is_default=is_default, raw=raw)
+    for name, allowed in SECTIONS.items():
+        if name in raw and allowed is not None:
+            check.keys(name, check.table(name, raw[name]), allowed)
+    cfg.interests = check.weights("interests", raw.get("interests", {}))
+    cfg.authors = check.weights("authors", raw.get("authors", {}))
+    cfg.orgs = check.weights("orgs", raw.get("orgs", {}))
+    cfg.weights.update({k: float(v) for k, v in raw.get("weights", {}).items()})
+    show = raw.get("show", {})
+    cfg.limit = show.get("limit", cfg.limit)
+    if cfg.limit < 1:
+        raise check.fail("show.limit", "must be at least 1")
+    cfg.min_score = float(show.get("min_score", cfg.min_score))
+    fetch = raw.get("fetch", {})
+    cfg.fetch_timeout = float(fetch.get("timeout", cfg.fetch_timeout))
+    if cfg.fetch_timeout <= 0:
+        raise check.fail("fetch.timeout", "must be a positive number of seconds")
+    cfg.stale_days = fetch.get("stale_days", cfg.stale_days)
+    cfg.user_agent = fetch.get("user_agent")
+    cfg.lock_timeout = float(raw.get("store", {}).get("lock_timeout", cfg.lock_timeout))
+    for name, table in check.table("sources", raw.get("sources", {})).items():
+        where = f"sources.{name}"
+        table = check.table(where, table)
+        check.keys(where, table, SOURCE_KEYS)
+        if ("path" in table) == ("url" in table):
+            raise check.fail(where, "needs exactly one of 'path' or 'url'")
+        if "url" in table and not table["url"].lower().startswith(("http://", "https://")):
+            raise check.fail(f"{where}.url", "must start with http:// or https://")
+        if table.get("kind") is not None and table["kind"] not in SOURCE_KINDS:
+            raise check.fail(f"{where}.kind", f"must be one of {', '.join(SOURCE_KINDS)}")
+        cfg.sources.append(Source(name=name, **table))
+    cfg.email = check.table("email", raw.get("email", {}))
+    cfg.similarity = raw.get("similarity", {})
+    return cfg
+
+
+def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
+    """Load the config at ``path``.
+
+    When ``path`` does not exist and was not given explicitly (``--config`` or
+    ``DIGEST_CONFIG``), the built-in default config is used instead.
+    """
+    if path is None:
+        path = paths.config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError("config file not found", path=path)
+        default = paths.default_config_path()
+        return parse_config(default.read_text(encoding="utf-8"), default, is_default=True)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+    return parse_config(text, path)
+
+
+def init_config(path: Path, *, force: bool = False) -> Path:
+    """Write the documented default config to ``path`` (never overwrites unless force)."""
+    from digest.storeio import atomic_write
+
+    if path.exists() and not force:
+        raise ConfigError("already exists (use --force to overwrite)", path=path)
+    atomic_write(path, paths.default_config_path().read_bytes())
+    return path

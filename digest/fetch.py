@@ -1,0 +1,336 @@
+"""HTTP(S) fetching with the standard library, for feeds and the HF JSON.
+
+``fetch_url`` sends a descriptive User-Agent, makes conditional requests
+(``If-None-Match`` / ``If-Modified-Since``; a 304 comes back as
+``not_modified=True`` with no body), decodes gzip/deflate, refuses schemes
+other than http/https (also on redirects) and bodies over ``max_bytes``
+(also after decompression), and bounds the whole exchange by ``timeout``:
+each socket operation times out after ``timeout`` seconds, and a watchdog
+shuts the connection down once ``timeout`` has passed in total, so a server
+that drips a byte at a time cannot hold us either. Every failure is an
+``InputError("fetch failed: <short reason>", path=url)``, one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import socket
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from dataclasses import dataclass
+
+import digest
+from digest.errors import InputError
+
+USER_AGENT = f"digest/{digest.__version__} (+https://github.com/digest-papers/digest; paper digest CLI)"
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, "
+    "text/xml;q=0.9, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5"
+)
+_SCHEMES = ("http", "https")
+_READ_CHUNK = 65536
+
+
+@dataclass
+class FetchResult:
+    url: str  # the final URL, after redirects
+    status: int
+    body: bytes | None  # None when not modified
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+
+
+class _Deadline:
+    """Shuts down every socket of one fetch once its time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def register(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            self._shutdown(sock)
+        return sock
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            socks = list(self._sockets)
+        for sock in socks:
+            self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+def _watch(conn: http.client.HTTPConnection, deadline: _Deadline) -> None:
+    create = conn._create_connection  # type: ignore[attr-defined]
+
+    def create_and_register(*args, **kwargs):
+        return deadline.register(create(*args, **kwargs))
+
+    conn._create_connection = create_and_register  # type: ignore[attr-defined]
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _watch(self, deadline)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _watch(self, deadline)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_HTTPConnection, deadline=self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req):
+        return self.do_open(
+            functools.partial(_HTTPSConnection, deadline=self._deadline), req, context=self._context
+        )
+
+
+class _RedirectHandler(urllib.request.HTTPRedirectHandler):
+    max_redirections = 5
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+        if scheme not in _SCHEMES:
+            raise InputError(f"fetch failed: redirected to a {scheme or 'relative'}: URL, refused", path=req.full_url)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """An opener that speaks http and https only (no file:, ftp: or data: handler at all)."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),  # honours http_proxy/https_proxy/no_proxy
+        urllib.request.UnknownHandler(),
+        _HTTPHandler(deadline),
+        _HTTPSHandler(deadline),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _RedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _check_url(url: str) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise InputError("fetch failed: empty URL", path=url)
+    url = url.strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        raise InputError(f"fetch failed: invalid URL ({exc})", path=url) from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise InputError(
+            f"fetch failed: unsupported URL scheme {scheme + ':' if scheme else '(none)'} (only http and https)",
+            path=url,
+        )
+    if not parts.hostname:
+        raise InputError("fetch failed: URL has no host", path=url)
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise InputError("fetch failed: URL contains spaces or control characters", path=url)
+    return url
+
+
+def _reason(exc: BaseException, deadline: _Deadline, timeout: float) -> str:
+    """A short, one-line reason for a failed fetch."""
+    if deadline.expired or isinstance(exc, (TimeoutError, socket.timeout)):
+        return f"timed out after {timeout:g} s"
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        inner = exc.reason
+        if isinstance(inner, BaseException):
+            return _reason(inner, deadline, timeout)
+        return str(inner)
+    if isinstance(exc, socket.gaierror):
+        return "cannot resolve host name"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by server"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error ({exc.reason or exc})"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "server closed the connection without answering"
+    if isinstance(exc, http.client.IncompleteRead):
+        return "server closed the connection before the body was complete"
+    if isinstance(exc, http.client.HTTPException):
+        return f"bad HTTP answer ({type(exc).__name__})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _Decoder:
+    """Incremental Content-Encoding decoding with an output cap (gzip bombs)."""
+
+    def __init__(self, encoding: str, limit: int, url: str) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+        if encoding in ("", "identity"):
+            self.z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self.z = zlib.decompressobj(zlib.MAX_WBITS)  # zlib wrapper; raw deflate handled below
+            self.raw_fallback = True
+        else:
+            raise InputError(f"fetch failed: unsupported Content-Encoding {encoding!r}", path=url)
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise InputError(f"fetch failed: response larger than {_size(self.limit)}", path=self.url)
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self.z is None:
+            self._add(chunk)
+            return
+        try:
+            while chunk:
+                out = self.z.decompress(chunk, self.limit - self.size + 1)
+                self._add(out)
+                chunk = self.z.unconsumed_tail
+        except zlib.error:
+            if getattr(self, "raw_fallback", False) and not self.size:
+                self.raw_fallback = False
+                self.z = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.feed(chunk)
+                return
+            raise InputError("fetch failed: response body is not valid compressed data", path=self.url) from None
+
+    def finish(self) -> bytes:
+        if self.z is not None:
+            try:
+                self._add(self.z.flush())
+            except zlib.error:
+                raise InputError("fetch failed: response body is not valid compressed data", path=self.url) from None
+        return b"".join(self.parts)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
+
+
+def fetch_url(
+    url: str,
+    *,
+    timeout: float = 30.0,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 50 * 2**20,
+) -> FetchResult:
+    """GET ``url`` (http/https only); see the module doc for the guarantees."""
+    url = _check_url(url)
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    deadline = _Deadline(timeout)
+    opener = _opener(deadline)
+    request = urllib.request.Request(url, headers=headers, method="GET")
+    deadline.start()
+    try:
+        try:
+            resp = opener.open(request, timeout=timeout)
+        except urllib.error.HTTPError as exc:
+            with exc:
+                if exc.code == 304:
+                    return FetchResult(
+                        url=exc.geturl() or url,
+                        status=304,
+                        body=None,
+                        etag=exc.headers.get("ETag") or etag,
+                        last_modified=exc.headers.get("Last-Modified") or last_modified,
+                        not_modified=True,
+                    )
+                reason = " ".join(str(exc.reason or "").split())[:80]
+                raise InputError(f"fetch failed: HTTP {exc.code}{' ' + reason if reason else ''}", path=url) from None
+        with resp:
+            status = resp.status
+            length = resp.headers.get("Content-Length")
+            if length and length.strip().isdigit() and int(length) > max_bytes:
+                raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=url)
+            decoder = _Decoder((resp.headers.get("Content-Encoding") or "").strip().lower(), max_bytes, url)
+            raw = 0
+            while True:
+                if deadline.remaining() <= 0:
+                    raise TimeoutError
+                chunk = resp.read1(_READ_CHUNK)
+                if not chunk:
+                    break
+                raw += len(chunk)
+                if raw > max_bytes:
+                    raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=url)
+                decoder.feed(chunk)
+            if deadline.expired:  # the watchdog cut the body short
+                raise TimeoutError
+            if getattr(resp, "length", None):  # Content-Length promised more than came
+                raise http.client.IncompleteRead(b"")
+            body = decoder.finish()
+            return FetchResult(
+                url=resp.geturl() or url,
+                status=status,
+                body=body,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+                not_modified=False,
+            )
+    except InputError:
+        raise
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise InputError(f"fetch failed: {_reason(exc, deadline, timeout)}", path=url) from None
+    finally:
+        deadline.cancel()

@@ -1,0 +1,85 @@
+"""Renderers: each turns a :class:`digest.report.Report` into one output format.
+
+Text from dumps and feeds is data, never markup or terminal control: every
+renderer passes it through :func:`clean` first, which removes C0/C1 control
+characters (ESC, the one-byte CSI ``\\x9b``, ``\\r``), and bidirectional
+overrides, and folds newlines into spaces.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_WS = re.compile(r"[ \t\n]+")
+
+FORMATS = ("table", "json", "jsonl", "markdown")
+
+
+def clean(text: object, *, keep_newlines: bool = False) -> str:
+    """Data text made safe to show: no control characters, no bidi overrides."""
+    if text is None:
+        return ""
+    s = _UNSAFE.sub(" ", str(text))
+    if keep_newlines:
+        return "\n".join(_WS.sub(" ", line).strip() for line in s.split("\n"))
+    return _WS.sub(" ", s).strip()
+
+
+def safe_url(url: object) -> str | None:
+    """The URL if it is a plain http(s) link, else None (no javascript:, file:, data:)."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    if not re.match(r"^https?://[^\s<>\"'`\x00-\x1f\x7f-\x9f]+$", u, re.IGNORECASE):
+        return None
+    return u
+
+
+def paper_url(rec: dict) -> str | None:
+    for u in [rec.get("url")] + list(rec.get("links") or []):
+        s = safe_url(u)
+        if s:
+            return s
+    return None
+
+
+def snippet(text: str, terms_re, width: int = 240) -> str:
+    """A window of ``text`` around its first highlighted term, at most ``width`` chars."""
+    text = clean(text)
+    if len(text) <= width:
+        return text
+    start = 0
+    if terms_re is not None:
+        m = terms_re.search(text)
+        if m and m.start() > width // 3:
+            start = max(0, m.start() - width // 3)
+            sp = text.rfind(" ", 0, start)
+            start = sp + 1 if sp > 0 else start
+    end = start + width
+    if end < len(text):
+        sp = text.rfind(" ", start, end)
+        end = sp if sp > start + width // 2 else end
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
+    """authors · date · upvotes · org, as short plain strings."""
+    bits = []
+    authors = [clean(a) for a in rec.get("authors") or [] if clean(a)]
+    if authors:
+        bits.append(", ".join(authors[:3]) + (f" +{len(authors) - 3}" if len(authors) > 3 else ""))
+    elif rec.get("n_authors"):
+        n = rec["n_authors"]
+        bits.append(f"{n} author{'s' if n != 1 else ''}")
+    if rec.get("published"):
+        bits.append(clean(rec["published"]))
+    if rec.get("upvotes") is not None:
+        bits.append(f"{rec['upvotes']} {upvote_word}")
+    if rec.get("org"):
+        bits.append(clean(rec["org"]))
+    if rec.get("arxiv_id"):
+        bits.append(f"arXiv:{clean(rec['arxiv_id'])}")
+    return bits

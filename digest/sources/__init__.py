@@ -1,0 +1,1 @@
+"""Source parsers: Daily Papers text dumps, arXiv feeds, HF JSON."""

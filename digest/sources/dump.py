@@ -1,0 +1,563 @@
+"""Parser for text dumps of the Hugging Face "Daily Papers" page.
+
+A dump is what you get by selecting the page in a browser and pasting it
+into a text file::
+
+    new
+    Get trending papers in your email inbox!
+    Subscribe
+    Daily Papers
+    byAK and the research community
+    Nov 12                              <- the page date (no year)
+
+    A Paper Title                       <- one line
+
+    The abstract, one long line. Code: https://github.com/x/y.
+
+      • 7 authors                       <- optional metadata block
+    ·
+    May 21, 2023                        <- or "Oct 17" (year inferred), "Oct 17 3" (3 upvotes)
+
+Any subset of the header lines may be present; blank lines separate the
+parts (one or several, or none at all). The metadata block may carry an
+organisation line (``amazon Amazon``) instead of, or besides, the authors
+line.
+
+How a title is told from an abstract when the blank lines are irregular:
+
+* the first text line of an entry is its title; the next text line starts
+  the abstract (with or without a blank line in between);
+* an abstract has at least four words; a would-be abstract that looks like a
+  title (shorter than ``_ABSTRACT_MIN`` characters, no final period) and is
+  followed by a real-looking abstract (at least ``_ABSTRACT_MIN`` characters)
+  means the previous title had no abstract: it is dropped with a warning
+  (or, when no blank line separates the two, the title was hard-wrapped and
+  the two lines are joined);
+* text lines that directly follow the abstract (no blank line) continue it
+  (hard-wrapped abstract), except a line directly followed by ``·`` (an
+  organisation line) and a title-like line after a finished sentence that
+  is itself followed by a real-looking abstract (the next entry);
+* a text line longer than ``_TITLE_MAX`` where a title is expected is a
+  further paragraph of the previous abstract (when that entry has no
+  metadata yet), else noise.
+
+Only the final entry can be cut off: it is flagged ``truncated`` when its
+abstract does not end like a finished sentence (punctuation, closing
+bracket or quote, or a URL), when its metadata block is incomplete (authors
+and ``·`` but no date line), or when it has no metadata block although most
+entries of the dump have one.
+
+Performance: one pass over ``str.split`` lines, cheap classification by
+length and first/last character before any regex; about 1.5 us per entry
+plus the cost of building the ``Item``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from itertools import compress, count
+
+from digest.errors import InputError
+from digest.item import Item, ParseResult
+
+KIND = "dump"
+
+# Lines of the page header, compared case-insensitively after stripping.
+HEADER_LINES = frozenset(
+    line.casefold()
+    for line in (
+        "new",
+        "Get trending papers in your email inbox!",
+        "Subscribe",
+        "Daily Papers",
+        "byAK and the research community",
+    )
+)
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH_INITIALS = frozenset("JFMASONDjfmasond")
+
+# "May 21, 2023", "Oct 17", "Oct 17 3" (3 upvotes), "Sep 25, 2024 4", "Mar 2 2".
+# A year needs the comma, as the page writes it; a bare number is upvotes.
+_DATE_RE = re.compile(r"([A-Za-z]{3,9})\.? +(\d{1,2})(?:, *(\d{4}))?(?: +(\d{1,7}))?")
+# "• 7 authors", "• 1 authors", "1 author"
+_AUTHORS_RE = re.compile(r"[•·*-]? *(\d{1,5}) +authors?", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://[^\s<>\"'`]+")
+_WS_RE = re.compile(r"\s")
+# Control characters that never occur in text (tab, LF, VT, FF, CR excluded).
+_BINARY_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+# Line kinds.
+# Line kinds (non-zero, so that a cache miss, None, is falsy).
+_TEXT, _AUTHORS, _DOT, _DATE, _NUMBER, _HEADER = range(1, 7)
+
+_SHORT = 48  # metadata and header lines are shorter than this
+assert _SHORT > max(len(line) for line in HEADER_LINES)
+_TITLE_MAX = 300  # no title is longer; a longer line is abstract text
+_ABSTRACT_MIN = 200  # a line this long is certainly abstract text, not a title
+_ORG_MAX = 80
+_SENTENCE_END = frozenset(".!?…)]}\"'”’»")
+_URL_TRAIL = ".,;:!?'\""
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+def looks_like_dump(head: str) -> bool:
+    """Cheap sniff: does this text (the start of a file) look like a dump?
+
+    True when the first non-blank lines are the Daily Papers page header, or
+    a short title line followed by a prose abstract line. False for XML/RSS,
+    HTML and JSON.
+    """
+    if not head:
+        return False
+    head = head.lstrip("\ufeff \t\r\n")
+    if not head or head[0] in "<{[":
+        return False
+    lines = [s for s in (raw.strip() for raw in _split_lines(head[:16384])) if s][:12]
+    if not lines:
+        return False
+    i = 0
+    headers = 0
+    while i < len(lines) and (lines[i].casefold() in HEADER_LINES or _is_date_line(lines[i])):
+        headers += lines[i].casefold() in HEADER_LINES
+        i += 1
+    if headers >= 2 or (headers and i < len(lines) and _is_date_line(lines[i - 1])):
+        return True
+    if i + 1 >= len(lines):
+        return False
+    title, abstract = lines[i], lines[i + 1]
+    if len(title) > _TITLE_MAX or title[0] in "<{[\"" or abstract[0] in "<{[":
+        return False
+    # The abstract line may be cut by the head's end; prose has spaces.
+    last = i + 1 == len(lines) - 1 and not head.rstrip(" \t").endswith("\n")
+    return abstract.count(" ") >= 3 and (len(abstract) >= 80 or (last and len(abstract) >= 20))
+
+
+def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> ParseResult:
+    """Parse a Daily Papers text dump into items.
+
+    ``ref_date`` (usually today) gives the year of the page date, which the
+    page writes without one. Raises ``InputError`` for binary or empty input
+    and for text without any paper entry.
+    """
+    if isinstance(ref_date, datetime.datetime):
+        ref_date = ref_date.date()
+    text = _decode(data, source)
+    if not text.strip():
+        raise InputError("empty dump: no papers found", path=source)
+
+    # -- pass 1: the non-blank lines, stripped, and their kinds (C-speed
+    # builtins; only short lines get a closer look). pos[j] is the line
+    # number of lines[j], so a blank line precedes lines[j] when
+    # pos[j] - pos[j - 1] > 1.
+    stripped = list(map(str.strip, _split_lines(text)))
+    pos = list(compress(count(), stripped))
+    lines = list(filter(None, stripped))
+    known_kind = _SHORT_KINDS.get
+    kinds = [_TEXT if len(s) >= _SHORT else (known_kind(s) or _classify_short(s)) for s in lines]
+    del stripped
+
+    # -- pass 2: the entries.
+    n = len(lines)
+    entries: list[list] = []  # [title, abstract parts, n_authors, published, upvotes, org, meta, complete]
+    noise: list[str] = []
+    orphans: list[str] = []
+    bad_dates: list[str] = []
+    page_date: datetime.date | None = None
+    header_seen = False
+    after_header = False
+    final_orphan: str | None = None
+    date_cache: dict[str, tuple[str | None, int | None]] = {}
+    i = 0
+    while i < n:
+        k = kinds[i]
+        s = lines[i]
+        if k != _TEXT:
+            if k == _HEADER:
+                header_seen = after_header = True
+            elif k == _DATE and (not entries or after_header):
+                # The page date (a second header: a second pasted page).
+                if page_date is None:
+                    page_date = _page_date(s, ref_date)
+                after_header = False
+            else:
+                noise.append(s)
+            i += 1
+            continue
+        after_header = False
+
+        if len(s) > _TITLE_MAX:
+            last = entries[-1] if entries else None
+            if last is not None and not last[6] and last[1]:
+                last[1].append(s)  # a further paragraph of the previous abstract
+            else:
+                noise.append(s)
+            i += 1
+            continue
+
+        # s is a title; find its abstract.
+        title = s
+        j = i + 1
+        abstract = None
+        while j < n:
+            kj = kinds[j]
+            if kj != _TEXT:
+                break
+            a = lines[j]
+            if (
+                len(a) < _ABSTRACT_MIN
+                and a[-1] != "."
+                and j + 1 < n
+                and kinds[j + 1] == _TEXT
+                and len(lines[j + 1]) >= _ABSTRACT_MIN
+            ):
+                if pos[j] - pos[j - 1] == 1 and len(title) + len(a) < _TITLE_MAX:
+                    title = f"{title} {a}"  # a hard-wrapped title
+                    j += 1
+                    continue
+                break  # `a` is the next entry's title
+            if a.count(" ", 0, 120) >= 3 or (j == n - 1 and " " in a and len(a) >= 15):
+                abstract = a  # (the last line of a cut-off dump may be a short stub)
+            break
+        if abstract is None:
+            if j >= n:
+                final_orphan = title
+            elif entries or header_seen:
+                orphans.append(title)
+            else:
+                noise.append(title)
+            i = j
+            continue
+
+        parts = [abstract]
+        j += 1
+        # Hard-wrapped abstract: text lines with no blank line before them.
+        while j < n and kinds[j] == _TEXT and pos[j] - pos[j - 1] == 1:
+            c = lines[j]
+            if j + 1 < n and kinds[j + 1] == _DOT:
+                break  # an organisation line
+            if (
+                parts[-1][-1] in _SENTENCE_END
+                and len(c) < _ABSTRACT_MIN
+                and j + 1 < n
+                and kinds[j + 1] == _TEXT
+                and len(lines[j + 1]) >= _ABSTRACT_MIN
+            ):
+                break  # the next entry's title
+            parts.append(c)
+            j += 1
+
+        # Metadata block.
+        n_authors = published = upvotes = org = None
+        meta = complete = saw_dot = False
+        while j < n:
+            k = kinds[j]
+            if k == _AUTHORS and n_authors is None:
+                n_authors = _n_authors(lines[j])
+                meta = True
+            elif k == _DOT:
+                saw_dot = meta = True
+            elif k == _DATE:
+                d = lines[j]
+                cached = date_cache.get(d)
+                if cached is None:
+                    cached = date_cache[d] = _entry_date(d, page_date or ref_date, bad_dates)
+                published, upvotes = cached
+                meta = complete = True
+                j += 1
+                if upvotes is None and j < n and kinds[j] == _NUMBER and pos[j] - pos[j - 1] == 1:
+                    upvotes = int(lines[j])
+                    j += 1
+                break
+            elif (
+                k == _TEXT
+                and org is None
+                and len(lines[j]) <= _ORG_MAX
+                and j + 1 < n
+                and (kinds[j + 1] == _DOT or (saw_dot and kinds[j + 1] == _DATE))
+            ):
+                org = _org_name(lines[j])
+                meta = True
+            else:
+                break
+            j += 1
+        entries.append([title, parts, n_authors, published, upvotes, org, meta, complete])
+        i = j
+
+    warnings: list[str] = []
+    if not entries:
+        if header_seen or page_date is not None:
+            raise InputError("empty dump: no papers found (only the page header)", path=source)
+        raise InputError("no papers found: not a Daily Papers text dump", path=source)
+
+    # -- the final entry may be cut off.
+    last = entries[-1]
+    last_abstract = last[1][-1]
+    if last[6]:
+        truncated_last = not last[7]
+    else:
+        with_meta = sum(1 for e in entries if e[7])
+        truncated_last = not _ends_complete(last_abstract) or with_meta * 2 > len(entries)
+
+    # -- items, duplicates merged.
+    items: list[Item] = []
+    by_id: dict[str, int] = {}
+    duplicates = 0
+    last_index = len(entries) - 1
+    final_id: str | None = None
+    for index, (title, parts, n_authors, published, upvotes, org, _meta, _complete) in enumerate(entries):
+        abstract = parts[0] if len(parts) == 1 else " ".join(parts)
+        item = Item(
+            title=title,
+            abstract=abstract,
+            n_authors=n_authors,
+            published=published,
+            upvotes=upvotes,
+            org=org,
+            # ("/" is a memchr scan, several times cheaper than looking for "://")
+            links=extract_links(abstract) if "/" in abstract and "://" in abstract else [],
+            truncated=truncated_last if index == last_index else False,
+            source=source,
+        )
+        if not item.title:
+            continue
+        if index == last_index:
+            final_id = item.id
+        seen = by_id.get(item.id)
+        if seen is None:
+            by_id[item.id] = len(items)
+            items.append(item)
+        else:
+            items[seen] = _merge(items[seen], item)
+            duplicates += 1
+
+    if not items:
+        raise InputError("no papers found: not a Daily Papers text dump", path=source)
+    if duplicates:
+        warnings.append(f"{duplicates} duplicate entries merged")
+    if final_orphan is not None:
+        warnings.append(f"dropped the final title, which has no abstract (dump cut off?): {_quote(final_orphan)}")
+    if orphans:
+        warnings.append(
+            f"dropped {len(orphans)} title(s) without an abstract, e.g. {_quote(orphans[0])}"
+        )
+    if noise:
+        warnings.append(
+            f"skipped {len(noise)} line(s) that belong to no paper entry, e.g. {_quote(noise[0])}"
+        )
+    if bad_dates:
+        warnings.append(f"ignored {len(bad_dates)} invalid date(s), e.g. {_quote(bad_dates[0])}")
+    if final_id is not None and items[by_id[final_id]].truncated:
+        warnings.append(f"the final entry looks cut off: {_quote(items[by_id[final_id]].title)}")
+
+    return ParseResult(
+        items=items,
+        source=source,
+        kind=KIND,
+        warnings=warnings,
+        date=page_date.isoformat() if page_date else None,
+    )
+
+
+def extract_links(text: str) -> list[str]:
+    """http(s) URLs in text, in order, without trailing punctuation, no repeats."""
+    links: list[str] = []
+    start = text.find("://")
+    if start < 0:
+        return links
+    for url in _URL_RE.findall(text, max(0, start - 5)):
+        while url:
+            last = url[-1]
+            if last in _URL_TRAIL:
+                url = url[:-1]
+            elif last in _BRACKETS and url.count(last) > url.count(_BRACKETS[last]):
+                url = url[:-1]
+            else:
+                break
+        if len(url) > len("https://") and url not in links:
+            links.append(url)
+    return links
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _decode(data: bytes | str, source: str) -> str:
+    if isinstance(data, str):
+        text = data
+        if "\x00" in text:
+            raise InputError("not a text dump (binary data)", path=source)
+    else:
+        raw = bytes(data)
+        if b"\x00" in raw:
+            raise InputError("not a text dump (binary data)", path=source)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("not a text dump (binary data)", path=source) from None
+    if "\ufeff" in text:  # a BOM, or several (concatenated files)
+        text = text.replace("\ufeff", "")
+    head = text[:4096]
+    if _BINARY_RE.search(head) and len(_BINARY_RE.findall(head)) * 100 > len(head):
+        raise InputError("not a text dump (binary data)", path=source)
+    return text
+
+
+def _split_lines(text: str) -> list[str]:
+    """Split on LF, CRLF and lone CR (and only those: not on U+2028 and friends)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+# Kinds of short lines seen before: "·", "• 5 authors", header lines, dates.
+_SHORT_KINDS: dict[str, int] = {"·": _DOT, "•": _DOT}
+_SHORT_KINDS_MAX = 4096
+
+
+def _classify_short(s: str) -> int:
+    kind = _classify_short_uncached(s)
+    if kind != _TEXT and len(_SHORT_KINDS) < _SHORT_KINDS_MAX:
+        _SHORT_KINDS[s] = kind
+    return kind
+
+
+def _classify_short_uncached(s: str) -> int:
+    if s == "·" or s == "•":
+        return _DOT
+    last = s[-1]
+    if (last == "s" or last == "r" or last == "S" or last == "R") and _AUTHORS_RE.fullmatch(s):
+        return _AUTHORS
+    if s[0] in _MONTH_INITIALS and _is_date_line(s):
+        return _DATE
+    if s.isdigit() and len(s) <= 7:
+        return _NUMBER
+    if s.casefold() in HEADER_LINES:
+        return _HEADER
+    return _TEXT
+
+
+_AUTHOR_COUNTS: dict[str, int] = {}
+
+
+def _n_authors(s: str) -> int:
+    n = _AUTHOR_COUNTS.get(s)
+    if n is None:
+        n = int(_AUTHORS_RE.fullmatch(s).group(1))
+        if len(_AUTHOR_COUNTS) < 1024:
+            _AUTHOR_COUNTS[s] = n
+    return n
+
+
+def _is_date_line(s: str) -> bool:
+    m = _DATE_RE.fullmatch(s)
+    return m is not None and m.group(1).lower() in _MONTHS
+
+
+def _infer_year(month: int, day: int, anchor: datetime.date) -> datetime.date | None:
+    """The latest valid date month/day not after ``anchor`` (this year, else earlier)."""
+    for year in range(anchor.year, anchor.year - 8, -1):
+        try:
+            d = datetime.date(year, month, day)
+        except ValueError:
+            continue
+        if d <= anchor:
+            return d
+    return None
+
+
+def _page_date(s: str, ref_date: datetime.date) -> datetime.date | None:
+    m = _DATE_RE.fullmatch(s)
+    month = _MONTHS[m.group(1).lower()]
+    day = int(m.group(2))
+    if m.group(3):
+        try:
+            return datetime.date(int(m.group(3)), month, day)
+        except ValueError:
+            return None
+    return _infer_year(month, day, ref_date)
+
+
+def _entry_date(s: str, anchor: datetime.date, bad: list[str]) -> tuple[str | None, int | None]:
+    m = _DATE_RE.fullmatch(s)
+    month = _MONTHS[m.group(1).lower()]
+    day = int(m.group(2))
+    upvotes = int(m.group(4)) if m.group(4) else None
+    if m.group(3):
+        try:
+            d: datetime.date | None = datetime.date(int(m.group(3)), month, day)
+        except ValueError:
+            d = None
+    else:
+        d = _infer_year(month, day, anchor)
+    if d is None:
+        bad.append(s)
+        return None, upvotes
+    return d.isoformat(), upvotes
+
+
+def _org_name(line: str) -> str:
+    """``amazon Amazon`` -> ``Amazon``: drop the handle when it spells the display name."""
+    handle, _, display = line.partition(" ")
+    display = display.strip()
+    if display and _fold_org(handle) == _fold_org(display):
+        return display
+    return line
+
+
+def _fold_org(s: str) -> str:
+    return _WS_RE.sub("", s).replace("-", "").replace("_", "").replace(".", "").casefold()
+
+
+def _ends_complete(abstract: str) -> bool:
+    if abstract[-1] in _SENTENCE_END:
+        return True
+    tail = abstract.rsplit(None, 1)[-1]
+    return "http://" in tail or "https://" in tail
+
+
+def _richness(item: Item) -> tuple:
+    filled = sum(v is not None for v in (item.n_authors, item.published, item.upvotes, item.org))
+    return (not item.truncated, filled, len(item.abstract))
+
+
+def _merge(first: Item, second: Item) -> Item:
+    """One item from the same entry pasted twice: the richer one, gaps filled from the other."""
+    base, other = (second, first) if _richness(second) > _richness(first) else (first, second)
+    if base.n_authors is None:
+        base.n_authors = other.n_authors
+    if base.published is None:
+        base.published = other.published
+    if base.upvotes is None:
+        base.upvotes = other.upvotes
+    if base.org is None:
+        base.org = other.org
+    for url in other.links:
+        if url not in base.links:
+            base.links.append(url)
+    return base
+
+
+def _quote(s: str, limit: int = 60) -> str:
+    return repr(s if len(s) <= limit else s[: limit - 1] + "…")

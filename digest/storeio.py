@@ -1,0 +1,159 @@
+"""File durability primitives: atomic rewrite, durable append, the run lock.
+
+- ``atomic_write``: temp file in the same directory, fsync, ``os.replace``,
+  fsync of the directory (rss2email's pattern): a reader sees the old file or
+  the new one, never half of either.
+- ``durable_append``: one ``write`` of whole lines, flush, fsync.
+- ``FileLock``: an exclusive ``flock`` with a bounded wait; the second process
+  waits up to ``timeout`` seconds, then raises :class:`StoreBusy`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from digest.errors import StoreBusy, StoreError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def _os_error(exc: OSError, path: Path, doing: str) -> StoreError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason = "no space left (disk full or file size limit)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = "permission denied (read-only?)"
+    return StoreError(f"cannot {doing}: {reason}", path=path)
+
+
+def fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _os_error(exc, path, "write") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise _os_error(exc, path, "write") from None
+    fsync_dir(path.parent)
+
+
+def durable_append(path: Path, data: bytes) -> int:
+    """Append ``data`` (whole lines) and fsync; return the offset it starts at.
+
+    On failure (disk full, file size limit) the file is cut back to where it
+    was, so no partial line is left behind.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _os_error(exc, path, "write") from None
+    start = os.lseek(fd, 0, os.SEEK_END)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    except OSError as exc:
+        try:
+            os.ftruncate(fd, start)
+            os.fsync(fd)
+        except OSError:
+            pass
+        raise _os_error(exc, path, "append to") from None
+    finally:
+        os.close(fd)
+    return start
+
+
+class FileLock:
+    """An exclusive advisory lock on ``path`` with a bounded wait."""
+
+    def __init__(self, path: Path, timeout: float = 10.0, what: str = "store") -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self.what = what
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if fcntl is None:  # pragma: no cover
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise _os_error(exc, self.path, "lock") from None
+        deadline = time.monotonic() + max(0.0, self.timeout)
+        delay = 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    os.close(fd)
+                    raise _os_error(exc, self.path, "lock") from None
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreBusy(
+                        f"{self.what} busy: another digest process holds the lock "
+                        f"(waited {self.timeout:g}s); try again later",
+                        path=self.path,
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            pass
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "FileLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,315 @@
+"""The JSONL store: diff, durability, index cache, torn lines, lock, format version."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from digest.errors import NotFound, StoreBusy, StoreError
+from digest.item import Item
+from digest.store import Store
+
+
+def items(*titles, **kw):
+    return [Item(title=t, abstract=f"Abstract of {t}.", **kw) for t in titles]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "s", lock_timeout=2)
+
+
+def lines(store):
+    return [json.loads(x) for x in store.items_path.read_text().splitlines()]
+
+
+def test_ingest_diff_new_updated_unchanged(store):
+    with store:
+        r1 = store.ingest(items("Alpha", "Beta"), source="d1.txt")
+    assert [len(r1.new), len(r1.updated), len(r1.unchanged)] == [2, 0, 0]
+    with store:
+        r2 = store.ingest(items("Beta", "Gamma") + [Item(title="Alpha", abstract="Abstract of Alpha.", upvotes=5)],
+                          source="d2.txt")
+    assert [r["title"] for r in r2.new] == ["Gamma"]
+    assert [r["title"] for r in r2.updated] == ["Alpha"]
+    assert r2.updated[0]["updated_fields"] == ["upvotes"]
+    assert [r["title"] for r in r2.unchanged] == ["Beta"]
+    beta = store.get(r2.unchanged[0]["id"])
+    assert beta["sources"] == ["d1.txt", "d2.txt"]
+    assert beta["first_seen"] <= beta["last_seen"]
+    assert store.count() == 3
+
+
+def test_overlapping_dump_reports_unchanged_not_new(store):
+    with store:
+        store.ingest(items("One", "Two", "Three"), source="a")
+    with store:
+        r = store.ingest(items("Two", "Three", "Four"), source="a")
+    assert [x["title"] for x in r.new] == ["Four"]
+    assert len(r.unchanged) == 2
+
+
+def test_same_title_different_spelling_is_one_item(store):
+    with store:
+        r = store.ingest([Item(title="Pre-Training at Scale"), Item(title="pretraining  at scale")], source="x")
+    assert len(r.new) == 1
+
+
+def test_dry_run_writes_nothing(store):
+    with store:
+        r = store.ingest(items("Alpha"), source="x", dry_run=True)
+    assert len(r.new) == 1
+    assert not store.items_path.exists() or store.items_path.read_text() == ""
+
+
+def test_unchanged_item_seen_again_same_day_writes_nothing(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    size = store.items_path.stat().st_size
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    assert store.items_path.stat().st_size == size
+
+
+def test_records_carry_format_version_and_are_plain_jsonl(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    rec = lines(store)[0]
+    assert rec["v"] == 1 and rec["title"] == "Alpha" and rec["sources"] == ["x"]
+
+
+def test_index_is_rebuilt_when_deleted(store):
+    with store:
+        store.ingest(items("Alpha", "Beta"), source="x")
+    store.close()
+    os.unlink(store.index_path)
+    fresh = Store(store.root)
+    assert fresh.count() == 2
+    with fresh:
+        r = fresh.ingest(items("Beta", "Gamma"), source="y")
+    assert [x["title"] for x in r.new] == ["Gamma"]
+
+
+def test_index_catches_up_after_an_append_it_did_not_see(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    store.close()
+    # another writer (or a crash after the JSONL append) left the index behind
+    rec = dict(lines(store)[0], id="ffff000011112222", title="Written Behind Its Back")
+    with open(store.items_path, "a") as fh:
+        fh.write(json.dumps(rec) + "\n")
+    fresh = Store(store.root)
+    assert fresh.count() == 2
+    with fresh:
+        r = fresh.ingest(items("Written Behind Its Back"), source="y")
+    assert r.new == [] and len(r.unchanged) == 1
+
+
+def test_index_rebuilt_when_file_edited_in_place(store):
+    with store:
+        store.ingest(items("Alpha", "Beta"), source="x")
+    store.close()
+    kept = store.items_path.read_text().splitlines()[1:]
+    store.items_path.write_text("\n".join(kept) + "\n")
+    fresh = Store(store.root)
+    assert fresh.count() == 1
+    with fresh:
+        r = fresh.ingest(items("Alpha"), source="x")
+    assert len(r.new) == 1
+
+
+def test_torn_last_line_is_kept_aside_and_repaired(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    with open(store.items_path, "ab") as fh:
+        fh.write(b'{"v":1,"id":"abc","title":"Half a rec')
+    fresh = Store(store.root)
+    with fresh:
+        pass
+    assert any("torn" in w for w in fresh.warnings)
+    assert (store.root / "items.jsonl.torn").read_bytes().startswith(b'{"v":1,"id":"abc"')
+    assert len(lines(fresh)) == 1
+    assert fresh.count() == 1
+
+
+def test_complete_last_line_without_newline_is_kept(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    data = store.items_path.read_bytes().rstrip(b"\n")
+    store.items_path.write_bytes(data)
+    fresh = Store(store.root)
+    with fresh:
+        pass
+    assert fresh.items_path.read_bytes().endswith(b"}\n")
+    assert fresh.count() == 1
+
+
+def test_garbage_line_in_the_middle_is_set_aside_not_lost(store):
+    with store:
+        store.ingest(items("Alpha", "Beta"), source="x")
+    store.close()
+    a, b = store.items_path.read_text().splitlines()
+    store.items_path.write_text(a + "\nthis is not json\n" + b + "\n")
+    os.unlink(store.index_path)
+    fresh = Store(store.root)
+    with fresh:
+        pass
+    assert fresh.count() == 2
+    assert any("kept aside" in w for w in fresh.warnings)
+    rejected = (store.root / "items.jsonl.rejected").read_text()
+    assert "this is not json" in rejected
+    assert "this is not json" not in store.items_path.read_text()
+
+
+def test_newer_format_is_refused(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    (store.root / "meta.json").write_text('{"format": 99}')
+    with pytest.raises(StoreError, match="newer"):
+        with Store(store.root):
+            pass
+
+
+def test_newer_record_version_is_refused(store):
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    store.close()
+    rec = dict(lines(store)[0], v=7, id="0000111122223333")
+    with open(store.items_path, "a") as fh:
+        fh.write(json.dumps(rec) + "\n")
+    with pytest.raises(StoreError, match="format 7"):
+        Store(store.root).count()
+
+
+def test_resolve_prefix_unique_ambiguous_unknown(store):
+    with store:
+        r = store.ingest(items(*[f"Paper number {i}" for i in range(40)]), source="x")
+    ids = [x["id"] for x in r.new]
+    assert store.resolve(ids[0][:8]) == ids[0]
+    assert store.resolve(ids[0].upper()[:10]) == ids[0]
+    with pytest.raises(NotFound, match="ambiguous"):
+        # 40 ids over 16 first digits: some digit is shared
+        first = [i[0] for i in ids]
+        store.resolve(max(set(first), key=first.count))
+    with pytest.raises(NotFound, match="no item"):
+        store.resolve("0" * 16)
+    with pytest.raises(NotFound, match="not an item id"):
+        store.resolve("xyz")
+
+
+def test_arxiv_match_merges_v1_then_v2_and_keeps_id(store):
+    with store:
+        r1 = store.ingest([Item(title="Old Title", arxiv_id="2401.00001", arxiv_version=1)], source="feed")
+    with store:
+        r2 = store.ingest([Item(title="New Title", arxiv_id="2401.00001", arxiv_version=2)], source="feed")
+    assert r2.new == [] and len(r2.updated) == 1
+    assert r2.updated[0]["id"] == r1.new[0]["id"]
+    assert r2.updated[0]["title"] == "New Title"
+
+
+def test_two_different_arxiv_ids_with_same_title_stay_apart(store):
+    with store:
+        store.ingest([Item(title="Introduction", arxiv_id="2401.00001")], source="feed")
+    with store:
+        r = store.ingest([Item(title="Introduction", arxiv_id="2402.00002")], source="feed")
+    # same title hash: the second paper needs its own id
+    assert len(r.new) == 1 and r.updated == []
+    assert store.count() == 2
+
+
+def test_several_ingests_under_one_lock_share_a_run(store):
+    with store:
+        store.ingest(items("A"), source="1")
+        store.ingest(items("B"), source="2")
+    assert {r["title"] for r in store.records_of_run(store.latest_run())} == {"A", "B"}
+    with store:
+        store.ingest(items("C"), source="3")
+    assert [r["title"] for r in store.records_of_run(store.latest_run())] == ["C"]
+
+
+HOLD = """
+import sys, time
+from digest.store import Store
+s = Store(sys.argv[1])
+with s:
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_lock_second_writer_waits_then_gives_up(store):
+    store.root.mkdir(parents=True)
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(store.root), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        with pytest.raises(StoreBusy, match="busy"):
+            with Store(store.root, lock_timeout=0.5):
+                pass
+        assert 0.4 < time.monotonic() - t0 < 2.5
+    finally:
+        p.wait(10)
+    # once the holder is gone the lock is free again
+    with Store(store.root, lock_timeout=0.5):
+        pass
+
+
+def test_lock_waiter_proceeds_when_holder_finishes(store):
+    store.root.mkdir(parents=True)
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(store.root), "0.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        with Store(store.root, lock_timeout=5) as s:
+            s.ingest(items("After"), source="x")
+    finally:
+        p.wait(10)
+    assert store.count() == 1
+
+
+def test_lock_is_released_when_holder_is_killed(store):
+    store.root.mkdir(parents=True)
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(store.root), "60"], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    p.kill()
+    p.wait(10)
+    with Store(store.root, lock_timeout=1):
+        pass
+
+
+FULL_DISK = """
+import resource, sys
+from digest.item import Item
+from digest.store import Store
+from digest.errors import StoreError
+s = Store(sys.argv[1])
+size = s.items_path.stat().st_size
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 300, size + 300))
+import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+try:
+    with s:
+        s.ingest([Item(title=f"Big paper {i}", abstract="x" * 200) for i in range(20)], source="big")
+except StoreError as exc:
+    print("ERR", exc)
+"""
+
+
+def test_full_disk_fails_cleanly_and_leaves_no_partial_line(store):
+    with store:
+        store.ingest(items("Before"), source="x")
+    store.close()
+    before = store.items_path.read_bytes()
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, str(store.root)], capture_output=True, text=True)
+    assert out.stdout.startswith("ERR"), out.stderr
+    assert "disk full" in out.stdout
+    assert store.items_path.read_bytes() == before
+    assert Store(store.root).count() == 1
+
+
+def test_write_without_lock_is_a_programming_error(store):
+    with pytest.raises(RuntimeError):
+        store.ingest(items("A"), source="x")
