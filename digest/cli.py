@@ -85,9 +85,9 @@ def emit_report(report, fmt: str) -> None:
         click.echo(render_markdown(report), nl=False)
         return
     else:
-        from digest.render.terminal import make_console, render_terminal
+        from digest.render.terminal import print_report
 
-        render_terminal(report, make_console())
+        print_report(report)
         return
     for w in report.warnings:
         warn(w)

@@ -39,11 +39,19 @@ def safe_url(url: object) -> str | None:
 
 
 def paper_url(rec: dict) -> str | None:
-    for u in [rec.get("url")] + list(rec.get("links") or []):
+    """The paper's own page (the arXiv abstract page when known), if safe to link."""
+    return safe_url(rec.get("url"))
+
+
+def extra_links(rec: dict, limit: int = 2) -> list[str]:
+    """Code and project links besides the paper page and its PDF."""
+    page = rec.get("url")
+    out = []
+    for u in rec.get("links") or []:
         s = safe_url(u)
-        if s:
-            return s
-    return None
+        if s and s != page and "arxiv.org/" not in s and s not in out:
+            out.append(s)
+    return out[:limit]
 
 
 def snippet(text: str, terms_re, width: int = 240) -> str:
@@ -82,4 +90,12 @@ def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
         bits.append(clean(rec["org"]))
     if rec.get("arxiv_id"):
         bits.append(f"arXiv:{clean(rec['arxiv_id'])}")
-    return bits
+    return bits + [f"code: {u}" if "github.com" in u else u for u in extra_links(rec)]
+
+
+def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Matches grouped by term, in first-seen order: [(term, [(field, weight), ...])]."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    for m in matches:
+        out.setdefault(m.term, []).append((m.field, m.weight))
+    return list(out.items())

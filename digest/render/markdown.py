@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from digest.identity import short_id
-from digest.render import clean, meta_bits, paper_url, snippet
+from digest.render import clean, grouped_matches, meta_bits, paper_url, snippet
 from digest.report import Report
 from digest.scoring import highlight_regex
 
@@ -48,6 +48,8 @@ def render_markdown(report: Report) -> str:
         if r.get("abstract"):
             out.append(f"   > {md_escape(snippet(r['abstract'], hl, 300))}")
         if s.matches:
-            out.append("   matched: " + ", ".join(f"{md_escape(m.term)} ({m.field} {m.weight:+g})" for m in s.matches))
+            out.append("   matched: " + ", ".join(
+                f"{md_escape(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
+                for term, parts in grouped_matches(s.matches)))
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import IO
 
 from rich.console import Console, Group
-from rich.padding import Padding
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 
 from digest.identity import short_id
-from digest.render import clean, meta_bits, paper_url, snippet
+from digest.render import clean, grouped_matches, meta_bits, paper_url, snippet
 from digest.report import Report
 from digest.scoring import highlight_regex
 
@@ -38,22 +38,15 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     return t
 
 
-def entry_renderable(rank: int, s, tags: list[str]) -> Group:
+def _body(s, tags: list[str]) -> Group:
+    """Title, meta line, abstract snippet and matched terms of one entry."""
     r = s.record
     hl = highlight_regex(s.terms)
-    title = clean(r.get("title")) or "(untitled)"
-    head = Text()
-    head.append(f"{rank:>2}. ", style="bold")
-    score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
-    head.append(f"{s.score:>5.1f} ", style=score_style)
-    head.append(short_id(r["id"]), style="cyan")
-    head.append("  ")
-    t = _highlighted(title, hl, Style(bold=True))
+    title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
     url = paper_url(r)
     if url:
-        t.stylize(Style(link=url))
-    head.append_text(t)
-    lines = [head]
+        title.stylize(Style(link=url))
+    lines = [title]
     bits = meta_bits(r)
     if r.get("truncated"):
         bits.append("abstract cut off")
@@ -63,18 +56,34 @@ def entry_renderable(rank: int, s, tags: list[str]) -> Group:
             meta.append(" · ", style=DIM)
         meta.append(" ".join(f"#{clean(t)}" for t in tags), style="magenta")
     if meta.plain:
-        lines.append(Padding(meta, (0, 0, 0, 17)))
+        lines.append(meta)
     if r.get("abstract"):
-        lines.append(Padding(_highlighted(snippet(r["abstract"], hl), hl), (0, 0, 0, 17)))
+        lines.append(_highlighted(snippet(r["abstract"], hl), hl))
     if s.matches:
         why = Text("matched: ", style=DIM)
-        for i, m in enumerate(s.matches):
+        for i, (term, parts) in enumerate(grouped_matches(s.matches)):
             if i:
                 why.append(", ", style=DIM)
-            why.append(clean(m.term), style="yellow" if m.weight >= 0 else "red")
-            why.append(f" ({m.field} {m.weight:+g})", style=DIM)
-        lines.append(Padding(why, (0, 0, 0, 17)))
+            neg = all(w < 0 for _, w in parts)
+            why.append(clean(term), style="red" if neg else "yellow")
+            why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
+        lines.append(why)
     return Group(*lines)
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(justify="right", no_wrap=True)  # rank
+    grid.add_column(justify="right", no_wrap=True)  # score
+    grid.add_column(no_wrap=True)  # short id
+    grid.add_column(ratio=1, overflow="fold")  # the paper
+    return grid
+
+
+def _add_entry(grid: Table, rank: int, s, tags: list[str]) -> None:
+    score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
+    grid.add_row(Text(f"{rank}.", style="bold"), Text(f"{s.score:.1f}", style=score_style),
+                 Text(short_id(s.record["id"]), style="cyan"), _body(s, tags))
 
 
 def render_terminal(report: Report, console: Console) -> None:
@@ -86,15 +95,33 @@ def render_terminal(report: Report, console: Console) -> None:
     if not report.entries:
         console.print(Text("Nothing new.", style="italic"))
         return
+    grid = _grid()
     for i, s in enumerate(report.entries, 1):
-        console.print(entry_renderable(i, s, report.tags_of(s.record["id"])))
-        console.print()
+        if i > 1:
+            grid.add_row("", "", "", "")
+        _add_entry(grid, i, s, report.tags_of(s.record["id"]))
+    console.print(grid)
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    """Print to the terminal; when piped, as plain text without trailing padding."""
+    console = console or make_console()
+    if console.is_terminal:
+        render_terminal(report, console)
+        return
+    with console.capture() as cap:
+        render_terminal(report, console)
+    text = "\n".join(line.rstrip() for line in cap.get().split("\n"))
+    console.file.write(text)
+    console.file.flush()
 
 
 def render_explain(s, console: Console, tags: list[str] | None = None) -> None:
     """One item's score, contribution by contribution."""
     r = s.record
-    console.print(entry_renderable(1, s, tags or []))
+    grid = _grid()
+    _add_entry(grid, 1, s, tags or [])
+    console.print(grid)
     console.print()
     if not s.matches:
         console.print(Text("No interest matched: score 0.", style=DIM))

@@ -1,0 +1,127 @@
+"""config.toml loading and validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest import paths
+from digest.config import init_config, load_config, parse_config
+from digest.errors import ConfigError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "config.toml"
+    p.write_text(text)
+    return p
+
+
+def test_builtin_default_is_the_top_level_example_and_is_valid():
+    cfg = load_config(paths.default_config_path())
+    assert cfg.interests["diffusion"] == 2.0
+    assert cfg.weights["title"] > cfg.weights["abstract"]
+    top = paths.default_config_path().parent.parent.parent / "config.toml"
+    if top.exists():  # running from a checkout
+        assert top.read_text() == paths.default_config_path().read_text()
+
+
+def test_missing_user_config_falls_back_to_default(tmp_path):
+    cfg = load_config(tmp_path / "nope.toml")
+    assert cfg.is_default
+
+
+def test_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="nope.toml: config file not found"):
+        load_config(tmp_path / "nope.toml", explicit=True)
+
+
+def test_full_config(tmp_path):
+    p = write(tmp_path, """
+[interests]
+"pre-training" = 1.5
+"crypto*" = -3
+[weights]
+title = 3
+[authors]
+"Ada Lovelace" = 2
+[orgs]
+"Amazon" = 1
+[show]
+limit = 5
+min_score = 0.5
+[sources.pages]
+path = "~/pages/*.txt"
+[sources.arxiv]
+url = "https://rss.arxiv.org/atom/cs.LG"
+kind = "feed"
+[fetch]
+timeout = 5
+stale_days = 2
+""")
+    cfg = load_config(p)
+    assert cfg.interests == {"pre-training": 1.5, "crypto*": -3.0}
+    assert cfg.weights["title"] == 3.0 and cfg.weights["abstract"] == 1.0
+    assert cfg.limit == 5 and cfg.min_score == 0.5
+    assert [(s.name, s.path, s.url, s.kind) for s in cfg.sources] == [
+        ("pages", "~/pages/*.txt", None, None),
+        ("arxiv", None, "https://rss.arxiv.org/atom/cs.LG", "feed"),
+    ]
+    assert cfg.fetch_timeout == 5.0 and cfg.stale_days == 2
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[interests\n", r"config.toml: invalid TOML: .*line 1"),
+        ('intrests = 1\n', r"intrests: unknown key \(expected one of: .*interests"),
+        ('[show]\nlimit = "ten"\n', r"show.limit: must be an integer, got string 'ten'"),
+        ('[show]\nlimt = 3\n', r"show.limt: unknown key"),
+        ('[interests]\ndiffusion = "high"\n', r'interests."diffusion": weight must be a number'),
+        ('[interests]\n"*" = 1\n', r"term must contain a word"),
+        ('[sources.x]\npath = "a"\nurl = "https://b"\n', r"sources.x: needs exactly one of 'path' or 'url'"),
+        ('[sources.x]\nurl = "ftp://b"\n', r"sources.x.url: must start with http"),
+        ('[sources.x]\npath = "a"\nkind = "pdf"\n', r"sources.x.kind: must be one of dump, feed, hf_json"),
+        ('[sources.x]\npath = "a"\ncolour = 1\n', r"sources.x.colour: unknown key"),
+        ('interests = 3\n', r"interests: must be a table"),
+        ('[show]\nlimit = 0\n', r"show.limit: must be at least 1"),
+        ('[fetch]\ntimeout = -1\n', r"fetch.timeout: must be a positive"),
+    ],
+)
+def test_invalid_config_names_file_key_and_fix(tmp_path, text, message):
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as exc:
+        load_config(p)
+    assert str(exc.value).startswith(str(p))
+    assert "\n" not in str(exc.value)
+
+
+def test_not_utf8(tmp_path):
+    p = tmp_path / "config.toml"
+    p.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(p)
+
+
+def test_init_writes_default_and_refuses_to_overwrite(tmp_path):
+    p = tmp_path / "sub" / "config.toml"
+    init_config(p)
+    assert p.read_text() == paths.default_config_path().read_text()
+    with pytest.raises(ConfigError, match="already exists"):
+        init_config(p)
+    init_config(p, force=True)
+
+
+def test_bool_is_not_a_number(tmp_path):
+    with pytest.raises(ConfigError, match="got boolean true"):
+        parse_config("[interests]\nx = true\n", tmp_path / "c.toml")
+
+
+def test_paths_follow_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "h"))
+    assert paths.store_dir() == tmp_path / "h"
+    assert paths.config_path() == tmp_path / "h" / "config.toml"
+    monkeypatch.setenv("DIGEST_CONFIG", str(tmp_path / "c.toml"))
+    assert paths.config_path() == tmp_path / "c.toml"
+    assert paths.store_dir(tmp_path / "x") == tmp_path / "x"
+    monkeypatch.delenv("DIGEST_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert paths.store_dir() == tmp_path / "data" / "digest"
