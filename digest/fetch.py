@@ -135,11 +135,16 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     max_redirections = 5
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
-        if scheme not in _SCHEMES:
-            raise InputError(f"fetch failed: redirected to a {scheme or 'relative'}: URL, refused", path=req.full_url)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def http_error_302(self, req, fp, code, msg, headers):
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, location)).scheme.lower()
+            if scheme not in _SCHEMES:
+                fp.close()
+                raise InputError(f"fetch failed: redirected to a {scheme}: URL, refused", path=req.full_url)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
@@ -176,6 +181,14 @@ def _check_url(url: str) -> str:
         raise InputError("fetch failed: URL has no host", path=url)
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise InputError("fetch failed: URL contains spaces or control characters", path=url)
+    if not url.isascii():  # an IRI: percent-encode the path and query (the host is IDNA-encoded later)
+        safe = "/%:@!$&'()*+,;=?~-._"
+        parts = parts._replace(
+            path=urllib.parse.quote(parts.path, safe=safe),
+            query=urllib.parse.quote(parts.query, safe=safe),
+            fragment="",
+        )
+        url = urllib.parse.urlunsplit(parts)
     return url
 
 
@@ -296,6 +309,8 @@ def fetch_url(
                         last_modified=exc.headers.get("Last-Modified") or last_modified,
                         not_modified=True,
                     )
+                if 300 <= exc.code < 400:
+                    raise InputError(f"fetch failed: HTTP {exc.code}: too many redirects", path=url) from None
                 reason = " ".join(str(exc.reason or "").split())[:80]
                 raise InputError(f"fetch failed: HTTP {exc.code}{' ' + reason if reason else ''}", path=url) from None
         with resp:

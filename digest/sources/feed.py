@@ -446,7 +446,7 @@ def _quote(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 # ---------------------------------------------------------------- authors
 
-_TEX_ACCENT = re.compile(r"\{?\\([`'^\"~=.uvHck])\s*\{?\s*([A-Za-z])\s*\}?\}?")
+_TEX_ACCENT = re.compile(r"\{?\\(?:([`'^\"~=.])|([uvHck])(?:\s+|(?=\{)))\{?([A-Za-z])\}?\}?")
 _TEX_COMBINING = {
     "`": "\u0300", "'": "\u0301", "^": "\u0302", "~": "\u0303", "=": "\u0304", "u": "\u0306",
     ".": "\u0307", '"': "\u0308", "H": "\u030b", "v": "\u030c", "c": "\u0327", "k": "\u0328",
@@ -460,7 +460,7 @@ def fold_tex_accents(name: str) -> str:
         return name
     import unicodedata
 
-    folded = _TEX_ACCENT.sub(lambda m: m.group(2) + _TEX_COMBINING[m.group(1)], name)
+    folded = _TEX_ACCENT.sub(lambda m: m.group(3) + _TEX_COMBINING[m.group(1) or m.group(2)], name)
     return unicodedata.normalize("NFC", folded)
 
 
@@ -611,8 +611,9 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
         links = others
     links = links[:MAX_LINKS]
 
-    published = date_of(entry.get("published"), entry.get("published_parsed")) or date_of(
-        entry.get("updated"), entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get("updated") falls back to "published" with a DeprecationWarning
+    published = date_of(dict.get(entry, "published"), dict.get(entry, "published_parsed")) or date_of(
+        dict.get(entry, "updated"), dict.get(entry, "updated_parsed")
     )
     item = Item(
         title=title,
@@ -705,6 +706,6 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
         source=source,
         kind=KIND,
         warnings=warnings,
-        date=date_of(feed.get("updated"), feed.get("updated_parsed"))
-        or date_of(feed.get("published"), feed.get("published_parsed")),
+        date=date_of(dict.get(feed, "updated"), dict.get(feed, "updated_parsed"))
+        or date_of(dict.get(feed, "published"), dict.get(feed, "published_parsed")),
     )
