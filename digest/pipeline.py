@@ -74,7 +74,10 @@ def read_bytes(name: str, stdin: BinaryIO | None = None) -> tuple[bytes, date | 
 def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> ParseResult:
     from digest.sources.detect import parse_bytes
 
-    return parse_bytes(data, source=source, kind=kind, ref_date=ref_date)
+    result = parse_bytes(data, source=source, kind=kind, ref_date=ref_date)
+    # every warning names its input, whichever parser wrote it
+    result.warnings = [w if w.startswith(source) else f"{source}: {w}" for w in result.warnings]
+    return result
 
 
 def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = None,
