@@ -65,6 +65,60 @@ def tags_for(store: Store, ids: list[str]) -> dict[str, list[str]]:
     return tags_by_id(store, ids)
 
 
+# --------------------------------------------------------------------------- reading list
+def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = False):
+    """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
+    from digest import readinglist
+
+    return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
+
+
+def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
+    """Attach a note (text), clear the notes (clear) or read them (neither):
+    ``(Change or None, current notes)``."""
+    from digest import readinglist
+
+    store = ctx.store()
+    change = None
+    if clear:
+        change = readinglist.clear_notes(store, prefix)
+    elif text is not None:
+        change = readinglist.add_note(store, prefix, text)
+    item_id = change.id if change else store.resolve(prefix)
+    return change, readinglist.ReadingList.load(store).notes_of(item_id)
+
+
+def all_tags(ctx: Context) -> dict[str, int]:
+    from digest.readinglist import all_tags as _all
+
+    return _all(ctx.store())
+
+
+def reading_list(ctx: Context, *, tags: list[str] = (), untagged: bool = False, search: list[str] = (),
+                 since: str | None = None, sort: str = "newest"):
+    """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
+    from digest import readinglist
+
+    store = ctx.store()
+    scorer = scorer_for(ctx.config, store) if sort == "score" else None
+    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
+                                 sort=sort, scorer=scorer)
+    return entries, list(store.warnings)
+
+
+def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
+    """The paper and the link ``digest open`` opens (its page, else its first safe link)."""
+    from digest.errors import NotFound
+    from digest.render import paper_url, safe_url
+
+    store = ctx.store()
+    rec = store.get(store.resolve(prefix))
+    url = paper_url(rec) or next((u for u in map(safe_url, rec.get("links") or []) if u), None)
+    if url is None:
+        raise NotFound(f"{rec['id'][:8]} {rec.get('title', '')[:60]!r} has no link to open")
+    return rec, url
+
+
 # --------------------------------------------------------------------------- ingest / parse
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
@@ -131,9 +185,13 @@ def show(ctx: Context, *, mode: str = "new", since: str | None = None, limit: in
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     if mode == "all":
-        records = store.iter_records()
-        pool_count = store.count()
-        heading = "All stored papers"
+        from digest.rescore import rank_all
+
+        entries, pool_count = rank_all(store, scorer_for(cfg, store), limit=limit, min_score=min_score)
+        report = Report(entries, "All stored papers", mode=mode, pool=pool_count,
+                        warnings=list(store.warnings), date=date.today().isoformat())
+        report.tags = tags_for(store, [s.record["id"] for s in entries])
+        return report
     elif mode == "since":
         records = store.records_since(since or "")
         pool_count = len(records)
@@ -232,3 +290,17 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
 
 def source_lines(results: list[IngestResult]) -> list[SourceLine]:
     return _source_lines(results)
+
+
+# --------------------------------------------------------------------------- email
+def email(ctx: Context, *, dry_run: bool = False, to_file: str | None = None, limit: int | None = None,
+          min_score: float | None = None, sources: list[SourceLine] | None = None,
+          warnings: list[str] | None = None):
+    """Email the digest of the papers not emailed yet; see :mod:`digest.outbox`.
+
+    Returns an :class:`digest.outbox.EmailOutcome`; raises DeliveryError (nothing
+    marked as emailed), ConfigError, or StoreBusy."""
+    from digest.outbox import email_digest
+
+    return email_digest(ctx, dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
+                        sources=sources, warnings=warnings)

@@ -27,6 +27,13 @@ FIELDS = ("title", "abstract")
 _NON_WORD = re.compile(r"[\W_]+")
 _HYPHENS = re.compile(r"[\-\u2010\u2011\u2012\u2013]")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
+_NOT_WORD_OR_HYPHEN = re.compile(r"[^\w\-]|_")
+# ASCII letters lower-cased, digits kept, '-' kept, every other ASCII byte a space;
+# bytes >= 128 (the UTF-8 of non-ASCII letters) are kept as they are.
+_BYTE_MAP = bytes(
+    (ord(chr(b).lower()) if chr(b).isalnum() else (b if b == 45 else 32)) if b < 128 else b
+    for b in range(256)
+)
 
 
 @dataclass
@@ -60,45 +67,94 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", text)
 
 
-def normalize(text: str) -> str:
-    """The matching form of a field: `` spaced form  joined form ``."""
-    t = fold(text)
-    spaced = _NON_WORD.sub(" ", _HYPHENS.sub(" ", t)).strip()
-    joined = _NON_WORD.sub(" ", _HYPHENS.sub("", t)).strip()
-    if joined == spaced:
-        return f" {spaced} "
-    return f" {spaced}  {joined} "
+def normalize(text: str) -> bytes:
+    """The matching form of a field, as bytes: `` word word-word word ``.
+
+    Lower-cased and folded; every character that is not a letter, digit or hyphen
+    becomes one space (runs are not collapsed, so punctuation breaks a phrase);
+    hyphens stay, so a term can match either side of one.
+    """
+    if not text:
+        return b"  "
+    if not text.isascii() or "\\" in text or "$" in text:
+        text = _NOT_WORD_OR_HYPHEN.sub(" ", _HYPHENS.sub("-", fold(text)))
+    return b" " + text.encode("utf-8").translate(_BYTE_MAP) + b" "
+
+
+def _tokens(term: str) -> list[str]:
+    return _NON_WORD.sub(" ", _HYPHENS.sub(" ", fold(term))).split()
 
 
 def _variants(tokens: list[str]) -> set[str]:
-    """Every way of writing the tokens with a space or nothing between them."""
-    if len(tokens) > 6:
-        return {" ".join(tokens), "".join(tokens)}
+    """Every way of writing the tokens with a space, a hyphen or nothing between them;
+    a one-word term may also be written with a hyphen inside (pretraining = pre-training)."""
+    if len(tokens) == 1:
+        tok = tokens[0]
+        return {tok} | {tok[:i] + "-" + tok[i:] for i in range(1, len(tok))}
+    if len(tokens) > 5:
+        return {" ".join(tokens), "-".join(tokens), "".join(tokens)}
     out = {tokens[0]}
     for tok in tokens[1:]:
-        out = {v + " " + tok for v in out} | {v + tok for v in out}
+        out = {v + sep + tok for v in out for sep in (" ", "-", "")}
     return out
+
+
+def term_patterns(term: str) -> set[bytes]:
+    """The byte strings whose presence in a normalized field means ``term`` matches."""
+    raw = term.strip()
+    prefix = raw.endswith("*")
+    tokens = _tokens(raw.rstrip("*"))
+    if not tokens:
+        return set()
+    rights = ("",) if prefix else (" ", "-")
+    return {(left + v + right).encode("utf-8") for v in _variants(tokens) for left in (" ", "-") for right in rights}
+
+
+class Matcher:
+    """Finds which of many terms occur in a normalized text, in one pass.
+
+    Every term becomes a few byte patterns (its space/hyphen/no-space spellings,
+    with a word boundary on each side; a prefix term has none on the right), and
+    all patterns go into one Aho-Corasick automaton (ahocorasick_rs): one C call
+    per field, whatever the number of terms. Without ahocorasick_rs, substring
+    tests give the same answer, slower.
+    """
+
+    def __init__(self, terms: list[str]) -> None:
+        index: dict[bytes, list[int]] = {}
+        for i, term in enumerate(terms):
+            for pat in term_patterns(term):
+                index.setdefault(pat, []).append(i)
+        self.patterns = list(index)
+        self.owners = [tuple(index[p]) for p in self.patterns]
+        self._ac = None
+        if self.patterns:
+            try:
+                import ahocorasick_rs
+            except ImportError:  # pragma: no cover - the dependency is declared
+                pass
+            else:
+                self._ac = ahocorasick_rs.BytesAhoCorasick(
+                    self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard
+                )
+
+    def find(self, normalized: bytes) -> set[int]:
+        """Indexes (into the terms given) of the terms present in ``normalized``."""
+        if self._ac is not None:
+            found = {m[0] for m in self._ac.find_matches_as_indexes(normalized, overlapping=True)}
+        else:
+            found = {i for i, p in enumerate(self.patterns) if p in normalized}
+        owners = self.owners
+        out: set[int] = set()
+        for i in found:
+            out.update(owners[i])
+        return out
 
 
 @dataclass
 class Term:
     text: str  # as written in the config
     weight: float
-    patterns: tuple[str, ...]
-
-    @classmethod
-    def compile(cls, text: str, weight: float) -> "Term":
-        raw = text.strip()
-        prefix = raw.endswith("*")
-        core = raw.rstrip("*")
-        tokens = _NON_WORD.sub(" ", _HYPHENS.sub(" ", fold(core))).split()
-        if not tokens:
-            return cls(text, weight, ())
-        pats = tuple(sorted(" " + v + ("" if prefix else " ") for v in _variants(tokens)))
-        return cls(text, weight, pats)
-
-    def found_in(self, normalized: str) -> bool:
-        return any(p in normalized for p in self.patterns)
 
 
 def _name_key(name: str) -> str:
@@ -115,7 +171,9 @@ class Scorer:
         orgs: dict[str, float] | None = None,
         extra: Iterable[Callable[[dict], list[Match]]] = (),
     ) -> None:
-        self.terms = [t for t in (Term.compile(k, v) for k, v in interests.items()) if t.patterns]
+        self.terms = [Term(k, v) for k, v in interests.items() if term_patterns(k)]
+        self.matcher = Matcher([t.text for t in self.terms])
+        self._term_weights = [t.weight for t in self.terms]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
         self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
@@ -131,11 +189,10 @@ class Scorer:
             text = rec.get(fname) or ""
             if not text:
                 continue
-            norm = normalize(text)
             fw = self.weights.get(fname, 1.0)
-            for term in self.terms:
-                if term.found_in(norm):
-                    matches.append(Match(term.text, fname, term.weight * fw))
+            for i in sorted(self.matcher.find(normalize(text))):
+                term = self.terms[i]
+                matches.append(Match(term.text, fname, term.weight * fw))
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
@@ -153,6 +210,20 @@ class Scorer:
         total = round(sum(m.weight for m in matches), 3)
         return Scored(rec, total, matches)
 
+    def fast_score(self, rec: dict) -> float:
+        """The same number as ``score(rec).score``, without building the explanation."""
+        if self.authors or self.orgs or self.extra:
+            return self.score(rec).score
+        total = 0.0
+        weights = self._term_weights
+        for fname in FIELDS:
+            text = rec.get(fname)
+            if text:
+                found = self.matcher.find(normalize(text))
+                if found:
+                    total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
+        return round(total, 3)
+
     def rank(
         self,
         records: Iterable[dict],
@@ -161,22 +232,21 @@ class Scorer:
         min_score: float | None = None,
     ) -> list[Scored]:
         """Score and sort: highest score first, then newest, then title."""
-        scored = (self.score(r) for r in records)
+        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
         if min_score is not None:
-            scored = (s for s in scored if s.score >= min_score)
-        key = _rank_key
-        if limit is None:
-            return sorted(scored, key=key)
-        return heapq.nsmallest(limit, scored, key=key)
+            keyed = (k for k in keyed if -k[0][0] >= min_score)
+        best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
+        return [self.score(r) for _, _, r in best]
 
 
-def _rank_key(s: Scored) -> tuple:
-    return (-s.score, _neg_date(s.record.get("published") or ""), s.record.get("title", ""))
-
-
-def _neg_date(d: str) -> tuple:
-    # newer dates first: invert the digits so a plain ascending sort works
-    return tuple(-ord(c) for c in d) if d else (1,)
+def rank_key(score: float, rec: dict) -> tuple:
+    """Sort key: highest score first, then the newest publication date, then title."""
+    pub = rec.get("published") or ""
+    try:
+        day = -int(pub[:4] + pub[5:7] + pub[8:10]) if pub else 0
+    except ValueError:
+        day = 0
+    return (-score, day, rec.get("title") or "")
 
 
 def highlight_regex(terms: Iterable[str]) -> re.Pattern | None:
@@ -185,10 +255,14 @@ def highlight_regex(terms: Iterable[str]) -> re.Pattern | None:
     parts = []
     for t in set(terms):
         prefix = t.strip().endswith("*")
-        tokens = _NON_WORD.sub(" ", _HYPHENS.sub(" ", fold(t.strip().rstrip("*")))).split()
+        tokens = _tokens(t.strip().rstrip("*"))
         if not tokens:
             continue
-        body = r"[\s\-\u2010\u2011]?".join(re.escape(tok) for tok in tokens)
+        if len(tokens) == 1:
+            tokens = list(tokens[0])  # a one-word term may be hyphenated anywhere
+            body = r"[\-\u2010\u2011]?".join(re.escape(c) for c in tokens)
+        else:
+            body = r"[ \-\u2010\u2011]?".join(re.escape(tok) for tok in tokens)
         parts.append(body + (r"\w*" if prefix else ""))
     if not parts:
         return None

@@ -45,6 +45,7 @@ STATE = "state.json"
 META = "meta.json"
 INDEX = "index.sqlite"
 LOCK = "lock"
+INDEX_VERSION = 2  # bump when the index schema changes: old indexes are rebuilt
 TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
 
 
@@ -185,6 +186,7 @@ class Store:
                     CREATE INDEX IF NOT EXISTS items_run ON items(first_run);
                     CREATE INDEX IF NOT EXISTS items_seen ON items(first_seen);
                     CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
+                    CREATE TABLE IF NOT EXISTS superseded(off INTEGER PRIMARY KEY);
                     """
                 )
             except sqlite3.DatabaseError as exc:
@@ -240,6 +242,7 @@ class Store:
         size, ino, tail = self._file_sig()
         return (
             meta.get("format") == FORMAT
+            and meta.get("index_version") == INDEX_VERSION
             and meta.get("size") == size
             and meta.get("ino") == ino
             and meta.get("tail") == tail
@@ -262,6 +265,7 @@ class Store:
         old_size = meta.get("size")
         if (
             meta.get("format") == FORMAT
+            and meta.get("index_version") == INDEX_VERSION
             and isinstance(old_size, int)
             and meta.get("ino") == ino
             and 0 < old_size <= size
@@ -283,6 +287,7 @@ class Store:
         try:
             if start == 0:
                 db.execute("DELETE FROM items")
+                db.execute("DELETE FROM superseded")
             rows = []
             if self.items_path.exists():
                 with open(self.items_path, "rb") as fh:
@@ -313,7 +318,7 @@ class Store:
         size, ino, tail = self._file_sig()
         db.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-            [("format", FORMAT), ("size", size), ("ino", ino), ("tail", tail)],
+            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino), ("tail", tail)],
         )
 
     def _decode(self, line: bytes) -> dict | None:
@@ -492,18 +497,46 @@ class Store:
             return []
         return self._records_for(db.execute("SELECT off, len FROM items WHERE first_seen>=?", (since,)))
 
-    def iter_records(self) -> Iterator[dict]:
-        """Every paper, latest version only, in file order (a full scan)."""
+    @_guard_sqlite
+    def records_after_run(self, run: int) -> list[dict]:
+        """Records first seen in an ingest run numbered above ``run`` (the email watermark)."""
         db = self._reader_index()
         if db is None:
+            return []
+        return self._records_for(db.execute("SELECT off, len FROM items WHERE first_run>?", (run,)))
+
+    def iter_records(self) -> Iterator[dict]:
+        """Every paper, latest version only, in file order (a full scan)."""
+        plan = self.scan_plan(1)
+        if plan is None:
             return
-        offsets = sorted(r[0] for r in db.execute("SELECT off FROM items"))
+        for _off, _n, rec in iter_range(self.items_path, *plan.ranges[0], plan.superseded):
+            yield rec
+
+    @_guard_sqlite
+    def scan_plan(self, parts: int) -> "ScanPlan | None":
+        """How to read every latest record in ``parts`` byte ranges (line-aligned)."""
+        db = self._reader_index()
+        if db is None:
+            return None
+        meta = self._index_sig(db)
+        size = meta.get("size") or 0
+        superseded = {r[0] for r in db.execute("SELECT off FROM superseded")}
+        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        bounds = [0]
         with open(self.items_path, "rb") as fh:
-            for off in offsets:
-                fh.seek(off)
-                rec = self._decode(fh.readline())
-                if rec is not None:
-                    yield rec
+            for k in range(1, parts):
+                pos = size * k // parts
+                if pos <= bounds[-1]:
+                    continue
+                fh.seek(pos - 1)
+                fh.readline()  # to the start of the next line
+                pos = fh.tell()
+                if bounds[-1] < pos < size:
+                    bounds.append(pos)
+        bounds.append(size)
+        ranges = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a] or [(0, 0)]
+        return ScanPlan(ranges, superseded, count)
 
     @_guard_sqlite
     def resolve(self, prefix: str) -> str:
@@ -701,6 +734,42 @@ class Store:
             self._db = None
 
 
+@dataclass
+class ScanPlan:
+    ranges: list[tuple[int, int]]  # [start, end) byte ranges, line-aligned
+    superseded: set[int]  # offsets of lines replaced by a later version
+    count: int  # how many papers (latest versions) the ranges hold
+
+
+def _loads():
+    try:
+        import orjson
+
+        return orjson.loads
+    except ImportError:  # pragma: no cover - orjson is a declared dependency
+        return json.loads
+
+
+def iter_range(path: Path, start: int, end: int, superseded: set[int]) -> Iterator[tuple[int, int, dict]]:
+    """(offset, length, record) for every current record in [start, end)."""
+    loads = _loads()
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        off = start
+        for line in fh:
+            n = len(line)
+            if off >= end:
+                break
+            if off not in superseded and line.endswith(b"\n"):
+                try:
+                    rec = loads(line)
+                except ValueError:
+                    rec = None
+                if isinstance(rec, dict) and "id" in rec:
+                    yield off, n, rec
+            off += n
+
+
 def _row(rec: dict, off: int, n: int) -> tuple:
     return (
         rec["id"], off, n, rec.get("arxiv_id"), identity.normalize_title(rec.get("title", "")),
@@ -709,9 +778,26 @@ def _row(rec: dict, off: int, n: int) -> tuple:
 
 
 def _upsert(db: sqlite3.Connection, rows: list[tuple]) -> None:
-    if rows:
-        db.executemany(
-            "INSERT OR REPLACE INTO items(id, off, len, arxiv, tkey, first_run, first_seen) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+    """Insert or replace index rows; the lines they replace are recorded as superseded,
+    so a full scan can skip old versions without loading every offset."""
+    if not rows:
+        return
+    latest: dict[str, tuple] = {}
+    old_offs: list[tuple[int]] = []
+    for row in rows:
+        prev = latest.get(row[0])
+        if prev is not None:
+            old_offs.append((prev[1],))
+        latest[row[0]] = row
+    ids = list(latest)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        q = "SELECT off FROM items WHERE id IN (%s)" % ",".join("?" * len(chunk))
+        old_offs.extend(db.execute(q, chunk).fetchall())
+    if old_offs:
+        db.executemany("INSERT OR IGNORE INTO superseded(off) VALUES (?)", old_offs)
+    db.executemany(
+        "INSERT OR REPLACE INTO items(id, off, len, arxiv, tkey, first_run, first_seen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        list(latest.values()),
+    )

@@ -82,6 +82,29 @@ def test_highlight_regex_finds_variants_in_original_text():
     assert highlight_regex([]) is None
 
 
-def test_normalize_spaces_are_boundaries():
-    n = normalize("Vision-Language (VLM)")
-    assert " vision language vlm " in n and " visionlanguage vlm " in n
+def test_normalize_keeps_hyphens_and_turns_punctuation_into_spaces():
+    assert normalize("Vision-Language (VLM), too") == b" vision-language  vlm   too "
+    assert normalize("Na\u00efve $\\alpha$-VAE") == " naive α-vae ".encode()
+
+
+def test_punctuation_breaks_a_phrase():
+    assert score({"language model": 1}, title="language, model").score == 0
+    assert score({"language model": 1}, title="language\nmodel").score == 2.0
+
+
+def test_fallback_matcher_agrees_with_the_automaton():
+    from digest.scoring import Matcher
+
+    terms = ["pre-training", "pretrain*", "language model*", "rl", "α-vae", "diffusion"]
+    texts = ["Pre-Training of Vision-Language Models", "an RL agent", "$\\alpha$-VAE diffusion-based",
+             "pretrained diffusional", "language modelling"]
+    fast = Matcher(terms)
+    slow = Matcher(terms)
+    slow._ac = None
+    for t in texts:
+        assert fast.find(normalize(t)) == slow.find(normalize(t)), t
+
+
+def test_many_terms_one_pass():
+    s = Scorer({f"term{i}": 1.0 for i in range(1000)} | {"needle": 5.0})
+    assert s.score({"title": "a needle and term7, term999"}).score == 14.0

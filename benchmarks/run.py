@@ -1,0 +1,209 @@
+"""Run every benchmark row and print measured vs target (median of several runs, peak RSS).
+
+    python benchmarks/run.py                 # full scale: stores of 1,000 and 1,000,000 items
+    python benchmarks/run.py --scale ci      # small scale (CI): proves the suite runs, asserts no times
+    python benchmarks/run.py --markdown      # also print the table as Markdown (for RESULTS.md)
+
+Synthetic data is generated on first use under benchmarks/data/ (git-ignored);
+the 1M-item store takes a few minutes and about 2 GB of disk.
+Each row runs the installed `digest` command in a fresh process, as a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.generate import generate  # noqa: E402
+
+
+def digest_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "digest"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("digest")
+    return [found] if found else [sys.executable, "-m", "digest"]
+
+
+@dataclass
+class Row:
+    name: str
+    target: str
+    limit_s: float | None = None  # the time target in seconds (None: not a time)
+    limit_mb: float | None = None
+    seconds: float | None = None
+    rss_mb: float | None = None
+    note: str = ""
+    value: str | None = None  # a measured value that is not a time
+    ok: bool | None = None
+
+    def measured(self) -> str:
+        if self.value is not None:
+            return self.value
+        if self.seconds is None:
+            return "—"
+        t = f"{self.seconds * 1000:.0f} ms" if self.seconds < 2 else f"{self.seconds:.2f} s"
+        return t
+
+    def verdict(self) -> str:
+        if self.ok is None:
+            ok = True
+            if self.limit_s is not None and self.seconds is not None:
+                ok = self.seconds <= self.limit_s
+            if self.limit_mb is not None and self.rss_mb is not None:
+                ok = ok and self.rss_mb <= self.limit_mb
+            self.ok = ok
+        return "meets" if self.ok else "MISSES"
+
+
+def run_once(args: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, output discarded."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    if p.returncode not in (0,):
+        raise SystemExit(f"benchmark command failed ({p.returncode}): {' '.join(args)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median_of(fn, runs: int) -> tuple[float, float]:
+    times, rss = [], []
+    for i in range(runs):
+        t, m = fn(i)
+        times.append(t)
+        rss.append(m)
+    return statistics.median(times), max(rss)
+
+
+def env_with(**kw) -> dict:
+    env = dict(os.environ)
+    env.pop("DIGEST_CONFIG", None)
+    env.update({k: str(v) for k, v in kw.items()})
+    return env
+
+
+def bench(scale: str, data: Path, runs: int) -> list[Row]:
+    big, small = (1_000_000, 1_000) if scale == "full" else (2_000, 200)
+    generate(data, [small, big])
+    dg = digest_cmd()
+    rows: list[Row] = []
+    home = data / "home"
+    home.mkdir(exist_ok=True)
+    env = env_with(DIGEST_HOME=home, COLUMNS=100)
+    dumps = sorted((data / "dumps").glob("day-*.txt"))
+
+    def ingest_row(n: int, label: str, limit_s: float | None, limit_mb: float | None, offset: int) -> Row:
+        store = data / f"store-{n}"
+        cfg_text = (data / "interests-100.toml").read_text()
+
+        def one(i: int):
+            dump = dumps[(offset + i) % len(dumps)]
+            cfg = data / f"run-{n}-{i}.toml"
+            cfg.write_text(cfg_text + f'\n[sources.today]\npath = "{dump}"\n')
+            return run_once(dg + ["--store", str(store), "--config", str(cfg), "run", "--force", "--limit", "20"], env)
+
+        # a fresh dump for every run, so each one really ingests 100 new papers
+        run_once(dg + ["--store", str(store), "show", "--limit", "1"], env)  # warm the page cache / index
+        t, m = median_of(one, runs)
+        return Row(label, f"≤ {limit_s * 1000:.0f} ms, ≤ {limit_mb:.0f} MB" if limit_s else "", limit_s, limit_mb, t, m)
+
+    # Each ingest run appends 100 papers; stores are regenerated when their marker is removed.
+    r_big = ingest_row(big, f"ingest 100-item dump + diff + score + print top 20, store of {big:,}", 0.150, 64, 0)
+    rows.append(r_big)
+    r_small = ingest_row(small, f"the same, store of {small:,}", None, None, 6)
+    r_small.target = "within 10 % of the row above"
+    if r_big.seconds:
+        r_small.ok = abs(r_big.seconds - r_small.seconds) <= 0.10 * r_small.seconds + 0.005
+        r_small.note = f"{(r_big.seconds / r_small.seconds - 1) * 100:+.0f} % for the bigger store"
+    rows.append(r_small)
+
+    for n_terms, limit in ((100, 8.0), (1000, 12.0)):
+        cfg = data / f"interests-{n_terms}.toml"
+        args = dg + ["--store", str(data / f"store-{big}"), "--config", str(cfg), "show", "--all", "--limit", "50"]
+        t, m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
+        rows.append(Row(f"full rescore of {big:,} items, {n_terms} interests, both cores", f"≤ {limit:g} s", limit, None, t, m))
+        if n_terms == 100:
+            t1, m1 = median_of(lambda i: run_once(args, env_with(DIGEST_HOME=home, DIGEST_WORKERS=1)), max(1, min(runs, 3)))
+            rows.append(Row(f"the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, t1, m1))
+
+    t, m = median_of(lambda i: run_once(dg + ["--help"], env), runs * 2)
+    rows.append(Row("digest --help", "≤ 60 ms", 0.060, None, t, m))
+
+    args = dg + ["--store", str(data / f"store-{big}"), "--config", str(data / "interests-100.toml"), "show", "--limit", "20"]
+    t, m = median_of(lambda i: run_once(args, env), runs * 2)
+    rows.append(Row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, t, m))
+
+    rows.append(parse_row(data / "big_dump.txt", runs))
+    for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
+        t, m = median_of(lambda i: run_once(dg + ["parse", str(path)], env), runs)
+        rows.append(Row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, t, m))
+    return rows
+
+
+def parse_row(path: Path, runs: int) -> Row:
+    from digest.sources.dump import parse_dump
+
+    data = path.read_bytes()
+    best = []
+    n = 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = parse_dump(data, source=str(path), ref_date=date(2025, 11, 21))
+        best.append(time.perf_counter() - t0)
+        n = len(res.items)
+    rate = n / statistics.median(best)
+    row = Row(f"parse a Daily Papers text dump ({n:,} items)", "≥ 100,000 items/s", value=f"{rate:,.0f} items/s")
+    row.ok = rate >= 100_000
+    return row
+
+
+def print_table(rows: list[Row], markdown: bool) -> None:
+    if markdown:
+        print("| operation | target | measured (median) | peak RSS | verdict |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            rss = f"{r.rss_mb:.0f} MB" if r.rss_mb else "—"
+            note = f" ({r.note})" if r.note else ""
+            print(f"| {r.name} | {r.target} | {r.measured()}{note} | {rss} | {r.verdict()} |")
+        return
+    w = max(len(r.name) for r in rows)
+    for r in rows:
+        rss = f"{r.rss_mb:6.0f} MB" if r.rss_mb else "      —  "
+        note = f"  {r.note}" if r.note else ""
+        print(f"{r.name:<{w}}  {r.measured():>16}  {rss}  target {r.target:<26} {r.verdict()}{note}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", choices=["full", "ci"], default="full")
+    ap.add_argument("--runs", type=int, default=None, help="runs per row (default 5; 2 at ci scale)")
+    ap.add_argument("--data", type=Path, default=None, help="where synthetic data goes")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    runs = args.runs or (5 if args.scale == "full" else 2)
+    data = args.data or HERE / "data" / args.scale
+    print(f"# digest benchmarks, scale={args.scale}, {platform.node()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {date.today()}", flush=True)
+    rows = bench(args.scale, data, runs)
+    print_table(rows, args.markdown)
+    if args.scale == "ci":
+        print("(ci scale: times are not asserted)")
+
+
+if __name__ == "__main__":
+    main()

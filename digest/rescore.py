@@ -1,0 +1,86 @@
+"""Ranking the whole store (``digest show --all``), in parallel.
+
+The JSONL file is cut into line-aligned byte ranges, one per worker process;
+each worker reads its range, skips superseded lines (older versions of a
+paper), scores every record with the fast path (no explanation) and keeps
+only its best ``limit`` candidates. The parent merges the candidates and
+explains just the winners. Memory stays flat: no worker holds more than
+``limit`` records. ``DIGEST_WORKERS`` sets the number of processes (default:
+the CPU count, at most 8); small stores are scanned in-process.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import sys
+
+from digest.scoring import Scored, Scorer, rank_key
+from digest.store import Store, iter_range
+
+PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than forking
+
+# Set in the parent before forking; the workers inherit them (no pickling of the automaton).
+_JOB: dict = {}
+
+
+def _scan(rng: tuple[int, int]) -> tuple[list, int]:
+    scorer: Scorer = _JOB["scorer"]
+    limit, min_score = _JOB["limit"], _JOB["min_score"]
+    fast = scorer.fast_score
+    seen = 0
+
+    def keyed():
+        nonlocal seen
+        for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+            seen += 1
+            s = fast(rec)
+            if min_score is None or s >= min_score:
+                yield rank_key(s, rec), off, n
+
+    if limit is None:
+        best = sorted(keyed())
+    else:
+        best = heapq.nsmallest(limit, keyed())
+    return best, seen
+
+
+def workers_wanted() -> int:
+    env = os.environ.get("DIGEST_WORKERS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
+             workers: int | None = None) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers and how many papers were scored."""
+    workers = workers or workers_wanted()
+    try:
+        size = store.items_path.stat().st_size
+    except FileNotFoundError:
+        return [], 0
+    if size < PARALLEL_MIN_BYTES or sys.platform == "win32":
+        workers = 1
+    plan = store.scan_plan(workers)
+    if plan is None:
+        return [], 0
+    _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
+                superseded=plan.superseded)
+    try:
+        if len(plan.ranges) == 1:
+            parts = [_scan(plan.ranges[0])]
+        else:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(len(plan.ranges)) as pool:
+                parts = pool.map(_scan, plan.ranges, chunksize=1)
+    finally:
+        _JOB.clear()
+    merged = heapq.merge(*(p[0] for p in parts))
+    best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged)]
+    seen = sum(p[1] for p in parts)
+    records = store._records_for([(off, n) for _, off, n in best])
+    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records)}
+    return [scorer.score(by_off[off]) for _, off, _n in best], seen
