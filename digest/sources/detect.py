@@ -15,7 +15,6 @@ from datetime import date
 
 from digest.errors import InputError
 from digest.item import ParseResult
-from digest.sources.feed import _scan_prolog, to_ascii_compatible
 
 KINDS = ("dump", "feed", "hf_json")
 
@@ -26,12 +25,20 @@ _UNRECOGNISED = "unrecognised input: not a Daily Papers dump, RSS/Atom feed or H
 
 
 def _head(data: bytes) -> str:
-    head = to_ascii_compatible(data[: SNIFF_BYTES * 4])  # UTF-16/32 -> UTF-8
+    head = data[: SNIFF_BYTES * 4]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4] or head[:4] == b"\x4c\x6f\xa7\x94":
+        # UTF-16/32 or EBCDIC: transcode to UTF-8 (the feed module, and its
+        # imports, load only for such input)
+        from digest.sources.feed import to_ascii_compatible
+
+        head = to_ascii_compatible(head)
     return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n\x00")[:SNIFF_BYTES]
 
 
 def _root_name(head: str) -> str | None:
     """Lower-cased name of the root element (after declaration, comments, DOCTYPE), if in the head."""
+    from digest.sources.feed import _scan_prolog
+
     raw = head.encode("utf-8")
     root = _scan_prolog(raw).root
     if root is None:
