@@ -323,7 +323,7 @@ class Store:
 
     def _decode(self, line: bytes) -> dict | None:
         try:
-            rec = json.loads(line)
+            rec = _LOADS(line)
         except ValueError:
             return None
         if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
@@ -504,6 +504,16 @@ class Store:
         if db is None:
             return []
         return self._records_for(db.execute("SELECT off, len FROM items WHERE first_run>?", (run,)))
+
+    @_guard_sqlite
+    def recent_records(self, n: int) -> list[dict]:
+        """The ``n`` papers written to the store most recently (latest versions), without a
+        full scan: the index's rowids grow with every write. Background statistics for the
+        similarity boost."""
+        db = self._reader_index()
+        if db is None or n <= 0:
+            return []
+        return self._records_for(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
 
     def iter_records(self) -> Iterator[dict]:
         """Every paper, latest version only, in file order (a full scan)."""
@@ -750,9 +760,12 @@ def _loads():
         return json.loads
 
 
+_LOADS = _loads()
+
+
 def iter_range(path: Path, start: int, end: int, superseded: set[int]) -> Iterator[tuple[int, int, dict]]:
     """(offset, length, record) for every current record in [start, end)."""
-    loads = _loads()
+    loads = _LOADS
     with open(path, "rb") as fh:
         fh.seek(start)
         off = start
