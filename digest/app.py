@@ -29,6 +29,7 @@ class Context:
     config_path: Path | None = None  # explicit --config / DIGEST_CONFIG
     store_path: Path | None = None  # explicit --store
     _config: Config | None = None
+    _stores: list = field(default_factory=list)
 
     @property
     def config(self) -> Config:
@@ -40,7 +41,14 @@ class Context:
         return self._config
 
     def store(self) -> Store:
-        return Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        self._stores.append(store)
+        return store
+
+    def store_warnings(self) -> list[str]:
+        """What the stores opened so far had to say (a torn line repaired, damaged lines set aside),
+        for the commands that print no report."""
+        return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
 
 
 def scorer_for(cfg: Config, store: Store | None = None) -> Scorer:
@@ -107,15 +115,19 @@ def reading_list(ctx: Context, *, tags: list[str] = (), untagged: bool = False, 
 
 
 def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
-    """The paper and the link ``digest open`` opens (its page, else its first safe link)."""
-    from digest.errors import NotFound
-    from digest.render import paper_url, safe_url
+    """The paper and the link ``digest open`` opens: its page, else its arXiv page, else an
+    arXiv search for its title (a Daily Papers page names no link)."""
+    from urllib.parse import urlencode
+
+    from digest.identity import arxiv_abs_url
+    from digest.render import paper_url
 
     store = ctx.store()
     rec = store.get(store.resolve(prefix))
-    url = paper_url(rec) or next((u for u in map(safe_url, rec.get("links") or []) if u), None)
+    url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
     if url is None:
-        raise NotFound(f"{rec['id'][:8]} {rec.get('title', '')[:60]!r} has no link to open")
+        query = urlencode({"query": rec.get("title") or "", "searchtype": "title"})
+        url = f"https://arxiv.org/search/?{query}"
     return rec, url
 
 

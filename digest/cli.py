@@ -52,6 +52,13 @@ def warn(msg: str) -> None:
     click.echo(f"Warning: {msg}", err=True)
 
 
+def _store_warnings(ctx: click.Context) -> None:
+    """Warnings of the store (a torn line repaired, damaged lines skipped or set aside) for the
+    commands that print no report."""
+    for w in _ctx(ctx).store_warnings():
+        warn(w)
+
+
 def date_option(f):
     return click.option(
         "--date", "ref_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -131,6 +138,7 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> 
 
     \b
     Daily use:   digest run              (configured sources, then the digest)
+    By mail:     digest run --email      (from cron; [email] in the config)
     One file:    digest ingest page.txt && digest show
     Try it:      digest run --demo
     """
@@ -265,6 +273,253 @@ def explain(ctx, item_id, fmt):
     render_explain(scored, make_console(), tags)
 
 
+# --------------------------------------------------------------------------- reading list
+def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
+    """``ID TAG...`` or ``ID... -t TAG``; ``-`` among the ids reads ids from stdin."""
+    from digest.readinglist import InvalidTag, normalize_tag
+
+    args = list(args)
+    if tag_opts:
+        ids, tags = args, list(tag_opts)
+    else:
+        ids, tags = args[:1], args[1:]
+    if not ids:
+        raise click.UsageError("give a paper ID (any unique prefix)")
+    if not tags:
+        raise click.UsageError("give at least one TAG: `ID TAG...`, or several ids with `ID... -t TAG`")
+    if "-" in ids:
+        piped = [line.split()[0] for line in sys.stdin.read().splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+        ids = [i for x in ids for i in (piped if x == "-" else [x])]
+    try:
+        return ids, [normalize_tag(t) for t in tags]
+    except InvalidTag as exc:
+        raise click.BadParameter(str(exc), param_hint="TAG") from None
+
+
+def _print_changes(changes, remove: bool) -> None:
+    from digest.render import clean
+
+    for ch in changes:
+        bits = [("-" if remove else "+") + t for t in (ch.removed if remove else ch.added)]
+        if ch.unchanged:
+            bits.append(("not tagged " if remove else "already tagged ") + " ".join(ch.unchanged))
+        title = clean(ch.title)
+        title = title if len(title) <= 60 else title[:59] + "…"
+        click.echo(f"{ch.short_id}  {', '.join(bits)}  {title}", err=True)
+
+
+TAG_HELP = """\b
+    digest tag ID TAG...          one paper, one or more tags
+    digest tag ID... -t TAG       several papers (-t repeatable)
+    digest tag - -t TAG           ids from standard input, one per line
+
+ID is any unique id prefix as the digest shows it. Tags are case-insensitive
+(stored lower-case), 1-40 letters, digits and - _ . / : starting with a
+letter or digit; a leading # is dropped. All ids are checked before anything
+is written."""
+
+
+@cli.command(epilog=TAG_HELP, short_help="Tag papers: ID TAG..., or ID... -t TAG.")
+@click.argument("args", nargs=-1, metavar="ID... [TAG...]")
+@click.option("--tag", "-t", "tag_opts", multiple=True, metavar="TAG",
+              help="Tag to add; when given, every argument is an id.")
+@click.pass_context
+def tag(ctx, args, tag_opts):
+    """Tag papers: `digest tag ID TAG...` or `digest tag ID... -t TAG`."""
+    from digest import app
+
+    ids, tags = _ids_and_tags(args, tag_opts)
+    changes = app.tag(_ctx(ctx), ids, tags)
+    _store_warnings(ctx)
+    _print_changes(changes, remove=False)
+
+
+@cli.command(epilog=TAG_HELP.replace("digest tag", "digest untag"),
+             short_help="Remove tags: ID TAG..., or ID... -t TAG.")
+@click.argument("args", nargs=-1, metavar="ID... [TAG...]")
+@click.option("--tag", "-t", "tag_opts", multiple=True, metavar="TAG",
+              help="Tag to remove; when given, every argument is an id.")
+@click.pass_context
+def untag(ctx, args, tag_opts):
+    """Remove tags: `digest untag ID TAG...` or `digest untag ID... -t TAG`."""
+    from digest import app
+
+    ids, tags = _ids_and_tags(args, tag_opts)
+    changes = app.tag(_ctx(ctx), ids, tags, remove=True)
+    _store_warnings(ctx)
+    _print_changes(changes, remove=True)
+
+
+@cli.command()
+@click.argument("item_id", metavar="ID")
+@click.argument("text", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove the paper's notes.")
+@click.pass_context
+def note(ctx, item_id, text, clear):
+    """Attach a short note to a paper: digest note ID "text".
+
+    Without TEXT, print the paper's notes. A paper can carry several notes;
+    they show in `digest list` and go into exports (BibTeX: annote).
+    """
+    from digest import app
+
+    if clear and text:
+        raise click.UsageError("--clear takes no TEXT")
+    change, notes = app.note(_ctx(ctx), item_id, " ".join(text) if text else None, clear=clear)
+    _store_warnings(ctx)
+    if change is not None:
+        what = "note added" if not clear else f"{len(change.removed)} note(s) removed"
+        click.echo(f"{change.short_id}  {what}", err=True)
+        return
+    for n in notes:
+        click.echo(f"{n.at[:10]}  {n.text}")
+    if not notes:
+        click.echo("no notes", err=True)
+
+
+@cli.command("open", short_help="Open a paper's link in the browser.")
+@click.argument("item_id", metavar="ID")
+@click.option("--print", "print_only", is_flag=True, help="Print the link instead of opening it.")
+@click.pass_context
+def open_cmd(ctx, item_id, print_only):
+    """Open a paper's link in the browser (printed when there is no browser)."""
+    from digest import app
+
+    _rec, url = app.paper_link(_ctx(ctx), item_id)
+    if not print_only:
+        import webbrowser
+
+        try:
+            opened = webbrowser.open(url)
+        except webbrowser.Error:
+            opened = False
+        if opened:
+            click.echo(f"opened {url}", err=True)
+            return
+    click.echo(url)
+
+
+@cli.command("tags")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.pass_context
+def tags_cmd(ctx, fmt):
+    """Every tag in use with the number of papers carrying it."""
+    from digest import app
+
+    counts = app.all_tags(_ctx(ctx))
+    _store_warnings(ctx)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        return
+    if not counts:
+        click.echo("no tags yet (digest tag ID TAG)", err=True)
+    width = len(str(max(counts.values(), default=0)))
+    for t, n in counts.items():
+        click.echo(f"{n:>{width}}  {t}")
+
+
+def selection_options(f):
+    f = click.option("--sort", type=click.Choice(["newest", "added", "score"]), default="newest",
+                     show_default=True,
+                     help="newest: by publication date; added: most recently tagged first; "
+                          "score: by the digest's score.")(f)
+    f = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Papers added to the reading list (tagged or noted) on or after DATE; "
+                          "with --untagged: first seen on or after DATE.")(f)
+    f = click.option("--search", "-s", multiple=True, metavar="WORDS",
+                     help="Words that must all occur (whole words, by prefix) in title, abstract, "
+                          "authors, tags or notes.")(f)
+    f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
+    f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
+                     help="Papers with this tag (repeat: papers with all of them). "
+                          "Default: every paper with a tag or a note.")(f)
+    return f
+
+
+def _select(ctx, tags, untagged, search, since, sort):
+    from digest import app
+    from digest.readinglist import InvalidTag
+
+    if untagged and tags:
+        raise click.UsageError("--untagged and --tag exclude each other")
+    try:
+        entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
+                                             search=list(search),
+                                             since=since.date().isoformat() if since else None, sort=sort)
+    except InvalidTag as exc:
+        raise click.BadParameter(str(exc), param_hint="--tag") from None
+    for w in warnings:
+        warn(w)
+    return entries
+
+
+def _heading(tags, untagged) -> str:
+    if untagged:
+        return "Untagged papers"
+    return "Reading list" + (": " + " ".join(f"#{t}" for t in tags) if tags else "")
+
+
+@cli.command("list")
+@selection_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "markdown", "bibtex", "csv"]),
+              default="table", show_default=True, help="Output format.")
+@click.pass_context
+def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
+    """The reading list: tagged (or noted) papers, newest first.
+
+    \b
+    digest list --tag toread
+    digest list --tag cite --search diffusion --format bibtex
+    digest list --untagged --since 2025-11-01
+    """
+    entries = _select(ctx, tags, untagged, search, since, sort)
+    if fmt == "table":
+        from digest.render.readinglist import print_table
+
+        print_table(entries)
+    else:
+        from digest.render.readinglist import render
+
+        click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
+    n = len(entries)
+    click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+
+
+@cli.command("export")
+@selection_options
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "markdown", "json", "jsonl", "csv"]),
+              default="bibtex", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+@click.pass_context
+def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
+    """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
+
+    \b
+    digest export --tag cite -o refs.bib          BibTeX for Zotero, JabRef, LaTeX
+    digest export --tag toread --format markdown  a linked list for notes apps
+    """
+    from digest.render.readinglist import render
+
+    entries = _select(ctx, tags, untagged, search, since, sort)
+    text = render(entries, fmt, heading=_heading(tags, untagged))
+    n = len(entries)
+    if output and output != "-":
+        from pathlib import Path
+
+        from digest.storeio import atomic_write
+
+        atomic_write(Path(output), text.encode("utf-8"))
+        click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+        click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+
+
 # --------------------------------------------------------------------------- run
 @cli.command()
 @click.option("--demo", is_flag=True,
@@ -272,27 +527,95 @@ def explain(ctx, item_id, fmt):
                    "(uses the built-in default config; touches nothing of yours).")
 @click.option("--source", "only", multiple=True, help="Run only this configured source (repeatable).")
 @click.option("--force", is_flag=True, help="Re-read inputs even when unchanged since last time.")
+@click.option("--email", "send_email", is_flag=True,
+              help="Email the digest of the papers not emailed yet instead of printing it ([email] in "
+                   "the config).")
+@click.option("--dry-run", is_flag=True,
+              help="With --email: ingest as usual, then print the message (.eml) instead of sending it; "
+                   "nothing is marked as emailed.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="With --email: print only warnings and errors (cron then mails you only those).")
 @date_option
 @report_options
 @click.pass_context
-def run(ctx, demo, only, force, ref_date, limit, min_score, fmt):
+def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min_score, fmt):
     """Fetch and ingest the configured sources, then show what is new.
 
-    This is the one command for cron. Exit codes: 0 success (also when
-    nothing is new), 1 an error or a source failed (the others were still
-    processed), 2 usage error, 75 the store is busy (another digest is running).
+    This is the one command for cron; with --email the digest is mailed
+    instead of printed. Exit codes: 0 success (also when nothing is new),
+    1 an error, a source failed (the others were still processed) or the mail
+    could not be delivered (nothing was marked as emailed), 2 usage error,
+    75 the store is busy (another digest is running).
     """
     from digest import app
 
+    if dry_run and not send_email:
+        raise click.UsageError("--dry-run goes with --email (to preview an ingest: digest ingest --dry-run)")
+    if quiet and not send_email:
+        raise click.UsageError("--quiet goes with --email")
     if demo:
+        if send_email:
+            raise click.UsageError("--email cannot be combined with --demo")
         report = app.demo(limit=limit, min_score=min_score)
         emit_report(report, fmt)
         return
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
                       min_score=min_score, only=list(only), force=force)
-    emit_report(outcome.report, fmt)
+    if send_email:
+        for w in outcome.report.warnings:
+            warn(w)
+        if not quiet:
+            r = outcome.report
+            click.echo(f"{r.new} new of {r.parsed} parsed — " + "; ".join(s.text() for s in r.sources), err=True)
+        sent = app.email(_ctx(ctx), dry_run=dry_run, limit=limit, min_score=min_score,
+                         sources=outcome.report.sources, warnings=outcome.report.warnings)
+        emit_email(sent, quiet=quiet)
+    else:
+        emit_report(outcome.report, fmt)
     if outcome.failed:
         ctx.exit(EXIT_ERROR)
+
+
+# --------------------------------------------------------------------------- email
+def emit_email(outcome, *, quiet: bool = False) -> None:
+    """The .eml of a dry run to stdout; what happened, in one line, to stderr."""
+    if outcome.eml is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.eml)
+        sys.stdout.buffer.flush()
+    for w in outcome.warnings:
+        warn(w)
+    if not quiet:
+        click.echo(outcome.summary(), err=True)
+
+
+@cli.command("email")
+@click.option("--dry-run", is_flag=True,
+              help="Print the message (.eml) to stdout instead of sending it; nothing is marked as emailed.")
+@click.option("--to-file", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help="Write the message (.eml) to PATH instead of sending it; nothing is marked as emailed.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+              help="At most N papers in the mail (default: [email] max_items, else [show] limit).")
+@click.option("--min-score", type=float, default=None,
+              help="Leave out papers scoring below X (default: [email] min_score, else [show] min_score).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@click.pass_context
+def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet):
+    """Email the digest of the papers not emailed yet.
+
+    The mail holds the best papers first seen since the last digest that was
+    sent (the first time: those of the latest ingest). A paper is marked as
+    emailed only once the server accepted the message; if sending fails the
+    exit code is 1 and the next run includes the same papers again. With
+    nothing new (and [email] send_empty = false) no mail is sent, exit 0.
+    Exit 75: another digest holds the store (try again later).
+    """
+    from digest import app
+
+    if dry_run and to_file:
+        raise click.UsageError("give --dry-run or --to-file, not both")
+    emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score),
+               quiet=quiet)
 
 
 # --------------------------------------------------------------------------- config

@@ -173,8 +173,12 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
         if table.get("kind") is not None and table["kind"] not in SOURCE_KINDS:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(SOURCE_KINDS)}")
         cfg.sources.append(Source(name=name, **table))
-    cfg.email = check.table("email", raw.get("email", {}))
-    cfg.similarity = raw.get("similarity", {})
+    from digest.mailconfig import check_email  # [email] keys, types, addresses, subject
+
+    cfg.email = check_email(check, raw.get("email", {}))
+    from digest.similarity import check_similarity  # [similarity] tags, ranges
+
+    cfg.similarity = check_similarity(check, raw.get("similarity", {}))
     return cfg
 
 

@@ -49,6 +49,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     tags: dict[str, list[str]] = field(default_factory=dict)
     date: str = ""
+    notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
 
     @property
     def parsed(self) -> int:

@@ -59,11 +59,29 @@ def _guard_sqlite(method):
         except sqlite3.Error as exc:
             self._fresh = False
             msg = str(exc)
-            if "disk" in msg or "full" in msg:
+            if "full" in msg or ("disk" in msg and _short_of_space(self.root)):
+                msg = "cannot write: no space left (disk full or file size limit)"
+            elif "disk" in msg:
                 msg += " (disk full or file size limit?)"
             raise StoreError(f"index error: {msg}", path=self.index_path) from None
 
     return wrapper
+
+
+def _short_of_space(root: Path) -> bool:
+    """After a failed write: is the disk (nearly) full, or a file size limit set?"""
+    try:
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return True
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        pass
+    try:
+        st = os.statvfs(root)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 2**20
 
 
 def utcnow() -> str:
@@ -171,6 +189,14 @@ class Store:
 
     # ------------------------------------------------------------------ index
     def _connect(self, _retry: bool = False) -> sqlite3.Connection:
+        if self._db is None and not self.locked and self.index_path.exists() and not os.access(self.root, os.W_OK):
+            # A read-only store (a read-only mount, a backup): read the index as it is, without
+            # creating its -wal/-shm files. index_is_fresh() still checks it against items.jsonl.
+            try:
+                uri = self.index_path.resolve().as_uri() + "?mode=ro&immutable=1"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StoreError(f"index unreadable ({exc}) and the store is read-only", path=self.index_path) from None
         if self._db is None:
             try:
                 db = sqlite3.connect(self.index_path, timeout=30, isolation_level=None)
@@ -237,8 +263,8 @@ class Store:
             return not self.items_path.exists()
         try:
             meta = self._index_sig(self._connect())
-        except sqlite3.DatabaseError:
-            return False
+        except (sqlite3.DatabaseError, StoreError):
+            return False  # corrupt or unreadable: rebuilt (or the error said) under the lock
         size, ino, tail = self._file_sig()
         return (
             meta.get("format") == FORMAT
@@ -334,16 +360,13 @@ class Store:
                 f"a record has format {v}, newer than this digest understands ({FORMAT}); upgrade digest",
                 path=self.items_path,
             )
-        return rec
+        return rec if valid_record(rec) else None
 
     def _set_aside(self, bad: list[tuple[int, bytes]]) -> None:
         """Move unparsable lines out of items.jsonl into items.jsonl.rejected."""
         rejected = self.root / (ITEMS + ".rejected")
         stamp = utcnow()
-        note = b"".join(
-            dumps({"at": stamp, "offset": off, "line": line.decode("utf-8", "replace").rstrip("\n")})
-            for off, line in bad
-        )
+        note = b"".join(_rejected_note(stamp, off, line) for off, line in bad)
         durable_append(rejected, note)
         offsets = {off for off, _ in bad}
         tmp = self.items_path.with_name(f".{ITEMS}.rewrite")
@@ -781,6 +804,45 @@ def iter_range(path: Path, start: int, end: int, superseded: set[int]) -> Iterat
                 if isinstance(rec, dict) and "id" in rec:
                     yield off, n, rec
             off += n
+
+
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_RECORD_TYPES = {
+    "abstract": _OPT_STR, "published": _OPT_STR, "org": _OPT_STR, "arxiv_id": _OPT_STR, "url": _OPT_STR,
+    "first_seen": _OPT_STR, "last_seen": _OPT_STR, "n_authors": _OPT_INT, "upvotes": _OPT_INT,
+    "arxiv_version": _OPT_INT, "first_run": _OPT_INT, "last_run": _OPT_INT, "truncated": (bool, type(None)),
+}
+_RECORD_LISTS = ("authors", "links", "categories", "sources", "updated_fields")
+
+
+def valid_record(rec: dict) -> bool:
+    """Does this decoded line have the shape of a record (a non-empty string id, a string title,
+    known fields of the right types)? A line that does not is damaged: it is set aside, never
+    shown half-read (a hand edit like ``"title": 5`` must not crash every later command)."""
+    if not rec.get("id") or not isinstance(rec.get("title"), str):
+        return False
+    for key, types in _RECORD_TYPES.items():
+        if not isinstance(rec.get(key), types):
+            return False
+    for key in _RECORD_LISTS:
+        value = rec.get(key)
+        if value is not None and (type(value) is not list or not all(type(x) is str for x in value)):
+            return False
+    return True
+
+
+def _rejected_note(stamp: str, off: int, line: bytes) -> bytes:
+    """The items.jsonl.rejected line for a damaged line: its text, and its exact bytes too
+    (base64) when they are not valid UTF-8, so nothing is lost."""
+    body = line[:-1] if line.endswith(b"\n") else line
+    text = body.decode("utf-8", "replace")
+    note = {"at": stamp, "offset": off, "line": text}
+    if text.encode("utf-8") != body:
+        import base64
+
+        note["raw_base64"] = base64.b64encode(body).decode("ascii")
+    return dumps(note)
 
 
 def _row(rec: dict, off: int, n: int) -> tuple:

@@ -1,0 +1,217 @@
+"""Which papers go in the next email, and the record of what was mailed.
+
+Never lose, never repeat
+------------------------
+The store's ``events.jsonl`` keeps the mail log, three kinds of events:
+
+``{"type": "email_baseline", "after_run": N}``
+    written before the very first real send: mail papers first seen in
+    ingest runs numbered above N. N is the run before the latest, so the first
+    digest holds the latest ingest's papers and not the whole history, and a
+    first send that fails does not move the starting point.
+``{"type": "sent", "ids": [...], "message_id": "<...>", "through_run": N, ...}``
+    written only after the server accepted the message (SMTP 250 after DATA,
+    or the sendmail command exited 0). Every paper first seen in a run up to
+    N has now been digested: the ``ids`` were in the mail, the others
+    (``held_back``: below ``min_score`` or beyond ``max_items``) were
+    outranked and are not mailed later.
+``{"type": "email_skipped", "through_run": N, "held_back": K}``
+    a day when papers arrived but none reached ``min_score`` and
+    ``send_empty`` is false: nothing to send, nothing that could fail, and
+    these papers will not be reconsidered.
+
+The pool for the next mail is every paper first seen in a run above the
+latest ``through_run`` (or the baseline), minus any id already mailed. A
+missed day or a weekend therefore accumulates into the next mail.
+
+Select, send and record happen under the store lock (``with store:``), so two
+cron runs at once never mail the same papers: the second waits
+``lock_timeout`` seconds and then exits 75. A crash after the server's 250
+and before the ``sent`` event is written means the next run mails those
+papers again: delivery is at least once, and never twice otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from digest.errors import DigestError, StoreError
+from digest.report import Report, SourceLine
+from digest.store import Store
+
+SENT = "sent"
+BASELINE = "email_baseline"
+SKIPPED = "email_skipped"
+
+
+@dataclass
+class MailLog:
+    watermark: int | None = None  # papers first seen in runs up to this were digested
+    sent_ids: set[str] = field(default_factory=set)
+    last_at: str | None = None  # when the last digest was sent (or skipped)
+
+
+def read_log(store: Store) -> MailLog:
+    log = MailLog()
+    for ev in store.iter_events():
+        kind = ev.get("type")
+        if kind not in (SENT, SKIPPED, BASELINE):
+            continue
+        mark = ev.get("through_run", ev.get("after_run"))
+        if isinstance(mark, int) and not isinstance(mark, bool):
+            log.watermark = mark if log.watermark is None else max(log.watermark, mark)
+        if kind == SENT:
+            log.sent_ids.update(i for i in ev.get("ids") or [] if isinstance(i, str))
+        if kind in (SENT, SKIPPED) and isinstance(ev.get("at"), str):
+            log.last_at = ev["at"]
+    return log
+
+
+@dataclass
+class Selection:
+    pool: list[dict]  # papers not yet digested
+    latest_run: int
+    after_run: int  # the pool is papers first seen in runs above this
+    first: bool  # no digest was ever attempted from this store
+
+
+def select(store: Store, log: MailLog) -> Selection:
+    latest = store.latest_run()
+    if log.watermark is None:
+        pool = store.records_of_run(latest) if latest else []
+        after = max(latest - 1, 0)
+    else:
+        after = log.watermark
+        pool = store.records_after_run(after)
+    pool = [r for r in pool if r["id"] not in log.sent_ids]
+    return Selection(pool, latest, after, first=log.watermark is None)
+
+
+@dataclass
+class EmailOutcome:
+    status: str  # sent | nothing | dry-run | written
+    report: Report
+    held_back: int = 0
+    eml: bytes | None = None  # the message, for --dry-run
+    path: str | None = None  # --to-file
+    recipients: list[str] = field(default_factory=list)
+    where: str = ""
+    message_id: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. recipients the server refused
+
+    @property
+    def count(self) -> int:
+        return len(self.report.entries)
+
+    def summary(self) -> str:
+        n = self.count
+        papers = f"{n} paper{'' if n == 1 else 's'}"
+        untouched = "nothing was sent and nothing marked as emailed"
+        if self.status == "nothing":
+            return ("nothing new to email since the last digest (send_empty = false): no mail sent")
+        if self.status == "dry-run":
+            return f"dry run: a digest of {papers}; {untouched}"
+        if self.status == "written":
+            return f"wrote {self.path} (a digest of {papers}); {untouched}"
+        more = f"; {self.held_back} more counted as digested" if self.held_back else ""
+        return (f"sent {papers} to {', '.join(self.recipients)} via {self.where} "
+                f"(Message-ID {self.message_id}){more}")
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def compose(ctx, store: Store, settings, *, max_items: int, min_score: float,
+            sources: list[SourceLine] | None = None, warnings: list[str] | None = None
+            ) -> tuple[MailLog, Selection, Report]:
+    """Select the unsent papers and rank them into the report the mail shows."""
+    from digest.app import rank, tags_for
+
+    log = read_log(store)
+    sel = select(store, log)
+    ranked = rank(ctx.config, store, sel.pool, limit=None, min_score=None)
+    kept = [s for s in ranked if s.score >= min_score]
+    entries = kept[:max_items]
+    today = date.today().isoformat()
+    if sel.first or not log.last_at:
+        heading = f"New papers, {today}"
+    else:
+        heading = f"New papers since {log.last_at[:10]}"
+    report = Report(entries, heading, mode="unsent", pool=len(sel.pool), sources=list(sources or []),
+                    warnings=_dedupe(list(warnings or []) + list(store.warnings)), date=today)
+    report.tags = tags_for(store, [s.record["id"] for s in entries])
+    below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
+    if below or beyond:
+        why = []
+        if beyond:
+            why.append(f"{beyond} beyond the {max_items} per mail (max_items)")
+        if below:
+            why.append(f"{below} below min_score {min_score:g}")
+        oldest = min((r.get("first_seen") or "")[:10] for r in sel.pool) or today
+        cmd = f"digest show --since {oldest} --limit {len(sel.pool)}"
+        if below:
+            cmd += f" --min-score {math.floor(min(s.score for s in ranked)):d}"
+        report.notes.append(f"Not in this mail: {' and '.join(why)}. They will not be mailed later; "
+                            f"`{cmd}` lists them all.")
+    return log, sel, report
+
+
+def email_digest(ctx, *, dry_run: bool = False, to_file: str | Path | None = None,
+                 limit: int | None = None, min_score: float | None = None,
+                 sources: list[SourceLine] | None = None,
+                 warnings: list[str] | None = None) -> EmailOutcome:
+    """Email the digest of papers not emailed yet (or, with dry_run/to_file, only build it)."""
+    from digest.mail import as_eml, build_message, deliver, resolve_password, settings_from_config
+
+    settings = settings_from_config(ctx.config)
+    max_items = limit or settings.max_items
+    min_score = settings.min_score if min_score is None else min_score
+    store = ctx.store()
+    kw = dict(max_items=max_items, min_score=min_score, sources=sources, warnings=warnings)
+
+    if dry_run or to_file is not None:  # read only: no lock, nothing written to the store
+        _, sel, report = compose(ctx, store, settings, **kw)
+        held = len(sel.pool) - len(report.entries)
+        if not report.entries and not settings.send_empty:
+            return EmailOutcome("nothing", report, held)
+        eml = as_eml(build_message(report, settings))
+        if to_file is None:
+            return EmailOutcome("dry-run", report, held, eml=eml)
+        try:
+            Path(to_file).write_bytes(eml)
+        except OSError as exc:
+            raise DigestError(f"cannot write: {exc.strerror}", path=to_file) from None
+        return EmailOutcome("written", report, held, path=str(to_file))
+
+    with store:  # select -> send -> record, all under the lock
+        log, sel, report = compose(ctx, store, settings, **kw)
+        held = len(sel.pool) - len(report.entries)
+        if not report.entries and not settings.send_empty:
+            if sel.pool:  # papers came, none qualified: settle them (nothing can fail here)
+                store.append_events([{"type": SKIPPED, "through_run": sel.latest_run, "held_back": held}])
+            return EmailOutcome("nothing", report, held)
+        if log.watermark is None:
+            store.append_events([{"type": BASELINE, "after_run": sel.after_run}])
+        msg = build_message(report, settings)
+        password = resolve_password(settings)
+        delivery = deliver(msg, settings, password)
+        del password
+        message_id = str(msg["Message-ID"])
+        ids = [s.record["id"] for s in report.entries]
+        try:
+            store.append_events([{
+                "type": SENT, "ids": ids, "message_id": message_id, "through_run": sel.latest_run,
+                "held_back": held, "to": settings.envelope_to, "transport": settings.transport,
+            }])
+        except StoreError as exc:
+            raise StoreError(f"the digest WAS sent (Message-ID {message_id}) but could not be recorded, so "
+                             f"the next run will send these papers again: {exc}") from None
+    out = EmailOutcome("sent", report, held, recipients=settings.envelope_to, where=settings.where,
+                       message_id=message_id)
+    for addr, why in delivery.refused.items():
+        out.warnings.append(f"the server refused recipient {addr}: {why} (the others got the digest)")
+    return out

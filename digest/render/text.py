@@ -1,0 +1,174 @@
+"""Plain text: the digest as the text/plain part of the email.
+
+Written for a terminal mail client at 80 columns (mutt, aerc, alpine): no
+markup, lines wrapped at 76 display columns (wide CJK characters count two),
+long URLs on a line of their own and never broken, every value from a dump or
+feed passed through :func:`digest.render.clean` (no control characters, no
+line breaks smuggled in from a title).
+
+    12 papers, the best of 40 not yet emailed
+
+     1. Robot Fine-Tuning Made Easy: Pre-Training Rewards and Policies for
+        Autonomous Real-World Reinforcement Learning
+        score 12.0 · id 596749aa · 6 authors · 2023-10-23 · 12 upvotes
+        …enables quick and easy learning of new tasks. We aim to enable
+        this paradigm in robotic reinforcement learning…
+        matched: pre-training (title +3), reinforcement learning (title +4)
+        https://arxiv.org/abs/2310.15145
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from digest.identity import short_id
+from digest.render import clean, extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.report import Report
+from digest.scoring import highlight_regex
+
+WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
+SNIPPET_CHARS = 320
+
+
+def cell_width(text: str) -> int:
+    """Display columns of ``text`` in a terminal: wide (CJK) characters count two."""
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
+
+
+def _split_long(word: str, width: int) -> list[str]:
+    """A word wider than ``width`` (CJK text has no spaces) cut into pieces that fit."""
+    if word.lower().startswith(("http://", "https://")):
+        return [word]  # a URL is never broken: clients make it clickable whole
+    pieces, cur, cur_w = [], "", 0
+    for ch in word:
+        w = cell_width(ch)
+        if cur and cur_w + w > width:
+            pieces.append(cur)
+            cur, cur_w = "", 0
+        cur += ch
+        cur_w += w
+    if cur:
+        pieces.append(cur)
+    return pieces
+
+
+GLUE = "\x00"  # a space that wrap() never breaks at (data text is clean: it has no NUL)
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def glue(text: str) -> str:
+    """``text`` kept on one line by :func:`wrap` (unless it is wider than a line)."""
+    return text.replace(" ", GLUE)
+
+
+def wrap(text: str, width: int = WIDTH, *, first: str = "", indent: str = "") -> list[str]:
+    """Greedy word wrap by display width; ``first`` prefixes line one, ``indent`` the rest.
+
+    Spaces written as :data:`GLUE` do not break, unless a glued run is wider
+    than the line: then it is broken at those spaces after all."""
+    words = []
+    for word in text.split():
+        if GLUE in word and cell_width(word) > width - max(cell_width(first), cell_width(indent)):
+            words += word.split(GLUE)
+        else:
+            words.append(word)
+    return [line.replace(GLUE, " ") for line in _wrap(words, width, first, indent)]
+
+
+def _wrap(words: list[str], width: int, first: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    prefix = first
+    cur: list[str] = []
+    cur_w = cell_width(prefix)
+    for word in words:
+        avail = width - cell_width(prefix)
+        for piece in _split_long(word, max(10, avail)) if cell_width(word) > avail else [word]:
+            w = cell_width(piece)
+            if cur and cur_w + 1 + w > width:
+                lines.append(prefix + " ".join(cur))
+                prefix, cur = indent, []
+                cur_w = cell_width(prefix)
+            cur_w += w + (1 if cur else 0)
+            cur.append(piece)
+    if cur or not lines:
+        lines.append(prefix + " ".join(cur))
+    return [line.rstrip() for line in lines]
+
+
+def overview(report: Report) -> list[str]:
+    """What this digest is: how many papers, drawn from how many (one sentence each)."""
+    shown, pool = len(report.entries), report.pool
+    noun = "paper" if shown == 1 else "papers"
+    if not shown:
+        head = "Nothing new since the last digest." if report.mode == "unsent" else "Nothing new."
+    elif pool > shown:
+        what = "not yet emailed" if report.mode == "unsent" else "new"
+        head = f"{shown} {noun}, the best of {pool} {what}."
+    else:
+        head = f"{shown} new {noun}."
+    return [head] + [clean(n) for n in report.notes]
+
+
+def keep_code(line: str) -> str:
+    """A `command` in backticks glued onto one line."""
+    return _CODE.sub(lambda m: glue(m.group(0)), line)
+
+
+def source_summary(report: Report) -> list[str]:
+    return [clean(s.text()) for s in report.sources]
+
+
+def render_text(report: Report, *, width: int = WIDTH) -> str:
+    out: list[str] = []
+    heading = clean(report.heading)
+    out += [heading, "=" * min(width, cell_width(heading)), ""]
+    for line in overview(report):
+        out += wrap(keep_code(line), width)
+    for w in report.warnings:
+        out += wrap(clean(w), width, first="! ", indent="  ")
+    out.append("")
+    label_w = len(f"{len(report.entries)}. ")
+    pad = " " * max(4, label_w)
+    for i, s in enumerate(report.entries, 1):
+        r = s.record
+        hl = highlight_regex(s.terms)
+        label = f"{i}. ".rjust(len(pad))
+        out += wrap(clean(r.get("title")) or "(untitled)", width, first=label, indent=pad)
+        bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}"]
+        bits += meta_bits(dict(r, links=[]))
+        if r.get("truncated"):
+            bits.append("abstract cut off")
+        tags = [clean(t) for t in report.tags_of(r["id"]) if clean(t)]
+        if tags:
+            bits.append(" ".join(f"#{t}" for t in tags))
+        # short bits ("12 upvotes", a date) never break; an author list may
+        out += wrap(" · ".join(glue(b) if len(b) <= 30 else b for b in bits), width, first=pad, indent=pad)
+        if r.get("abstract"):
+            out += wrap(snippet(r["abstract"], hl, SNIPPET_CHARS), width, first=pad, indent=pad)
+        if s.matches:
+            why = ", ".join(
+                glue(f"{clean(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")")
+                for term, parts in grouped_matches(s.matches)
+            )
+            out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
+        url = paper_url(r)
+        for link in ([url] if url else []) + extra_links(r):
+            out.append(pad + link)
+        out.append("")
+    if report.sources:
+        out.append("Sources")
+        for line in source_summary(report):
+            out += wrap(line, width, first="  ", indent="    ")
+        out.append("")
+    if report.entries:
+        sid = short_id(report.entries[0].record["id"])
+        out.append("-- ")  # the signature separator: clients fold or dim what follows
+        out += wrap(f"Keep one for later: digest tag {sid} toread", width)
+        out += wrap(f"Why it scored so: digest explain {sid}", width)
+    return "\n".join(out).rstrip() + "\n"

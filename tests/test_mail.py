@@ -1,0 +1,644 @@
+"""Emailing the digest, against a real SMTP server on 127.0.0.1 (aiosmtpd), no mocks.
+
+Servers are started per test on a free port: plain, STARTTLS and implicit TLS
+with a certificate from a test CA (trustme), with and without AUTH; a server
+that rejects the message; a socket that never answers. The store and the
+config are real files; the CLI is driven through click's CliRunner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import hashlib
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("aiosmtpd")
+trustme = pytest.importorskip("trustme")
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+
+from digest.cli import cli  # noqa: E402
+from digest.store import Store, utcnow  # noqa: E402
+
+USER, PASSWORD = "reader", "correct horse battery staple"
+
+# AUTH over plain text to 127.0.0.1 is what some tests want to exercise
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+# --------------------------------------------------------------------------- servers
+class Inbox:
+    """An aiosmtpd handler: keeps what it accepts; can reject DATA or one recipient."""
+
+    def __init__(self, reply: str | None = None, refuse_rcpt: str | None = None, delay: float = 0):
+        self.reply = reply
+        self.refuse_rcpt = refuse_rcpt
+        self.delay = delay
+        self.envelopes = []
+        self.tls = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse_rcpt:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.reply:
+            return self.reply
+        self.envelopes.append(envelope)
+        self.tls.append(session.ssl is not None)
+        return "250 2.0.0 queued"
+
+    def messages(self):
+        return [email.message_from_bytes(e.original_content or e.content, policy=email.policy.default)
+                for e in self.envelopes]
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+          and auth_data.password == PASSWORD.encode())
+    # handled=False on failure: aiosmtpd answers 535 itself (handled=True would make the client hang)
+    return AuthResult(success=True) if ok else AuthResult(success=False, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(inbox: Inbox | None = None, **kwargs):
+    inbox = inbox or Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_tls(ca):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture
+def ca_file(ca, tmp_path) -> Path:
+    path = tmp_path / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+# --------------------------------------------------------------------------- store and config
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def invoke(runner, cfg: Path, *args, env=None):
+    return runner.invoke(cli, ["--config", str(cfg), *args], catch_exceptions=False, env=env)
+
+
+def store_dir() -> Path:
+    return Path(os.environ["DIGEST_HOME"])
+
+
+def add_papers(titles: list[str], **fields) -> list[str]:
+    """Papers first seen in a new ingest run (written as raw records: titles are not cleaned)."""
+    store = Store(store_dir())
+    with store:
+        run = store.latest_run() + 1
+        recs = []
+        for t in titles:
+            rid = hashlib.sha256(f"{t}\0{run}".encode()).hexdigest()[:16]
+            recs.append({"v": 1, "id": rid, "title": t, "abstract": f"We study diffusion in {t}.",
+                         "authors": ["Ada Lovelace"], "published": "2025-11-18", "upvotes": 3,
+                         "url": f"https://arxiv.org/abs/2511.{len(recs):05d}", "links": [],
+                         "sources": ["test"], "first_seen": utcnow(), "last_seen": utcnow(),
+                         "first_run": run, "last_run": run, **fields})
+        store.append_records(recs)
+    store.close()
+    return [r["id"] for r in recs]
+
+
+def events(kind: str = "sent") -> list[dict]:
+    path = store_dir() / "events.jsonl"
+    if not path.exists():
+        return []
+    return [e for e in map(json.loads, path.read_text().splitlines()) if e.get("type") == kind]
+
+
+def sent_ids() -> list[str]:
+    return [i for e in events() for i in e["ids"]]
+
+
+def write_config(tmp_path: Path, mode: int = 0o600, **email_keys) -> Path:
+    keys = {"from": "digest <digest@example.org>", "to": ["me@example.org"], "host": "127.0.0.1",
+            "security": "none", "timeout": 5, "min_score": -100} | email_keys
+    lines = ['[interests]', '"diffusion" = 2.0', '"robot*" = 1.0', "", "[store]", "lock_timeout = 10", "",
+             "[email]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in keys.items() if v is not None]
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, mode)
+    return path
+
+
+def parts(msg) -> tuple[str, str]:
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    return text, html
+
+
+# --------------------------------------------------------------------------- delivery
+def test_plain_smtp_to_localhost_then_nothing_new(runner, tmp_path):
+    ids = add_papers(["Diffusion for Robots", "Robot Hands", "Tabular Things"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=["me@example.org", "Second <two@example.org>"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert "sent 3 papers to me@example.org, two@example.org via 127.0.0.1:" in r.stderr
+        assert r.stdout == ""
+        assert len(inbox.envelopes) == 1
+        env = inbox.envelopes[0]
+        assert env.mail_from == "digest@example.org"
+        assert env.rcpt_tos == ["me@example.org", "two@example.org"]
+        msg = inbox.messages()[0]
+        assert msg.get_content_type() == "multipart/alternative"
+        assert msg["Subject"] == f"3 new papers for {time.strftime('%Y-%m-%d')}"
+        assert msg["Message-ID"].endswith("@example.org>") and msg["Date"]
+        assert msg["Auto-Submitted"] == "auto-generated"
+        assert sorted(sent_ids()) == sorted(ids)
+        assert events()[0]["message_id"] == msg["Message-ID"]
+
+        r = invoke(runner, cfg, "email")  # nothing new: no mail, exit 0, said on stderr
+        assert r.exit_code == 0
+        assert "nothing new to email" in r.stderr and "no mail sent" in r.stderr
+        assert len(inbox.envelopes) == 1
+
+
+def test_starttls_with_a_private_ca(runner, tmp_path, server_tls, ca_file):
+    add_papers(["Diffusion over TLS"])
+    with smtp_server(tls_context=server_tls, require_starttls=True) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, security="starttls", ca_file=str(ca_file))
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert inbox.tls == [True]
+        assert len(sent_ids()) == 1
+
+
+def test_implicit_tls(runner, tmp_path, server_tls, ca_file):
+    add_papers(["Diffusion over implicit TLS"])
+    with smtp_server(ssl_context=server_tls) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, security="tls", ca_file=str(ca_file))
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1 and len(sent_ids()) == 1
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_untrusted_certificate_is_refused(runner, tmp_path, server_tls, security):
+    add_papers(["Diffusion to an impostor"])
+    kwargs = {"tls_context": server_tls, "require_starttls": True} if security == "starttls" \
+        else {"ssl_context": server_tls}
+    with smtp_server(**kwargs) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, security=security)  # no ca_file: the system CAs only
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ")
+        assert "certificate verification failed" in r.stderr and "ca_file" in r.stderr
+        assert inbox.envelopes == [] and sent_ids() == []
+
+
+def test_auth_success_with_password_from_env(runner, tmp_path, server_tls, ca_file):
+    add_papers(["Diffusion with a login"])
+    with smtp_server(tls_context=server_tls, require_starttls=True, authenticator=authenticator,
+                     auth_required=True) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, security="starttls", ca_file=str(ca_file), username=USER,
+                           password_env="DIGEST_TEST_SMTP_PASSWORD")
+        r = invoke(runner, cfg, "email", env={"DIGEST_TEST_SMTP_PASSWORD": PASSWORD})
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1
+        r = invoke(runner, cfg, "email", env={"DIGEST_TEST_SMTP_PASSWORD": ""})
+        assert r.exit_code == 0  # nothing new: the password is not even needed
+
+
+def test_missing_password_env_is_one_line_error(runner, tmp_path):
+    add_papers(["Diffusion without a password"])
+    cfg = write_config(tmp_path, port=free_port(), username=USER, password_env="DIGEST_TEST_NOPE")
+    r = invoke(runner, cfg, "email", env={"DIGEST_TEST_NOPE": None})
+    assert r.exit_code == 1
+    assert "DIGEST_TEST_NOPE is not set" in r.stderr and sent_ids() == []
+
+
+def test_auth_failure_never_shows_the_password(runner, tmp_path):
+    add_papers(["Diffusion with a wrong login"])
+    wrong = "Wr0ng-but-secret-passw0rd"
+    with smtp_server(authenticator=authenticator, auth_require_tls=False, auth_required=True) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, username=USER, password_command=[
+            sys.executable, "-c", f"print({wrong!r}); print('second line is ignored')"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert f"login as '{USER}' refused: 535" in r.stderr
+        assert wrong not in r.output and "Traceback" not in r.output
+        import base64
+
+        assert base64.b64encode(f"\0{USER}\0{wrong}".encode()).decode() not in r.output
+        assert inbox.envelopes == [] and sent_ids() == []
+        # the right password from a command (first line of its output) gets in
+        cfg = write_config(tmp_path, port=port, username=USER,
+                           password_command=[sys.executable, "-c", f"print({PASSWORD!r}); print('x')"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1
+
+
+def test_failing_password_command(runner, tmp_path):
+    add_papers(["Diffusion and a broken keyring"])
+    cfg = write_config(tmp_path, port=free_port(), username=USER,
+                       password_command=[sys.executable, "-c", "import sys; sys.exit(3)"])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "password_command" in r.stderr and "exited with status 3" in r.stderr
+
+
+def test_plaintext_password_needs_a_private_config(runner, tmp_path):
+    add_papers(["Diffusion and file modes"])
+    with smtp_server(authenticator=authenticator, auth_require_tls=False, auth_required=True) as (port, inbox):
+        cfg = write_config(tmp_path, mode=0o644, port=port, username=USER, password=PASSWORD)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert r.stderr.startswith(f"Error: {cfg}: email.password: refused: the file is readable by group or "
+                                   "others (mode 0644)")
+        assert PASSWORD not in r.output
+        r = invoke(runner, cfg, "email", "--dry-run")  # a config problem even when only previewing
+        assert r.exit_code == 1 and "readable by group" in r.stderr
+        os.chmod(cfg, 0o600)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1
+
+
+def test_server_that_never_answers_fails_within_the_timeout(runner, tmp_path):
+    add_papers(["Diffusion into the void"])
+    with socket.socket() as silent:  # accepts connections (the backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        cfg = write_config(tmp_path, port=silent.getsockname()[1], timeout=1)
+        t0 = time.monotonic()
+        r = invoke(runner, cfg, "email")
+        elapsed = time.monotonic() - t0
+    assert r.exit_code == 1
+    assert "no answer within 1 s" in r.stderr
+    assert elapsed < 5
+    assert sent_ids() == []
+
+
+def test_starttls_not_offered_is_refused_not_downgraded(runner, tmp_path):
+    add_papers(["Diffusion in the clear"])
+    with smtp_server() as (port, inbox):  # a server without STARTTLS
+        cfg = write_config(tmp_path, port=port, security="starttls")
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1 and "does not offer STARTTLS" in r.stderr
+        assert inbox.envelopes == []
+
+
+def test_connection_refused(runner, tmp_path):
+    add_papers(["Diffusion to nobody"])
+    cfg = write_config(tmp_path, port=free_port())
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "connection refused" in r.stderr
+
+
+def test_rejected_message_is_not_marked_and_is_resent(runner, tmp_path):
+    ids = add_papers(["Diffusion the server dislikes", "Robots the server dislikes"])
+    with smtp_server(Inbox(reply="550 5.7.1 message refused by policy")) as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert r.stderr.strip().endswith("the server rejected the message: 550 5.7.1 message refused by policy")
+        assert sent_ids() == []
+    more = add_papers(["Diffusion that arrived the next day"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        assert sorted(sent_ids()) == sorted(ids + more)  # nothing lost: yesterday's papers come too
+        text, html = parts(inbox.messages()[0])
+        for title in ("Diffusion the server dislikes", "Robots the server dislikes",
+                      "Diffusion that arrived the next day"):
+            assert title in text
+
+
+def test_crash_between_250_and_the_record_means_sent_again(runner, tmp_path, monkeypatch):
+    """At least once: a mail that was accepted but not recorded is sent again, and we say so."""
+    from digest.errors import StoreError
+
+    ids = add_papers(["Diffusion on a full disk"])
+    real = Store.append_events
+
+    def disk_full(self, evs):
+        if any(e.get("type") == "sent" for e in evs):
+            raise StoreError("cannot append: no space left (disk full or file size limit)")
+        return real(self, evs)
+
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        monkeypatch.setattr(Store, "append_events", disk_full)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert "the digest WAS sent (Message-ID <" in r.stderr and "will send these papers again" in r.stderr
+        monkeypatch.setattr(Store, "append_events", real)
+        assert invoke(runner, cfg, "email").exit_code == 0
+        assert len(inbox.envelopes) == 2 and sent_ids() == ids
+
+
+def test_refused_recipient_still_counts_as_sent(runner, tmp_path):
+    add_papers(["Diffusion for two"])
+    with smtp_server(Inbox(refuse_rcpt="gone@example.org")) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=["me@example.org", "gone@example.org"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0
+        assert "Warning: the server refused recipient gone@example.org: 550 5.1.1" in r.stderr
+        assert inbox.envelopes[0].rcpt_tos == ["me@example.org"] and len(sent_ids()) == 1
+
+
+HOSTILE = [
+    "Title\r\nBcc: evil@example.com",
+    "<script>alert(1)</script> Diffusion",
+    "Multi\nline\ttitle about robots",
+    "大规模语言模型的扩散模型 diffusion",
+    "$α$-Diffusion with $\\alpha$ & <b>bold</b>",
+]
+
+
+def test_hostile_titles_arrive_escaped(runner, tmp_path):
+    add_papers(HOSTILE, abstract="<img src=x onerror=alert(1)> diffusion", url="javascript:alert(1)")
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, subject="digest\n{count} for {date}\r\nBcc: x@example.com")
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        env = inbox.envelopes[0]
+        assert env.rcpt_tos == ["me@example.org"]
+        raw = env.original_content
+        assert b"\nBcc:" not in raw and b"\nbcc:" not in raw.lower()
+        msg = inbox.messages()[0]
+        assert msg["Bcc"] is None
+        assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
+        assert msg["Subject"].startswith("digest 5 for ")
+        text, html = parts(msg)
+        assert "<script" not in html.lower() and "<img" not in html.lower() and "<b>" not in html
+        assert "javascript:" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "Title Bcc: evil@example.com" in text and "Multi line title about robots" in text
+        for needle in ("大规模语言模型的扩散模型", "$α$-", "$\\alpha$ &amp; &lt;b&gt;bold&lt;/b&gt;"):
+            assert needle in html
+        assert "大规模语言模型的扩散模型" in text and "$α$-Diffusion with $\\alpha$ & <b>bold</b>" in text
+
+
+def test_text_and_html_parts_both_hold_every_ranked_item(runner, tmp_path):
+    titles = [f"Diffusion study number {i:02d}" + (" with robots" * (i % 3)) for i in range(1, 16)]
+    ids = add_papers(titles)
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, max_items=50)
+        assert invoke(runner, cfg, "email").exit_code == 0
+        text, html = parts(inbox.messages()[0])
+        for t, i in zip(titles, ids):
+            assert t in text and i[:8] in text
+            assert i[:8] in html
+            assert f"study number {t[23:25]}" in html
+
+
+def test_sendmail_transport(runner, tmp_path):
+    ids = add_papers(["Diffusion by local mail"])
+    out = tmp_path / "sent.eml"
+    script = tmp_path / "fake-sendmail"
+    script.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\ncat > {out}\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None,
+                       sendmail_command=[str(script), "-t", "-oi"])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 0, r.output
+    msg = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    assert "Diffusion by local mail" in parts(msg)[0]
+    assert (tmp_path / "args").read_text().strip() == "-t -oi"
+    assert sent_ids() == ids
+
+
+def test_sendmail_without_dash_t_gets_the_recipients_and_failure_is_not_marked(runner, tmp_path):
+    add_papers(["Diffusion by broken local mail"])
+    script = tmp_path / "broken-sendmail"
+    script.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\ncat >/dev/null\necho 'queue is full' >&2\n"
+                      "exit 75\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None, sendmail_command=[str(script)])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1
+    assert r.stderr.strip().endswith("exited with status 75: queue is full; the digest was not sent")
+    assert (tmp_path / "args").read_text().strip() == "me@example.org"
+    assert sent_ids() == []
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None,
+                       sendmail_command=[str(tmp_path / "missing")])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "command not found" in r.stderr
+
+
+# --------------------------------------------------------------------------- never lose, never repeat
+def test_dry_run_and_to_file_change_nothing(runner, tmp_path):
+    add_papers(["Diffusion preview"])
+    cfg = write_config(tmp_path, port=free_port())  # nothing listens: nothing may try to send
+    r = invoke(runner, cfg, "email", "--dry-run")
+    assert r.exit_code == 0, r.output
+    msg = email.message_from_bytes(r.stdout_bytes, policy=email.policy.default)
+    assert "Diffusion preview" in parts(msg)[0]
+    assert "dry run" in r.stderr and "nothing marked" in r.stderr
+    eml = tmp_path / "out.eml"
+    r = invoke(runner, cfg, "email", "--to-file", str(eml))
+    assert r.exit_code == 0 and r.stdout == ""
+    assert "Diffusion preview" in parts(email.message_from_bytes(eml.read_bytes(), policy=email.policy.default))[0]
+    assert not (store_dir() / "events.jsonl").exists()
+
+
+def test_first_mail_is_the_latest_run_then_missed_days_accumulate(runner, tmp_path):
+    add_papers(["Diffusion history one", "Diffusion history two"])  # before email was set up
+    monday = add_papers(["Diffusion on Monday"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        assert invoke(runner, cfg, "email").exit_code == 0
+        assert sent_ids() == monday
+        saturday = add_papers(["Diffusion on Saturday"])
+        sunday = add_papers(["Diffusion on Sunday", "Robots on Sunday"])
+        assert invoke(runner, cfg, "email").exit_code == 0
+        text, _ = parts(inbox.messages()[1])
+        assert "Diffusion history" not in text
+        assert sorted(events()[1]["ids"]) == sorted(saturday + sunday)
+        assert inbox.messages()[1]["Subject"].startswith("3 new papers for ")
+
+
+def test_a_failed_first_send_loses_nothing(runner, tmp_path):
+    first = add_papers(["Diffusion on day one"])
+    cfg = write_config(tmp_path, port=free_port())
+    assert invoke(runner, cfg, "email").exit_code == 1  # no server
+    second = add_papers(["Diffusion on day two"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        assert invoke(runner, cfg, "email").exit_code == 0
+    assert sorted(sent_ids()) == sorted(first + second)
+
+
+def test_cut_papers_count_as_digested(runner, tmp_path):
+    add_papers([f"Diffusion paper {i}" for i in range(5)] + ["Tabular muted"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, max_items=3, min_score=3)  # title hits score 6, others 2
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0
+        assert "sent 3 papers" in r.stderr and "3 more counted as digested" in r.stderr
+        text, html = parts(inbox.messages()[0])
+        assert "Not in this mail: 2 beyond the 3 per mail (max_items) and 1 below min_score 3." in \
+               " ".join(text.split())
+        assert events()[0]["held_back"] == 3
+        r = invoke(runner, cfg, "email")
+        assert "nothing new" in r.stderr and len(inbox.envelopes) == 1
+        add_papers(["Tabular only"])  # nothing qualifies: settled without a mail
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0 and "nothing new" in r.stderr
+        assert len(events("email_skipped")) == 1 and len(inbox.envelopes) == 1
+
+
+def test_send_empty(runner, tmp_path):
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, send_empty=True)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        msg = inbox.messages()[0]
+        assert msg["Subject"].startswith("0 new papers")
+        assert "Nothing new" in parts(msg)[0]
+
+
+HOLD_LOCK = """
+import sys, time
+from digest.store import Store
+with Store(sys.argv[1]):
+    print('locked', flush=True)
+    time.sleep(5)
+"""
+
+
+def test_busy_store_exits_75_and_sends_nothing(runner, tmp_path):
+    add_papers(["Diffusion while busy"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        cfg.write_text(cfg.read_text().replace("lock_timeout = 10", "lock_timeout = 0.3"))
+        p = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(store_dir())], stdout=subprocess.PIPE,
+                             text=True)
+        try:
+            assert p.stdout.readline().strip() == "locked"
+            r = invoke(runner, cfg, "email")
+        finally:
+            p.kill()
+            p.wait()
+        assert r.exit_code == 75 and "busy" in r.stderr
+        assert inbox.envelopes == []
+
+
+def test_two_runs_at_once_never_send_the_same_papers(tmp_path):
+    add_papers(["Diffusion raced for", "Robots raced for"])
+    with smtp_server(Inbox(delay=1.0)) as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        cmd = [sys.executable, "-m", "digest", "--config", str(cfg), "email"]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [p.communicate(timeout=30) for p in procs]
+        codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 0], outs
+    assert len(inbox.envelopes) == 1
+    assert sum("nothing new" in err for _, err in outs) == 1
+    assert len(sent_ids()) == 2
+
+
+# --------------------------------------------------------------------------- digest run --email
+def test_run_email_fetches_ingests_and_mails(runner, tmp_path, data_dir):
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port)
+        cfg.write_text(f'[sources.pages]\npath = "{data_dir / "cli" / "day1.txt"}"\n' + cfg.read_text())
+        os.chmod(cfg, 0o600)
+        r = invoke(runner, cfg, "run", "--dry-run")
+        assert r.exit_code == 2 and "--dry-run goes with --email" in r.output
+        r = invoke(runner, cfg, "run", "--email", "--dry-run")
+        assert r.exit_code == 0, r.output
+        assert b"Diffusion Policies for Dexterous Robot Manipulation" in r.stdout_bytes
+        assert inbox.envelopes == [] and sent_ids() == []
+        r = invoke(runner, cfg, "run", "--email")
+        assert r.exit_code == 0, r.output
+        assert r.stdout == ""
+        assert "sent 3 papers" in r.stderr
+        text, html = parts(inbox.messages()[0])
+        assert "pages: 0 new, 0 parsed, 1 unchanged input skipped" in text  # the run's own source line
+        assert "Diffusion Policies for Dexterous Robot Manipulation" in text
+        r = invoke(runner, cfg, "run", "--email")
+        assert r.exit_code == 0 and "nothing new to email" in r.stderr
+        r = invoke(runner, cfg, "run", "--email", "--quiet")  # for cron: silent unless something is wrong
+        assert r.exit_code == 0 and r.output == ""
+
+
+# --------------------------------------------------------------------------- config
+@pytest.mark.parametrize("line, message", [
+    ("colour = 'red'", "email.colour: unknown key (expected one of:"),
+    ("port = '587'", "email.port: must be an integer, got string '587'"),
+    ("security = 'ssl'", "email.security: must be one of tls, starttls, none, got 'ssl'"),
+    ("to = []", "email.to: must name at least one address"),
+    ("to = ['not an address']", "email.to: 'not an address' is not a mail address"),
+    ("subject = '{count} papers on {day}'", "email.subject: unknown field {day}"),
+    ("timeout = 0", "email.timeout: must be a positive number of seconds"),
+    ("password_env = 'X'\npassword_command = ['pass']", "email.password_command: give only one of"),
+    ("password_env = 'X'", "email.password_env: needs email.username"),
+])
+def test_email_config_errors_name_file_and_key(runner, tmp_path, line, message):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[email]\nfrom = 'a@example.org'\n{line}\n")
+    r = invoke(runner, cfg, "show")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: {cfg}: {message}"), r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_send_config_errors(runner, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[interests]\nx = 1\n")
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "no [email] table" in r.stderr
+    cfg.write_text("[email]\nfrom = 'a@example.org'\nto = 'b@example.org'\n")
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "email.host: required" in r.stderr
+    cfg.write_text("[email]\nfrom = 'a@example.org'\nto = 'b@example.org'\nhost = 'mail.example.org'\n"
+                   "security = 'none'\n")
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "clear text" in r.stderr and "allow_insecure" in r.stderr
+    cfg.write_text("[email]\nfrom = 'a@example.org'\nto = 'b@example.org'\nhost = 'mail.example.org'\n"
+                   "ca_file = '/nonexistent/ca.pem'\n")
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 1 and "email.ca_file: /nonexistent/ca.pem: no such file" in r.stderr

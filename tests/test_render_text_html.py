@@ -1,0 +1,178 @@
+"""The text and HTML parts of the email: what a reader sees, and what data cannot do."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from digest.render.html import render_html
+from digest.render.text import WIDTH, cell_width, render_text, wrap
+from digest.report import Report, SourceLine
+from digest.scoring import Scorer
+
+INTERESTS = {"diffusion": 2.0, "large language model*": 2.0, "reinforcement learning": 2.0,
+             "survey": -1.0}
+
+HOSTILE = "Title\r\nBcc: evil@example.com <script>alert(1)</script> diffusion"
+CJK = "大规模语言模型的强化学习预训练：一个非常长的中文标题用于测试换行是否正确处理 diffusion"
+TEX = "$α$-Diffusion: Scaling $\\alpha$ & <b>Robots</b>"
+
+
+def rec(title, **kw):
+    import hashlib
+
+    d = {"id": hashlib.sha256(title.encode()).hexdigest()[:16], "title": title,
+         "abstract": kw.pop("abstract", f"We study diffusion for {title}."), "authors": [],
+         "published": "2025-11-18", "upvotes": None, "org": None, "links": [], "url": None,
+         "first_seen": "2025-11-20T07:30:00Z"}
+    d.update(kw)
+    return d
+
+
+def make_report(records, **kw) -> Report:
+    scorer = Scorer(INTERESTS)
+    entries = scorer.rank(records)
+    kw.setdefault("pool", len(records))
+    return Report(entries, "New papers since 2025-11-20", mode="unsent", date="2025-11-22", **kw)
+
+
+class Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_html(html: str) -> Collect:
+    p = Collect()
+    p.feed(html)
+    return p
+
+
+def test_text_lists_every_item_with_rank_score_id_meta_snippet_terms_url():
+    records = [
+        rec("Diffusion Policies for Dexterous Robot Manipulation", url="https://arxiv.org/abs/2511.00001",
+            authors=["Ada Lovelace", "Alan Turing"], upvotes=12, org="Example Lab",
+            links=["https://github.com/example/dex"]),
+        rec("Large Language Models as Reinforcement Learning Agents"),
+        rec("A Survey of Diffusion"),
+    ]
+    report = make_report(records)
+    report.tags = {records[0]["id"]: ["toread"]}
+    text = render_text(report)
+    assert text.startswith("New papers since 2025-11-20\n===")
+    assert "3 new papers." in text
+    first = text.index(" 1. Large Language Models as Reinforcement Learning Agents\n")
+    assert first < text.index(" 2. Diffusion Policies") < text.index(" 3. A Survey of Diffusion")
+    sid = records[0]["id"][:8]
+    assert (f"    score 6.0 · id {sid} · Ada Lovelace, Alan Turing · 2025-11-18 ·\n"
+            "    12 upvotes · Example Lab · #toread\n") in text  # wrapped between bits, never inside one
+    assert "    We study diffusion for Diffusion Policies" in text
+    assert "    matched: diffusion (title +4, abstract +2)\n" in text
+    assert "    https://arxiv.org/abs/2511.00001\n    https://github.com/example/dex\n" in text
+    assert "survey (title -2, abstract -1)" in text
+    top = report.entries[0].record["id"][:8]
+    assert f"digest tag {top} toread" in text and f"digest explain {top}" in text
+
+
+def test_text_fits_76_columns_with_cjk_long_words_and_keeps_urls_whole():
+    long_url = "https://example.org/" + "a" * 100
+    records = [rec(CJK, abstract="我们研究了大规模语言模型在强化学习中的应用。" * 10),
+               rec("Averyveryverylongwordwithoutanybreaksatall" * 3 + " diffusion", url=long_url)]
+    text = render_text(make_report(records))
+    for line in text.splitlines():
+        assert cell_width(line) <= WIDTH or line.strip() == long_url, line
+    assert "    " + long_url in text.splitlines()
+    assert "大规模语言模型" in text
+
+
+def test_wrap_glued_runs_and_cell_width():
+    assert cell_width("漢字ab") == 6
+    lines = wrap("matched: " + "x" * 60 + " term\x00(title\x00+2)", 76, indent="  ")
+    assert lines[-1] == "  term (title +2)"
+    assert wrap("", 76) == [""]
+
+
+def test_text_summary_sources_warnings_and_notes():
+    report = make_report([rec("Diffusion One"), rec("Diffusion Two")], pool=40,
+                         sources=[SourceLine("hf", 90, 30, 0, 60), SourceLine("arxiv", errors=["HTTP 503"])],
+                         warnings=["arxiv: HTTP 503 Service Unavailable"],
+                         notes=["Not in this mail: 38 beyond the 2 per mail (max_items). `digest show "
+                                "--since 2025-11-20 --limit 40` lists them all."])
+    text = render_text(report)
+    assert "2 papers, the best of 40 not yet emailed." in text
+    assert "! arxiv: HTTP 503 Service Unavailable" in text
+    assert "`digest show --since 2025-11-20 --limit 40`" in text.replace("\n", " ")
+    assert "hf: 30 new, 90 parsed" in text and "arxiv: failed" in text
+
+
+def test_empty_report_says_nothing_new():
+    report = make_report([])
+    assert "Nothing new since the last digest." in render_text(report)
+    html = render_html(report)
+    assert "Nothing new since the last digest." in html
+
+
+def test_hostile_titles_are_escaped_in_html_and_flattened_in_text():
+    records = [rec(HOSTILE, url="javascript:alert(1)", abstract="<img src=x onerror=alert(1)> diffusion"),
+               rec(CJK, url="https://arxiv.org/abs/2511.00002"),
+               rec(TEX, url='https://example.org/"onmouseover="alert(1)'),
+               rec("Links \x1b[31mred\x1b[0m\u202e diffusion", links=["data:text/html,hi", "https://ok.example/x"])]
+    report = make_report(records, warnings=["<b>feed</b> failed"])
+    report.tags = {records[0]["id"]: ['"><script>x</script>']}
+    html = render_html(report)
+    lowered = html.lower()
+    assert "<script" not in lowered and "<img" not in lowered and "<b>" not in lowered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "javascript:" not in lowered and "data:text" not in lowered
+    assert "\x1b" not in html and "\u202e" not in html
+    doc = parse_html(html)
+    hrefs = [a["href"] for t, a in doc.tags if t == "a"]
+    assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
+    assert "https://ok.example/x" in hrefs
+    assert {t for t, _ in doc.tags} <= {"html", "head", "meta", "title", "body", "div", "h1", "p", "span",
+                                         "a", "mark", "code", "br"}
+    assert not any(k.startswith("on") for _, attrs in doc.tags for k in attrs)
+    visible = "".join(doc.text)
+    assert "Title Bcc: evil@example.com <script>alert(1)</script> diffusion" in visible
+    assert CJK.split(" ")[0] in visible and "$α$-Diffusion: Scaling $\\alpha$ & <b>Robots</b>" in visible
+    text = render_text(report)
+    assert "Title Bcc: evil@example.com <script>alert(1)</script> diffusion" in text
+    assert "\r" not in text and "\x1b" not in text
+    assert "javascript:" not in text and "data:text" not in text
+
+
+def test_html_is_self_contained_inline_styled_and_highlights_terms():
+    records = [rec("Diffusion Models Are Large Language Models", url="https://arxiv.org/abs/2511.00003")]
+    report = make_report(records)
+    report.tags = {records[0]["id"]: ["toread"]}
+    html = render_html(report, title="1 new paper for 2025-11-22")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<style" not in html and "<link" not in html and "<img" not in html
+    assert "src=" not in html and "url(" not in html and "@import" not in html
+    assert re.search(r'<mark style="[^"]+">Diffusion</mark>', html)
+    assert re.search(r'<mark style="[^"]+">Large Language Models</mark>', html)
+    sid = records[0]["id"][:8]
+    assert f'title="tag it: digest tag {sid} toread">{sid}</code>' in html
+    assert f"digest tag {sid} toread" in html and "#toread" in html
+    assert "<title>1 new paper for 2025-11-22</title>" in html
+    assert 'name="viewport"' in html
+
+
+def test_both_parts_show_every_ranked_item_in_order():
+    records = [rec(f"Diffusion paper number {i}", upvotes=i) for i in range(1, 26)]
+    report = make_report(records)
+    text, html = render_text(report), render_html(report)
+    visible = "".join(parse_html(html).text)
+    titles = [s.record["title"] for s in report.entries]
+    assert len(titles) == 25
+    assert [text.index(t + "\n") for t in titles] == sorted(text.index(t + "\n") for t in titles)
+    assert [visible.index(t + "\n") for t in titles] == sorted(visible.index(t + "\n") for t in titles)
+    for s in report.entries:
+        assert s.record["id"][:8] in text and s.record["id"][:8] in html
