@@ -13,6 +13,7 @@ Writes, under --out:
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -65,6 +66,7 @@ def _vocabulary() -> tuple[list[str], list[float]]:
 
 VOCAB, CUM_WEIGHTS = _vocabulary()
 CONTENT_START = len(FUNCTION_WORDS)
+PER_RUN = 300
 NAMES = ("Ada Chen Li Wang Zhang Liu Kumar Singh Garcia Müller Rossi Dubois Kim Park Nguyen Sato "
          "Suzuki Ivanova Smith Jones Brown Taylor Silva Costa Hansen Novak Kowalski Yilmaz Haddad").split()
 ORGS = ["Amazon", "Google", "Meta", "Microsoft", "NVIDIA", None, None, None]
@@ -94,13 +96,15 @@ def record(rng: random.Random, n: int) -> dict:
     t = title(rng, n)
     authors = [f"{rng.choice(NAMES)} {rng.choice(NAMES)}" for _ in range(rng.randint(1, 9))]
     aid = f"{rng.randint(2001, 2611):04d}.{n % 100000:05d}"
-    seen = f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}T07:30:00Z"
+    run = 1 + (n % 10_000_000) // PER_RUN  # a daily run brings about PER_RUN papers
+    day = datetime.date(2016, 1, 1) + datetime.timedelta(days=run)
+    seen = f"{day.isoformat()}T07:30:00Z"
     return {
         "v": 1, "id": item_id(t), "title": t, "abstract": abstract(rng), "n_authors": len(authors),
         "authors": authors, "published": seen[:10], "upvotes": rng.randint(0, 80), "org": rng.choice(ORGS),
         "links": [f"https://arxiv.org/abs/{aid}"], "truncated": False, "arxiv_id": aid,
         "arxiv_version": 1, "url": f"https://arxiv.org/abs/{aid}", "categories": ["cs.LG"],
-        "sources": ["bench"], "first_seen": seen, "last_seen": seen, "first_run": 1, "last_run": 1,
+        "sources": ["bench"], "first_seen": seen, "last_seen": seen, "first_run": run, "last_run": run,
     }
 
 

@@ -205,14 +205,14 @@ def show(ctx: Context, *, mode: str = "new", since: str | None = None, limit: in
         report.tags = tags_for(store, [s.record["id"] for s in entries])
         return report
     elif mode == "since":
-        records = store.records_since(since or "")
+        records = store.select("first_seen>=?", (since or "",))
         pool_count = len(records)
         heading = f"Papers first seen since {since}"
     else:
         run = store.latest_run()
-        records = store.records_of_run(run) if run else []
+        records = store.select("first_run=?", (run,)) if run else []
         pool_count = len(records)
-        first = records[0].get("first_seen", "")[:10] if records else ""
+        first = store.get(store.first_id_of_run(run)).get("first_seen", "")[:10] if pool_count else ""
         heading = f"New papers{', ' + first if first else ''}"
     entries = rank(cfg, store, records, limit=limit, min_score=min_score)
     report = Report(entries, heading, mode=mode, pool=pool_count, warnings=list(store.warnings),

@@ -29,20 +29,46 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     limit, min_score = _JOB["limit"], _JOB["min_score"]
     fast = scorer.fast_score
     seen = 0
-
-    def keyed():
-        nonlocal seen
+    if limit is None:
+        keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
             s = fast(rec)
             if min_score is None or s >= min_score:
-                yield rank_key(s, rec), off, n
+                keyed.append((rank_key(s, rec), off, n))
+        keyed.sort()
+        return keyed, seen
+    # Keep the best `limit` in a heap whose top is the worst kept; a record that
+    # scores below it cannot enter, and costs no sort key.
+    heap: list = []  # (negated key, off, n): heap[0] is the worst kept
+    floor = float("-inf") if min_score is None else min_score
+    for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+        seen += 1
+        s = fast(rec)
+        if s < floor:
+            continue
+        key = rank_key(s, rec)
+        item = (_Neg(key), off, n)
+        if len(heap) < limit:
+            heapq.heappush(heap, item)
+            if len(heap) == limit:
+                floor = max(floor, -heap[0][0].key[0])
+        elif key < heap[0][0].key:
+            heapq.heapreplace(heap, item)
+            floor = max(floor, -heap[0][0].key[0])
+    return sorted((neg.key, off, n) for neg, off, n in heap), seen
 
-    if limit is None:
-        best = sorted(keyed())
-    else:
-        best = heapq.nsmallest(limit, keyed())
-    return best, seen
+
+class _Neg:
+    """Reverses the order of a sort key, for a max-heap of the best keys."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+
+    def __lt__(self, other: "_Neg") -> bool:
+        return other.key < self.key
 
 
 def workers_wanted() -> int:
@@ -65,6 +91,8 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     plan = store.scan_plan(workers)
     if plan is None:
         return [], 0
+    if plan.count > 10_000:
+        scorer.prepare_for_scan()
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
                 superseded=plan.superseded)
     try:

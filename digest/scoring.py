@@ -120,7 +120,7 @@ class Matcher:
     tests give the same answer, slower.
     """
 
-    def __init__(self, terms: list[str]) -> None:
+    def __init__(self, terms: list[str], *, dfa: bool = False) -> None:
         index: dict[bytes, list[int]] = {}
         for i, term in enumerate(terms):
             for pat in term_patterns(term):
@@ -134,8 +134,11 @@ class Matcher:
             except ImportError:  # pragma: no cover - the dependency is declared
                 pass
             else:
+                # A DFA searches ~15% faster but takes 4x longer to build: worth it
+                # for a full rescore, not for a day's hundred papers.
+                kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
                 self._ac = ahocorasick_rs.BytesAhoCorasick(
-                    self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard
+                    self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw
                 )
 
     def find(self, normalized: bytes) -> set[int]:
@@ -209,6 +212,10 @@ class Scorer:
             matches.extend(fn(rec))
         total = round(sum(m.weight for m in matches), 3)
         return Scored(rec, total, matches)
+
+    def prepare_for_scan(self) -> None:
+        """Rebuild the matcher for scoring very many papers (a full rescore)."""
+        self.matcher = Matcher([t.text for t in self.terms], dfa=True)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""

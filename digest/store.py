@@ -188,13 +188,23 @@ class Store:
             raise RuntimeError("store write without the lock")  # a programming error
 
     # ------------------------------------------------------------------ index
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """The index as it is on disk, opened read-only without creating its -wal/-shm files: for
+        reading a read-only store, or one on a full disk. index_is_fresh() still checks it against
+        items.jsonl (a -wal left behind makes it look stale, never wrong)."""
+        uri = self.index_path.resolve().as_uri() + "?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
     def _connect(self, _retry: bool = False) -> sqlite3.Connection:
         if self._db is None and not self.locked and self.index_path.exists() and not os.access(self.root, os.W_OK):
-            # A read-only store (a read-only mount, a backup): read the index as it is, without
-            # creating its -wal/-shm files. index_is_fresh() still checks it against items.jsonl.
             try:
-                uri = self.index_path.resolve().as_uri() + "?mode=ro&immutable=1"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._db = self._connect_readonly()
             except sqlite3.Error as exc:
                 raise StoreError(f"index unreadable ({exc}) and the store is read-only", path=self.index_path) from None
         if self._db is None:
@@ -222,6 +232,12 @@ class Store:
                     self._drop_index()
                     return self._connect(_retry=True)
                 if not corrupt:
+                    if not self.locked and self.index_path.exists():  # e.g. no room for -shm: read as is
+                        try:
+                            self._db = self._connect_readonly()
+                            return self._db
+                        except sqlite3.Error:
+                            pass
                     raise
                 raise StoreError(f"index unreadable ({exc}); run any writing command to rebuild it",
                                  path=self.index_path) from None
@@ -506,19 +522,27 @@ class Store:
         return db.execute("SELECT coalesce(max(first_run), 0) FROM items").fetchone()[0]
 
     @_guard_sqlite
-    def records_of_run(self, run: int) -> list[dict]:
+    def select(self, where: str, params: tuple = ()) -> "Selection":
+        """The papers matching an index condition (on first_run, first_seen), read
+        lazily in file order: memory stays flat however many there are."""
         db = self._reader_index()
         if db is None:
-            return []
-        return self._records_for(db.execute("SELECT off, len FROM items WHERE first_run=?", (run,)))
+            return Selection(self, [])
+        offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
+        return Selection(self, offsets)
 
     @_guard_sqlite
+    def first_id_of_run(self, run: int) -> str | None:
+        db = self._reader_index()
+        row = db.execute("SELECT id FROM items WHERE first_run=? ORDER BY off LIMIT 1", (run,)).fetchone() if db else None
+        return row[0] if row else None
+
+    def records_of_run(self, run: int) -> list[dict]:
+        return list(self.select("first_run=?", (run,)))
+
     def records_since(self, since: str) -> list[dict]:
         """Records first seen on or after ``since`` (an ISO date or timestamp)."""
-        db = self._reader_index()
-        if db is None:
-            return []
-        return self._records_for(db.execute("SELECT off, len FROM items WHERE first_seen>=?", (since,)))
+        return list(self.select("first_seen>=?", (since,)))
 
     @_guard_sqlite
     def records_after_run(self, run: int) -> list[dict]:
@@ -765,6 +789,24 @@ class Store:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class Selection:
+    """A lazily read set of records (see :meth:`Store.select`)."""
+
+    def __init__(self, store: Store, rows: list[tuple[int, int]]) -> None:
+        self.store = store
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict]:
+        if not self.rows:
+            return
+        with open(self.store.items_path, "rb") as fh:
+            for off, n in self.rows:
+                yield self.store._read_at(off, n, fh)
 
 
 @dataclass
