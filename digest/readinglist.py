@@ -1,0 +1,417 @@
+"""The reading list: tags and notes on stored papers.
+
+Tags and notes are append-only events in the store's ``events.jsonl``::
+
+    {"v":1,"at":"2025-11-20T07:31:02Z","type":"tag","id":"596749aa1c...","tag":"toread"}
+    {"v":1,"at":"...","type":"untag","id":"596749aa1c...","tag":"toread"}
+    {"v":1,"at":"...","type":"note","id":"596749aa1c...","text":"compare with the LoRA paper"}
+    {"v":1,"at":"...","type":"unnote","id":"596749aa1c..."}          (clears the notes)
+
+They are keyed by the item id, which the store keeps when the same paper is
+ingested again from any source (an arXiv feed merging into a dump item keeps
+the dump item's id), so tags and notes survive re-ingests and cross-source
+merges. A change is one small fsynced append under the store lock; the store
+is never rewritten. :class:`ReadingList` folds the events (in file order) into
+the current state; events of other types (deliveries, ...) are ignored.
+
+Tag names are case-insensitive and stored lower-case: 1 to 40 characters,
+letters, digits and ``- _ . / :``, starting with a letter or a digit (so
+``toread``, ``project:llm-eval``, ``2025/q4``). A leading ``#`` (as the digest
+shows tags) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from digest.errors import DigestError
+from digest.identity import short_id
+from digest.store import Store
+
+TAG_MAX = 40
+NOTE_MAX = 2000
+_TAG_RE = re.compile(r"^[^\W_][\w\-./:]*$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_WS = re.compile(r"\s+")
+EVENT_TYPES = ("tag", "untag", "note", "unnote")
+
+
+class InvalidTag(DigestError):
+    """A tag name that is empty, too long or has characters tags may not have."""
+
+
+def normalize_tag(tag: str) -> str:
+    """The stored form of a tag name (lower-case), or :class:`InvalidTag`."""
+    if not isinstance(tag, str):
+        raise InvalidTag(f"tag must be a string, got {tag!r}")
+    t = unicodedata.normalize("NFC", tag.strip())
+    if t.startswith("#"):
+        t = t[1:]
+    t = t.casefold()
+    if not t:
+        raise InvalidTag(f"empty tag name {tag!r}")
+    if len(t) > TAG_MAX:
+        raise InvalidTag(f"tag {tag[:TAG_MAX]!r}... is longer than {TAG_MAX} characters")
+    if not _TAG_RE.match(t):
+        raise InvalidTag(
+            f"invalid tag {tag!r}: use letters, digits and - _ . / : (no spaces), "
+            "starting with a letter or digit"
+        )
+    return t
+
+
+def clean_note(text: str) -> str:
+    """A note as stored: one line, no control characters, at most NOTE_MAX characters."""
+    t = _WS.sub(" ", _CONTROL.sub(" ", text or "")).strip()
+    if not t:
+        raise DigestError("empty note (to remove an item's notes use --clear)")
+    if len(t) > NOTE_MAX:
+        raise DigestError(f"note longer than {NOTE_MAX} characters")
+    return t
+
+
+@dataclass
+class Note:
+    at: str
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"at": self.at, "text": self.text}
+
+
+@dataclass
+class ItemState:
+    """One item's reading-list state: its current tags (tag -> when it was added) and notes."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def added(self) -> str:
+        """When the item entered the reading list: its oldest current tag or note."""
+        times = list(self.tags.values()) + [n.at for n in self.notes]
+        return min(times) if times else ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.tags and not self.notes
+
+
+class ReadingList:
+    """The current tags and notes, folded from the store's events."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, ItemState] = {}
+
+    @classmethod
+    def load(cls, store: Store) -> "ReadingList":
+        rl = cls()
+        for ev in store.iter_events():
+            rl.apply(ev)
+        return rl
+
+    def apply(self, ev: dict) -> None:
+        kind = ev.get("type")
+        item_id = ev.get("id")
+        if kind not in EVENT_TYPES or not isinstance(item_id, str):
+            return
+        at = ev.get("at") if isinstance(ev.get("at"), str) else ""
+        if kind in ("tag", "untag"):
+            tag = ev.get("tag")
+            if not isinstance(tag, str) or not tag:
+                return
+            if kind == "tag":
+                st = self.items.setdefault(item_id, ItemState())
+                st.tags.setdefault(tag, at)
+            elif item_id in self.items:
+                self.items[item_id].tags.pop(tag, None)
+        elif kind == "note":
+            text = ev.get("text")
+            if isinstance(text, str) and text:
+                self.items.setdefault(item_id, ItemState()).notes.append(Note(at, text))
+        elif item_id in self.items:  # unnote
+            self.items[item_id].notes.clear()
+        st = self.items.get(item_id)
+        if st is not None and st.empty:
+            del self.items[item_id]
+
+    # ------------------------------------------------------------------ queries
+    def tags_of(self, item_id: str) -> list[str]:
+        st = self.items.get(item_id)
+        return sorted(st.tags) if st else []
+
+    def notes_of(self, item_id: str) -> list[Note]:
+        st = self.items.get(item_id)
+        return list(st.notes) if st else []
+
+    def added(self, item_id: str) -> str:
+        st = self.items.get(item_id)
+        return st.added if st else ""
+
+    def tag_counts(self) -> dict[str, int]:
+        """Every tag in use with the number of items carrying it: most used first, then by name."""
+        counts: dict[str, int] = {}
+        for st in self.items.values():
+            for t in st.tags:
+                counts[t] = counts.get(t, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def ids_with(self, tags: Iterable[str] = ()) -> list[str]:
+        """Ids of items carrying every one of ``tags`` (of every item on the list when none)."""
+        want = set(tags)
+        if not want:
+            return list(self.items)
+        return [i for i, st in self.items.items() if want <= st.tags.keys()]
+
+    def tagged_ids(self) -> set[str]:
+        return {i for i, st in self.items.items() if st.tags}
+
+
+# --------------------------------------------------------------------------- reading helpers
+def tags_by_id(store: Store, ids: Iterable[str]) -> dict[str, list[str]]:
+    """Current tags of the given items (items without tags are left out)."""
+    rl = ReadingList.load(store)
+    out = {}
+    for i in ids:
+        tags = rl.tags_of(i)
+        if tags:
+            out[i] = tags
+    return out
+
+
+def all_tags(store: Store) -> dict[str, int]:
+    """Every tag in use and how many items carry it, most used first."""
+    return ReadingList.load(store).tag_counts()
+
+
+def notes_by_id(store: Store, ids: Iterable[str]) -> dict[str, list[Note]]:
+    rl = ReadingList.load(store)
+    return {i: rl.notes_of(i) for i in ids if rl.notes_of(i)}
+
+
+def ids_with_tags(store: Store, tags: Iterable[str]) -> list[str]:
+    return ReadingList.load(store).ids_with(normalize_tag(t) for t in tags)
+
+
+# --------------------------------------------------------------------------- writing
+@dataclass
+class Change:
+    """What a tag/untag/note command did to one item."""
+
+    id: str
+    title: str
+    added: list[str] = field(default_factory=list)  # tags added (or notes)
+    removed: list[str] = field(default_factory=list)  # tags removed
+    unchanged: list[str] = field(default_factory=list)  # already tagged / was not tagged
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.id)
+
+
+def _locked(store: Store):
+    """Take the store lock unless the caller already holds it."""
+    return nullcontext(store) if store.locked else store
+
+
+def resolve_all(store: Store, prefixes: Iterable[str]) -> list[str]:
+    """Full ids for id prefixes, in order, duplicates dropped; the first bad one raises NotFound."""
+    out: list[str] = []
+    for p in prefixes:
+        item_id = store.resolve(p)
+        if item_id not in out:
+            out.append(item_id)
+    return out
+
+
+def _titles(store: Store, ids: list[str]) -> dict[str, str]:
+    return {r["id"]: r.get("title", "") for r in store.get_many(ids)}
+
+
+def set_tags(store: Store, prefixes: Iterable[str], tags: Iterable[str], *, remove: bool = False,
+             now: str | None = None) -> list[Change]:
+    """Add (or with ``remove`` take away) ``tags`` on every item named by ``prefixes``.
+
+    All prefixes and tags are checked before anything is written; then one
+    append of the events that change something (tagging twice is a no-op).
+    """
+    tag_list: list[str] = []
+    for t in tags:
+        nt = normalize_tag(t)
+        if nt not in tag_list:
+            tag_list.append(nt)
+    if not tag_list:
+        raise InvalidTag("no tag given")
+    prefixes = list(prefixes)
+    if not prefixes:
+        raise DigestError("no item id given")
+    ids = resolve_all(store, prefixes)  # before the lock: a typo creates no store (papers are never removed)
+    with _locked(store):
+        rl = ReadingList.load(store)
+        titles = _titles(store, ids)
+        events: list[dict] = []
+        changes: list[Change] = []
+        for item_id in ids:
+            ch = Change(item_id, titles.get(item_id, ""))
+            current = set(rl.tags_of(item_id))
+            for t in tag_list:
+                if (t in current) != remove:
+                    ch.unchanged.append(t)
+                    continue
+                ev = {"type": "untag" if remove else "tag", "id": item_id, "tag": t}
+                if now:
+                    ev["at"] = now
+                events.append(ev)
+                (ch.removed if remove else ch.added).append(t)
+            changes.append(ch)
+        store.append_events(events)
+    return changes
+
+
+def tag(store: Store, prefixes: Iterable[str], tags: Iterable[str], *, now: str | None = None) -> list[Change]:
+    return set_tags(store, prefixes, tags, now=now)
+
+
+def untag(store: Store, prefixes: Iterable[str], tags: Iterable[str], *, now: str | None = None) -> list[Change]:
+    return set_tags(store, prefixes, tags, remove=True, now=now)
+
+
+def add_note(store: Store, prefix: str, text: str, *, now: str | None = None) -> Change:
+    """Attach a note to the item; an item may carry several notes (kept in order)."""
+    text = clean_note(text)
+    item_id = store.resolve(prefix)
+    with _locked(store):
+        ev = {"type": "note", "id": item_id, "text": text}
+        if now:
+            ev["at"] = now
+        store.append_events([ev])
+        title = _titles(store, [item_id]).get(item_id, "")
+    return Change(item_id, title, added=[text])
+
+
+def clear_notes(store: Store, prefix: str, *, now: str | None = None) -> Change:
+    """Remove every note of the item (one ``unnote`` event; nothing when it has none)."""
+    item_id = store.resolve(prefix)
+    with _locked(store):
+        old = ReadingList.load(store).notes_of(item_id)
+        if old:
+            ev = {"type": "unnote", "id": item_id}
+            if now:
+                ev["at"] = now
+            store.append_events([ev])
+        title = _titles(store, [item_id]).get(item_id, "")
+    return Change(item_id, title, removed=[n.text for n in old])
+
+
+# --------------------------------------------------------------------------- listing
+SORTS = ("newest", "added", "score")
+
+
+@dataclass
+class Entry:
+    """One paper on the reading list, as ``digest list`` and ``digest export`` show it."""
+
+    record: dict
+    tags: list[str]
+    notes: list[Note]
+    added: str  # when it entered the reading list ("" for an untagged paper without notes)
+    score: float | None = None
+    matches: list = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.record["id"]
+
+    def to_dict(self) -> dict:
+        r = self.record
+        d = {"id": r["id"], "short_id": short_id(r["id"])}
+        for k in ("title", "authors", "n_authors", "published", "arxiv_id", "url", "categories",
+                  "upvotes", "org", "links", "abstract", "sources", "first_seen"):
+            d[k] = r.get(k)
+        d["tags"] = list(self.tags)
+        d["notes"] = [n.to_dict() for n in self.notes]
+        d["added"] = self.added or None
+        if self.score is not None:
+            d["score"] = self.score
+            d["matches"] = [m.to_dict() for m in self.matches]
+        return d
+
+
+def _search_matcher(search: Iterable[str]):
+    """A matcher for every search word (whole words, by prefix), and how many words there are."""
+    from digest.scoring import Matcher, term_patterns
+
+    words = [w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()]
+    words = [w for w in words if term_patterns(w)]
+    return (Matcher(words), len(words)) if words else (None, 0)
+
+
+def _haystack(e: Entry) -> bytes:
+    from digest.scoring import normalize
+
+    r = e.record
+    parts = [r.get("title") or "", r.get("abstract") or "", " ".join(r.get("authors") or []),
+             r.get("org") or "", r.get("arxiv_id") or "", " ".join(e.tags), " ".join(n.text for n in e.notes)]
+    return normalize(" \n ".join(parts))
+
+
+def _newest_key(e: Entry) -> tuple:
+    r = e.record
+    day = r.get("published") or (r.get("first_seen") or "")[:10]
+    return (day, r.get("first_seen") or "", r["id"])
+
+
+def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
+           search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
+           scorer=None, rl: ReadingList | None = None) -> list[Entry]:
+    """The reading list, filtered and sorted.
+
+    - ``tags``: papers carrying every one of these tags; none given: every
+      paper with a tag or a note.
+    - ``untagged``: instead, every stored paper without a tag.
+    - ``search``: words that must all occur (whole words, by prefix) in the
+      title, abstract, authors, organisation, tags or notes.
+    - ``since``: ``YYYY-MM-DD``; papers added to the reading list (their oldest
+      tag or note) on or after it; untagged papers by when they were first seen.
+    - ``sort``: ``newest`` (publication date, newest first), ``added`` (most
+      recently added first) or ``score`` (needs ``scorer``, a
+      :class:`digest.scoring.Scorer`).
+    """
+    if sort not in SORTS:
+        raise DigestError(f"unknown sort {sort!r} (expected one of: {', '.join(SORTS)})")
+    want = [normalize_tag(t) for t in tags]
+    if untagged and want:
+        raise DigestError("--untagged cannot be combined with --tag")
+    rl = rl or ReadingList.load(store)
+    if untagged:
+        tagged = rl.tagged_ids()
+        records = [r for r in store.iter_records() if r["id"] not in tagged]
+    else:
+        ids = rl.ids_with(want)
+        records = store.get_many(ids)
+        found = {r["id"] for r in records}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            store.warnings.append(
+                f"{len(missing)} tagged id(s) not in the store (e.g. {short_id(missing[0])}); skipped")
+    entries = [Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"])) for r in records]
+    if since:
+        entries = [e for e in entries if (e.added or e.record.get("first_seen") or "")[:10] >= since]
+    matcher, n_words = _search_matcher(search)
+    if matcher is not None:
+        entries = [e for e in entries if len(matcher.find(_haystack(e))) == n_words]
+    entries.sort(key=_newest_key, reverse=True)
+    if sort == "score":
+        if scorer is None:  # pragma: no cover - the app always passes one
+            raise DigestError("sorting by score needs a scorer")
+        for e in entries:
+            s = scorer.score(e.record)
+            e.score, e.matches = s.score, s.matches
+        entries.sort(key=lambda e: -(e.score or 0.0))  # stable: newest first among equals
+    elif sort == "added":
+        entries.sort(key=lambda e: e.added, reverse=True)
+    return entries

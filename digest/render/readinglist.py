@@ -1,0 +1,146 @@
+"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX.
+
+Each function takes a list of :class:`digest.readinglist.Entry`. Text from the
+store is passed through :func:`digest.render.clean` (table, CSV) or
+:func:`digest.render.markdown.md_escape` (Markdown), as in the digest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from digest.identity import short_id
+from digest.render import clean, meta_bits, paper_url
+
+LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")
+EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")
+CSV_COLUMNS = ("id", "short_id", "title", "authors", "n_authors", "published", "arxiv_id", "url",
+               "tags", "notes", "added", "first_seen", "abstract")
+_SAFE_TAG = re.compile(r"^[^\W_][\w\-./:]*$")
+
+
+def render(entries, fmt: str, *, heading: str = "Reading list") -> str:
+    if fmt == "json":
+        return json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in entries)
+    if fmt == "markdown":
+        return render_markdown(entries, heading=heading)
+    if fmt == "csv":
+        return render_csv(entries)
+    if fmt == "bibtex":
+        from digest.render.bibtex import render_bibtex
+
+        return render_bibtex(entries)
+    raise ValueError(f"unknown format {fmt!r}")  # table is drawn by print_table
+
+
+# --------------------------------------------------------------------------- CSV
+def _cell(value: object) -> str:
+    """A CSV cell: clean text; a leading = + - @ is quoted with ' so spreadsheets do not run it."""
+    s = clean(value)
+    if s[:1] in ("=", "+", "-", "@"):
+        s = "'" + s
+    return s
+
+
+def render_csv(entries) -> str:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for e in entries:
+        r = e.record
+        w.writerow([
+            r["id"], short_id(r["id"]), _cell(r.get("title")),
+            _cell("; ".join(clean(a) for a in r.get("authors") or [])),
+            "" if r.get("n_authors") is None else r["n_authors"],
+            clean(r.get("published")), clean(r.get("arxiv_id")), clean(paper_url(r)),
+            "; ".join(e.tags), _cell(" | ".join(n.text for n in e.notes)),
+            e.added, clean(r.get("first_seen")), _cell(r.get("abstract")),
+        ])
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- Markdown
+def _md_tags(tags) -> str:
+    from digest.render.markdown import md_escape
+
+    return " ".join("#" + (t if _SAFE_TAG.match(t) else md_escape(t)) for t in tags)
+
+
+def render_markdown(entries, *, heading: str = "Reading list") -> str:
+    """A bulleted list for notes apps: linked title, meta line, tags as #tags, notes."""
+    from digest.render.markdown import md_escape, md_link
+
+    n = len(entries)
+    out = [f"# {md_escape(heading)}", "", f"_{n} paper{'s' if n != 1 else ''}_", ""]
+    for e in entries:
+        r = e.record
+        line = f"- {md_link(r.get('title') or '(untitled)', paper_url(r))}"
+        bits = meta_bits(r)
+        if bits:
+            line += f" — {md_escape(' · '.join(bits))}"
+        line += f" · `{short_id(r['id'])}`"
+        if e.tags:
+            line += " " + _md_tags(e.tags)
+        out.append(line)
+        for note in e.notes:
+            out.append(f"  - {md_escape(note.text)}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- table
+def render_table(entries, console) -> None:
+    from rich.console import Group
+    from rich.style import Style
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True)  # short id
+    grid.add_column(no_wrap=True)  # date
+    grid.add_column(ratio=1, overflow="fold")
+    for i, e in enumerate(entries):
+        r = e.record
+        if i:
+            grid.add_row("", "", "")
+        title = Text(clean(r.get("title")) or "(untitled)", style=Style(bold=True))
+        url = paper_url(r)
+        if url:
+            title.stylize(Style(link=url))
+        lines = [title]
+        bits = meta_bits(r)
+        meta = Text(" · ".join(bits), style="dim")
+        if e.tags:
+            if bits:
+                meta.append(" · ", style="dim")
+            meta.append(" ".join(f"#{clean(t)}" for t in e.tags), style="magenta")
+        if e.score is not None:
+            meta.append(f" · score {e.score:g}", style="dim")
+        if meta.plain:
+            lines.append(meta)
+        for note in e.notes:
+            lines.append(Text("note: " + clean(note.text), style="italic"))
+        day = r.get("published") or (r.get("first_seen") or "")[:10]
+        grid.add_row(Text(short_id(r["id"]), style="cyan"), Text(clean(day) or "-", style="dim"),
+                     Group(*lines))
+    console.print(grid)
+
+
+def print_table(entries, console=None) -> None:
+    """Print to the terminal; when piped, as plain text without trailing padding."""
+    from digest.render.terminal import make_console
+
+    console = console or make_console()
+    if not entries:
+        return
+    if console.is_terminal:
+        render_table(entries, console)
+        return
+    with console.capture() as cap:
+        render_table(entries, console)
+    console.file.write("\n".join(line.rstrip() for line in cap.get().split("\n")))
+    console.file.flush()

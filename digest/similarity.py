@@ -1,0 +1,346 @@
+"""The similarity boost: papers that resemble the ones you tagged rise.
+
+``[similarity] tags = ["toread", "cite"]`` in config.toml makes the papers
+carrying those tags a *profile*. Every paper being scored gets
+
+    weight x similarity     (when similarity >= min_similarity)
+
+where ``similarity`` is the cosine similarity between TF-IDF vectors of title
+and abstract, to the nearest tagged paper (or the mean over the
+``max_neighbours`` nearest). It shows in ``digest explain`` like any other
+contribution::
+
+    +2.10  similar to 'toread'  in similarity  <title of the nearest tagged paper>
+
+The model, in pure Python:
+
+- tokens: the text folded as for keyword scoring (case, accents, TeX), split
+  on anything that is not a letter or digit; English function words and
+  boilerplate words of paper abstracts dropped; a light plural stemmer
+  (``policies`` -> ``policy``, ``robots`` -> ``robot``); title words count twice;
+- weights: sublinear tf (``1 + ln tf``) times a smoothed idf
+  (``ln((1 + N) / (1 + df)) + 1``) whose document frequencies come from the
+  tagged papers plus recently stored ones (together at least ``BACKGROUND``
+  papers when the store has them), so words every abstract uses weigh little
+  even for a short reading list; vectors L2-normalised;
+- search: the tagged vectors are built once per command, behind an inverted
+  index (term -> tagged papers having it), so a paper being scored only
+  touches tagged papers that share a term with it (see :class:`Profile` for
+  the two phases that keep very common terms cheap). A tagged paper is never
+  compared with itself.
+
+Measured by hand (2 cores): 3,000 synthetic tagged papers with Zipf-distributed
+words and 170-word abstracts, a 100-paper dump: about 0.5 s to build the
+profile and 0.15-0.2 s to score the 100 papers; with 1,000 tagged papers about
+0.3 s in all.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from itertools import chain
+from typing import Callable, Iterable
+
+from digest.render import clean
+from digest.scoring import Match, fold
+
+DEFAULT_WEIGHT = 8.0
+DEFAULT_MIN_SIMILARITY = 0.15
+DEFAULT_NEIGHBOURS = 1
+TITLE_BOOST = 2  # a title word counts as this many abstract words
+BACKGROUND = 1000  # document frequencies come from at least this many papers ...
+BACKGROUND_MIN = 300  # ... of which at least this many recently stored ones
+
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+
+# English function words plus the boilerplate of abstracts, which says nothing
+# about a paper's topic.
+STOPWORDS = frozenset("""
+a about above across after again against all almost along also although always am among an and
+another any are around as at be became because been before being below between both but by can
+cannot could did do does doing done down due during each either else enough etc even ever every
+few for from further had has have having he her here hers herself him himself his how however i
+if in into is it its itself just least less let like made make makes many may me might more most
+much must my neither no nor not now of off often on once one only onto or other others our ours
+ourselves out over own per perhaps rather same she should since so some such than that the their
+theirs them themselves then there these they this those though through thus to too toward towards
+under until up upon us use used uses using very via was we well were what when where whether which
+while who whom whose why will with within without would yet you your yours
+paper papers propose proposed proposes present presents presented introduce introduces introduced
+show shows shown demonstrate demonstrates demonstrated achieve achieves achieved achieving
+approach approaches method methods result results work works study studies novel new existing
+significant significantly state art based various several different specific first second
+further extensive experiment experiments experimental evaluation evaluate evaluated outperform
+outperforms outperforming performance improve improves improved improvement improvements
+compared comparison prior previous recent recently key effective effectively efficient
+efficiently provide provides code available publicly release released github https http com www
+arxiv et al ie eg
+""".split())
+
+_STEM_CACHE: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """A light plural stemmer: policies -> policy, robots -> robot, classes -> class."""
+    s = _STEM_CACHE.get(word)
+    if s is not None:
+        return s
+    s = word
+    if len(word) > 4 and word.endswith("ies"):
+        s = word[:-3] + "y"
+    elif len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        s = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        s = word[:-1]
+    if len(_STEM_CACHE) < 200_000:
+        _STEM_CACHE[word] = s
+    return s
+
+
+def words(text: str) -> list[str]:
+    """Folded words of ``text``: case, accents and TeX folded; hyphens and all
+    punctuation separate words (``[a-z][a-z0-9]+`` after folding)."""
+    if not text:
+        return []
+    if text.isascii() and "\\" not in text and "$" not in text:
+        return _WORD.findall(text.lower())  # the common case, without Unicode folding
+    return _WORD.findall(fold(text))
+
+
+def tokens(text: str) -> list[str]:
+    """The words of ``text`` as the model sees them (stopwords dropped, stemmed)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+class _TermMap(dict):
+    """word -> its stemmed term ("" for a stopword), filled on first sight."""
+
+    def __missing__(self, word: str) -> str:
+        t = "" if word in STOPWORDS else stem(word)
+        if len(self) < 200_000:
+            self[word] = t
+        return t
+
+
+_TERMS = _TermMap()
+
+
+def term_counts(rec: dict) -> dict[str, int]:
+    """Term frequencies of a paper: title words count ``TITLE_BOOST`` times."""
+    title = words(rec.get("title") or "")
+    counts = Counter(map(_TERMS.__getitem__, title * TITLE_BOOST + words(rec.get("abstract") or "")))
+    counts.pop("", None)
+    return counts
+
+
+class _SublinearTF(dict):
+    """1 + ln(tf), memoised."""
+
+    def __missing__(self, c: int) -> float:
+        v = self[c] = 1.0 + math.log(c) if c > 0 else 0.0
+        return v
+
+
+_TF = _SublinearTF()
+
+
+class Profile:
+    """The tagged papers as normalised TF-IDF vectors behind an inverted index.
+
+    Search is in two phases so that its cost does not grow with how common a
+    word is: terms carried by at most ``rare_df`` tagged papers go through the
+    inverted index and pick the ``candidates`` most promising tagged papers;
+    their exact cosine is then completed with the common terms. A tagged paper
+    that shares only very common words with the paper being scored is not
+    considered (its similarity would be low anyway).
+    """
+
+    def __init__(self, records: Iterable[dict], labels: dict[str, str] | None = None, *,
+                 background: Iterable[dict] = (), candidates: int = 64,
+                 rare_df: int | None = None) -> None:
+        counted = []
+        for r in records:
+            c = term_counts(r)
+            if c:
+                counted.append((r, c))
+        self.n = n = len(counted)
+        df = Counter(chain.from_iterable(c for _, c in counted))
+        profile_terms = set(df)
+        # document frequencies over the tagged papers plus other stored papers, so
+        # that words common in every abstract weigh little even for a short list
+        own = {r["id"] for r, _ in counted}
+        bg = [term_counts(r) for r in background if r.get("id") not in own]
+        df.update(chain.from_iterable(bg))
+        self.n_background = len(bg)
+        n1 = n + len(bg) + 1
+        log = math.log
+        self.idf = {t: log(n1 / (1 + d)) + 1.0 for t, d in df.items()}
+        self.idf_unseen = log(n1) + 1.0
+        self.rare_df = rare_df if rare_df is not None else max(50, n // 30)
+        self.candidates = candidates
+        rare = {t for t in profile_terms if df[t] <= self.rare_df}
+        self.ids = [r["id"] for r, _ in counted]
+        self.titles = [r.get("title") or "" for r, _ in counted]
+        labels = labels or {}
+        self.labels = [labels.get(i, "") for i in self.ids]
+        self.common: list[dict[str, float]] = []  # per tagged paper: weights of its common terms
+        postings: dict[str, list[tuple[int, float]]] = {t: [] for t in rare}
+        idf = self.idf
+        tf = _TF
+        hypot = math.hypot
+        for idx, (_, counts) in enumerate(counted):
+            raw = {t: tf[c] * idf[t] for t, c in counts.items()}
+            inv = 1.0 / hypot(*raw.values())
+            for t in raw.keys() & rare:
+                postings[t].append((idx, raw[t] * inv))
+            self.common.append({t: raw[t] * inv for t in raw.keys() - rare})
+        self.postings = postings
+        self.index_of = {item_id: idx for idx, item_id in enumerate(self.ids)}
+
+    def _weights(self, counts: dict[str, int]) -> dict[str, float]:
+        """A paper's normalised TF-IDF vector."""
+        idf = self.idf
+        unseen = self.idf_unseen
+        tf = _TF
+        vec = {t: tf[c] * idf.get(t, unseen) for t, c in counts.items()}
+        norm = math.hypot(*vec.values()) if vec else 0.0
+        if norm == 0:
+            return {}
+        return {t: w / norm for t, w in vec.items()}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def neighbours(self, rec: dict, k: int = 1) -> list[tuple[float, int]]:
+        """The ``k`` most similar tagged papers as ``(cosine, index)``, best first."""
+        vec = self._weights(term_counts(rec))
+        acc: dict[int, float] = {}
+        get = acc.get
+        postings = self.postings
+        common_terms = []
+        for t, cw in vec.items():
+            plist = postings.get(t)
+            if plist is None:
+                if t in self.idf:
+                    common_terms.append((t, cw))
+                continue
+            for d, w in plist:
+                acc[d] = get(d, 0.0) + cw * w
+        own = self.index_of.get(rec.get("id"))
+        if own is not None:
+            acc.pop(own, None)
+        if not acc:
+            return []
+        if len(acc) > self.candidates:
+            acc = dict(heapq.nlargest(self.candidates, acc.items(), key=lambda kv: kv[1]))
+        if common_terms:
+            for d in acc:
+                cg = self.common[d].get
+                acc[d] += sum(cw * cg(t, 0.0) for t, cw in common_terms)
+        best = heapq.nlargest(k, acc.items(), key=lambda kv: (kv[1], -kv[0]))
+        return [(min(1.0, s), d) for d, s in best]
+
+
+def _shorten(text: str, width: int = 100) -> str:
+    t = clean(text)
+    return t if len(t) <= width else t[: width - 1].rstrip() + "…"
+
+
+def settings(cfg) -> tuple[list[str], float, float, int]:
+    """(tags, weight, min_similarity, max_neighbours) from ``cfg.similarity``."""
+    from digest.readinglist import normalize_tag
+
+    sim = getattr(cfg, "similarity", None) or {}
+    tags = []
+    for t in sim.get("tags") or []:
+        nt = normalize_tag(t)
+        if nt not in tags:
+            tags.append(nt)
+    return (tags, float(sim.get("weight", DEFAULT_WEIGHT)),
+            float(sim.get("min_similarity", DEFAULT_MIN_SIMILARITY)),
+            int(sim.get("max_neighbours", DEFAULT_NEIGHBOURS)))
+
+
+def build_profile(store, tags: list[str]) -> Profile:
+    """The profile of the stored papers carrying any of ``tags``."""
+    from digest.readinglist import ReadingList
+
+    rl = ReadingList.load(store)
+    labels: dict[str, str] = {}
+    for item_id, st in rl.items.items():
+        for t in tags:  # the label is the first configured tag the paper has
+            if t in st.tags:
+                labels[item_id] = t
+                break
+    if not labels:
+        return Profile([], labels)
+    records = store.get_many(labels)
+    background = store.recent_records(max(BACKGROUND_MIN, BACKGROUND - len(records)))
+    return Profile(records, labels, background=background)
+
+
+def boost_from_profile(profile: Profile, *, weight: float = DEFAULT_WEIGHT,
+                       min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                       max_neighbours: int = DEFAULT_NEIGHBOURS) -> Callable[[dict], list[Match]]:
+    k = max(1, max_neighbours)
+    memo: dict[str, list[Match]] = {}  # the ranker may score a paper twice (rank, then explain)
+
+    def boost(rec: dict) -> list[Match]:
+        item_id = rec.get("id")
+        if item_id in memo:
+            return list(memo[item_id])
+        out = _boost(rec)
+        if item_id is not None:
+            memo[item_id] = out
+        return list(out)
+
+    def _boost(rec: dict) -> list[Match]:
+        near = profile.neighbours(rec, k)
+        if not near:
+            return []
+        sim = sum(s for s, _ in near) / k  # missing neighbours count as 0
+        if sim < min_similarity or sim <= 0:
+            return []
+        best = near[0][1]
+        label = profile.labels[best]
+        term = f"similar to '{label}'" if label else "similar to your tagged papers"
+        return [Match(term, "similarity", round(weight * sim, 3), _shorten(profile.titles[best]))]
+
+    return boost
+
+
+def similarity_boost(store, cfg) -> Callable[[dict], list[Match]] | None:
+    """The scorer's similarity contribution, or None when it is off or nothing is tagged."""
+    tags, weight, min_sim, k = settings(cfg)
+    if not tags or weight == 0:
+        return None
+    profile = build_profile(store, tags)
+    if not len(profile):
+        return None
+    return boost_from_profile(profile, weight=weight, min_similarity=min_sim, max_neighbours=k)
+
+
+def check_similarity(check, table) -> dict:
+    """Validate the ``[similarity]`` table (types are checked by the config loader)."""
+    from digest.readinglist import InvalidTag, normalize_tag
+
+    table = check.table("similarity", table)
+    out = dict(table)
+    tags = []
+    for i, t in enumerate(table.get("tags", [])):
+        if not isinstance(t, str):
+            raise check.fail(f"similarity.tags[{i}]", f"must be a tag name (a string), got {t!r}")
+        try:
+            tags.append(normalize_tag(t))
+        except InvalidTag as exc:
+            raise check.fail(f"similarity.tags[{i}]", str(exc)) from None
+    if "tags" in table:
+        out["tags"] = tags
+    if "min_similarity" in table and not 0 <= table["min_similarity"] <= 1:
+        raise check.fail("similarity.min_similarity", "must be between 0 and 1")
+    if "max_neighbours" in table and table["max_neighbours"] < 1:
+        raise check.fail("similarity.max_neighbours", "must be at least 1")
+    return out

@@ -1,0 +1,327 @@
+"""The reading-list commands through click's CliRunner: tag, untag, note, open, tags, list, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import cli
+
+pybtex_database = pytest.importorskip("pybtex.database")
+
+DIFFUSION = "Diffusion Policies for Dexterous Robot Manipulation"
+SURVEY = "A Survey of Tabular Benchmarks"
+SPARSE = "Sparse Pre-Training for Small Language Models"
+WEATHER = "Weather Forecasting with Graph Networks"
+
+
+@pytest.fixture(autouse=True)
+def no_real_browser(monkeypatch):
+    """Never open a real browser: record what would be opened."""
+    import webbrowser
+
+    opened: list[str] = []
+
+    def fake_open(url, *a, **kw):
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    return opened
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args, input=None):
+    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def ids(runner, data_dir):
+    """day1 and day2 ingested; title -> id."""
+    for day, d in (("day1.txt", "2025-11-20"), ("day2.txt", "2025-11-21")):
+        assert run(runner, "ingest", str(data_dir / "cli" / day), "--date", d).exit_code == 0
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--format", "json").stdout)
+    return {r["title"]: r["id"] for r in rows}
+
+
+def tags_json(runner) -> dict:
+    return json.loads(run(runner, "tags", "--format", "json").stdout)
+
+
+def listed(runner, *args) -> list[dict]:
+    r = run(runner, "list", "--format", "json", *args)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+# --------------------------------------------------------------------------- tag / untag
+def test_tag_one_paper_with_several_tags_by_prefix(runner, ids):
+    r = run(runner, "tag", ids[DIFFUSION][:6], "toread", "#Cite")
+    assert r.exit_code == 0 and r.stdout == ""
+    assert r.stderr.startswith(f"{ids[DIFFUSION][:8]}  +toread, +cite  Diffusion Policies")
+    assert tags_json(runner) == {"cite": 1, "toread": 1}
+    r = run(runner, "tag", ids[DIFFUSION], "toread")
+    assert "already tagged toread" in r.stderr
+
+
+def test_tag_several_ids_with_t_option_and_from_stdin(runner, ids):
+    r = run(runner, "tag", ids[SPARSE][:8], ids[WEATHER][:8], "-t", "toread", "-t", "project:x")
+    assert r.exit_code == 0
+    assert r.stderr.count("+toread, +project:x") == 2
+    r = run(runner, "tag", "-", "--tag", "later", input=f"{ids[SURVEY]}\tA survey\n\n# comment\n{ids[SPARSE][:8]}\n")
+    assert r.exit_code == 0, r.output
+    assert tags_json(runner) == {"later": 2, "project:x": 2, "toread": 2}
+
+
+def test_tag_errors(runner, ids):
+    all_ids = sorted(ids.values())
+    r = run(runner, "tag", "ffffffffffff", "toread")
+    assert r.exit_code == 1 and r.stderr == "Error: no item with id 'ffffffffffff'\n"
+    r = run(runner, "tag", "toread", all_ids[0])  # swapped: the first argument is the id
+    assert r.exit_code == 1 and "'toread' is not an item id" in r.stderr
+    r = run(runner, "tag", all_ids[0], "two words")
+    assert r.exit_code == 2 and "invalid tag 'two words'" in r.stderr
+    r = run(runner, "tag", all_ids[0])
+    assert r.exit_code == 2 and "at least one TAG" in r.stderr
+    assert tags_json(runner) == {}
+
+
+def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
+    from digest.item import Item
+    from digest.store import Store
+
+    store = Store(tmp_path / "many")
+    with store:
+        store.ingest([Item(title=f"Generated paper {i}") for i in range(40)], source="gen")
+    ids = sorted(r["id"] for r in store.iter_records())
+    a, b = next((x, y) for x, y in zip(ids, ids[1:]) if x[0] == y[0])
+    r = run(runner, "--store", str(tmp_path / "many"), "tag", a[0], "toread")
+    assert r.exit_code == 1
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"Error: id prefix '{a[0]}' is ambiguous: ")
+    assert a[:8] in line and b[:8] in line and "Generated paper" in line
+    assert not (tmp_path / "many" / "events.jsonl").exists()
+
+
+def test_untag(runner, ids):
+    run(runner, "tag", ids[SPARSE], ids[WEATHER], "-t", "toread", "-t", "cite")
+    r = run(runner, "untag", ids[SPARSE][:8], "cite", "nope")
+    assert r.exit_code == 0 and "-cite, not tagged nope" in r.stderr
+    r = run(runner, "untag", ids[WEATHER][:8], ids[SPARSE][:8], "-t", "toread")
+    assert r.exit_code == 0
+    assert tags_json(runner) == {"cite": 1}
+
+
+# --------------------------------------------------------------------------- note / open / tags
+def test_note_add_show_clear(runner, ids):
+    pid = ids[WEATHER][:8]
+    r = run(runner, "note", pid, "ask Bob:", "graph nets")  # words joined, quotes optional
+    assert r.exit_code == 0 and "note added" in r.stderr
+    run(runner, "note", pid, "second")
+    r = run(runner, "note", pid)
+    assert [line.split("  ", 1)[1] for line in r.stdout.splitlines()] == ["ask Bob: graph nets", "second"]
+    assert listed(runner)[0]["notes"][0]["text"] == "ask Bob: graph nets"
+    r = run(runner, "note", pid, "--clear")
+    assert "2 note(s) removed" in r.stderr
+    assert run(runner, "note", pid).stdout == "" and listed(runner) == []
+    assert run(runner, "note", pid, "x", "--clear").exit_code == 2
+
+
+def test_open_uses_the_browser_or_prints_the_link(runner, ids, no_real_browser, monkeypatch):
+    r = run(runner, "open", ids[DIFFUSION][:8])
+    # a Daily Papers page names no paper link: an arXiv title search (not the code link)
+    assert r.exit_code == 0 and len(no_real_browser) == 1
+    url = no_real_browser[0]
+    assert url.startswith("https://arxiv.org/search/?query=Diffusion+Policies+for+Dexterous")
+    assert r.stderr == f"opened {url}\n" and r.stdout == ""
+    r = run(runner, "open", ids[DIFFUSION][:8], "--print")
+    assert r.stdout == url + "\n" and len(no_real_browser) == 1
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: False)  # no browser to open with
+    r = run(runner, "open", ids[DIFFUSION][:8])
+    assert r.exit_code == 0 and r.stdout == url + "\n"
+    assert run(runner, "open", "ffffffffff").exit_code == 1
+
+
+def test_open_prefers_the_arxiv_page_and_runs_browser_env(tmp_path, data_dir):
+    """A real process: webbrowser honours $BROWSER (a script that records its argument)."""
+    home = tmp_path / "home"
+    env = dict(os.environ, DIGEST_HOME=str(home))
+    feed = data_dir / "feeds" / "arxiv_api_like.xml"
+    subprocess.run([sys.executable, "-m", "digest", "ingest", str(feed)], env=env, check=True,
+                   capture_output=True)
+    rows = subprocess.run([sys.executable, "-m", "digest", "show", "--all", "--min-score", "-9", "--format",
+                           "json"], env=env, check=True, capture_output=True, text=True)
+    paper = next(p for p in json.loads(rows.stdout) if p["arxiv_id"] == "2508.21001")
+    got = tmp_path / "opened.txt"
+    script = tmp_path / "fake-browser"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {got}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    env.update(BROWSER=str(script), DISPLAY="", WAYLAND_DISPLAY="")
+    r = subprocess.run([sys.executable, "-m", "digest", "open", paper["short_id"]], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert got.read_text().splitlines() == ["https://arxiv.org/abs/2508.21001"]
+
+
+def test_tags_lists_counts_most_used_first(runner, ids):
+    assert run(runner, "tags").stdout == ""
+    run(runner, "tag", ids[SPARSE], ids[WEATHER], ids[DIFFUSION], "-t", "toread")
+    run(runner, "tag", ids[DIFFUSION], "cite")
+    assert run(runner, "tags").stdout == "3  toread\n1  cite\n"
+
+
+# --------------------------------------------------------------------------- terminal digest shows tags
+def test_tags_show_in_the_digest_and_explain(runner, ids):
+    run(runner, "tag", ids[DIFFUSION], "toread", "cite")
+    table = run(runner, "show", "--all").stdout
+    assert "#cite #toread" in table
+    md = run(runner, "show", "--all", "--format", "markdown").stdout
+    assert "\\#cite \\#toread" in md
+    rows = json.loads(run(runner, "show", "--all", "--format", "json").stdout)
+    assert next(r for r in rows if r["id"] == ids[DIFFUSION])["tags"] == ["cite", "toread"]
+    assert "#cite #toread" in run(runner, "explain", ids[DIFFUSION][:8]).stdout
+
+
+# --------------------------------------------------------------------------- list
+@pytest.fixture
+def tagged(runner, ids):
+    run(runner, "tag", ids[DIFFUSION], "toread", "cite")
+    run(runner, "tag", ids[SPARSE], "toread")
+    run(runner, "note", ids[WEATHER], "check the radar & 5% error")
+    return ids
+
+
+def test_list_filters(runner, tagged):
+    ids = tagged
+    # newest first: by publication date, else the date first seen (WEATHER's page gave no date)
+    assert [r["title"] for r in listed(runner)] == [WEATHER, SPARSE, DIFFUSION]
+    assert [r["title"] for r in listed(runner, "--tag", "toread")] == [SPARSE, DIFFUSION]
+    assert [r["title"] for r in listed(runner, "-t", "toread", "-t", "CITE")] == [DIFFUSION]
+    untagged = [r["title"] for r in listed(runner, "--untagged")]
+    assert SURVEY in untagged and WEATHER in untagged and DIFFUSION not in untagged
+    assert [r["title"] for r in listed(runner, "--search", "dexterous robot")] == [DIFFUSION]
+    assert [r["title"] for r in listed(runner, "-s", "radar")] == [WEATHER]  # notes are searched
+    assert listed(runner, "--since", "2999-01-01") == []
+    assert len(listed(runner, "--since", "2000-01-01")) == 3
+    by_score = listed(runner, "--sort", "score")
+    assert by_score[0]["title"] == DIFFUSION and by_score[0]["score"] == 9.0
+    assert run(runner, "list", "--tag", "x", "--untagged").exit_code == 2
+    assert run(runner, "list", "--since", "yesterday").exit_code == 2
+    assert run(runner, "list", "--tag", "bad tag").exit_code == 2
+    r = run(runner, "list", "--tag", "nothing")
+    assert r.exit_code == 0 and r.stdout == "" and "0 papers" in r.stderr
+    assert ids
+
+
+def test_list_every_format(runner, tagged):
+    ids = tagged
+    table = run(runner, "list")
+    assert table.exit_code == 0 and "\x1b" not in table.stdout
+    assert ids[DIFFUSION][:8] in table.stdout and "#cite #toread" in table.stdout
+    assert "note: check the radar & 5% error" in table.stdout and "3 papers" in table.stderr
+    lines = [json.loads(x) for x in run(runner, "list", "--format", "jsonl").stdout.splitlines()]
+    assert [x["id"] for x in lines] == [x["id"] for x in listed(runner)]
+    md = run(runner, "list", "--tag", "toread", "--format", "markdown").stdout
+    assert md.startswith("# Reading list: \\#toread\n\n_2 papers_\n")
+    assert f"- **{DIFFUSION}** — 5 authors · 2025-11-18" in md and "#cite #toread" in md
+    bib = run(runner, "list", "--tag", "toread", "--format", "bibtex").stdout
+    assert set(pybtex_database.parse_string(bib, "bibtex").entries) == {"anon2025diffusion", "anon2025sparse"}
+    rows = list(csv.DictReader(io.StringIO(run(runner, "list", "--format", "csv").stdout)))
+    assert [r["title"] for r in rows] == [WEATHER, SPARSE, DIFFUSION]
+    assert rows[2]["tags"] == "cite; toread" and rows[0]["notes"] == "check the radar & 5% error"
+
+
+# --------------------------------------------------------------------------- export
+def test_export_every_format_to_stdout(runner, tagged):
+    bib = run(runner, "export", "--tag", "cite")
+    assert bib.exit_code == 0 and "1 paper" in bib.stderr
+    db = pybtex_database.parse_string(bib.stdout, "bibtex")
+    (entry,) = db.entries.values()
+    assert entry.type == "misc" and entry.fields["title"] == DIFFUSION and entry.fields["keywords"] == "cite, toread"
+    md = run(runner, "export", "--tag", "toread", "--format", "markdown").stdout
+    assert md.count("\n- **") == 2
+    data = json.loads(run(runner, "export", "--tag", "toread", "--format", "json").stdout)
+    assert [d["title"] for d in data] == [SPARSE, DIFFUSION] and data[0]["tags"] == ["toread"]
+    rows = list(csv.reader(io.StringIO(run(runner, "export", "--tag", "toread", "--format", "csv").stdout)))
+    assert rows[0][:3] == ["id", "short_id", "title"] and len(rows) == 3
+    assert run(runner, "export", "--format", "table").exit_code == 2
+
+
+def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
+    out = tmp_path / "refs.bib"
+    out.write_text("old content")
+    r = run(runner, "export", "--tag", "toread", "-o", str(out))
+    assert r.exit_code == 0 and r.stdout == "" and f"wrote 2 papers to {out}" in r.stderr
+    first = out.read_text()
+    assert "old content" not in first
+    assert set(pybtex_database.parse_string(first, "bibtex").entries) == {"anon2025diffusion", "anon2025sparse"}
+    run(runner, "export", "--tag", "toread", "-o", str(out))
+    assert out.read_text() == first  # same keys, same text on every run
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".refs.bib")]  # no temp files left
+    r = run(runner, "export", "--tag", "toread", "-o", str(tmp_path / "no" / "such" / "dir" / "x.bib"))
+    assert r.exit_code == 0  # parent directories are created
+
+
+def test_export_markdown_links_and_escapes(runner, tmp_path, data_dir):
+    feed = data_dir / "feeds" / "arxiv_api_like.xml"
+    run(runner, "ingest", str(feed))
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-9", "--format", "json").stdout)
+    run(runner, "tag", *[r["id"] for r in rows], "-t", "toread")
+    md = run(runner, "export", "--tag", "toread", "--format", "markdown").stdout
+    assert "- **[Low-Rank Adapters That Forget Gracefully](https://arxiv.org/abs/2508.21001)**" in md
+    assert "arXiv:2508.21001" in md
+    bib = run(runner, "export", "--tag", "toread").stdout
+    db = pybtex_database.parse_string(bib, "bibtex")
+    lora = db.entries["fictional2025lowrank"]
+    assert lora.fields["eprint"] == "2508.21001" and lora.fields["primaryClass"] == "cs.LG"
+    assert [str(p) for p in lora.persons["author"]] == ["Fictional, Jana", "Invented, Karl Z.", "Madeup, Lee"]
+    assert db.entries["placeholder2003invented"].fields["eprint"] == "math/0309136"
+
+
+# --------------------------------------------------------------------------- similarity in explain
+def test_similarity_boost_shows_in_explain(runner, tmp_path):
+    from digest.item import Item
+    from digest.store import Store
+
+    home = tmp_path / "sim"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n[similarity]\ntags = ["toread"]\nweight = 8.0\n')
+    store = Store(home)
+    with store:
+        store.ingest([Item(title="Tactile Grasping with Robot Hands",
+                           abstract="Tactile fingertip sensors let a robot hand grasp deformable objects."),
+                      Item(title="Protein Folding at Scale", abstract="Folding proteins with physics.")],
+                     source="old")
+    old = {r["title"]: r["id"] for r in store.iter_records()}
+    with store:
+        store.ingest([Item(title="Grasping Deformable Objects by Touch",
+                           abstract="A robot hand with tactile sensors grasps deformable objects.")], source="new")
+    new_id = next(r["id"] for r in store.iter_records() if r["title"].startswith("Grasping"))
+    base = ["--store", str(home), "--config", str(cfg)]
+    before = run(runner, *base, "explain", new_id[:8])
+    assert "similar to" not in before.stdout
+    run(runner, *base, "tag", old["Tactile Grasping with Robot Hands"], "toread")
+    r = run(runner, *base, "explain", new_id[:8])
+    assert r.exit_code == 0
+    line = next(x for x in r.stdout.splitlines() if "in similarity" in x)
+    assert line.lstrip().startswith("+") and "similar to 'toread'" in line
+    assert "Tactile Grasping with Robot Hands" in r.stdout
+    data = json.loads(run(runner, *base, "explain", new_id[:8], "--format", "json").stdout)
+    (m,) = data["matches"]
+    assert m["field"] == "similarity" and m["detail"] == "Tactile Grasping with Robot Hands" and m["weight"] > 1
+    shown = json.loads(run(runner, *base, "show", "--format", "json").stdout)
+    assert shown[0]["id"] == new_id and shown[0]["score"] == m["weight"]
