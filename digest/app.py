@@ -7,19 +7,20 @@ prints or exits.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from digest import paths
 from digest.config import Config, load_config
 from digest.errors import DigestError, InputError
-from digest.pipeline import SourceRun, expand, ingest_inputs, run_sources
 from digest.report import Report, SourceLine
 from digest.scoring import Scored, Scorer
 from digest.store import IngestResult, Store
+
+if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest
+    from digest.pipeline import SourceRun
 
 
 @dataclass
@@ -135,7 +136,7 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
     """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.pipeline import parse_input
+    from digest.pipeline import expand, parse_input
 
     for spec in specs:
         names = expand(spec)
@@ -151,6 +152,8 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
 
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
+    from digest.pipeline import expand, ingest_inputs
+
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
@@ -256,6 +259,8 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         min_score: float | None = None, only: list[str] | None = None, force: bool = False,
         dry_run: bool = False) -> RunOutcome:
     """Fetch and ingest the configured sources, then rank what is new."""
+    from digest.pipeline import run_sources
+
     cfg = ctx.config
     if not cfg.sources:
         raise DigestError(
@@ -280,7 +285,11 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
 def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
     """Ingest the sample dump shipped with digest into a throw-away store and rank it
     with the built-in default config. Touches neither the user's store nor config."""
+    from digest.pipeline import ingest_inputs
+
     from digest.config import load_config as _load
+
+    import tempfile
 
     sample = paths.sample_dump_path()
     with tempfile.TemporaryDirectory(prefix="digest-demo-") as tmp:

@@ -173,12 +173,14 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
         if table.get("kind") is not None and table["kind"] not in SOURCE_KINDS:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(SOURCE_KINDS)}")
         cfg.sources.append(Source(name=name, **table))
-    from digest.mailconfig import check_email  # [email] keys, types, addresses, subject
+    if "email" in raw:  # (the checkers load only when their section is there)
+        from digest.mailconfig import check_email  # [email] keys, types, addresses, subject
 
-    cfg.email = check_email(check, raw.get("email", {}))
-    from digest.similarity import check_similarity  # [similarity] tags, ranges
+        cfg.email = check_email(check, raw["email"])
+    if "similarity" in raw:
+        from digest.similarity import check_similarity  # [similarity] tags, ranges
 
-    cfg.similarity = check_similarity(check, raw.get("similarity", {}))
+        cfg.similarity = check_similarity(check, raw["similarity"])
     return cfg
 
 

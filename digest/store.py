@@ -332,12 +332,13 @@ class Store:
                 db.execute("DELETE FROM superseded")
             rows = []
             if self.items_path.exists():
+                loads = _loads()
                 with open(self.items_path, "rb") as fh:
                     fh.seek(start)
                     off = start
                     for line in fh:
                         n = len(line)
-                        rec = self._decode(line)
+                        rec = self._decode(line, loads)
                         if rec is None:
                             if line.strip():
                                 bad.append((off, line))
@@ -363,9 +364,9 @@ class Store:
             [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino), ("tail", tail)],
         )
 
-    def _decode(self, line: bytes) -> dict | None:
+    def _decode(self, line: bytes, loads=json.loads) -> dict | None:
         try:
-            rec = _LOADS(line)
+            rec = loads(line)
         except ValueError:
             return None
         if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
@@ -825,12 +826,9 @@ def _loads():
         return json.loads
 
 
-_LOADS = _loads()
-
-
 def iter_range(path: Path, start: int, end: int, superseded: set[int]) -> Iterator[tuple[int, int, dict]]:
     """(offset, length, record) for every current record in [start, end)."""
-    loads = _LOADS
+    loads = _loads()
     with open(path, "rb") as fh:
         fh.seek(start)
         off = start

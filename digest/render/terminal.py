@@ -12,7 +12,6 @@ from typing import IO
 
 from rich.console import Console, Group
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from digest.identity import short_id
@@ -71,19 +70,31 @@ def _body(s, tags: list[str]) -> Group:
     return Group(*lines)
 
 
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 1), pad_edge=False)
-    grid.add_column(justify="right", no_wrap=True)  # rank
-    grid.add_column(justify="right", no_wrap=True)  # score
-    grid.add_column(no_wrap=True)  # short id
-    grid.add_column(ratio=1, overflow="fold")  # the paper
-    return grid
-
-
-def _add_entry(grid: Table, rank: int, s, tags: list[str]) -> None:
+def _entry_lines(console: Console, rank: int, s, tags: list[str]) -> list[Text]:
+    """One entry as wrapped lines: rank, score and short id, then the body indented."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
-    grid.add_row(Text(f"{rank}.", style="bold"), Text(f"{s.score:.1f}", style=score_style),
-                 Text(short_id(s.record["id"]), style="cyan"), _body(s, tags))
+    head = Text()
+    head.append(f"{rank:>2}.", style="bold")
+    head.append(f"{s.score:6.1f} ", style=score_style)
+    head.append(short_id(s.record["id"]), style="cyan")
+    head.append(" ")
+    pad = Text(" " * head.cell_len)
+    width = max(24, console.width - head.cell_len)
+    out: list[Text] = []
+    for part in _body(s, tags).renderables:
+        for line in part.wrap(console, width, overflow="fold"):
+            line.rstrip()
+            out.append((pad if out else head) + line)
+    return out
+
+
+def _entries_text(console: Console, entries, report: Report) -> Text:
+    lines: list[Text] = []
+    for i, s in enumerate(entries, 1):
+        if i > 1:
+            lines.append(Text(""))
+        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]) if report else []))
+    return Text("\n").join(lines)
 
 
 def render_terminal(report: Report, console: Console) -> None:
@@ -95,12 +106,7 @@ def render_terminal(report: Report, console: Console) -> None:
     if not report.entries:
         console.print(Text("Nothing new.", style="italic"))
         return
-    grid = _grid()
-    for i, s in enumerate(report.entries, 1):
-        if i > 1:
-            grid.add_row("", "", "", "")
-        _add_entry(grid, i, s, report.tags_of(s.record["id"]))
-    console.print(grid)
+    console.print(_entries_text(console, report.entries, report), soft_wrap=True)
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
@@ -119,9 +125,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
 def render_explain(s, console: Console, tags: list[str] | None = None) -> None:
     """One item's score, contribution by contribution."""
     r = s.record
-    grid = _grid()
-    _add_entry(grid, 1, s, tags or [])
-    console.print(grid)
+    console.print(Text("\n").join(_entry_lines(console, 1, s, tags or [])), soft_wrap=True)
     console.print()
     if not s.matches:
         console.print(Text("No interest matched: score 0.", style=DIM))
