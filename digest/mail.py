@@ -156,17 +156,8 @@ def resolve_password(s: EmailSettings) -> str | None:
                                 "(or empty); cron jobs see only the variables set in the crontab")
         return value
     cmd = s.password_command
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=s.timeout,
-                              check=False)
-    except FileNotFoundError:
-        raise DeliveryError(f"email.password_command: command not found: {cmd[0]}") from None
-    except PermissionError:
-        raise DeliveryError(f"email.password_command: not executable: {cmd[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise DeliveryError(f"email.password_command: {cmd[0]} gave no password within {s.timeout:g} s") from None
-    except OSError as exc:
-        raise DeliveryError(f"email.password_command: cannot run {cmd[0]}: {exc.strerror}") from None
+    proc = _run_command(cmd, "email.password_command", f"gave no password within {s.timeout:g} s",
+                        timeout=s.timeout, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     if proc.returncode != 0:
         raise DeliveryError(f"email.password_command: {cmd[0]} {_status(proc.returncode)}")
     first = proc.stdout.split(b"\n", 1)[0].rstrip(b"\r")
@@ -177,6 +168,20 @@ def resolve_password(s: EmailSettings) -> str | None:
     if not password:
         raise DeliveryError(f"email.password_command: {cmd[0]} printed an empty first line")
     return password
+
+
+def _run_command(cmd: list[str], key: str, timeout_msg: str, *, timeout: float, **kwargs):
+    """Run a configured command; every way it can fail is a one-line DeliveryError."""
+    try:
+        return subprocess.run(cmd, timeout=timeout, check=False, **kwargs)
+    except FileNotFoundError:
+        raise DeliveryError(f"{key}: command not found: {cmd[0]}") from None
+    except PermissionError:
+        raise DeliveryError(f"{key}: not executable: {cmd[0]}") from None
+    except subprocess.TimeoutExpired:
+        raise DeliveryError(f"{key}: {cmd[0]} {timeout_msg}") from None
+    except OSError as exc:
+        raise DeliveryError(f"{key}: cannot run {cmd[0]}: {exc.strerror}") from None
 
 
 def _status(code: int) -> str:
@@ -264,17 +269,8 @@ def _sendmail(msg: EmailMessage, s: EmailSettings) -> Delivery:
     if "-t" not in cmd:
         cmd += s.envelope_to  # without -t, sendmail takes the recipients as arguments
     name = cmd[0]
-    try:
-        proc = subprocess.run(cmd, input=as_eml(msg), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=s.timeout, check=False)
-    except FileNotFoundError:
-        raise DeliveryError(f"email.sendmail_command: command not found: {name}") from None
-    except PermissionError:
-        raise DeliveryError(f"email.sendmail_command: not executable: {name}") from None
-    except subprocess.TimeoutExpired:
-        raise DeliveryError(f"{name} did not finish within {s.timeout:g} s (email.timeout)") from None
-    except OSError as exc:
-        raise DeliveryError(f"email.sendmail_command: cannot run {name}: {exc.strerror}") from None
+    proc = _run_command(cmd, "email.sendmail_command", f"did not finish within {s.timeout:g} s (email.timeout)",
+                        timeout=s.timeout, input=as_eml(msg), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if proc.returncode != 0:
         said = [clean(line) for line in proc.stderr.decode("utf-8", "replace").splitlines() if clean(line)]
         tail = f": {said[-1][:300]}" if said else ""
