@@ -1,0 +1,60 @@
+"""The README's command reference is checked against the real CLI (as sqlite-utils does)."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from digest.cli import cli
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def table_rows() -> list[str]:
+    section = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("| `digest ")]
+
+
+def documented() -> dict[str, set[str]]:
+    """command name -> options the README mentions for it."""
+    out: dict[str, set[str]] = {}
+    for row in table_rows():
+        for usage in re.findall(r"`digest ([^`]+)`", row):
+            name = usage.split()[0]
+            out.setdefault(name, set()).update(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-z])\b", usage))
+    return out
+
+
+def test_every_command_is_documented_and_every_documented_command_exists():
+    names = set(cli.commands)
+    docs = set(documented())
+    assert docs - names == set(), "README documents commands the CLI lacks"
+    assert names - docs == set(), "commands missing from the README table"
+
+
+@pytest.mark.parametrize("name", sorted(documented()))
+def test_documented_options_exist(name):
+    cmd = cli.commands[name]
+    opts = {o for p in cmd.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts}
+    missing = documented()[name] - opts
+    assert not missing, f"README mentions {missing} for `digest {name}`"
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help(name):
+    r = CliRunner().invoke(cli, [name, "--help"])
+    assert r.exit_code == 0
+    assert "Usage: cli " in r.output or "Usage: digest " in r.output or "Usage:" in r.output
+    assert len(r.output.strip().splitlines()) >= 3
+
+
+def test_readme_set_up_commands_are_exactly_two_and_match_ci():
+    block = README.split("## Set-up: two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["pip install . && digest run --demo", "pip install -e '.[test]' && pytest"]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "pip install -q -e '.[test]' && pytest" in ci
