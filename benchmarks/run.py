@@ -24,9 +24,13 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.generate import generate  # noqa: E402
+
+def generate(data: Path, sizes: list[int]) -> None:
+    """Generate (or reuse) the synthetic data, in a subprocess: this process stays small,
+    because a child's peak RSS as the kernel reports it starts from its parent's size."""
+    subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(data),
+                    "--store-sizes", ",".join(map(str, sizes))], check=True)
 
 
 def digest_cmd() -> list[str]:
@@ -155,19 +159,27 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     return rows
 
 
-def parse_row(path: Path, runs: int) -> Row:
-    from digest.sources.dump import parse_dump
+PARSE_RATE = """
+import statistics, sys, time
+from datetime import date
+from digest.sources.dump import parse_dump
+data = open(sys.argv[1], "rb").read()
+times = []
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    res = parse_dump(data, source=sys.argv[1], ref_date=date(2025, 11, 21))
+    times.append(time.perf_counter() - t0)
+print(len(res.items), statistics.median(times))
+"""
 
-    data = path.read_bytes()
-    best = []
-    n = 0
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        res = parse_dump(data, source=str(path), ref_date=date(2025, 11, 21))
-        best.append(time.perf_counter() - t0)
-        n = len(res.items)
-    rate = n / statistics.median(best)
-    row = Row(f"parse a Daily Papers text dump ({n:,} items)", "≥ 100,000 items/s", value=f"{rate:,.0f} items/s")
+
+def parse_row(path: Path, runs: int) -> Row:
+    out = subprocess.run([sys.executable, "-c", PARSE_RATE, str(path), str(runs)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    n, seconds = int(out[0]), float(out[1])
+    rate = n / seconds
+    row = Row(f"parse a Daily Papers text dump ({n:,} items, in-process)", "≥ 100,000 items/s",
+              value=f"{rate:,.0f} items/s")
     row.ok = rate >= 100_000
     return row
 
