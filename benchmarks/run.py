@@ -97,6 +97,9 @@ def median_of(fn, runs: int) -> tuple[float, float]:
 def env_with(**kw) -> dict:
     env = dict(os.environ)
     env.pop("DIGEST_CONFIG", None)
+    # An installed package has its bytecode compiled (pip does it at install time); without
+    # this, an editable checkout under PYTHONDONTWRITEBYTECODE recompiles every module per run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({k: str(v) for k, v in kw.items()})
     return env
 
@@ -110,6 +113,9 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     home.mkdir(exist_ok=True)
     env = env_with(DIGEST_HOME=home, COLUMNS=100)
     dumps = sorted((data / "dumps").glob("day-*.txt"))
+    # warm-up: bytecode written, page cache warm (these runs are not measured)
+    for warm in (["--help"], ["parse", str(dumps[-1])], ["--store", str(data / f"store-{small}"), "show"]):
+        run_once(dg + warm, env)
 
     def ingest_row(n: int, label: str, limit_s: float | None, limit_mb: float | None, offset: int) -> Row:
         store = data / f"store-{n}"

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
 from digest.errors import StoreBusy, StoreError
 
@@ -47,6 +47,8 @@ def fsync_dir(directory: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    import tempfile  # (only writers need it; readers start faster without)
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,11 +72,12 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     fsync_dir(path.parent)
 
 
-def durable_append(path: Path, data: bytes) -> int:
-    """Append ``data`` (whole lines) and fsync; return the offset it starts at.
+def durable_append(path: Path, data: bytes | Iterable[bytes]) -> int:
+    """Append ``data`` (whole lines; bytes, or an iterable of byte chunks written in turn)
+    and fsync; return the offset it starts at.
 
-    On failure (disk full, file size limit) the file is cut back to where it
-    was, so no partial line is left behind.
+    On failure (disk full, file size limit, an exception while the chunks are made) the
+    file is cut back to where it was, so no partial line or partial batch is left behind.
     """
     path = Path(path)
     try:
@@ -83,18 +86,21 @@ def durable_append(path: Path, data: bytes) -> int:
         raise _os_error(exc, path, "write") from None
     start = os.lseek(fd, 0, os.SEEK_END)
     try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
+        for part in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+            view = memoryview(part)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
         os.fsync(fd)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             os.ftruncate(fd, start)
             os.fsync(fd)
         except OSError:
             pass
-        raise _os_error(exc, path, "append to") from None
+        if isinstance(exc, OSError):
+            raise _os_error(exc, path, "append to") from None
+        raise
     finally:
         os.close(fd)
     return start
