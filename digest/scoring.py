@@ -127,6 +127,8 @@ class Matcher:
                 index.setdefault(pat, []).append(i)
         self.patterns = list(index)
         self.owners = [tuple(index[p]) for p in self.patterns]
+        single = all(len(o) == 1 for o in self.owners)
+        self._owner = [o[0] for o in self.owners] if single else None
         self._ac = None
         if self.patterns:
             try:
@@ -144,7 +146,11 @@ class Matcher:
     def find(self, normalized: bytes) -> set[int]:
         """Indexes (into the terms given) of the terms present in ``normalized``."""
         if self._ac is not None:
-            found = {m[0] for m in self._ac.find_matches_as_indexes(normalized, overlapping=True)}
+            matches = self._ac.find_matches_as_indexes(normalized, overlapping=True)
+            if self._owner is not None:  # every pattern has one term: the common case
+                owner = self._owner
+                return {owner[m[0]] for m in matches}
+            found = {m[0] for m in matches}
         else:
             found = {i for i, p in enumerate(self.patterns) if p in normalized}
         owners = self.owners

@@ -108,3 +108,10 @@ def test_fallback_matcher_agrees_with_the_automaton():
 def test_many_terms_one_pass():
     s = Scorer({f"term{i}": 1.0 for i in range(1000)} | {"needle": 5.0})
     assert s.score({"title": "a needle and term7, term999"}).score == 14.0
+
+
+def test_two_terms_sharing_spellings_both_count():
+    s = Scorer({"pre-training": 1.0, "pre training": 2.0}, weights={"title": 2.0})
+    r = s.score({"title": "Pre-training at scale"})
+    assert r.score == 6.0 and {m.term for m in r.matches} == {"pre-training", "pre training"}
+    assert s.fast_score({"title": "Pre-training at scale"}) == 6.0
