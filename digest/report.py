@@ -71,6 +71,15 @@ class Report:
         noun = "paper" if self.pool == 1 else "papers"
         return f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
 
+    def highlighter(self):
+        """One regex finding every matched term of the report (compiled once, not per entry:
+        a term that occurs in an entry's text is a term that entry matched)."""
+        if not hasattr(self, "_hl"):
+            from digest.scoring import highlight_regex
+
+            self._hl = highlight_regex({t for s in self.entries for t in s.terms})
+        return self._hl
+
     def tags_of(self, item_id: str) -> list[str]:
         return self.tags.get(item_id, [])
 

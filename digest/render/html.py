@@ -95,9 +95,9 @@ def _link_label(url: str) -> str:
     return host
 
 
-def _item(i: int, s, tags: list[str], first: bool) -> str:
+def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
     r = s.record
-    hl = highlight_regex(s.terms)
+    hl = hl if hl is not None else highlight_regex(s.terms)
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl)
     url = paper_url(r)
     if url:
@@ -154,7 +154,7 @@ def render_html(report: Report, *, title: str = "") -> str:
     if report.entries:
         out.append(f'<div style="{S_CARD}">')
         for i, s in enumerate(report.entries, 1):
-            out.append(_item(i, s, report.tags_of(s.record["id"]), i == 1))
+            out.append(_item(i, s, report.tags_of(s.record["id"]), i == 1, report.highlighter()))
         out.append("</div>")
     foot = []
     if report.sources:

@@ -7,7 +7,6 @@ import re
 from digest.identity import short_id
 from digest.render import clean, grouped_matches, meta_bits, paper_url, snippet
 from digest.report import Report
-from digest.scoring import highlight_regex
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 
@@ -37,7 +36,7 @@ def render_markdown(report: Report) -> str:
         out.append("Nothing new.")
     for i, s in enumerate(report.entries, 1):
         r = s.record
-        hl = highlight_regex(s.terms)
+        hl = report.highlighter()
         out.append(f"{i}. {md_link(r.get('title', ''), paper_url(r))} — score {s.score:g} · `{short_id(r['id'])}`")
         bits = meta_bits(r)
         tags = report.tags_of(r["id"])

@@ -37,10 +37,10 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     return t
 
 
-def _body(s, tags: list[str]) -> Group:
+def _body(s, tags: list[str], hl=None) -> Group:
     """Title, meta line, abstract snippet and matched terms of one entry."""
     r = s.record
-    hl = highlight_regex(s.terms)
+    hl = hl if hl is not None else highlight_regex(s.terms)
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
     url = paper_url(r)
     if url:
@@ -70,7 +70,7 @@ def _body(s, tags: list[str]) -> Group:
     return Group(*lines)
 
 
-def _entry_lines(console: Console, rank: int, s, tags: list[str]) -> list[Text]:
+def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> list[Text]:
     """One entry as wrapped lines: rank, score and short id, then the body indented."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
     head = Text()
@@ -81,7 +81,7 @@ def _entry_lines(console: Console, rank: int, s, tags: list[str]) -> list[Text]:
     pad = Text(" " * head.cell_len)
     width = max(24, console.width - head.cell_len)
     out: list[Text] = []
-    for part in _body(s, tags).renderables:
+    for part in _body(s, tags, hl).renderables:
         for line in part.wrap(console, width, overflow="fold"):
             line.rstrip()
             out.append((pad if out else head) + line)
@@ -93,7 +93,7 @@ def _entries_text(console: Console, entries, report: Report) -> Text:
     for i, s in enumerate(entries, 1):
         if i > 1:
             lines.append(Text(""))
-        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]) if report else []))
+        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter()))
     return Text("\n").join(lines)
 
 

@@ -137,7 +137,7 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     pad = " " * max(4, label_w)
     for i, s in enumerate(report.entries, 1):
         r = s.record
-        hl = highlight_regex(s.terms)
+        hl = report.highlighter()
         label = f"{i}. ".rjust(len(pad))
         out += wrap(clean(r.get("title")) or "(untitled)", width, first=label, indent=pad)
         bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}"]
