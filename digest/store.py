@@ -45,7 +45,7 @@ STATE = "state.json"
 META = "meta.json"
 INDEX = "index.sqlite"
 LOCK = "lock"
-INDEX_VERSION = 2  # bump when the index schema changes: old indexes are rebuilt
+INDEX_VERSION = 3  # bump when the index schema changes: old indexes are rebuilt
 TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
 
 
@@ -217,8 +217,8 @@ class Store:
                     CREATE TABLE IF NOT EXISTS items(
                         id TEXT PRIMARY KEY, off INTEGER NOT NULL, len INTEGER NOT NULL,
                         arxiv TEXT, tkey TEXT, first_run INTEGER, first_seen TEXT);
-                    CREATE INDEX IF NOT EXISTS items_arxiv ON items(arxiv);
-                    CREATE INDEX IF NOT EXISTS items_tkey ON items(tkey);
+                    CREATE INDEX IF NOT EXISTS items_arxiv ON items(arxiv) WHERE arxiv IS NOT NULL;
+                    CREATE INDEX IF NOT EXISTS items_tkey ON items(tkey) WHERE tkey IS NOT NULL;
                     CREATE INDEX IF NOT EXISTS items_run ON items(first_run);
                     CREATE INDEX IF NOT EXISTS items_seen ON items(first_seen);
                     CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
@@ -300,6 +300,10 @@ class Store:
             meta = self._index_sig(db)
         except sqlite3.DatabaseError:
             self._drop_index()
+            db = self._connect()
+            meta = {}
+        if meta and meta.get("index_version") != INDEX_VERSION:
+            self._drop_index()  # an older schema: start the cache afresh
             db = self._connect()
             meta = {}
         size, ino, _ = self._file_sig()
@@ -577,10 +581,17 @@ class Store:
         db = self._reader_index()
         if db is None:
             return None
-        meta = self._index_sig(db)
-        size = meta.get("size") or 0
-        superseded = {r[0] for r in db.execute("SELECT off FROM superseded")}
-        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        in_txn = db.in_transaction
+        if not in_txn:  # one snapshot: size, superseded lines and count of the same write
+            db.execute("BEGIN")
+        try:
+            meta = self._index_sig(db)
+            size = meta.get("size") or 0
+            superseded = {r[0] for r in db.execute("SELECT off FROM superseded")}
+            count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        finally:
+            if not in_txn:
+                db.execute("COMMIT")
         bounds = [0]
         with open(self.items_path, "rb") as fh:
             for k in range(1, parts):
@@ -623,31 +634,36 @@ class Store:
         return rows[0][0]
 
     # ------------------------------------------------------------------ writing
-    def _lookup(self, db: sqlite3.Connection, item: dict) -> tuple | None:
-        """The stored row of the same paper: same arXiv id, else same title.
+    def _lookup(self, db: sqlite3.Connection, item: dict) -> tuple[tuple | None, bool]:
+        """The stored row of the same paper: same arXiv id, else same title; and whether
+        the item's own id is taken (by a different paper).
 
-        Two different arXiv ids never match, whatever their titles say."""
+        A paper's id is the hash of its normalised title, so the id lookup finds the same
+        title; the title-key index holds only papers stored under another id (a retitled
+        new version, a re-keyed collision). Two different arXiv ids never match."""
         aid = item.get("arxiv_id")
         if aid:
-            row = db.execute("SELECT id, off, len, arxiv FROM items WHERE arxiv=?", (aid,)).fetchone()
+            row = db.execute("SELECT id, off, len FROM items WHERE arxiv=?", (aid,)).fetchone()
             if row:
-                return row[:3]
+                return row, True
+        row = db.execute("SELECT id, off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
+        taken = row is not None
+        if row and not (aid and row[3] and row[3] != aid):
+            return row[:3], True
         tkey = identity.normalize_title(item["title"])
-        for row in db.execute(
-            "SELECT id, off, len, arxiv FROM items WHERE id=? UNION SELECT id, off, len, arxiv FROM items WHERE tkey=?",
-            (item["id"], tkey),
-        ).fetchall():
+        for row in db.execute("SELECT id, off, len, arxiv FROM items WHERE tkey=?", (tkey,)).fetchall():
             if not (aid and row[3] and row[3] != aid):
-                return row[:3]
-        return None
+                return row[:3], taken
+        return None, taken
 
     def _free_id(self, db: sqlite3.Connection, d: dict) -> str:
-        """``d``'s id, or a derived one when a different paper already holds it."""
+        """A derived id for ``d`` when a different paper already holds its own."""
         item_id = d["id"]
         salt = d.get("arxiv_id") or d.get("abstract", "")[:200]
-        while db.execute("SELECT 1 FROM items WHERE id=?", (item_id,)).fetchone():
+        while True:
             item_id = identity.item_id(f"{d['title']}\x00{salt}\x00{item_id}")
-        return item_id
+            if not db.execute("SELECT 1 FROM items WHERE id=?", (item_id,)).fetchone():
+                return item_id
 
     @_guard_sqlite
     def ingest(self, items: list[Item], *, source: str, dry_run: bool = False,
@@ -671,13 +687,15 @@ class Store:
             tkey = identity.normalize_title(d["title"])
             batch_id = (by_arxiv.get(d["arxiv_id"]) if d.get("arxiv_id") else None) or (
                 d["id"] if d["id"] in pending else by_tkey.get(tkey))
+            taken = False
             if batch_id is not None:
                 base = pending[batch_id]
             else:
-                row = self._lookup(db, d)
+                row, taken = self._lookup(db, d)
                 base = self._read_at(row[1], row[2]) if row else None
             if base is None:
-                d["id"] = self._free_id(db, d)
+                if taken:
+                    d["id"] = self._free_id(db, d)
                 rec = {"v": FORMAT, "id": d["id"]}
                 rec.update({k: v for k, v in d.items() if k != "id"})
                 rec.update(sources=[src], first_seen=now, last_seen=now, first_run=run, last_run=run)
@@ -720,14 +738,29 @@ class Store:
     def append_records(self, records: list[dict]) -> None:
         """Append whole records durably, then index them (lock held)."""
         self._require_lock()
-        lines = [dumps(r) for r in records]
-        start = durable_append(self.items_path, b"".join(lines))
+        lengths: list[int] = []
+
+        def chunks():  # about a megabyte at a time: a big batch is never all in memory as JSON
+            buf: list[bytes] = []
+            size = 0
+            for r in records:
+                line = dumps(r)
+                lengths.append(len(line))
+                buf.append(line)
+                size += len(line)
+                if size >= 2**20:
+                    yield b"".join(buf)
+                    buf, size = [], 0
+            if buf:
+                yield b"".join(buf)
+
+        start = durable_append(self.items_path, chunks())
         db = self._connect()
         rows = []
         off = start
-        for rec, line in zip(records, lines):
-            rows.append(_row(rec, off, len(line)))
-            off += len(line)
+        for rec, n in zip(records, lengths):
+            rows.append(_row(rec, off, n))
+            off += n
         db.execute("BEGIN IMMEDIATE")
         try:
             _upsert(db, rows)
@@ -857,10 +890,11 @@ _RECORD_LISTS = ("authors", "links", "categories", "sources", "updated_fields")
 
 
 def valid_record(rec: dict) -> bool:
-    """Does this decoded line have the shape of a record (a non-empty string id, a string title,
-    known fields of the right types)? A line that does not is damaged: it is set aside, never
-    shown half-read (a hand edit like ``"title": 5`` must not crash every later command)."""
-    if not rec.get("id") or not isinstance(rec.get("title"), str):
+    """Does this decoded line have the shape of a record (an id of ASCII letters and digits, a
+    string title, known fields of the right types)? A line that does not is damaged: it is set
+    aside, never shown half-read (a hand edit like ``"title": 5`` must not crash every command)."""
+    rid = rec["id"]
+    if not rid or not (rid.isascii() and rid.isalnum()) or not isinstance(rec.get("title"), str):
         return False
     for key, types in _RECORD_TYPES.items():
         if not isinstance(rec.get(key), types):
@@ -886,10 +920,10 @@ def _rejected_note(stamp: str, off: int, line: bytes) -> bytes:
 
 
 def _row(rec: dict, off: int, n: int) -> tuple:
-    return (
-        rec["id"], off, n, rec.get("arxiv_id"), identity.normalize_title(rec.get("title", "")),
-        rec.get("first_run"), rec.get("first_seen"),
-    )
+    # the title key is indexed only where the id is not the title's own hash (see _lookup)
+    title = rec.get("title", "")
+    tkey = None if identity.item_id(title) == rec["id"] else identity.normalize_title(title)
+    return (rec["id"], off, n, rec.get("arxiv_id"), tkey, rec.get("first_run"), rec.get("first_seen"))
 
 
 def _upsert(db: sqlite3.Connection, rows: list[tuple]) -> None:

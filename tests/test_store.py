@@ -313,3 +313,32 @@ def test_full_disk_fails_cleanly_and_leaves_no_partial_line(store):
 def test_write_without_lock_is_a_programming_error(store):
     with pytest.raises(RuntimeError):
         store.ingest(items("A"), source="x")
+
+
+def test_retitled_paper_is_found_by_its_new_title(store):
+    with store:
+        r1 = store.ingest([Item(title="Old Title", arxiv_id="2401.00009", arxiv_version=1)], source="feed")
+    with store:
+        store.ingest([Item(title="Brand New Title", arxiv_id="2401.00009", arxiv_version=2)], source="feed")
+    with store:  # a Daily Papers page (no arXiv id) with the new title
+        r3 = store.ingest([Item(title="Brand new title", abstract="From the page.")], source="page")
+    assert r3.new == []
+    assert [r["id"] for r in r3.updated] == [r1.new[0]["id"]]
+    assert store.count() == 1
+
+
+def test_old_index_schema_is_rebuilt(store):
+    import sqlite3
+
+    with store:
+        store.ingest(items("Alpha"), source="x")
+    store.close()
+    db = sqlite3.connect(store.index_path)
+    db.execute("UPDATE meta SET value=1 WHERE key='index_version'")
+    db.commit()
+    db.close()
+    fresh = Store(store.root)
+    assert fresh.count() == 1
+    with fresh:
+        r = fresh.ingest(items("Alpha"), source="y")
+    assert r.new == []
