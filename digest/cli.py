@@ -202,10 +202,9 @@ def parse(ctx, inputs, ref_date, kind, fmt):
     n_authors, authors, published, upvotes, org, links, truncated, source,
     arxiv_id, url, categories.
     """
-    import json
-
     from digest import app
     from digest.item import PARSE_KEYS
+    from digest.render import to_json
 
     failed = False
     everything = []
@@ -218,15 +217,16 @@ def parse(ctx, inputs, ref_date, kind, fmt):
             continue
         for w in parsed.warnings:
             warn(w)
-        rows = [{k: it.to_dict()[k] for k in PARSE_KEYS} for it in parsed.items]
-        if fmt == "jsonl":
-            for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            everything.extend(rows)
-        click.echo(f"{name}: {len(rows)} parsed", err=True)
+        for it in parsed.items:  # (one to_dict per item: it copies every field)
+            d = it.to_dict()
+            row = {k: d[k] for k in PARSE_KEYS}
+            if fmt == "jsonl":
+                click.echo(to_json(row))
+            else:
+                everything.append(row)
+        click.echo(f"{name}: {len(parsed.items)} parsed", err=True)
     if fmt == "json":
-        click.echo(json.dumps(everything, ensure_ascii=False, indent=2))
+        click.echo(to_json(everything, indent=2))
     if failed:
         ctx.exit(EXIT_ERROR)
 
@@ -262,11 +262,10 @@ def explain(ctx, item_id, fmt):
 
     scored, tags = app.explain(_ctx(ctx), item_id)
     if fmt == "json":
-        import json
-
+        from digest.render import to_json
         from digest.report import entry_dict
 
-        click.echo(json.dumps(entry_dict(scored, 1, tags), ensure_ascii=False, indent=2))
+        click.echo(to_json(entry_dict(scored, 1, tags), indent=2))
         return
     from digest.render.terminal import make_console, render_explain
 
@@ -372,8 +371,10 @@ def note(ctx, item_id, text, clear):
         what = "note added" if not clear else f"{len(change.removed)} note(s) removed"
         click.echo(f"{change.short_id}  {what}", err=True)
         return
+    from digest.render import clean
+
     for n in notes:
-        click.echo(f"{n.at[:10]}  {n.text}")
+        click.echo(f"{clean(n.at[:10])}  {clean(n.text)}")
     if not notes:
         click.echo("no notes", err=True)
 
@@ -411,15 +412,17 @@ def tags_cmd(ctx, fmt):
     counts = app.all_tags(_ctx(ctx))
     _store_warnings(ctx)
     if fmt == "json":
-        import json
+        from digest.render import to_json
 
-        click.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        click.echo(to_json(counts, indent=2))
         return
     if not counts:
         click.echo("no tags yet (digest tag ID TAG)", err=True)
+    from digest.render import clean
+
     width = len(str(max(counts.values(), default=0)))
     for t, n in counts.items():
-        click.echo(f"{n:>{width}}  {t}")
+        click.echo(f"{n:>{width}}  {clean(t)}")
 
 
 def selection_options(f):

@@ -17,6 +17,21 @@ _WS = re.compile(r"[ \t\n]+")
 
 FORMATS = ("table", "json", "jsonl", "markdown")
 
+# What JSON leaves raw with ensure_ascii=False but a terminal may act on: DEL and the C1
+# controls (U+009B is a one-byte CSI for some terminals), bidi overrides, line separators.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+
+def to_json(obj: object, *, indent: int | None = None) -> str:
+    """JSON text for stdout: non-ASCII text stays readable, but every character a terminal
+    could act on is written as a ``\\uXXXX`` escape (the same data, safe to print)."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 def clean(text: object, *, keep_newlines: bool = False) -> str:
     """Data text made safe to show: no control characters, no bidi overrides."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from digest.render import to_json
 from digest.report import Report, entry_dict
 
 
@@ -12,8 +11,8 @@ def entries(report: Report) -> list[dict]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(entries(report), ensure_ascii=False, indent=2) + "\n"
+    return to_json(entries(report), indent=2) + "\n"
 
 
 def render_jsonl(report: Report) -> str:
-    return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries(report))
+    return "".join(to_json(e) + "\n" for e in entries(report))

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 
 from digest.identity import short_id
-from digest.render import clean, meta_bits, paper_url
+from digest.render import clean, meta_bits, paper_url, to_json
 
 LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")
 EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")
@@ -24,9 +23,9 @@ _SAFE_TAG = re.compile(r"^[^\W_][\w\-./:]*$")
 
 def render(entries, fmt: str, *, heading: str = "Reading list") -> str:
     if fmt == "json":
-        return json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2) + "\n"
+        return to_json([e.to_dict() for e in entries], indent=2) + "\n"
     if fmt == "jsonl":
-        return "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in entries)
+        return "".join(to_json(e.to_dict()) + "\n" for e in entries)
     if fmt == "markdown":
         return render_markdown(entries, heading=heading)
     if fmt == "csv":
@@ -58,8 +57,8 @@ def render_csv(entries) -> str:
             _cell("; ".join(clean(a) for a in r.get("authors") or [])),
             "" if r.get("n_authors") is None else r["n_authors"],
             clean(r.get("published")), clean(r.get("arxiv_id")), clean(paper_url(r)),
-            "; ".join(e.tags), _cell(" | ".join(n.text for n in e.notes)),
-            e.added, clean(r.get("first_seen")), _cell(r.get("abstract")),
+            _cell("; ".join(e.tags)), _cell(" | ".join(n.text for n in e.notes)),
+            clean(e.added), clean(r.get("first_seen")), _cell(r.get("abstract")),
         ])
     return buf.getvalue()
 

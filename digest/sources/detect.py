@@ -20,6 +20,7 @@ KINDS = ("dump", "feed", "hf_json")
 
 SNIFF_BYTES = 16384  # how much of the input detection looks at
 _BLANK = b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"
+_CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf\xfe\xff]")
 _NAME = re.compile(rb"<([^\s/>]{1,100})")
 _UNRECOGNISED = "unrecognised input: not a Daily Papers dump, RSS/Atom feed or HF daily_papers JSON"
 
@@ -59,7 +60,7 @@ def detect_kind(data: bytes, *, source: str) -> str:
     """``"dump"``, ``"feed"`` or ``"hf_json"``; ``InputError`` when it is none of them."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if not data.strip(_BLANK):
+    if not _CONTENT.search(data):  # (not data.strip(): that copies the whole input)
         raise InputError("empty input", path=source)
     head = _head(data)
     if not head.strip():

@@ -111,6 +111,9 @@ _URL_RE = re.compile(r"https?://[^\s<>\"'`]+")
 _WS_RE = re.compile(r"\s")
 # Control characters that never occur in text (tab, LF, VT, FF, CR excluded).
 _BINARY_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# What a dump line may not carry (control characters, bidi overrides): a space instead, as
+# in titles (identity.clean_title); LF and CR split lines.
+_LINE_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 # Line kinds (non-zero, so that a cache miss, None, is falsy).
 _TEXT, _AUTHORS, _DOT, _DATE, _NUMBER, _HEADER = range(1, 7)
@@ -119,6 +122,7 @@ _SHORT = 48  # metadata and header lines are shorter than this
 assert _SHORT > max(len(line) for line in HEADER_LINES)
 _TITLE_MAX = 300  # no title is longer; a longer line is abstract text
 _ABSTRACT_MIN = 200  # a line this long is certainly abstract text, not a title
+MAX_ABSTRACT_CHARS = 20_000  # longer abstracts are cut (as feeds' are: feed.MAX_ABSTRACT_CHARS)
 _ORG_MAX = 80
 _SENTENCE_END = frozenset(".!?…)]}\"'”’»")
 _URL_TRAIL = ".,;:!?'\""
@@ -166,13 +170,14 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
     """
     if isinstance(ref_date, datetime.datetime):
         ref_date = ref_date.date()
-    text = _decode(data, source)
+    text_lines = _decode_lines(data, source)
 
     # -- pass 1: the non-blank lines, stripped, and their kinds (C-speed
     # builtins; only short lines get a closer look). pos[j] is the line
     # number of lines[j], so a blank line precedes lines[j] when
     # pos[j] - pos[j - 1] > 1.
-    stripped = list(map(str.strip, _split_lines(text)))
+    stripped = list(map(str.strip, text_lines))
+    del text_lines
     pos = list(compress(count(), stripped))
     lines = list(filter(None, stripped))
     known_kind = _SHORT_KINDS.get
@@ -339,6 +344,9 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
     final_id: str | None = None
     for index, (title, parts, n_authors, published, upvotes, org, _meta, _complete) in enumerate(entries):
         abstract = parts[0] if len(parts) == 1 else " ".join(parts)
+        cut = len(abstract) > MAX_ABSTRACT_CHARS
+        if cut:  # (a 50 MB "abstract" is not one: keep what a feed would)
+            abstract = abstract[: MAX_ABSTRACT_CHARS - 1].rstrip() + "\u2026"
         item = Item(
             title=title,
             abstract=abstract,
@@ -348,7 +356,7 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
             org=org,
             # ("/" is a memchr scan, several times cheaper than looking for "://")
             links=extract_links(abstract) if "/" in abstract and "://" in abstract else [],
-            truncated=truncated_last if index == last_index else False,
+            truncated=cut or (truncated_last if index == last_index else False),
             source=source,
         )
         if not item.title:
@@ -432,7 +440,50 @@ def _decode(data: bytes | str, source: str) -> str:
     head = text[:1024]
     if _BINARY_RE.search(head) and len(_BINARY_RE.findall(head)) * 100 > len(head):
         raise InputError("not a text dump (binary data)", path=source)
+    if _LINE_CONTROL.search(text):
+        text = _LINE_CONTROL.sub(" ", text)
     return text
+
+
+_CHUNK = 2**20
+
+
+def _decode_lines(data: bytes | str, source: str) -> list[str]:
+    """The lines of the dump, decoded: :func:`_decode` then :func:`_split_lines`, but bytes
+    are decoded in chunks of about a megabyte cut after a newline, so the whole text never
+    exists as one string (non-Latin-1 text such as "•" takes two or four bytes per character
+    as one string; as lines, only the lines that have such characters do)."""
+    if isinstance(data, str) or len(data) <= _CHUNK:
+        return _split_lines(_decode(data, source))
+    raw = bytes(data)
+    if b"\x00" in raw:
+        raise InputError("not a text dump (binary data)", path=source)
+    lines: list[str] = []
+    n = len(raw)
+    start = 0
+    codec = "utf-8-sig"
+    while start < n:
+        end = raw.find(b"\n", start + _CHUNK)
+        end = n if end < 0 else end + 1
+        try:
+            text = raw[start:end].decode(codec)
+        except UnicodeDecodeError:
+            raise InputError("not a text dump (binary data)", path=source) from None
+        if "\ufeff" in text:  # a BOM, or several (concatenated files)
+            text = text.replace("\ufeff", "")
+        if start == 0:
+            head = text[:1024]
+            if _BINARY_RE.search(head) and len(_BINARY_RE.findall(head)) * 100 > len(head):
+                raise InputError("not a text dump (binary data)", path=source)
+        if _LINE_CONTROL.search(text):
+            text = _LINE_CONTROL.sub(" ", text)
+        part = _split_lines(text)
+        if end < n:
+            part.pop()  # the "" after the chunk's final newline: the next chunk goes on from there
+        lines += part
+        codec = "utf-8"
+        start = end
+    return lines
 
 
 def _split_lines(text: str) -> list[str]:
@@ -585,6 +636,79 @@ def _merge(first: Item, second: Item) -> Item:
         if url not in base.links:
             base.links.append(url)
     return base
+
+
+_MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def to_dump_text(items: list[Item]) -> str:
+    """Items written as a Daily Papers dump that :func:`parse_dump` reads back as the same
+    items (title, abstract, n_authors, published, upvotes, org).
+
+    Each entry is the title line, a blank line, the abstract on one line, and the metadata
+    block (``• N authors``, the organisation, ``·``, ``Mon D, YYYY`` with the upvotes after
+    it); dates carry their year, so no year inference is involved. A field a dump cannot
+    hold is left out: authors' names (only their number), links and URLs, categories,
+    upvotes without a date. An item without an abstract cannot be written at all and is
+    skipped. An abstract too short to be told from a title (fewer than four words, as the
+    last line of a cut-off dump has) can be read back only from the dump's last line: one
+    such item goes last, without metadata; any other is skipped.
+    """
+    header = "Daily Papers\n\nbyAK and the research community\n\n"
+    blocks: list[str] = []
+    stub: str | None = None
+    for item in items:
+        title, abstract = _one_line(item.title), _one_line(item.abstract)
+        if not _text_line(title) or not _text_line(abstract) or len(title) > _TITLE_MAX:
+            continue  # a line the parser would take for a date, a header, a number...
+        if abstract.count(" ", 0, 120) < 3:
+            if stub is None and (" " in abstract or len(abstract) >= 15):
+                stub = f"{title}\n\n{abstract}\n"
+            continue
+        blocks.append(f"{title}\n\n{abstract}\n\n{_meta_lines(item)}")
+    if stub is not None:
+        blocks.append(stub)
+    return header + "\n".join(blocks)
+
+
+def _one_line(text: str | None) -> str:
+    """The text as one line: dumps split lines on LF and CR only (and strip each)."""
+    text = text or ""
+    if "\n" in text or "\r" in text:
+        text = " ".join(_split_lines(text))
+    return text.strip()
+
+
+def _text_line(s: str) -> bool:
+    return bool(s) and (len(s) >= _SHORT or _classify_short_uncached(s) == _TEXT)
+
+
+def _meta_lines(item: Item) -> str:
+    lines = []
+    if item.n_authors is not None and 0 <= item.n_authors <= 99999:
+        lines.append(f"  \u2022 {item.n_authors} author{'s' if item.n_authors != 1 else ''}")
+    org = _one_line(item.org)
+    if org:
+        # the line as is, else with the handle before it ("amazon Amazon" is read as "Amazon",
+        # "0" as a number, "0 0" as "0"): whichever reads back as the same organisation
+        for line in (org, f"{_fold_org(org)} {org}"):
+            if len(line) <= _ORG_MAX and _text_line(line) and _org_name(line) == org:
+                lines.append(line)
+                break
+    lines.append("\u00b7")  # always: an entry without metadata must not run into the next title
+    day = _iso_date(item.published)
+    if day is not None:
+        up = f" {item.upvotes}" if item.upvotes is not None and 0 <= item.upvotes < 10**7 else ""
+        lines.append(f"{_MONTH_ABBR[day.month]} {day.day}, {day.year}{up}")
+    return "\n".join(lines) + "\n"
+
+
+def _iso_date(value: str | None) -> datetime.date | None:
+    try:
+        day = datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and day.year >= 1000 else None
 
 
 def _quote(s: str, limit: int = 60) -> str:

@@ -421,7 +421,7 @@ _ISO_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
 
 def date_of(raw: Any, parsed: Any = None) -> str | None:
     """YYYY-MM-DD as the source wrote it (ISO 8601 or RFC 822), else from a parsed struct_time."""
-    if isinstance(raw, str) and raw.strip():
+    if isinstance(raw, str) and raw.strip() and len(raw) <= 200:  # (a date is short: no parsing megabytes)
         m = _ISO_DATE.match(raw)
         if m:
             try:
@@ -632,6 +632,44 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
     return item, titled_from_summary
 
 
+MAX_TAG_BYTES = 2**20  # no tag (with its attributes), comment or declaration is this long in a feed
+_HUGE_TAG = re.compile(rb"<[^<>]{%d}" % MAX_TAG_BYTES)
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:entry|item)[\s>/]")
+_PROLOG_TOKEN = re.compile(
+    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!.*?>|<(/?)([A-Za-z_][\w.:-]*)(?:\s[^>]*?)?(/?)>", re.DOTALL
+)
+
+
+def cap_entries(data: bytes) -> tuple[bytes, int]:
+    """A document of more than ``MAX_ENTRIES`` entries (or items) cut before the entry after
+    the last one read, its open elements closed again: feedparser then never builds (in time
+    and memory) the entries that would be dropped anyway. Returns the document and the
+    number of entries the whole one has (0 when it was not cut)."""
+    starts = _ENTRY_START.finditer(data)
+    first = next(starts, None)
+    if first is None:
+        return data, 0
+    cut = None
+    count = 1
+    for m in starts:
+        count += 1
+        if count == MAX_ENTRIES + 1:
+            cut = m.start()
+    if cut is None:
+        return data, 0
+    stack: list[bytes] = []  # the elements open where the first entry starts: its ancestors
+    for tok in _PROLOG_TOKEN.finditer(data, 0, first.start()):
+        name = tok.group(2)
+        if name is None or tok.group(3):
+            continue
+        if tok.group(1):
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name):]
+        else:
+            stack.append(name)
+    return data[:cut] + b"".join(b"</" + n + b">" for n in reversed(stack)), count
+
+
 def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
     """Parse an RSS/Atom document into items (kind ``"feed"``).
 
@@ -644,7 +682,7 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
         data = _XML_DECL_ENCODING.sub(r'\1"utf-8"', data.lstrip("\ufeff"), count=1).encode("utf-8")
     if len(data) > MAX_FEED_BYTES:
         raise InputError(f"feed larger than {MAX_FEED_BYTES // 2**20} MB", path=source)
-    if not data.strip(b" \t\r\n\x00"):
+    if not re.search(rb"[^ \t\r\n\x00]", data):  # (not data.strip(): that copies the input)
         raise InputError("empty feed", path=source)
     safe = neutralise_doctype(data)
     if safe.prolog.root is None:
@@ -654,8 +692,13 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
 
     import feedparser  # imported late: it is slow to import and only feeds need it
 
+    huge = _HUGE_TAG.search(safe.data)
+    if huge:  # expat rescans a token at every 64 kB it is fed: one of 50 MB takes minutes
+        raise InputError(f"not a usable feed: a markup tag longer than {MAX_TAG_BYTES // 2**20} MB "
+                         f"(at byte {huge.start()})", path=source)
+    body, total = cap_entries(safe.data)
     try:
-        parsed = feedparser.parse(io.BytesIO(safe.data), sanitize_html=True, resolve_relative_uris=True)
+        parsed = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=True)
     except Exception as exc:  # feedparser recovers from almost anything; never let a bug escape as a traceback
         raise InputError(f"cannot parse feed: {type(exc).__name__}: {_quote(str(exc), 120)}", path=source) from None
 
@@ -677,8 +720,8 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
         if not bozo and not parsed.get("version"):
             raise InputError("not an RSS or Atom feed", path=source)
 
-    if len(entries) > MAX_ENTRIES:
-        warnings.append(f"{source}: {len(entries)} entries; only the first {MAX_ENTRIES} were read")
+    if len(entries) > MAX_ENTRIES or total:
+        warnings.append(f"{source}: {max(total, len(entries))} entries; only the first {MAX_ENTRIES} were read")
         entries = entries[:MAX_ENTRIES]
 
     items: list[Item] = []

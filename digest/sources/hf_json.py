@@ -39,6 +39,11 @@ from digest.sources.feed import (
 
 KIND = "hf_json"
 MAX_JSON_BYTES = 50 * 2**20
+# json.loads builds every value at once, at 50-100 bytes each: a 50 MB "[{},{},...]" would
+# take over a gigabyte. A daily_papers answer of MAX_ENTRIES papers has some 200,000 objects
+# and arrays and a few million values, so more than these is refused before decoding.
+MAX_JSON_CONTAINERS = 500_000
+MAX_JSON_VALUES = 5_000_000
 HF_PAPER_URL = "https://huggingface.co/papers/{}"
 
 
@@ -57,6 +62,12 @@ def _load(data: bytes | str, source: str) -> Any:
     text = _decode(data, source)
     if not text.strip():
         raise InputError("invalid JSON: empty input", path=source)
+    containers = text.count("{") + text.count("[")  # (C speed; brackets in strings count too)
+    values = text.count(",") + 1
+    if containers > MAX_JSON_CONTAINERS or values > MAX_JSON_VALUES:
+        what = f"{containers:,} objects and arrays" if containers > MAX_JSON_CONTAINERS else f"{values:,} values"
+        raise InputError(f"JSON with {what}: far more than a daily_papers answer holds "
+                         f"({MAX_ENTRIES:,} papers at most); refused", path=source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -86,14 +97,19 @@ def _paper_of(entry: Any) -> dict | None:
     return None
 
 
-def _text(value: Any) -> str:
-    return collapse(value) if isinstance(value, str) else ""
+def _text(value: Any, limit: int | None = None) -> str:
+    """The string, whitespace collapsed; only its first ``limit`` x 10 characters when a limit
+    is given (the caller clips to ``limit``): collapsing a 50 MB string of one-letter words
+    would build millions of pieces."""
+    if not isinstance(value, str):
+        return ""
+    return collapse(value if limit is None else value[: limit * 10])
 
 
 def _org(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("fullname") or value.get("name")
-    name = _text(value)
+    name = _text(value, MAX_ORG_CHARS)
     return clip(name, MAX_ORG_CHARS)[0] if name else None
 
 
@@ -114,20 +130,22 @@ def _authors(value: Any) -> list[str]:
     for a in value if isinstance(value, list) else []:
         if isinstance(a, dict):
             a = a.get("name")
-        name = _text(a)
+        name = _text(a, MAX_AUTHOR_CHARS)
         if name:
             names.append(name)
     return names
 
 
 def _entry_to_item(entry: dict, paper: dict, source: str) -> Item | None:
-    title, title_cut = clip(_text(paper.get("title")) or _text(entry.get("title")), MAX_TITLE_CHARS)
+    title, title_cut = clip(_text(paper.get("title"), MAX_TITLE_CHARS) or _text(entry.get("title"), MAX_TITLE_CHARS),
+                            MAX_TITLE_CHARS)
     if not title:
         return None
-    abstract, abstract_cut = clip(_text(paper.get("summary")) or _text(entry.get("summary")), MAX_ABSTRACT_CHARS)
+    abstract, abstract_cut = clip(_text(paper.get("summary"), MAX_ABSTRACT_CHARS)
+                                  or _text(entry.get("summary"), MAX_ABSTRACT_CHARS), MAX_ABSTRACT_CHARS)
 
     raw_id = paper.get("id")
-    raw_id = _text(raw_id) if isinstance(raw_id, str) else ""
+    raw_id = _text(raw_id, 100) if isinstance(raw_id, str) else ""
     parsed = identity.parse_arxiv_id(raw_id) if raw_id and len(raw_id) < 64 else None
     arxiv_id, version = parsed if parsed else (None, None)
 
