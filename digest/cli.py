@@ -319,35 +319,31 @@ letter or digit; a leading # is dropped. All ids are checked before anything
 is written."""
 
 
-@cli.command(epilog=TAG_HELP, short_help="Tag papers: ID TAG..., or ID... -t TAG.")
-@click.argument("args", nargs=-1, metavar="ID... [TAG...]")
-@click.option("--tag", "-t", "tag_opts", multiple=True, metavar="TAG",
-              help="Tag to add; when given, every argument is an id.")
-@click.pass_context
-def tag(ctx, args, tag_opts):
-    """Tag papers: `digest tag ID TAG...` or `digest tag ID... -t TAG`."""
-    from digest import app
+def _tag_command(name: str, remove: bool):
+    """`digest tag` and `digest untag`: the same arguments, opposite changes."""
+    verb = "Remove tags" if remove else "Tag papers"
 
-    ids, tags = _ids_and_tags(args, tag_opts)
-    changes = app.tag(_ctx(ctx), ids, tags)
-    _store_warnings(ctx)
-    _print_changes(changes, remove=False)
+    @cli.command(name, epilog=TAG_HELP.replace("digest tag", f"digest {name}"),
+                 short_help=f"{verb}: ID TAG..., or ID... -t TAG.")
+    @click.argument("args", nargs=-1, metavar="ID... [TAG...]")
+    @click.option("--tag", "-t", "tag_opts", multiple=True, metavar="TAG",
+                  help=f"Tag to {'remove' if remove else 'add'}; when given, every argument is an id.")
+    @click.pass_context
+    def command(ctx, args, tag_opts):
+        from digest import app
+
+        ids, tags = _ids_and_tags(args, tag_opts)
+        changes = app.tag(_ctx(ctx), ids, tags, remove=remove)
+        _store_warnings(ctx)
+        _print_changes(changes, remove=remove)
+
+    command.__doc__ = f"{verb}: `digest {name} ID TAG...` or `digest {name} ID... -t TAG`."
+    command.help = command.__doc__
+    return command
 
 
-@cli.command(epilog=TAG_HELP.replace("digest tag", "digest untag"),
-             short_help="Remove tags: ID TAG..., or ID... -t TAG.")
-@click.argument("args", nargs=-1, metavar="ID... [TAG...]")
-@click.option("--tag", "-t", "tag_opts", multiple=True, metavar="TAG",
-              help="Tag to remove; when given, every argument is an id.")
-@click.pass_context
-def untag(ctx, args, tag_opts):
-    """Remove tags: `digest untag ID TAG...` or `digest untag ID... -t TAG`."""
-    from digest import app
-
-    ids, tags = _ids_and_tags(args, tag_opts)
-    changes = app.tag(_ctx(ctx), ids, tags, remove=True)
-    _store_warnings(ctx)
-    _print_changes(changes, remove=True)
+tag = _tag_command("tag", remove=False)
+untag = _tag_command("untag", remove=True)
 
 
 @cli.command()
