@@ -89,6 +89,10 @@ def settings_from_config(cfg: Config) -> EmailSettings:
     def fail(key: str, what: str) -> ConfigError:
         return ConfigError(f"{key}: {what}", path=path)
 
+    if not e and getattr(cfg, "is_default", False):
+        raise ConfigError("email is not set up: you have no config of your own (this is the built-in "
+                          "default); run `digest config init`, then add an [email] table "
+                          "(see README, \"Email from cron\")", path=path)
     if not e:
         raise ConfigError("no [email] table: add one with at least `from`, `to` and how to send "
                           "(see README, \"Email from cron\")", path=path)

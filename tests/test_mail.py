@@ -642,3 +642,13 @@ def test_send_config_errors(runner, tmp_path):
                    "ca_file = '/nonexistent/ca.pem'\n")
     r = invoke(runner, cfg, "email")
     assert r.exit_code == 1 and "email.ca_file: /nonexistent/ca.pem: no such file" in r.stderr
+
+
+def test_email_without_any_config_says_how_to_start():
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    r = CliRunner().invoke(cli, ["email", "--dry-run"])
+    assert r.exit_code == 1
+    assert "run `digest config init`, then add an [email] table" in r.stderr
