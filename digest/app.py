@@ -192,6 +192,16 @@ def rank(cfg: Config, store: Store, records: list[dict], *, limit: int | None,
     return scorer.rank(records, limit=limit, min_score=min_score)
 
 
+def _report(store: Store, entries: list[Scored], heading: str, *, pool: int, mode: str = "new",
+            sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
+    """A Report of ranked entries, with the tags of the papers it shows."""
+    report = Report(entries, heading, mode=mode, pool=pool, sources=sources or [],
+                    warnings=list(store.warnings) if warnings is None else warnings,
+                    date=date.today().isoformat())
+    report.tags = tags_for(store, [s.record["id"] for s in entries])
+    return report
+
+
 def show(ctx: Context, *, mode: str = "new", since: str | None = None, limit: int | None = None,
          min_score: float | None = None) -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, or since a date."""
@@ -202,26 +212,17 @@ def show(ctx: Context, *, mode: str = "new", since: str | None = None, limit: in
     if mode == "all":
         from digest.rescore import rank_all
 
-        entries, pool_count = rank_all(store, scorer_for(cfg, store), limit=limit, min_score=min_score)
-        report = Report(entries, "All stored papers", mode=mode, pool=pool_count,
-                        warnings=list(store.warnings), date=date.today().isoformat())
-        report.tags = tags_for(store, [s.record["id"] for s in entries])
-        return report
-    elif mode == "since":
+        entries, pool = rank_all(store, scorer_for(cfg, store), limit=limit, min_score=min_score)
+        return _report(store, entries, "All stored papers", pool=pool, mode=mode)
+    if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
-        pool_count = len(records)
-        heading = f"Papers first seen since {since}"
-    else:
-        run = store.latest_run()
-        records = store.select("first_run=?", (run,)) if run else []
-        pool_count = len(records)
-        first = store.get(store.first_id_of_run(run)).get("first_seen", "")[:10] if pool_count else ""
-        heading = f"New papers{', ' + first if first else ''}"
+        entries = rank(cfg, store, records, limit=limit, min_score=min_score)
+        return _report(store, entries, f"Papers first seen since {since}", pool=len(records), mode=mode)
+    run = store.latest_run()
+    records = store.select("first_run=?", (run,)) if run else []
     entries = rank(cfg, store, records, limit=limit, min_score=min_score)
-    report = Report(entries, heading, mode=mode, pool=pool_count, warnings=list(store.warnings),
-                    date=date.today().isoformat())
-    report.tags = tags_for(store, [s.record["id"] for s in entries])
-    return report
+    first = entries[0].record.get("first_seen", "")[:10] if entries else ""
+    return _report(store, entries, f"New papers{', ' + first if first else ''}", pool=len(records))
 
 
 def report_for_results(ctx: Context, store: Store, lines: list[SourceLine], new: list[dict], *,
@@ -231,10 +232,7 @@ def report_for_results(ctx: Context, store: Store, lines: list[SourceLine], new:
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     entries = rank(cfg, store, new, limit=limit, min_score=min_score)
-    report = Report(entries, heading, mode="new", pool=len(new), sources=lines, warnings=warnings,
-                    date=date.today().isoformat())
-    report.tags = tags_for(store, [s.record["id"] for s in entries])
-    return report
+    return _report(store, entries, heading, pool=len(new), sources=lines, warnings=warnings)
 
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
@@ -307,10 +305,6 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
                                     heading="digest demo: the built-in sample dump")
         store.close()
     return report
-
-
-def source_lines(results: list[IngestResult]) -> list[SourceLine]:
-    return _source_lines(results)
 
 
 # --------------------------------------------------------------------------- email

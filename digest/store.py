@@ -536,12 +536,6 @@ class Store:
         offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
         return Selection(self, offsets)
 
-    @_guard_sqlite
-    def first_id_of_run(self, run: int) -> str | None:
-        db = self._reader_index()
-        row = db.execute("SELECT id FROM items WHERE first_run=? ORDER BY off LIMIT 1", (run,)).fetchone() if db else None
-        return row[0] if row else None
-
     def records_of_run(self, run: int) -> list[dict]:
         return list(self.select("first_run=?", (run,)))
 
