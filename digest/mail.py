@@ -81,8 +81,11 @@ class EmailSettings:
         return [email.utils.parseaddr(t)[1] for t in self.to]
 
 
-def settings_from_config(cfg: Config) -> EmailSettings:
-    """The ``[email]`` settings, complete and safe to use, or a one-line ConfigError."""
+def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:
+    """The ``[email]`` settings, complete and safe to use, or a one-line ConfigError.
+
+    With ``sending=False`` (a preview: ``--dry-run``, ``--to-file``) the transport
+    settings are not required: building the message needs only from and to."""
     e = cfg.email
     path = cfg.path
 
@@ -118,7 +121,7 @@ def settings_from_config(cfg: Config) -> EmailSettings:
             raise fail("email.password", f"refused: the file is {how} by group or others (mode "
                                          f"{mode & 0o777:04o}); chmod 600 it, or use password_env or "
                                          "password_command instead")
-    if s.transport == "sendmail":
+    if s.transport == "sendmail" or (not sending and "host" not in e):
         return s
     if "host" not in e:
         raise fail("email.host", 'required when transport = "smtp" (or set transport = "sendmail")')

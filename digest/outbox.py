@@ -167,7 +167,7 @@ def email_digest(ctx, *, dry_run: bool = False, to_file: str | Path | None = Non
     """Email the digest of papers not emailed yet (or, with dry_run/to_file, only build it)."""
     from digest.mail import as_eml, build_message, deliver, resolve_password, settings_from_config
 
-    settings = settings_from_config(ctx.config)
+    settings = settings_from_config(ctx.config, sending=not (dry_run or to_file is not None))
     max_items = limit or settings.max_items
     min_score = settings.min_score if min_score is None else min_score
     store = ctx.store()

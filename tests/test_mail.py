@@ -652,3 +652,19 @@ def test_email_without_any_config_says_how_to_start():
     r = CliRunner().invoke(cli, ["email", "--dry-run"])
     assert r.exit_code == 1
     assert "run `digest config init`, then add an [email] table" in r.stderr
+
+
+def test_preview_needs_only_from_and_to(tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[email]\nfrom = "digest@example.org"\nto = "me@example.org"\n')
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "ingest", str(data_dir / "cli" / "day1.txt")]).exit_code == 0
+    r = runner.invoke(cli, ["--config", str(cfg), "email", "--dry-run"])
+    assert r.exit_code == 0, r.stderr
+    assert "Subject: " in r.stdout and "To: me@example.org" in r.stdout
+    r = runner.invoke(cli, ["--config", str(cfg), "email"])  # sending still needs a host
+    assert r.exit_code == 1 and "email.host: required" in r.stderr
