@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import digest
-from digest import fetch as fetchmod
 from digest.errors import InputError
-from digest.fetch import FetchResult, fetch_url
+from digest.sources import fetch as fetchmod
+from digest.sources.fetch import FetchResult, fetch_url
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><updated>2025-08-21T00:00:00Z</updated>
