@@ -30,7 +30,11 @@ if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that
 def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
     """The config at ``path`` (see :func:`digest.config.load_config`), with the sections owned by
     higher layers checked by their owners, so every mistake is an error when the config loads."""
-    cfg = configmod.load_config(path, explicit=explicit)
+    return check_sections(configmod.load_config(path, explicit=explicit))
+
+
+def check_sections(cfg: Config) -> Config:
+    """Check the sections of ``cfg`` that higher layers own (config.OWNED), with their owners' rules."""
     check = configmod.Checker(cfg.path)
     if "email" in cfg.raw:
         from digest.mail.settings import check_email  # [email] keys, types, addresses, subject

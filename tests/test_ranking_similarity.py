@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest import readinglist as rl
+from digest.app import check_sections
 from digest.config import Config, parse_config
 from digest.errors import ConfigError
 from digest.ingest.diff import ingest_items
@@ -66,7 +67,7 @@ def _tags(store) -> dict:
 
 
 def cfg(text: str = CONFIG) -> Config:
-    return parse_config(text, Path("config.toml"))
+    return check_sections(parse_config(text, Path("config.toml")))
 
 
 def today(store) -> dict[str, dict]:
