@@ -17,7 +17,7 @@ from digest import config as configmod
 from digest import paths
 from digest.config import Config
 from digest.errors import DigestError, InputError
-from digest.ranking.rank import build_report, scorer_for
+from digest.ranking.rank import build_report, scorer_for, update_semantic_cache
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Scored
 from digest.store import Store
@@ -44,6 +44,10 @@ def check_sections(cfg: Config) -> Config:
         from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
 
         cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    if "semantic" in cfg.raw:
+        from digest.ranking.semantic import check_semantic  # [semantic] keys, model, the extra installed
+
+        cfg.semantic = check_semantic(check, cfg.raw["semantic"], cfg.path)
     return cfg
 
 
@@ -176,6 +180,8 @@ def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date:
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
                                 stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
+        if not dry_run:
+            update_semantic_cache(cfg, store)
     return missing + results, store.warnings
 
 
@@ -266,6 +272,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     store = ctx.store()
     with store:
         runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
+        update_semantic_cache(cfg, store)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:

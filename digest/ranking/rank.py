@@ -22,15 +22,42 @@ Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None) -> Scorer:
     """The scorer for ``cfg``; with a store and the reading list's tags, the similarity
-    boost toward tagged papers when ``[similarity]`` asks for it."""
-    extra = []
+    boost toward tagged papers when ``[similarity]`` asks for it, and with a store the
+    semantic contribution when ``[semantic]`` is on (numpy and the model load only then)."""
+    extra: list = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
 
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
+    if store is not None and cfg.semantic:
+        from digest.ranking.semantic import settings as semantic_settings
+
+        wanted = semantic_settings(cfg)
+        if wanted is not None:
+            from digest.ranking.semantic.boost import semantic_boost
+
+            boost = semantic_boost(store, cfg, wanted, tags)
+            if boost is not None:
+                extra.append(boost)
     return Scorer.from_config(cfg, extra=extra)
+
+
+def update_semantic_cache(cfg: Config, store: Store) -> int:
+    """After an ingest (store lock held): embed the papers the semantic cache lacks, when
+    ``[semantic]`` is on. How many were embedded."""
+    if not cfg.semantic:
+        return 0
+    from digest.ranking.semantic import settings as semantic_settings
+
+    wanted = semantic_settings(cfg)
+    if wanted is None:
+        return 0
+    from digest.ranking.semantic.boost import catch_up
+    from digest.ranking.semantic.model import load_model
+
+    return catch_up(store, load_model(wanted.model))
 
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,

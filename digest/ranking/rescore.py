@@ -14,8 +14,10 @@ from __future__ import annotations
 import heapq
 import os
 import sys
+from collections.abc import Iterator
+from itertools import islice
 
-from digest.ranking.score import Scored, Scorer, rank_key
+from digest.ranking.score import BATCH, Scored, Scorer, rank_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -25,6 +27,20 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
+def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, dict]]:
+    """The range's current records, prepared a batch at a time when the scorer batches work."""
+    it = iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"])
+    if not scorer.batched:
+        yield from it
+        return
+    while True:
+        batch = list(islice(it, BATCH))
+        if not batch:
+            return
+        scorer.prepare([rec for _, _, rec in batch])
+        yield from batch
+
+
 def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
@@ -32,7 +48,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     seen = 0
     if limit is None:
         keyed = []
-        for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+        for off, n, rec in _records(scorer, rng):
             seen += 1
             s = fast(rec)
             if min_score is None or s >= min_score:
@@ -43,7 +59,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
-    for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+    for off, n, rec in _records(scorer, rng):
         seen += 1
         s = fast(rec)
         if s < floor:

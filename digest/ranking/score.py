@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from digest.ranking.match import Matcher, fold, normalize, term_patterns
 
 FIELDS = ("title", "abstract")
+BATCH = 4096  # papers prepared at once by the extra contributions that batch their work
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass
 class Match:
     term: str
-    field: str  # title, abstract, authors, org, or similarity
+    field: str  # title, abstract, authors, org, similarity or semantic
     weight: float  # the contribution to the score
     detail: str = ""
 
@@ -71,6 +73,11 @@ class Scorer:
         self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
+        # An extra contribution may offer ``fast(rec) -> float`` (the number without the
+        # explanation) and ``prepare(records)`` (work done once for a batch, e.g. one matrix
+        # product for the semantic contribution); without them it is called per paper.
+        self._fast_extras = [getattr(fn, "fast", None) for fn in self.extra]
+        self._preparers = [fn.prepare for fn in self.extra if hasattr(fn, "prepare")]
 
     @classmethod
     def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = ()) -> Scorer:
@@ -106,10 +113,23 @@ class Scorer:
     def prepare_for_scan(self) -> None:
         """Rebuild the matcher for scoring very many papers (a full rescore)."""
         self.matcher = Matcher([t.text for t in self.terms], dfa=True)
+        for fn in self.extra:
+            if hasattr(fn, "prepare_for_scan"):
+                fn.prepare_for_scan()
+
+    @property
+    def batched(self) -> bool:
+        """Whether scoring papers in batches (:meth:`prepare` first) saves work."""
+        return bool(self._preparers)
+
+    def prepare(self, records: list[dict]) -> None:
+        """Do the batch work of the extra contributions for ``records``, about to be scored."""
+        for fn in self._preparers:
+            fn(records)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""
-        if self.authors or self.orgs or self.extra:
+        if self.authors or self.orgs or None in self._fast_extras:
             return self.score(rec).score
         total = 0.0
         weights = self._term_weights
@@ -119,6 +139,8 @@ class Scorer:
                 found = self.matcher.find(normalize(text))
                 if found:
                     total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
+        for fast in self._fast_extras:
+            total += fast(rec)  # type: ignore[misc]
         return round(total, 3)
 
     def rank(
@@ -129,11 +151,24 @@ class Scorer:
         min_score: float | None = None,
     ) -> list[Scored]:
         """Score and sort: highest score first, then newest, then title."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
+        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(self._batches(records)))
         if min_score is not None:
             keyed = (k for k in keyed if -k[0][0] >= min_score)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
         return [self.score(r) for _, _, r in best]
+
+    def _batches(self, records: Iterable[dict]) -> Iterator[dict]:
+        """``records`` again, :meth:`prepare`-d a batch at a time when that saves work."""
+        if not self._preparers:
+            yield from records
+            return
+        it = iter(records)
+        while True:
+            batch = list(islice(it, BATCH))
+            if not batch:
+                return
+            self.prepare(batch)
+            yield from batch
 
 
 def rank_key(score: float, rec: dict) -> tuple:

@@ -96,9 +96,18 @@ def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
     return bits + [f"code: {u}" if "github.com" in u else u for u in extra_links(rec)]
 
 
-def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:
-    """Matches grouped by term, in first-seen order: [(term, [(field, weight), ...])]."""
+def grouped_matches(matches) -> list[tuple[str, str, str, bool]]:
+    """How the matched line shows the matches: grouped by term in first-seen order, each as
+    (before, term, after, negative) — ``diffusion`` `` (title +6, abstract +3)`` for a term,
+    ``semantic +2.3: `` ``close to "efficient inference" (0.61)`` for a semantic contribution."""
     out: dict[str, list[tuple[str, float]]] = {}
     for m in matches:
         out.setdefault(m.term, []).append((m.field, m.weight))
-    return list(out.items())
+    groups = []
+    for term, parts in out.items():
+        negative = all(w < 0 for _, w in parts)
+        if all(f == "semantic" for f, _ in parts):
+            groups.append((f"semantic {sum(w for _, w in parts):+g}: ", term, "", negative))
+        else:
+            groups.append(("", term, " (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", negative))
+    return groups

@@ -123,11 +123,9 @@ def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
         parts.append(f'<p style="{S_SNIP}">{_highlighted(snippet(r["abstract"], hl, SNIPPET_CHARS), hl)}</p>')
     if s.matches:
         terms = []
-        for term, contribs in grouped_matches(s.matches):
-            neg = all(w < 0 for _, w in contribs)
-            detail = ", ".join(f"{f} {w:+g}" for f, w in contribs)
-            terms.append(f'<span style="{S_WHY_ONE}"><span style="{S_TERM_NEG if neg else S_TERM}">'
-                         f'{esc(term)}</span>{esc(detail)}</span>')
+        for before, term, after, neg in grouped_matches(s.matches):
+            terms.append(f'<span style="{S_WHY_ONE}">{esc(before)}<span style="{S_TERM_NEG if neg else S_TERM}">'
+                         f'{esc(term)}</span>{esc(after)}</span>')
         parts.append(f'<p style="{S_WHY}">matched: ' + " ".join(terms) + "</p>")
     parts.append("</div>")
     return "\n".join(parts)

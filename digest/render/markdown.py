@@ -49,7 +49,7 @@ def render_markdown(report: Report) -> str:
             out.append(f"   > {md_escape(snippet(r['abstract'], hl, 300))}")
         if s.matches:
             out.append("   matched: " + ", ".join(
-                f"{md_escape(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
-                for term, parts in grouped_matches(s.matches)))
+                before + md_escape(term) + after
+                for before, term, after, _ in grouped_matches(s.matches)))
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -61,12 +61,12 @@ def _body(s, tags: list[str], hl=None) -> Group:
         lines.append(_highlighted(snippet(r["abstract"], hl), hl))
     if s.matches:
         why = Text("matched: ", style=DIM)
-        for i, (term, parts) in enumerate(grouped_matches(s.matches)):
+        for i, (before, term, after, neg) in enumerate(grouped_matches(s.matches)):
             if i:
                 why.append(", ", style=DIM)
-            neg = all(w < 0 for _, w in parts)
+            why.append(before, style=DIM)
             why.append(clean(term), style="red" if neg else "yellow")
-            why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
+            why.append(after, style=DIM)
         lines.append(why)
     return Group(*lines)
 

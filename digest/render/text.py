@@ -152,10 +152,7 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         if r.get("abstract"):
             out += wrap(snippet(r["abstract"], hl, SNIPPET_CHARS), width, first=pad, indent=pad)
         if s.matches:
-            why = ", ".join(
-                glue(f"{clean(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")")
-                for term, parts in grouped_matches(s.matches)
-            )
+            why = ", ".join(glue(before + clean(term) + after) for before, term, after, _ in grouped_matches(s.matches))
             out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
         url = paper_url(r)
         for link in ([url] if url else []) + extra_links(r):

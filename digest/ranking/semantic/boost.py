@@ -1,0 +1,288 @@
+"""The semantic contribution to a score, and keeping the vector cache up to date.
+
+For a paper p and an *anchor* a (an interest term with a positive weight, or a paper
+carrying a keep tag), with cos the cosine between their vectors:
+
+    z_a(p)      = (cos(p, a) - mean cos(b, a)) / sd cos(b, a)       b over the background:
+    semantic(p) = weight * max_a rel_a * max(0, z_a(p) - Z0)         the last BACKGROUND cached papers
+
+where ``rel_a`` is the term's weight over the largest interest weight (1 for a kept
+paper). Measuring closeness against the user's own papers makes the number independent
+of the model (each model has its own range of cosines) and damps anchors that are
+close to everything, as idf damps common words; only papers clearly closer than usual
+(``Z0`` standard deviations) get anything, and the nearest anchor alone counts, so two
+synonyms do not count twice. It shows like any other contribution::
+
+    semantic +2.3: close to "efficient inference" (0.61)
+    semantic +1.1: close to your kept paper "Scaling Laws for ..." (0.58)
+
+(the number in brackets is the cosine). Measured on the development set in
+benchmarks/RESULTS.md, where the default weight is chosen.
+
+Vectors come from the cache (:mod:`.cache`), which the writers keep up to date under
+the store lock: :func:`catch_up` embeds the records appended since the cache last
+covered ``items.jsonl`` (a day's papers), or every record whose text has no row when the
+file was rewritten or the cache is missing. A reader that finds it stale takes the lock
+and catches it up, as the index does; a paper that still has no row (a read-only store)
+is embedded in memory for that command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from digest.errors import StoreError
+from digest.ranking.score import Match
+from digest.ranking.semantic import SemanticSettings
+from digest.ranking.semantic.cache import VectorCache, text_key, text_of
+from digest.ranking.semantic.model import StaticModel, load_model
+from digest.store import Store
+from digest.store.scan import iter_range
+from digest.text import clean
+
+Z0 = 1.0  # standard deviations above the background's mean before a paper gets anything
+BACKGROUND = 1000  # the latest cached papers, for each anchor's mean and spread of cosines
+MIN_BACKGROUND = 20  # fewer cached papers than this: no contribution (no spread to measure)
+CHUNK = 4096  # papers embedded / scored per batch
+REBUILD_SET = 8 * 2**20  # catching up more bytes of items.jsonl than this: look keys up in a set
+
+
+def open_cache(store: Store, model: StaticModel) -> VectorCache:
+    return VectorCache(store.root, model.dim, model.fingerprint)
+
+
+def _keys(texts: list[str]) -> np.ndarray:
+    return np.fromiter((text_key(t) for t in texts), dtype=np.uint64, count=len(texts))
+
+
+def _items_sig(store: Store) -> tuple[int, str]:
+    try:
+        size = store.items_path.stat().st_size
+    except FileNotFoundError:
+        return 0, ""
+    return size, store.index.tail_at(size) if size else ""
+
+
+def is_fresh(store: Store, cache: VectorCache) -> bool:
+    cov = cache.coverage()
+    return bool(cov) and (cov["size"], cov["tail"]) == _items_sig(store)
+
+
+def catch_up(store: Store, model: StaticModel, cache: VectorCache | None = None) -> int:
+    """Give every current record of ``items.jsonl`` a row (store lock held): the records
+    after the covered size when the file only grew, else all of them (rows whose text is
+    already cached are kept). Returns how many texts were embedded."""
+    if not store.locked:
+        raise RuntimeError("semantic cache write without the lock")  # a programming error
+    cache = cache or open_cache(store, model)
+    size, tail = _items_sig(store)
+    cov = cache.coverage()
+    if cov and (cov["size"], cov["tail"]) == (size, tail):
+        return 0
+    start, superseded = 0, set[int]()
+    if cov and 0 < cov["size"] <= size and store.index.tail_at(cov["size"]) == cov["tail"]:
+        start = cov["size"]  # the file only grew: the appended records
+    elif size:
+        plan = store.scan_plan(1)
+        superseded = plan.superseded if plan is not None else set()
+    known: set[int] | None = None
+    if size - start > REBUILD_SET and cache.n:
+        known = set(cache.all_keys().tolist())
+    embedded = 0
+    batch: list[str] = []
+
+    def flush() -> int:
+        texts = list(dict.fromkeys(batch))
+        batch.clear()
+        keys = _keys(texts)
+        if known is not None:
+            todo = [i for i, k in enumerate(keys.tolist()) if k not in known]
+        else:
+            todo = np.flatnonzero(cache.find(keys) < 0).tolist()
+        if not todo:
+            return 0
+        cache.append(keys[todo], model.embed([texts[i] for i in todo]))
+        if known is not None:
+            known.update(keys[todo].tolist())
+        return len(todo)
+
+    if size:
+        for _off, _n, rec in iter_range(store.items_path, start, size, superseded):
+            batch.append(text_of(rec))
+            if len(batch) >= CHUNK:
+                embedded += flush()
+        embedded += flush()
+    cache.set_coverage(size, tail)
+    return embedded
+
+
+def ensure_fresh(store: Store, model: StaticModel, cache: VectorCache) -> str | None:
+    """Catch the cache up if it is stale, taking the lock when not held. A store that cannot
+    be written (read-only, full) is not an error: a warning, and vectors made in memory."""
+    if is_fresh(store, cache):
+        return None
+    try:
+        if store.locked:
+            catch_up(store, model, cache)
+        else:
+            with store:
+                catch_up(store, model, cache)
+    except StoreError as exc:
+        if exc.exit_code != StoreError.exit_code:
+            raise  # busy: like any other command that cannot get the lock
+        return f"semantic cache not updated ({exc}); papers embedded for this command only"
+    cache.reopen()
+    return None
+
+
+@dataclass
+class Anchors:
+    labels: list[str]  # what the explain line names
+    kept_ids: list[str | None]  # the kept paper's id (None for a term): never compared with itself
+    vectors: np.ndarray  # (n, dim) float32
+    rel: np.ndarray  # (n,) relative weight
+    mean: np.ndarray  # (n,) background mean cosine
+    sd: np.ndarray  # (n,) background spread
+
+
+class SemanticBoost:
+    """The scorer's semantic contribution (``Scorer(extra=[...])``): called per paper for the
+    explanation, with :meth:`prepare` for a batch and :meth:`fast` for the number alone."""
+
+    def __init__(self, model: StaticModel, cache: VectorCache, anchors: Anchors, weight: float) -> None:
+        self.model = model
+        self.cache = cache
+        self.anchors = anchors
+        self.weight = weight
+        self._memo: dict[str, tuple[float, int, float]] = {}  # id -> (contribution, anchor, cosine)
+        self._kept_col = {k: j for j, k in enumerate(anchors.kept_ids) if k is not None}
+
+    # ------------------------------------------------------------------ vectors
+    def vectors_for(self, texts: list[str]) -> np.ndarray:
+        """Cached vectors of ``texts``; any without a row are embedded in memory."""
+        return vectors_for(self.model, self.cache, texts)
+
+    # ------------------------------------------------------------------ scoring
+    def _compute(self, recs: list[dict]) -> list[tuple[float, int, float]]:
+        a = self.anchors
+        if not recs:
+            return []
+        v = self.vectors_for([text_of(r) for r in recs]).astype(np.float64)
+        cos = v @ a.vectors.T.astype(np.float64)  # float64: the same number in a batch and alone
+        for i, r in enumerate(recs):
+            j = self._kept_col.get(r.get("id"))  # type: ignore[arg-type]
+            if j is not None:
+                cos[i, j] = -np.inf
+        z = (cos - a.mean) / a.sd
+        s = a.rel * np.maximum(0.0, z - Z0)
+        best = s.argmax(axis=1)
+        rows = np.arange(len(recs))
+        vals = np.round(self.weight * s[rows, best], 1)  # shown as 'semantic +2.3'
+        return [(float(x), int(b), float(c)) for x, b, c in zip(vals, best, cos[rows, best], strict=True)]
+
+    def prepare(self, recs: list[dict]) -> None:
+        """Score a batch at once (one cache lookup, one matrix product); remembered until
+        the next batch."""
+        self._memo = {r["id"]: out for r, out in zip(recs, self._compute(recs), strict=True) if "id" in r}
+
+    def prepare_for_scan(self) -> None:
+        """Before a parallel full rescore forks: the sorted key table, built once and shared."""
+        self.cache.sorted_keys()
+
+    def _one(self, rec: dict) -> tuple[float, int, float]:
+        hit = self._memo.get(rec.get("id"))  # type: ignore[arg-type]
+        if hit is None:
+            hit = self._compute([rec])[0]
+            if "id" in rec:
+                self._memo[rec["id"]] = hit
+        return hit
+
+    def fast(self, rec: dict) -> float:
+        return self._one(rec)[0]
+
+    def __call__(self, rec: dict) -> list[Match]:
+        value, j, cos = self._one(rec)
+        if value <= 0:
+            return []
+        a = self.anchors
+        label = a.labels[j]
+        what = f'close to your kept paper "{label}"' if a.kept_ids[j] is not None else f'close to "{label}"'
+        return [Match(f"{what} ({cos:.2f})", "semantic", value)]
+
+
+def vectors_for(model: StaticModel, cache: VectorCache, texts: list[str]) -> np.ndarray:
+    out = np.zeros((len(texts), model.dim), dtype=np.float32)
+    if not texts:
+        return out
+    rows = cache.find(_keys(texts))
+    have = rows >= 0
+    if have.any():
+        out[have] = cache.vectors(rows[have])
+    if not have.all():
+        todo = np.flatnonzero(~have)
+        out[todo] = model.embed([texts[i] for i in todo])
+    return out
+
+
+def _shorten(text: str, width: int = 70) -> str:
+    t = clean(text)
+    return t if len(t) <= width else t[: width - 1].rstrip() + "…"
+
+
+def build_anchors(model: StaticModel, cache: VectorCache, interests: Mapping[str, float],
+                  kept: list[dict], background: np.ndarray) -> Anchors | None:
+    labels: list[str] = []
+    kept_ids: list[str | None] = []
+    vecs: list[np.ndarray] = []
+    rel: list[float] = []
+    wanted = {t: w for t, w in interests.items() if w > 0 and t.strip().rstrip("*").strip()}
+    if wanted:
+        top = max(wanted.values())
+        names = list(wanted)
+        vecs.append(model.embed([t.strip().rstrip("*").strip() for t in names]))
+        labels += names
+        kept_ids += [None] * len(names)
+        rel += [wanted[t] / top for t in names]
+    if kept:
+        vecs.append(vectors_for(model, cache, [text_of(r) for r in kept]))
+        labels += [_shorten(r.get("title") or "(untitled)") for r in kept]
+        kept_ids += [r["id"] for r in kept]
+        rel += [1.0] * len(kept)
+    if not labels:
+        return None
+    a = np.concatenate(vecs).astype(np.float32)
+    keep = np.linalg.norm(a, axis=1) > 0  # a term with no known token says nothing
+    if not keep.any():
+        return None
+    idx = np.flatnonzero(keep)
+    a = a[idx]
+    cos = background.astype(np.float64) @ a.T.astype(np.float64)
+    return Anchors([labels[i] for i in idx], [kept_ids[i] for i in idx], a, np.asarray(rel, dtype=np.float64)[idx],
+                   cos.mean(axis=0), np.maximum(cos.std(axis=0), 1e-6))
+
+
+def semantic_boost(store: Store, cfg, settings: SemanticSettings,
+                   item_tags: Mapping[str, Iterable[str]] | None) -> SemanticBoost | None:
+    """The scorer's semantic contribution for ``cfg``: None when there is nothing to compare
+    with, or too few cached papers to measure closeness. A warning goes to ``store.warnings``."""
+    model = load_model(settings.model)
+    cache = open_cache(store, model)
+    if store.exists():
+        w = ensure_fresh(store, model, cache)
+        if w:
+            store.warnings.append(w)
+    background = cache.recent(BACKGROUND)
+    if len(background) < MIN_BACKGROUND:
+        return None
+    kept: list[dict] = []
+    if settings.kept and item_tags:
+        wanted = set(settings.tags)
+        ids = [i for i, tags in item_tags.items() if wanted.intersection(tags)]
+        kept = store.get_many(ids) if ids else []
+    anchors = build_anchors(model, cache, cfg.interests if settings.interests else {}, kept, background)
+    if anchors is None:
+        return None
+    return SemanticBoost(model, cache, anchors, settings.weight)

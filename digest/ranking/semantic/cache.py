@@ -1,0 +1,207 @@
+"""The semantic cache: one float16 vector per paper text, beside the store.
+
+``semantic.vec``  a 64-byte header, then rows of ``dim`` float16 (unit vectors);
+``semantic.key``  a 64-byte header, then one u64 per row: the blake2b-64 of the exact
+                  text the row was computed from (``text_key``);
+``semantic.json`` how far ``items.jsonl`` is covered: its size and last bytes when every
+                  record up to there had a row (replaced atomically).
+
+Rows are found by the hash of the text being scored, so a vector is only ever used for
+the text it was made from, whatever happened to ``items.jsonl`` (lines set aside, a copy,
+a restore). The valid rows are the first ``min(complete keys, complete vectors)``.
+Writers (lock held) cut both files back to that, append the vectors and fsync, then the
+keys and fsync, then record the coverage: a key is never durable before its vector, so a
+kill at any moment leaves rows missing (found stale through the coverage, filled in by
+the next writer), never a key that points at a wrong or unwritten vector. Readers never
+write. The cache is never the source of truth: deleting it only costs re-embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from digest.store.files import atomic_write, os_error
+
+VEC, KEY, META = "semantic.vec", "semantic.key", "semantic.json"
+HEADER = 64
+FORMAT = 1
+_MAGIC = {VEC: b"DIGESTSV", KEY: b"DIGESTSK"}
+TAIL_WINDOW = 4096  # keys searched first: the latest rows, where a day's papers are
+
+
+def text_of(rec: dict) -> str:
+    return (rec.get("title") or "") + "\n" + (rec.get("abstract") or "")
+
+
+def text_key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "little")
+
+
+def _header(magic: bytes, dim: int, fingerprint: str) -> bytes:
+    body = magic + FORMAT.to_bytes(4, "little") + dim.to_bytes(4, "little") + fingerprint.encode("ascii")[:32]
+    return body.ljust(HEADER, b"\0")
+
+
+class VectorCache:
+    def __init__(self, root: Path, dim: int, fingerprint: str) -> None:
+        self.root = Path(root)
+        self.dim = dim
+        self.fingerprint = fingerprint
+        self.vec_path = self.root / VEC
+        self.key_path = self.root / KEY
+        self.meta_path = self.root / META
+        self._keys: np.ndarray
+        self._vecs: np.ndarray
+        self._sorted: tuple[np.ndarray, np.ndarray] | None
+        self.n = 0
+        self.usable = self._open()
+
+    def reopen(self) -> None:
+        """See rows appended since (by this process or another)."""
+        self.usable = self._open()
+
+    # ------------------------------------------------------------------ reading
+    def _header_ok(self, path: Path, magic: bytes) -> bool:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(HEADER) == _header(magic, self.dim, self.fingerprint)
+        except OSError:
+            return False
+
+    def _open_empty(self) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._vecs = np.zeros((0, self.dim), dtype=np.float16)
+        self._sorted = None
+        self.n = 0
+
+    def _open(self) -> bool:
+        self._open_empty()
+        if not (self._header_ok(self.vec_path, _MAGIC[VEC]) and self._header_ok(self.key_path, _MAGIC[KEY])):
+            return False
+        try:
+            nk = (self.key_path.stat().st_size - HEADER) // 8
+            nv = (self.vec_path.stat().st_size - HEADER) // (2 * self.dim)
+        except OSError:
+            return False
+        self.n = max(0, min(nk, nv))
+        if self.n:
+            self._keys = np.memmap(self.key_path, dtype="<u8", mode="r", offset=HEADER, shape=(self.n,))
+            self._vecs = np.memmap(self.vec_path, dtype="<f2", mode="r", offset=HEADER, shape=(self.n, self.dim))
+        return True
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each key, -1 where there is none. The latest rows are searched
+        first (a day's papers), then all of them."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        rows = np.full(len(keys), -1, dtype=np.int64)
+        if not self.n or not len(keys):
+            return rows
+        lo = max(0, self.n - TAIL_WINDOW)
+        if len(keys) <= TAIL_WINDOW // 4:
+            tail = np.asarray(self._keys[lo:])
+            hit = self._lookup(tail, keys)
+            rows[hit >= 0] = hit[hit >= 0] + lo
+            if (rows >= 0).all() or lo == 0:
+                return rows
+        order, sk = self.sorted_keys()
+        pos = np.searchsorted(sk, keys)
+        pos_c = np.minimum(pos, len(sk) - 1)
+        ok = sk[pos_c] == keys
+        rows = np.where(ok, order[pos_c], -1)
+        return rows
+
+    @staticmethod
+    def _lookup(pool: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        order = np.argsort(pool, kind="stable")
+        sp = pool[order]
+        pos = np.minimum(np.searchsorted(sp, keys), len(sp) - 1)
+        return np.where(sp[pos] == keys, order[pos], -1)
+
+    def all_keys(self) -> np.ndarray:
+        return np.asarray(self._keys) if self.n else np.zeros(0, dtype=np.uint64)
+
+    def sorted_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row order, keys in that order): the table a lookup of many keys searches."""
+        if not self.n:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+        if self._sorted is None:
+            keys = np.asarray(self._keys)
+            # the last row wins for a key written twice (harmless: same text, same vector)
+            order = np.argsort(keys, kind="stable")
+            self._sorted = (order, keys[order])
+        return self._sorted
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """float32 rows (rows must be valid indexes)."""
+        return np.asarray(self._vecs[np.asarray(rows)], dtype=np.float32)
+
+    def recent(self, n: int) -> np.ndarray:
+        """The last ``n`` rows (float32): the background for similarity statistics."""
+        if not self.n:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._vecs[max(0, self.n - n):], dtype=np.float32)
+
+    def coverage(self) -> dict:
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return {}
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("model") != self.fingerprint \
+                or meta.get("dim") != self.dim or not self.usable:
+            return {}
+        cov = meta.get("covered")
+        if not isinstance(cov, dict) or not isinstance(cov.get("size"), int) or not isinstance(cov.get("tail"), str):
+            return {}
+        return cov
+
+    # ------------------------------------------------------------------ writing (store lock held)
+    def _fresh_files(self) -> None:
+        """Start new, empty files for this model (the old ones are of another model, or damaged)."""
+        self._open_empty()  # (unmapped before they are replaced)
+        for name in (VEC, KEY):
+            atomic_write(self.root / name, _header(_MAGIC[name], self.dim, self.fingerprint))
+        try:
+            os.unlink(self.meta_path)
+        except FileNotFoundError:
+            pass
+        self.usable = self._open()
+
+    def append(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Append rows (lock held): vectors first and fsynced, then their keys."""
+        if not self.usable:
+            self._fresh_files()
+        n = self.n
+        keys = np.ascontiguousarray(keys, dtype="<u8")
+        vecs = np.ascontiguousarray(vecs, dtype="<f2")
+        if len(keys) != len(vecs) or (len(vecs) and vecs.shape[1] != self.dim):
+            raise ValueError("keys and vectors do not match")
+        done: list[tuple[Path, int]] = []
+        try:
+            for path, width, data in ((self.vec_path, 2 * self.dim, vecs), (self.key_path, 8, keys)):
+                with open(path, "r+b") as fh:
+                    done.append((path, HEADER + n * width))
+                    fh.truncate(HEADER + n * width)  # what a killed append left beyond the valid rows goes
+                    fh.seek(0, 2)
+                    fh.write(data.tobytes())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except OSError as exc:
+            for path, size in done:  # a full disk: cut back, leave no partial rows
+                try:
+                    os.truncate(path, size)
+                except OSError:
+                    pass
+            raise os_error(exc, path, "write the semantic cache") from None
+        finally:
+            self.usable = self._open()
+
+    def set_coverage(self, size: int, tail: str) -> None:
+        meta = {"format": FORMAT, "model": self.fingerprint, "dim": self.dim,
+                "covered": {"size": size, "tail": tail}}
+        atomic_write(self.meta_path, json.dumps(meta).encode())
