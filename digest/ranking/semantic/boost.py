@@ -233,9 +233,11 @@ def _shorten(text: str, width: int = 70) -> str:
 
 
 def build_anchors(model: StaticModel, cache: VectorCache, interests: Mapping[str, float],
-                  kept: list[dict], background: np.ndarray) -> Anchors | None:
+                  kept: list[dict], background: np.ndarray, background_keys: np.ndarray) -> Anchors | None:
+    """The anchors and their background statistics (a kept paper's own row left out of its own)."""
     labels: list[str] = []
     kept_ids: list[str | None] = []
+    own: list[int | None] = []  # the text key of a kept paper
     vecs: list[np.ndarray] = []
     rel: list[float] = []
     wanted = {t: w for t, w in interests.items() if w > 0 and t.strip().rstrip("*").strip()}
@@ -245,23 +247,33 @@ def build_anchors(model: StaticModel, cache: VectorCache, interests: Mapping[str
         vecs.append(model.embed([t.strip().rstrip("*").strip() for t in names]))
         labels += names
         kept_ids += [None] * len(names)
+        own += [None] * len(names)
         rel += [wanted[t] / top for t in names]
     if kept:
-        vecs.append(vectors_for(model, cache, [text_of(r) for r in kept]))
+        texts = [text_of(r) for r in kept]
+        vecs.append(vectors_for(model, cache, texts))
         labels += [_shorten(r.get("title") or "(untitled)") for r in kept]
         kept_ids += [r["id"] for r in kept]
+        own += [text_key(t) for t in texts]
         rel += [1.0] * len(kept)
     if not labels:
         return None
     a = np.concatenate(vecs).astype(np.float32)
-    keep = np.linalg.norm(a, axis=1) > 0  # a term with no known token says nothing
-    if not keep.any():
+    idx = np.flatnonzero(np.linalg.norm(a, axis=1) > 0)  # a term with no known token says nothing
+    if not len(idx):
         return None
-    idx = np.flatnonzero(keep)
     a = a[idx]
     cos = background.astype(np.float64) @ a.T.astype(np.float64)
+    mean, sd = cos.mean(axis=0), cos.std(axis=0)
+    bg_keys = background_keys.tolist()
+    for col, i in enumerate(idx):
+        k = own[i]
+        if k is not None and k in bg_keys:
+            rest = cos[np.asarray(bg_keys) != k, col]
+            if len(rest):
+                mean[col], sd[col] = rest.mean(), rest.std()
     return Anchors([labels[i] for i in idx], [kept_ids[i] for i in idx], a, np.asarray(rel, dtype=np.float64)[idx],
-                   cos.mean(axis=0), np.maximum(cos.std(axis=0), 1e-6))
+                   mean, np.maximum(sd, 1e-6))
 
 
 def semantic_boost(store: Store, cfg, settings: SemanticSettings,
@@ -282,7 +294,8 @@ def semantic_boost(store: Store, cfg, settings: SemanticSettings,
         wanted = set(settings.tags)
         ids = [i for i, tags in item_tags.items() if wanted.intersection(tags)]
         kept = store.get_many(ids) if ids else []
-    anchors = build_anchors(model, cache, cfg.interests if settings.interests else {}, kept, background)
+    anchors = build_anchors(model, cache, cfg.interests if settings.interests else {}, kept, background,
+                            cache.recent_keys(BACKGROUND))
     if anchors is None:
         return None
     return SemanticBoost(model, cache, anchors, settings.weight)

@@ -147,6 +147,10 @@ class VectorCache:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(self._vecs[max(0, self.n - n):], dtype=np.float32)
 
+    def recent_keys(self, n: int) -> np.ndarray:
+        """The keys of :meth:`recent`'s rows."""
+        return np.asarray(self._keys[max(0, self.n - n):]) if self.n else np.zeros(0, dtype=np.uint64)
+
     def coverage(self) -> dict:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
