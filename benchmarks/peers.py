@@ -565,6 +565,16 @@ def profile(bench: Bench, n: int, start_s: float, runs: int = 5) -> None:
 
 
 # --------------------------------------------------------------------------- report
+def editable_install() -> bool:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        direct = distribution("digest").read_text("direct_url.json") or "{}"
+    except PackageNotFoundError:
+        return False
+    return bool(json.loads(direct).get("dir_info", {}).get("editable"))
+
+
 def fmt_ms(s: float) -> str:
     return f"{s * 1000:.0f} ms" if s < 10 else f"{s:.1f} s"
 
@@ -623,6 +633,9 @@ def main() -> None:
     version = subprocess.run([str(r2e), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"# peers: {version} vs digest, {FEED_ITEMS} new entries, {runs} runs per tool and size; "
           f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}", flush=True)
+    if editable_install():
+        print("# note: digest is an editable install here (its import hook costs a few ms per command); "
+              "RESULTS.md figures come from `pip install .`", flush=True)
     load_before = load()
     print(f"# load average (1/5/15 min) before: {load_before}", flush=True)
 
