@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -244,8 +243,9 @@ for line in sys.stdin:
     args, log = json.loads(line)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     t0 = time.perf_counter()
-    pid = os.posix_spawnp(args[0], args, os.environ, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)])
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
+    pid = os.posix_spawnp(args[0], args, os.environ, file_actions=actions)
     _, status, ru = os.wait4(pid, 0)
     wall = time.perf_counter() - t0
     os.close(fd)
@@ -402,7 +402,7 @@ class Bench:
         for _, args in cmds:  # warm-up
             self.spawner.measure(args, self.work / "floor.log")
         for _ in range(runs):
-            for series, (_, args) in zip(out, cmds):
+            for series, (_, args) in zip(out, cmds, strict=True):
                 series.samples.append(self.spawner.measure(args, self.work / "floor.log"))
         lines = (self.work / "floor.log").read_text().splitlines()
         if len(lines) != 20:
@@ -436,19 +436,34 @@ def timed(label, fn):
             totals[label] = totals.get(label, 0.0) + time.perf_counter() - t
     return wrapper
 
-for label, target in json.loads(targets):
+def resolve(target):
     modname, qual = target.split(":")
-    owner = importlib.import_module(modname)
-    *path, name = qual.split(".")
-    for p in path:
-        owner = getattr(owner, p)
-    fn = getattr(owner, name)
+    try:
+        owner = importlib.import_module(modname)
+        *path, name = qual.split(".")
+        for p in path:
+            owner = getattr(owner, p)
+        return owner, name, getattr(owner, name), not path
+    except (ImportError, AttributeError):
+        return None
+
+def patch(label, alternatives, missing):  # a function: its locals are not module globals the scan could hit
+    found = next(filter(None, map(resolve, alternatives.split("|"))), None)  # the first that exists
+    if found is None:
+        missing.append(alternatives)
+        return
+    owner, name, fn, top = found
     w = timed(label, fn)
     setattr(owner, name, w)
-    if not path:  # a module-level function: also where other modules imported it by name
+    if top:  # a module-level function: also wherever another module imported it, under any name
         for m in list(sys.modules.values()):
-            if getattr(m, name, None) is fn:
-                setattr(m, name, w)
+            for attr, value in list(getattr(m, "__dict__", {}).items()):
+                if value is fn:
+                    setattr(m, attr, w)
+
+missing = []
+for label, alternatives in json.loads(targets):
+    patch(label, alternatives, missing)
 emod, efn = entry.split(":")
 sys.argv = sys.argv[5:]
 code, t1 = 0, time.perf_counter()
@@ -458,20 +473,22 @@ except SystemExit as exc:
     code = exc.code or 0
 work = time.perf_counter() - t1
 with open(out, "w") as fh:
-    json.dump({"imports": imports, "work": work, "phases": totals, "code": code}, fh)
+    json.dump({"imports": imports, "work": work, "phases": totals, "code": code, "missing": missing}, fh)
 """
 
-DIGEST_PHASES = (  # (label, "module:qualname"); a label starting with "  " is part of the one above
-    ("read the config", "digest.config:load_config"),
-    ("fetch the feed (HTTP, 127.0.0.1)", "digest.fetch:fetch_url"),
+# (label, "module:qualname", alternatives after "|": the first that exists is timed). A label starting
+# with "  " is part of the one above. Names of the package layout of issue 10 first, then the older flat one.
+DIGEST_PHASES = (
+    ("read the config", "digest.app:load_config|digest.config:load_config"),
+    ("fetch the feed (HTTP, 127.0.0.1)", "digest.sources.fetch:fetch_url|digest.fetch:fetch_url"),
     ("parse the feed (feedparser + items)", "digest.sources.feed:parse_feed"),
-    ("store: look up, append, index", "digest.store:Store.ingest"),
-    ("rank the new papers for the run's report", "digest.app:report_for_results"),
-    ("select and rank the unsent papers for the mail", "digest.outbox:compose"),
-    ("build the message", "digest.mail:build_message"),
+    ("store: look up, append, index", "digest.ingest.diff:ingest_items|digest.store:Store.ingest"),
+    ("rank the new papers for the run's report", "digest.app:_ranked|digest.app:report_for_results"),
+    ("select and rank the unsent papers for the mail", "digest.mail.outbox:compose|digest.outbox:compose"),
+    ("build the message", "digest.mail.message:build_message|digest.mail:build_message"),
     ("  of which the text part", "digest.render.text:render_text"),
     ("  of which the HTML part", "digest.render.html:render_html"),
-    ("hand it to sendmail (the stand-in)", "digest.mail:deliver"),
+    ("hand it to sendmail (the stand-in)", "digest.mail.transport:deliver|digest.mail:deliver"),
     ("append events (baseline, sent)", "digest.store:Store.append_events"),
     ("store lock and index check (enter)", "digest.store:Store.__enter__"),
     ("store close (exit)", "digest.store:Store.__exit__"),
@@ -518,6 +535,8 @@ def _phases(python: str, entry: str, argv: list[str], modules: list[str], target
         res = json.loads(out.read_text())
         if res["code"]:
             raise SystemExit(f"profiled command exited {res['code']}: {' '.join(argv)}")
+        if res["missing"]:
+            print(f"# profile: not found, so not timed: {', '.join(res['missing'])}", file=sys.stderr)
         samples.append({"imports": res["imports"], "work": res["work"], **res["phases"]})
     # the run of median total time, whole: medians taken phase by phase would not add up
     samples.sort(key=lambda s: s["imports"] + s["work"])
@@ -609,7 +628,8 @@ def print_table(results: list[tuple[int, Series, Series]], floors: list[Series],
         return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     for r in (head, *rows):
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        cells = (c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        print("  ".join(cells).rstrip())
 
 
 def main() -> None:
