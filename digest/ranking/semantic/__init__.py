@@ -13,6 +13,7 @@ with no heavy import. numpy and tokenizers load only when ``[semantic]`` is on.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -20,6 +21,11 @@ from typing import Any
 
 from digest.config import NUMBER, Checker
 from digest.tags import InvalidTag, normalize_tag
+
+# Before numpy loads (its submodules import this package first): the matrices are small, and
+# a BLAS thread per core only spins (~120 ms of CPU per command measured). A user's setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 COMPARE = ("interests", "kept", "both")  # what a paper is compared with
 DEFAULT_WEIGHT = 1.5

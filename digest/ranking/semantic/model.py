@@ -20,17 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    # small matrices: a BLAS thread per core only burns CPU (~120 ms per command measured)
-    os.environ.setdefault(_var, "1")
+import numpy as np
+from tokenizers import Tokenizer
 
-import numpy as np  # noqa: E402
-from tokenizers import Tokenizer  # noqa: E402
-
-from digest.errors import ConfigError  # noqa: E402
+from digest.errors import ConfigError
 
 _DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4",
            "I64": "<i8", "U8": "u1", "BF16": "<u2"}
