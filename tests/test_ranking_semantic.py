@@ -607,3 +607,24 @@ def test_a_read_only_store_is_scored_with_vectors_made_in_memory(tmp_path, tiny_
     assert r.returncode == 0, r.stderr
     assert shown(r) == before
     assert "semantic cache not updated" in r.stderr
+
+
+@pytest.mark.parametrize("as_rebuild", [False, True])
+def test_catch_up_embeds_each_text_once(tmp_path, tiny_model, monkeypatch, as_rebuild):
+    from digest.ranking.semantic import boost
+    from digest.store import Store
+
+    home = tmp_path / "store"
+    (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS + PAPERS[:3]))  # 3 repeated papers
+    digest_run(home, "ingest", str(tmp_path / "d.txt"), config=write_cfg(tmp_path / "off.toml", None))
+    if as_rebuild:
+        monkeypatch.setattr(boost, "REBUILD_SET", 0)  # the path a big store takes: keys in one set
+    model = load_model(tiny_model)
+    store = Store(home)
+    with store:
+        assert boost.catch_up(store, model) == len(PAPERS + FILLERS)
+        assert boost.catch_up(store, model) == 0  # covered: nothing to do
+    cache = boost.open_cache(store, model)
+    assert cache.n == len(PAPERS + FILLERS) and boost.is_fresh(store, cache)
+    with pytest.raises(RuntimeError):
+        boost.catch_up(store, model)  # a write needs the lock

@@ -89,7 +89,7 @@ def catch_up(store: Store, model: StaticModel, cache: VectorCache | None = None)
         plan = store.scan_plan(1)
         superseded = plan.superseded if plan is not None else set()
     known: set[int] | None = None
-    if size - start > REBUILD_SET and cache.n:
+    if size - start > REBUILD_SET:  # many records: one set instead of a lookup per batch
         known = set(cache.all_keys().tolist())
     embedded = 0
     batch: list[str] = []
