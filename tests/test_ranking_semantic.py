@@ -376,6 +376,10 @@ def test_damaged_headers_make_the_cache_unusable_not_wrong(tmp_path):
 
 
 def test_text_key_is_of_the_exact_text():
+    from digest.ranking.semantic.cache import record_key
+
+    for rec in ({"title": "A", "abstract": "b"}, {"title": "Tëxt ∑ 漢字"}, {"abstract": "x"}, {"title": "\ud800 lone"}):
+        assert record_key(rec) == text_key(text_of(rec))
     assert text_key(text_of({"title": "A", "abstract": "b"})) == text_key("A\nb")
     assert text_key("A\nb") != text_key("A\nb ") != text_key("a\nb")
     assert text_of({"title": "T"}) == "T\n"

@@ -11,6 +11,7 @@ the CPU count, at most 8); small stores are scanned in-process.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import os
 import sys
@@ -33,12 +34,20 @@ def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, d
     if not scorer.batched:
         yield from it
         return
-    while True:
-        batch = list(islice(it, BATCH))
-        if not batch:
-            return
-        scorer.prepare([rec for _, _, rec in batch])
-        yield from batch
+    # A batch of records alive at once makes the cyclic garbage collector walk them again and
+    # again (~2 s per million papers measured); records hold no cycles, so it waits for the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while True:
+            batch = list(islice(it, BATCH))
+            if not batch:
+                return
+            scorer.prepare([rec for _, _, rec in batch])
+            yield from batch
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _scan(rng: tuple[int, int]) -> tuple[list, int]:

@@ -37,7 +37,7 @@ import numpy as np
 from digest.errors import StoreError
 from digest.ranking.score import Match
 from digest.ranking.semantic import SemanticSettings
-from digest.ranking.semantic.cache import VectorCache, text_key, text_of
+from digest.ranking.semantic.cache import VectorCache, record_key, text_key, text_of
 from digest.ranking.semantic.model import StaticModel, load_model
 from digest.store import Store
 from digest.store.scan import iter_range
@@ -157,54 +157,52 @@ class SemanticBoost:
         self.cache = cache
         self.anchors = anchors
         self.weight = weight
-        self._memo: dict[str, tuple[float, int, float]] = {}  # id -> (contribution, anchor, cosine)
         self._kept_col = {k: j for j, k in enumerate(anchors.kept_ids) if k is not None}
-
-    # ------------------------------------------------------------------ vectors
-    def vectors_for(self, texts: list[str]) -> np.ndarray:
-        """Cached vectors of ``texts``; any without a row are embedded in memory."""
-        return vectors_for(self.model, self.cache, texts)
+        self._vt = np.ascontiguousarray(anchors.vectors.T, dtype=np.float32)
+        # the latest batch: id -> position, and per position the contribution, anchor, cosine
+        self._pos: dict[str, int] = {}
+        self._vals: list[float] = []
+        self._best = np.zeros(0, dtype=np.int64)
+        self._cos = np.zeros(0, dtype=np.float32)
 
     # ------------------------------------------------------------------ scoring
-    def _compute(self, recs: list[dict]) -> list[tuple[float, int, float]]:
+    def _compute(self, recs: list[dict]) -> tuple[list[float], np.ndarray, np.ndarray]:
+        """(contribution, nearest anchor, its cosine) of each paper, as lists/arrays."""
         a = self.anchors
-        if not recs:
-            return []
-        v = self.vectors_for([text_of(r) for r in recs]).astype(np.float64)
-        cos = v @ a.vectors.T.astype(np.float64)  # float64: the same number in a batch and alone
-        for i, r in enumerate(recs):
-            j = self._kept_col.get(r.get("id"))  # type: ignore[arg-type]
-            if j is not None:
-                cos[i, j] = -np.inf
-        z = (cos - a.mean) / a.sd
-        s = a.rel * np.maximum(0.0, z - Z0)
+        v = vectors_for(self.model, self.cache, recs)
+        cos = v @ self._vt
+        if self._kept_col:  # a kept paper is never compared with itself
+            for i, r in enumerate(recs):
+                j = self._kept_col.get(r.get("id"))  # type: ignore[arg-type]
+                if j is not None:
+                    cos[i, j] = -np.inf
+        s = a.rel * np.maximum(0.0, (cos - a.mean) / a.sd - Z0)
         best = s.argmax(axis=1)
         rows = np.arange(len(recs))
         vals = np.round(self.weight * s[rows, best], 1)  # shown as 'semantic +2.3'
-        return [(float(x), int(b), float(c)) for x, b, c in zip(vals, best, cos[rows, best], strict=True)]
+        return vals.tolist(), best, cos[rows, best]
 
     def prepare(self, recs: list[dict]) -> None:
         """Score a batch at once (one cache lookup, one matrix product); remembered until
         the next batch."""
-        self._memo = {r["id"]: out for r, out in zip(recs, self._compute(recs), strict=True) if "id" in r}
+        self._vals, self._best, self._cos = self._compute(recs)
+        self._pos = {r.get("id"): i for i, r in enumerate(recs)}  # type: ignore[misc]
 
     def prepare_for_scan(self) -> None:
         """Before a parallel full rescore forks: the sorted key table, built once and shared."""
         self.cache.sorted_keys()
 
-    def _one(self, rec: dict) -> tuple[float, int, float]:
-        hit = self._memo.get(rec.get("id"))  # type: ignore[arg-type]
-        if hit is None:
-            hit = self._compute([rec])[0]
-            if "id" in rec:
-                self._memo[rec["id"]] = hit
-        return hit
-
     def fast(self, rec: dict) -> float:
-        return self._one(rec)[0]
+        i = self._pos.get(rec.get("id"))  # type: ignore[arg-type]
+        return self._vals[i] if i is not None else self._compute([rec])[0][0]
 
     def __call__(self, rec: dict) -> list[Match]:
-        value, j, cos = self._one(rec)
+        i = self._pos.get(rec.get("id"))  # type: ignore[arg-type]
+        if i is not None:
+            value, j, cos = self._vals[i], int(self._best[i]), float(self._cos[i])
+        else:
+            vals, best, coss = self._compute([rec])
+            value, j, cos = vals[0], int(best[0]), float(coss[0])
         if value <= 0:
             return []
         a = self.anchors
@@ -213,17 +211,19 @@ class SemanticBoost:
         return [Match(f"{what} ({cos:.2f})", "semantic", value)]
 
 
-def vectors_for(model: StaticModel, cache: VectorCache, texts: list[str]) -> np.ndarray:
-    out = np.zeros((len(texts), model.dim), dtype=np.float32)
-    if not texts:
+def vectors_for(model: StaticModel, cache: VectorCache, recs: list[dict]) -> np.ndarray:
+    """The vectors of the papers' texts: from the cache, or embedded here for any without a row."""
+    out = np.zeros((len(recs), model.dim), dtype=np.float32)
+    if not recs:
         return out
-    rows = cache.find(_keys(texts))
+    rows = cache.find(np.fromiter((record_key(r) for r in recs), dtype=np.uint64, count=len(recs)))
     have = rows >= 0
+    if have.all():
+        return cache.vectors(rows)
     if have.any():
         out[have] = cache.vectors(rows[have])
-    if not have.all():
-        todo = np.flatnonzero(~have)
-        out[todo] = model.embed([texts[i] for i in todo])
+    todo = np.flatnonzero(~have)
+    out[todo] = model.embed([text_of(recs[i]) for i in todo])
     return out
 
 
@@ -251,7 +251,7 @@ def build_anchors(model: StaticModel, cache: VectorCache, interests: Mapping[str
         rel += [wanted[t] / top for t in names]
     if kept:
         texts = [text_of(r) for r in kept]
-        vecs.append(vectors_for(model, cache, texts))
+        vecs.append(vectors_for(model, cache, kept))
         labels += [_shorten(r.get("title") or "(untitled)") for r in kept]
         kept_ids += [r["id"] for r in kept]
         own += [text_key(t) for t in texts]

@@ -39,8 +39,20 @@ def text_of(rec: dict) -> str:
 
 
 def text_key(text: str) -> int:
+    """The key of a row: the blake2b-64 of the exact text embedded."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
                           "little")
+
+
+_NL = b"\n"
+
+
+def record_key(rec: dict) -> int:
+    """``text_key(text_of(rec))``, without building the text (a full rescore hashes every paper)."""
+    h = hashlib.blake2b((rec.get("title") or "").encode("utf-8", "surrogatepass"), digest_size=8)
+    h.update(_NL)
+    h.update((rec.get("abstract") or "").encode("utf-8", "surrogatepass"))
+    return int.from_bytes(h.digest(), "little")
 
 
 def _header(magic: bytes, dim: int, fingerprint: str) -> bytes:
@@ -138,8 +150,12 @@ class VectorCache:
         return self._sorted
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
-        """float32 rows (rows must be valid indexes)."""
-        return np.asarray(self._vecs[np.asarray(rows)], dtype=np.float32)
+        """float32 rows (rows must be valid indexes); consecutive rows (a scan in file order) are
+        read as one slice."""
+        rows = np.asarray(rows)
+        if len(rows) > 1 and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
+            return np.asarray(self._vecs[rows[0]:rows[-1] + 1], dtype=np.float32)
+        return np.asarray(self._vecs[rows], dtype=np.float32)
 
     def recent(self, n: int) -> np.ndarray:
         """The last ``n`` rows (float32): the background for similarity statistics."""
