@@ -43,7 +43,7 @@ def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, d
             batch = list(islice(it, BATCH))
             if not batch:
                 return
-            scorer.prepare([rec for _, _, rec in batch])
+            scorer.prepare([rec for _, _, rec in batch], [off for off, _, _ in batch])
             yield from batch
     finally:
         if collecting:

@@ -122,10 +122,11 @@ class Scorer:
         """Whether scoring papers in batches (:meth:`prepare` first) saves work."""
         return bool(self._preparers)
 
-    def prepare(self, records: list[dict]) -> None:
-        """Do the batch work of the extra contributions for ``records``, about to be scored."""
+    def prepare(self, records: list[dict], offsets: list[int] | None = None) -> None:
+        """Do the batch work of the extra contributions for ``records``, about to be scored
+        (``offsets``: where their lines are in items.jsonl, when a scan knows)."""
         for fn in self._preparers:
-            fn(records)
+            fn(records, offsets)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""

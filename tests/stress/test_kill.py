@@ -272,6 +272,16 @@ def semantic_cache_is_right(home, *, complete: bool) -> int:
         got = cache.vectors(np.arange(len(keys)))
         bad = np.flatnonzero(~np.isclose(got, want, atol=3e-3).all(axis=1))
         assert not len(bad), f"{len(bad)} cached rows hold a wrong vector, e.g. row {bad[0]}"
+    data = (home / "items.jsonl").read_bytes()
+    try:
+        covered = json.loads((home / "semantic.json").read_text())["covered"]["size"]
+    except (OSError, ValueError, KeyError):
+        covered = 0
+    offs, rows = cache._read_map()
+    for off, row in zip(offs.tolist(), rows.tolist(), strict=True):
+        if off < covered or complete:  # entries past the coverage are not used (and cut next time)
+            line = data[off:data.index(b"\n", off)]
+            assert row < cache.n and keys[row] == text_key(text_of(json.loads(line))), f"offset {off}: wrong row"
     if complete:
         latest = {r["id"]: text_of(r) for r in recs}
         missing = [t for t in latest.values() if cache.find(np.array([text_key(t)], dtype=np.uint64))[0] < 0]

@@ -47,15 +47,10 @@ Z0 = 1.0  # standard deviations above the background's mean before a paper gets 
 BACKGROUND = 1000  # the latest cached papers, for each anchor's mean and spread of cosines
 MIN_BACKGROUND = 20  # fewer cached papers than this: no contribution (no spread to measure)
 CHUNK = 4096  # papers embedded / scored per batch
-REBUILD_SET = 8 * 2**20  # catching up more bytes of items.jsonl than this: look keys up in a set
 
 
 def open_cache(store: Store, model: StaticModel) -> VectorCache:
     return VectorCache(store.root, model.dim, model.fingerprint)
-
-
-def _keys(texts: list[str]) -> np.ndarray:
-    return np.fromiter((text_key(t) for t in texts), dtype=np.uint64, count=len(texts))
 
 
 def _items_sig(store: Store) -> tuple[int, str]:
@@ -88,33 +83,56 @@ def catch_up(store: Store, model: StaticModel, cache: VectorCache | None = None)
     elif size:
         plan = store.scan_plan(1)
         superseded = plan.superseded if plan is not None else set()
-    known: set[int] | None = None
-    if size - start > REBUILD_SET:  # many records: one set instead of a lookup per batch
-        known = set(cache.all_keys().tolist())
+    # rows already cached: the sorted key table of the rows there at the start, plus what this
+    # catch-up appends (one lookup per batch, no re-sorting as rows are added)
+    old_order, old_keys = cache.sorted_keys()
+    added: dict[int, int] = {}
     embedded = 0
-    batch: list[str] = []
+    offsets: list[int] = []
+    recs: list[dict] = []
+    map_offs: list[np.ndarray] = []
+    map_rows: list[np.ndarray] = []
 
     def flush() -> int:
-        texts = list(dict.fromkeys(batch))
-        batch.clear()
-        keys = _keys(texts)
-        if known is not None:
-            todo = [i for i, k in enumerate(keys.tolist()) if k not in known]
-        else:
-            todo = np.flatnonzero(cache.find(keys) < 0).tolist()
-        if not todo:
+        if not recs:
             return 0
-        cache.append(keys[todo], model.embed([texts[i] for i in todo]))
-        if known is not None:
-            known.update(keys[todo].tolist())
+        keys = np.fromiter((record_key(r) for r in recs), dtype=np.uint64, count=len(recs))
+        rows = np.full(len(recs), -1, dtype=np.int64)
+        if len(old_keys):
+            pos = np.minimum(np.searchsorted(old_keys, keys), len(old_keys) - 1)
+            hit = old_keys[pos] == keys
+            rows[hit] = old_order[pos[hit]]
+        todo: dict[int, int] = {}  # key -> the first record in this batch with that text
+        for i in np.flatnonzero(rows < 0).tolist():
+            k = int(keys[i])
+            if k in added:
+                rows[i] = added[k]
+            else:
+                todo.setdefault(k, i)
+        if todo:
+            first = cache.n
+            idx = list(todo.values())
+            cache.append(keys[idx], model.embed([text_of(recs[i]) for i in idx]))
+            for j, k in enumerate(todo):
+                added[k] = first + j
+            for i in np.flatnonzero(rows < 0).tolist():
+                rows[i] = added[int(keys[i])]
+        map_offs.append(np.asarray(offsets, dtype=np.uint64))
+        map_rows.append(rows.astype(np.uint64))
+        recs.clear()
+        offsets.clear()
         return len(todo)
 
     if size:
-        for _off, _n, rec in iter_range(store.items_path, start, size, superseded):
-            batch.append(text_of(rec))
-            if len(batch) >= CHUNK:
+        for off, _n, rec in iter_range(store.items_path, start, size, superseded):
+            recs.append(rec)
+            offsets.append(off)
+            if len(recs) >= CHUNK:
                 embedded += flush()
         embedded += flush()
+    if map_offs or start == 0:
+        cache.map_lines(np.concatenate(map_offs) if map_offs else np.zeros(0, dtype=np.uint64),
+                        np.concatenate(map_rows) if map_rows else np.zeros(0, dtype=np.uint64), start=start)
     cache.set_coverage(size, tail)
     return embedded
 
@@ -152,7 +170,9 @@ class SemanticBoost:
     """The scorer's semantic contribution (``Scorer(extra=[...])``): called per paper for the
     explanation, with :meth:`prepare` for a batch and :meth:`fast` for the number alone."""
 
-    def __init__(self, model: StaticModel, cache: VectorCache, anchors: Anchors, weight: float) -> None:
+    def __init__(self, model: StaticModel, cache: VectorCache, anchors: Anchors, weight: float,
+                 *, fresh: bool = False) -> None:
+        self.fresh = fresh  # the cache covers items.jsonl: its offset entries may be used
         self.model = model
         self.cache = cache
         self.anchors = anchors
@@ -166,10 +186,11 @@ class SemanticBoost:
         self._cos = np.zeros(0, dtype=np.float32)
 
     # ------------------------------------------------------------------ scoring
-    def _compute(self, recs: list[dict]) -> tuple[list[float], np.ndarray, np.ndarray]:
+    def _compute(self, recs: list[dict], offsets: np.ndarray | None = None
+                 ) -> tuple[list[float], np.ndarray, np.ndarray]:
         """(contribution, nearest anchor, its cosine) of each paper, as lists/arrays."""
         a = self.anchors
-        v = vectors_for(self.model, self.cache, recs)
+        v = vectors_for(self.model, self.cache, recs, offsets if self.fresh else None)
         cos = v @ self._vt
         if self._kept_col:  # a kept paper is never compared with itself
             for i, r in enumerate(recs):
@@ -182,10 +203,11 @@ class SemanticBoost:
         vals = np.round(self.weight * s[rows, best], 1)  # shown as 'semantic +2.3'
         return vals.tolist(), best, cos[rows, best]
 
-    def prepare(self, recs: list[dict]) -> None:
+    def prepare(self, recs: list[dict], offsets: list[int] | None = None) -> None:
         """Score a batch at once (one cache lookup, one matrix product); remembered until
-        the next batch."""
-        self._vals, self._best, self._cos = self._compute(recs)
+        the next batch. ``offsets``: the records' lines in items.jsonl, when a scan knows them."""
+        offs = np.asarray(offsets, dtype=np.uint64) if offsets is not None else None
+        self._vals, self._best, self._cos = self._compute(recs, offs)
         self._pos = {r.get("id"): i for i, r in enumerate(recs)}  # type: ignore[misc]
 
     def prepare_for_scan(self) -> None:
@@ -211,12 +233,18 @@ class SemanticBoost:
         return [Match(f"{what} ({cos:.2f})", "semantic", value)]
 
 
-def vectors_for(model: StaticModel, cache: VectorCache, recs: list[dict]) -> np.ndarray:
-    """The vectors of the papers' texts: from the cache, or embedded here for any without a row."""
+def vectors_for(model: StaticModel, cache: VectorCache, recs: list[dict],
+                offsets: np.ndarray | None = None) -> np.ndarray:
+    """The vectors of the papers' texts: by the record lines' offsets when given (a scan of a
+    fresh cache), else by the hash of their texts; embedded here for any without a row."""
     out = np.zeros((len(recs), model.dim), dtype=np.float32)
     if not recs:
         return out
-    rows = cache.find(np.fromiter((record_key(r) for r in recs), dtype=np.uint64, count=len(recs)))
+    rows = cache.rows_at(offsets) if offsets is not None else np.full(len(recs), -1, dtype=np.int64)
+    miss = np.flatnonzero(rows < 0)
+    if len(miss):
+        rows[miss] = cache.find(np.fromiter((record_key(recs[i]) for i in miss), dtype=np.uint64,
+                                            count=len(miss)))
     have = rows >= 0
     if have.all():
         return cache.vectors(rows)
@@ -282,10 +310,9 @@ def semantic_boost(store: Store, cfg, settings: SemanticSettings,
     with, or too few cached papers to measure closeness. A warning goes to ``store.warnings``."""
     model = load_model(settings.model)
     cache = open_cache(store, model)
-    if store.exists():
-        w = ensure_fresh(store, model, cache)
-        if w:
-            store.warnings.append(w)
+    w = ensure_fresh(store, model, cache) if store.exists() else None
+    if w:
+        store.warnings.append(w)
     background = cache.recent(BACKGROUND)
     if len(background) < MIN_BACKGROUND:
         return None
@@ -298,4 +325,4 @@ def semantic_boost(store: Store, cfg, settings: SemanticSettings,
                             cache.recent_keys(BACKGROUND))
     if anchors is None:
         return None
-    return SemanticBoost(model, cache, anchors, settings.weight)
+    return SemanticBoost(model, cache, anchors, settings.weight, fresh=store.exists() and w is None)

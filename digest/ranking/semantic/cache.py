@@ -3,12 +3,17 @@
 ``semantic.vec``  a 64-byte header, then rows of ``dim`` float16 (unit vectors);
 ``semantic.key``  a 64-byte header, then one u64 per row: the blake2b-64 of the exact
                   text the row was computed from (``text_key``);
+``semantic.off``  a 64-byte header, then (byte offset of a record line in items.jsonl, its
+                  row) pairs in file order: what a full rescore, reading lines, looks rows up by;
 ``semantic.json`` how far ``items.jsonl`` is covered: its size and last bytes when every
-                  record up to there had a row (replaced atomically).
+                  record up to there had a row and an entry (replaced atomically).
 
 Rows are found by the hash of the text being scored, so a vector is only ever used for
 the text it was made from, whatever happened to ``items.jsonl`` (lines set aside, a copy,
-a restore). The valid rows are the first ``min(complete keys, complete vectors)``.
+a restore). The offset entries save a full rescore that hash (a third of its extra cost):
+they are used only while the coverage matches ``items.jsonl`` (the file only grows between
+catch-ups; a rewrite changes its size), and an offset without an entry falls back to the hash.
+The valid rows are the first ``min(complete keys, complete vectors)``.
 Writers (lock held) cut both files back to that, append the vectors and fsync, then the
 keys and fsync, then record the coverage: a key is never durable before its vector, so a
 kill at any moment leaves rows missing (found stale through the coverage, filled in by
@@ -27,10 +32,12 @@ import numpy as np
 
 from digest.store.files import atomic_write, os_error
 
-VEC, KEY, META = "semantic.vec", "semantic.key", "semantic.json"
+VEC, KEY, OFF, META = "semantic.vec", "semantic.key", "semantic.off", "semantic.json"
+FILES = (VEC, KEY, OFF, META)
 HEADER = 64
 FORMAT = 1
-_MAGIC = {VEC: b"DIGESTSV", KEY: b"DIGESTSK"}
+_MAGIC = {VEC: b"DIGESTSV", KEY: b"DIGESTSK", OFF: b"DIGESTSO"}
+_ENTRY = np.dtype([("off", "<u8"), ("row", "<u8")])  # semantic.off: a record line -> its row
 TAIL_WINDOW = 4096  # keys searched first: the latest rows, where a day's papers are
 
 
@@ -71,6 +78,8 @@ class VectorCache:
         self._keys: np.ndarray
         self._vecs: np.ndarray
         self._sorted: tuple[np.ndarray, np.ndarray] | None
+        self._map_offs: np.ndarray | None = None
+        self._map_rows: np.ndarray | None = None
         self.n = 0
         self.usable = self._open()
 
@@ -90,6 +99,7 @@ class VectorCache:
         self._keys = np.zeros(0, dtype=np.uint64)
         self._vecs = np.zeros((0, self.dim), dtype=np.float16)
         self._sorted = None
+        self._map_offs = self._map_rows = None
         self.n = 0
 
     def _open(self) -> bool:
@@ -167,6 +177,59 @@ class VectorCache:
         """The keys of :meth:`recent`'s rows."""
         return np.asarray(self._keys[max(0, self.n - n):]) if self.n else np.zeros(0, dtype=np.uint64)
 
+    # ------------------------------------------------------------------ the offset map
+    def _read_map(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._map_offs is None or self._map_rows is None:
+            offs = rows = np.zeros(0, dtype=np.uint64)
+            path = self.root / OFF
+            if self.usable and self._header_ok(path, _MAGIC[OFF]):
+                try:
+                    count = (path.stat().st_size - HEADER) // _ENTRY.itemsize
+                    if count > 0:
+                        m = np.memmap(path, dtype=_ENTRY, mode="r", offset=HEADER, shape=(count,))
+                        offs, rows = np.array(m["off"]), np.array(m["row"])
+                except OSError:
+                    pass
+            self._map_offs, self._map_rows = offs, rows
+        return self._map_offs, self._map_rows
+
+    def rows_at(self, offsets: np.ndarray) -> np.ndarray:
+        """The row of the record line at each byte offset, -1 where there is no entry (or its row
+        is not there). Only meaningful while the coverage matches items.jsonl."""
+        offsets = np.asarray(offsets, dtype=np.uint64)
+        out = np.full(len(offsets), -1, dtype=np.int64)
+        offs, rows = self._read_map()
+        if not len(offs) or not len(offsets):
+            return out
+        pos = np.minimum(np.searchsorted(offs, offsets), len(offs) - 1)
+        hit = (offs[pos] == offsets) & (rows[pos] < self.n)
+        out[hit] = rows[pos[hit]].astype(np.int64)
+        return out
+
+    def map_lines(self, offsets: np.ndarray, rows: np.ndarray, *, start: int) -> None:
+        """Record the rows of record lines (lock held): entries at or after byte ``start`` are
+        replaced (what a killed catch-up left), then these appended and fsynced. ``start`` 0
+        rewrites the map whole (atomically)."""
+        path = self.root / OFF
+        entries = np.zeros(len(offsets), dtype=_ENTRY)
+        entries["off"], entries["row"] = offsets, rows
+        try:
+            if start == 0 or not self._header_ok(path, _MAGIC[OFF]):
+                atomic_write(path, _header(_MAGIC[OFF], self.dim, self.fingerprint) + entries.tobytes())
+            else:
+                offs, _ = self._read_map()
+                keep = int(np.searchsorted(offs, np.uint64(start)))
+                with open(path, "r+b") as fh:
+                    fh.truncate(HEADER + keep * _ENTRY.itemsize)
+                    fh.seek(0, 2)
+                    fh.write(entries.tobytes())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except OSError as exc:
+            raise os_error(exc, path, "write the semantic cache") from None
+        finally:
+            self._map_offs = self._map_rows = None
+
     def coverage(self) -> dict:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
@@ -184,12 +247,12 @@ class VectorCache:
     def _fresh_files(self) -> None:
         """Start new, empty files for this model (the old ones are of another model, or damaged)."""
         self._open_empty()  # (unmapped before they are replaced)
-        for name in (VEC, KEY):
-            atomic_write(self.root / name, _header(_MAGIC[name], self.dim, self.fingerprint))
         try:
-            os.unlink(self.meta_path)
+            os.unlink(self.meta_path)  # first: no coverage is claimed for the new files
         except FileNotFoundError:
             pass
+        for name in (VEC, KEY, OFF):
+            atomic_write(self.root / name, _header(_MAGIC[name], self.dim, self.fingerprint))
         self.usable = self._open()
 
     def append(self, keys: np.ndarray, vecs: np.ndarray) -> None:
