@@ -300,8 +300,20 @@ def test_cache_append_find_recent(tmp_path):
     assert np.allclose(c.recent(10), vecs[-10:], atol=2e-3)
     again = make_cache(tmp_path)  # another process sees the same rows
     assert again.n == 50 and (again.find(keys_of(texts)) == np.arange(50)).all()
-    many = keys_of(texts * 40)  # a batch larger than the tail window is looked up in the sorted table
-    assert (again.find(many) == np.tile(np.arange(50), 40)).all()
+    many = keys_of(texts * 100)  # more keys than FEW_KEYS: looked up in the sorted table
+    assert (again.find(many) == np.tile(np.arange(50), 100)).all()
+
+
+def test_few_keys_beyond_the_latest_rows_are_found_by_one_pass(tmp_path, monkeypatch):
+    from digest.ranking.semantic import cache as cachemod
+
+    monkeypatch.setattr(cachemod, "TAIL_WINDOW", 8)
+    texts = [f"paper {i}" for i in range(40)]
+    c = make_cache(tmp_path)
+    c.append(keys_of(texts), unit(np.random.default_rng(4).normal(size=(40, DIM)).astype(np.float32)))
+    c = make_cache(tmp_path)
+    assert list(c.find(keys_of([texts[3], texts[39], "none", texts[0]]))) == [3, 39, -1, 0]
+    assert c._sorted is None  # no sorting for a few keys
 
 
 def test_a_cache_of_another_model_or_dimension_is_not_used(tmp_path):
@@ -621,7 +633,8 @@ def test_catch_up_embeds_each_text_once(tmp_path, tiny_model, monkeypatch, as_re
     home = tmp_path / "store"
     (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS + PAPERS[:3]))  # 3 repeated papers
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=write_cfg(tmp_path / "off.toml", None))
-    if as_rebuild:  # a cache of this model with rows but no coverage: a catch-up from the start
+    if as_rebuild:  # a cache of this model with rows but no coverage: a catch-up from the start,
+        monkeypatch.setattr(boost, "LONG_CATCH_UP", 0)  # through the sorted key table as a big one
         model = load_model(tiny_model)
         c = boost.open_cache(Store(home), model)
         c.append(keys_of([text_of(json.loads(x)) for x in (home / "items.jsonl").read_text().splitlines()[:5]]),

@@ -47,6 +47,7 @@ Z0 = 1.0  # standard deviations above the background's mean before a paper gets 
 BACKGROUND = 1000  # the latest cached papers, for each anchor's mean and spread of cosines
 MIN_BACKGROUND = 20  # fewer cached papers than this: no contribution (no spread to measure)
 CHUNK = 4096  # papers embedded / scored per batch
+LONG_CATCH_UP = 8 * 2**20  # bytes of items.jsonl to catch up above which keys are looked up in a sorted table
 
 
 def open_cache(store: Store, model: StaticModel) -> VectorCache:
@@ -83,9 +84,10 @@ def catch_up(store: Store, model: StaticModel, cache: VectorCache | None = None)
     elif size:
         plan = store.scan_plan(1)
         superseded = plan.superseded if plan is not None else set()
-    # rows already cached: the sorted key table of the rows there at the start, plus what this
-    # catch-up appends (one lookup per batch, no re-sorting as rows are added)
-    old_order, old_keys = cache.sorted_keys()
+    # rows already cached: for a long catch-up the sorted key table of the rows there at the
+    # start (built once), for a day's papers a lookup per batch; plus what this one appends
+    many = size - start > LONG_CATCH_UP
+    old_order, old_keys = cache.sorted_keys() if many else (np.zeros(0, np.int64), np.zeros(0, np.uint64))
     added: dict[int, int] = {}
     embedded = 0
     offsets: list[int] = []
@@ -98,7 +100,11 @@ def catch_up(store: Store, model: StaticModel, cache: VectorCache | None = None)
             return 0
         keys = np.fromiter((record_key(r) for r in recs), dtype=np.uint64, count=len(recs))
         rows = np.full(len(recs), -1, dtype=np.int64)
-        if len(old_keys):
+        if not many:
+            # a day's papers: their texts are new, or (an updated paper) in the latest rows; a text
+            # last cached before those gets a second, identical row rather than a pass over all keys
+            rows = cache.find(keys, everywhere=False)
+        elif len(old_keys):
             pos = np.minimum(np.searchsorted(old_keys, keys), len(old_keys) - 1)
             hit = old_keys[pos] == keys
             rows[hit] = old_order[pos[hit]]
