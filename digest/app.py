@@ -125,20 +125,15 @@ def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = Fal
 
 
 def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
-    """The paper and the link ``digest open`` opens: its page, else its arXiv page, else an
-    arXiv search for its title (a Daily Papers page names no link)."""
-    from urllib.parse import urlencode
-
-    from digest.identity import arxiv_abs_url
-    from digest.render import paper_url  # (a link rule, not rendering: see render/__init__)
+    """The paper and the link ``digest open`` opens: the one every output gives it
+    (:func:`digest.render.paper_link`: its page, else an arXiv search for its title)."""
+    from digest.render import paper_link as link_of
 
     store = ctx.store()
     rec = store.get(store.resolve(prefix))
-    url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
-    if url is None:
-        query = urlencode({"query": rec.get("title") or "", "searchtype": "title"})
-        url = f"https://arxiv.org/search/?{query}"
-    return rec, url
+    if rec is None:  # pragma: no cover - resolve() found it
+        raise DigestError(f"no item with id {prefix!r}")
+    return rec, link_of(rec).url
 
 
 # --------------------------------------------------------------------------- ingest / parse

@@ -295,11 +295,14 @@ class Entry:
         return self.record["id"]
 
     def to_dict(self) -> dict:
+        from digest.render import paper_link
+
         r = self.record
         d = {"id": r["id"], "short_id": short_id(r["id"])}
         for k in ("title", "authors", "n_authors", "published", "arxiv_id", "url", "categories",
                   "upvotes", "org", "links", "abstract", "sources", "first_seen"):
             d[k] = r.get(k)
+        d["link"] = paper_link(r).to_dict()
         d["tags"] = list(self.tags)
         d["notes"] = [n.to_dict() for n in self.notes]
         d["added"] = self.added or None

@@ -92,7 +92,10 @@ class Report:
 
 
 def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:
-    """The JSON form of one ranked entry (``show --format json``)."""
+    """The JSON form of one ranked entry (``show --format json``): the record's fields (``url``
+    only when the paper's page is known) and ``link``, the link every output gives it."""
+    from digest.render import paper_link
+
     r = s.record
     d = {
         "rank": rank,
@@ -105,5 +108,6 @@ def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:
               "links", "truncated", "arxiv_id", "url", "categories", "sources",
               "first_seen", "last_seen"):
         d[k] = r.get(k)
+    d["link"] = paper_link(r).to_dict()
     d["tags"] = list(tags or [])
     return d

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
 
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.render import extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.render.text import overview, source_summary
 from digest.text import clean
 
@@ -42,6 +41,7 @@ S_ITEM_SEP = f"border-top:1px solid {LINE};"
 S_TITLE = "margin:0;font-size:17px;line-height:1.35;font-weight:600;"
 S_RANK = f"color:{MUTED};font-weight:400;"
 S_A = f"color:{LINK};text-decoration:none;"
+S_LABEL = f"color:{MUTED};font-size:13px;font-weight:400;white-space:nowrap;"
 S_META = f"margin:5px 0 0;font-size:13px;color:{MUTED};"
 S_SCORE = ("display:inline-block;padding:0 6px;border-radius:10px;background:#e7f5ec;color:#116329;"
            "font-weight:600;")
@@ -88,29 +88,22 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}" style="{S_A}">{label}</a>'
 
 
-def _link_label(url: str) -> str:
-    host = urlsplit(url).hostname or url
-    host = host.removeprefix("www.")
-    if host == "github.com":
-        return "code"
-    return host
-
-
 def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
     r = s.record
     hl = hl if hl is not None else highlight_regex(s.terms)
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl)
-    url = paper_url(r)
-    if url:
-        title = _link(url, title)
+    link = paper_link(r)
+    title = _link(link.url, title)
+    if link.search:
+        title += f' <span style="{S_LABEL}">({esc(link.label)})</span>'
     sid = short_id(r["id"])
     score_style = S_SCORE if s.score >= 0 else S_SCORE_NEG
     meta = [f'<span style="{score_style}">{s.score:.1f}</span>',
             f'<code style="{S_ID}" title="tag it: digest tag {sid} toread">{sid}</code>']
-    meta += [esc(b) for b in meta_bits(dict(r, links=[]))]
+    meta += [esc(b) for b in meta_bits(r)]
     if r.get("truncated"):
         meta.append("abstract cut off")
-    meta += [_link(u, esc(_link_label(u))) for u in extra_links(r)]
+    meta += [_link(u, esc(link_kind(u))) for u in extra_links(r)]
     clean_tags = [clean(t) for t in tags if clean(t)]
     if clean_tags:
         meta.append(" ".join(f'<span style="{S_TAG}">{esc("#" + t)}</span>' for t in clean_tags))

@@ -3,31 +3,72 @@
 Everything from a dump or feed goes into rich ``Text`` objects (never markup)
 after :func:`digest.render.clean`, so ``[bold]`` or escape sequences in a title
 are shown literally or dropped, never interpreted. Colours follow rich's
-detection: none when piped, none with ``NO_COLOR``.
+detection: none when piped, none with ``NO_COLOR``. Links are OSC 8 hyperlinks only in a
+terminal; piped, every link is spelled out. No URL is ever broken across lines.
 """
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
-from rich.console import Console, Group
+from rich.cells import cell_len, chop_cells
+from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.report import Report
-from digest.render import grouped_matches, meta_bits, paper_url, snippet
+from digest.render import SEARCH_LABEL, grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
 from digest.text import clean
 
 HIT = Style(bold=True, color="yellow")
 DIM = Style(dim=True)
+NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
+INDENT = 4
+_WORD = re.compile(r"\S+\s*")
+_URL = re.compile(r"(?i)^\W{0,2}https?://")
 
 
 def make_console(file: IO[str] | None = None, *, width: int | None = None,
                  force_terminal: bool | None = None, no_color: bool | None = None) -> Console:
     return Console(file=file, width=width, force_terminal=force_terminal, no_color=no_color,
                    highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+def hyperlinks(console: Console) -> bool:
+    """Whether links may be OSC 8 hyperlinks: a terminal, with styles allowed."""
+    return console.is_terminal and console.color_system is not None
+
+
+def break_lines(text: Text, first: int, rest: int) -> list[Text]:
+    """``text`` cut into lines of at most ``first`` cells (then ``rest``), at spaces. A word
+    wider than a line is folded, except a URL: it is never broken (it overflows its own line)."""
+    plain = text.plain
+    offsets: list[int] = []
+    width, used = first, 0
+    for m in _WORD.finditer(plain):
+        word = m.group(0)
+        wlen = cell_len(word.rstrip())
+        if used and used + wlen > width:
+            offsets.append(m.start())
+            width, used = rest, 0
+        if wlen <= width - used or _URL.match(word):
+            used += cell_len(word)
+            continue
+        pos = m.start()  # fold a long word that is not a URL
+        for piece in chop_cells(word.rstrip(), max(1, width - used)):
+            if pos > m.start():
+                offsets.append(pos)
+                width = rest
+            pos += len(piece)
+            used = cell_len(piece)
+        used += len(word) - len(word.rstrip())
+    lines = list(text.divide(offsets)) if offsets else [text]
+    for line in lines:
+        line.rstrip()
+    return lines
 
 
 def _highlighted(text: str, hl, base: Style | None = None) -> Text:
@@ -38,14 +79,50 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     return t
 
 
-def _body(s, tags: list[str], hl=None) -> Group:
-    """Title, meta line, abstract snippet and matched terms of one entry."""
+def _link_pieces(r: dict, linked: bool) -> list[Text]:
+    """The entry's links, each one unbreakable piece: the paper's page (or, labelled, the title
+    search), then code and project links. In a terminal they are also OSC 8 hyperlinks, and a
+    search shows only its label (its URL is long)."""
+    pieces = []
+    for label, url in labelled_links(r):
+        style = Style(link=url) if linked else None
+        piece = Text(style=DIM)
+        if linked and label == SEARCH_LABEL:
+            piece.append(label, style=style)
+            pieces.append(piece)
+            continue
+        piece.append(link_prefix(label))
+        piece.append(url, style=style)
+        pieces.append(piece)
+    return pieces
+
+
+def _link_lines(pieces: list[Text], first: int, rest: int) -> list[Text]:
+    """Link pieces packed onto lines, joined by " · ", a piece never split."""
+    lines: list[Text] = []
+    cur: Text | None = None
+    width = first
+    for piece in pieces:
+        if cur is not None and cur.cell_len + 3 + piece.cell_len <= width:
+            cur.append(" · ", style=DIM)
+            cur.append_text(piece)
+            continue
+        if cur is not None:
+            lines.append(cur)
+            width = rest
+        cur = piece.copy()
+    if cur is not None:
+        lines.append(cur)
+    return lines
+
+
+def _body(s, tags: list[str], hl=None, *, linked: bool = False) -> tuple[list[Text], list[Text]]:
+    """Title, meta line, abstract snippet and matched terms of one entry; and its link pieces."""
     r = s.record
     hl = hl if hl is not None else highlight_regex(s.terms)
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
-    url = paper_url(r)
-    if url:
-        title.stylize(Style(link=url))
+    if linked:
+        title.stylize(Style(link=paper_link(r).url))
     lines = [title]
     bits = meta_bits(r)
     if r.get("truncated"):
@@ -68,25 +145,29 @@ def _body(s, tags: list[str], hl=None) -> Group:
             why.append(clean(term), style="red" if neg else "yellow")
             why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
         lines.append(why)
-    return Group(*lines)
+    return lines, _link_pieces(r, linked)
 
 
 def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> list[Text]:
-    """One entry as wrapped lines: rank, score and short id, then the body indented."""
+    """One entry as wrapped lines: rank, score and short id, then the body indented beside them
+    (on a narrow terminal the body hangs at INDENT columns instead)."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
     head = Text()
     head.append(f"{rank:>2}.", style="bold")
     head.append(f"{s.score:6.1f} ", style=score_style)
     head.append(short_id(s.record["id"]), style="cyan")
     head.append(" ")
-    pad = Text(" " * head.cell_len)
-    width = max(24, console.width - head.cell_len)
+    first = max(1, console.width - head.cell_len)
+    indent = head.cell_len if first >= NARROW_BODY else INDENT
+    pad = Text(" " * indent)
+    rest = max(1, console.width - indent)
+    parts, links = _body(s, tags, hl, linked=hyperlinks(console))
     out: list[Text] = []
-    for part in _body(s, tags, hl).renderables:
-        assert isinstance(part, Text)  # (_body builds a Group of Text lines)
-        for line in part.wrap(console, width, overflow="fold"):
-            line.rstrip()
+    for part in parts:
+        for line in break_lines(part, first if not out else rest, rest):
             out.append((pad if out else head) + line)
+    for line in _link_lines(links, rest, rest):
+        out.append(pad + line)
     return out
 
 

@@ -24,7 +24,7 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.render import grouped_matches, labelled_links, link_prefix, meta_bits, snippet
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -141,7 +141,7 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         label = f"{i}. ".rjust(len(pad))
         out += wrap(clean(r.get("title")) or "(untitled)", width, first=label, indent=pad)
         bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}"]
-        bits += meta_bits(dict(r, links=[]))
+        bits += meta_bits(r)
         if r.get("truncated"):
             bits.append("abstract cut off")
         tags = [clean(t) for t in report.tags_of(r["id"]) if clean(t)]
@@ -157,9 +157,8 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
                 for term, parts in grouped_matches(s.matches)
             )
             out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
-        url = paper_url(r)
-        for link in ([url] if url else []) + extra_links(r):
-            out.append(pad + link)
+        for label, url in labelled_links(r):  # each on a line of its own, never broken
+            out.append(pad + link_prefix(label) + url)
         out.append("")
     if report.sources:
         out.append("Sources")
