@@ -2,13 +2,14 @@
 
 Everything from a dump or feed goes into rich ``Text`` objects (never markup)
 after :func:`digest.render.clean`, so ``[bold]`` or escape sequences in a title
-are shown literally or dropped, never interpreted. Colours follow rich's
-detection: none when piped, none with ``NO_COLOR``. Links are OSC 8 hyperlinks only in a
-terminal; piped, every link is spelled out. No URL is ever broken across lines.
+are shown literally or dropped, never interpreted. Styles and OSC 8 hyperlinks are
+written only to a terminal; piped, or with ``NO_COLOR`` set (https://no-color.org), the
+output is plain text with every link spelled out. No URL is ever broken across lines.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import IO
 
@@ -31,9 +32,20 @@ _WORD = re.compile(r"\S+\s*")
 _URL = re.compile(r"(?i)^\W{0,2}https?://")
 
 
+def no_color_set() -> bool:
+    """NO_COLOR (https://no-color.org): set and not empty."""
+    return os.environ.get("NO_COLOR", "") != ""
+
+
 def make_console(file: IO[str] | None = None, *, width: int | None = None,
                  force_terminal: bool | None = None, no_color: bool | None = None) -> Console:
-    return Console(file=file, width=width, force_terminal=force_terminal, no_color=no_color,
+    """A console for digest's output. With NO_COLOR set (or ``no_color``) it writes no escape
+    sequence at all: no colour, no bold, dim or underline, no OSC 8 hyperlink (links are
+    printed as text, as when piped)."""
+    plain = no_color_set() if no_color is None else no_color
+    # (rich's own no_color drops colours but keeps bold, dim and links; no colour system: none at all)
+    return Console(file=file, width=width, force_terminal=force_terminal, no_color=plain,
+                   color_system=None if plain else "auto",
                    highlight=False, markup=False, emoji=False, soft_wrap=False)
 
 
