@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -238,12 +239,27 @@ def test_list_every_format(runner, tagged):
     assert [x["id"] for x in lines] == [x["id"] for x in listed(runner)]
     md = run(runner, "list", "--tag", "toread", "--format", "markdown").stdout
     assert md.startswith("# Reading list: \\#toread\n\n_2 papers_\n")
-    assert f"- **{DIFFUSION}** — 5 authors · 2025-11-18" in md and "#cite #toread" in md
+    assert f"- **[{DIFFUSION}](https://arxiv.org/search/?query=" in md and "#cite #toread" in md
+    assert "&searchtype=title)** (search: arXiv) — 5 authors · 2025-11-18" in md
     bib = run(runner, "list", "--tag", "toread", "--format", "bibtex").stdout
     assert set(pybtex_database.parse_string(bib, "bibtex").entries) == {"anon2025diffusion", "anon2025sparse"}
     rows = list(csv.DictReader(io.StringIO(run(runner, "list", "--format", "csv").stdout)))
     assert [r["title"] for r in rows] == [WEATHER, SPARSE, DIFFUSION]
     assert rows[2]["tags"] == "cite; toread" and rows[0]["notes"] == "check the radar & 5% error"
+
+
+def test_list_labels_every_date_by_what_it_is(runner, tagged):
+    """Issue 14, defect 2: the table showed the date first seen, unlabelled, where a paper has no
+    publication date, as if it were one. Dates are labelled: published, first seen, added."""
+    ids = tagged
+    out = run(runner, "list").stdout
+    block = {title: out[out.index(ids[title][:8]):] for title in (DIFFUSION, WEATHER)}
+    diffusion = " ".join(block[DIFFUSION].split("\n\n")[0].split())
+    assert "published 2025-11-18" in diffusion and "added " in diffusion
+    weather = " ".join(block[WEATHER].split("\n\n")[0].split())  # its page gave no date
+    assert "published" not in weather and re.search(r"first seen \d{4}-\d\d-\d\d", weather)
+    dates = re.findall(r"(\w+ )?(\w+ )\d{4}-\d\d-\d\d", weather)
+    assert dates and all(label in ("seen ", "added ") for _, label in dates), weather  # none unlabelled
 
 
 # --------------------------------------------------------------------------- export

@@ -137,9 +137,10 @@ def snippet(text: str, terms_re, width: int = 240) -> str:
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
-def meta_bits(rec: dict) -> list[str]:
+def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
     """authors · date · upvotes · org · arXiv id, as short plain strings (links are separate:
-    :func:`labelled_links`)."""
+    :func:`labelled_links`). The date is the publication date; with ``label_dates`` it says so
+    (``published 2025-11-18``), and a paper without one shows when it was ``first seen``."""
     bits = []
     authors = [clean(a) for a in rec.get("authors") or [] if clean(a)]
     if authors:
@@ -148,7 +149,9 @@ def meta_bits(rec: dict) -> list[str]:
         n = rec["n_authors"]
         bits.append(f"{n} author{'s' if n != 1 else ''}")
     if rec.get("published"):
-        bits.append(clean(rec["published"]))
+        bits.append(("published " if label_dates else "") + clean(rec["published"]))
+    elif label_dates and rec.get("first_seen"):
+        bits.append("first seen " + clean(rec["first_seen"])[:10])
     if rec.get("upvotes") is not None:
         n = rec["upvotes"]
         bits.append(f"{n} upvote{'' if n == 1 else 's'}")

@@ -28,7 +28,8 @@ HIT = Style(bold=True, color="yellow")
 DIM = Style(dim=True)
 NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
 INDENT = 4
-_WORD = re.compile(r"\S+\s*")
+GLUE = "\u00a0"  # a space break_lines never breaks at (printed as a plain space)
+_WORD = re.compile(r"[^ ]+ *")
 _URL = re.compile(r"(?i)^\W{0,2}https?://")
 
 
@@ -55,8 +56,9 @@ def hyperlinks(console: Console) -> bool:
 
 
 def break_lines(text: Text, first: int, rest: int) -> list[Text]:
-    """``text`` cut into lines of at most ``first`` cells (then ``rest``), at spaces. A word
-    wider than a line is folded, except a URL: it is never broken (it overflows its own line)."""
+    """``text`` cut into lines of at most ``first`` cells (then ``rest``), at spaces (not at
+    :data:`GLUE`). A word wider than a line is folded, except a URL: it is never broken (it
+    overflows its own line)."""
     plain = text.plain
     offsets: list[int] = []
     width, used = first, 0
@@ -78,9 +80,18 @@ def break_lines(text: Text, first: int, rest: int) -> list[Text]:
             used = cell_len(piece)
         used += len(word) - len(word.rstrip())
     lines = list(text.divide(offsets)) if offsets else [text]
+    out = []
     for line in lines:
         line.rstrip()
-    return lines
+        if GLUE in line.plain:
+            line = Text(line.plain.replace(GLUE, " "), style=line.style, spans=line.spans, end=line.end)
+        out.append(line)
+    return out
+
+
+def glued(bits: list[str]) -> str:
+    """Meta bits joined by " · ", a short bit ("12 upvotes", "added 2025-11-20") kept whole."""
+    return " · ".join(b.replace(" ", GLUE) if len(b) <= 30 else b for b in bits)
 
 
 def _highlighted(text: str, hl, base: Style | None = None) -> Text:
@@ -91,7 +102,7 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     return t
 
 
-def _link_pieces(r: dict, linked: bool) -> list[Text]:
+def link_pieces(r: dict, linked: bool) -> list[Text]:
     """The entry's links, each one unbreakable piece: the paper's page (or, labelled, the title
     search), then code and project links. In a terminal they are also OSC 8 hyperlinks, and a
     search shows only its label (its URL is long)."""
@@ -109,7 +120,7 @@ def _link_pieces(r: dict, linked: bool) -> list[Text]:
     return pieces
 
 
-def _link_lines(pieces: list[Text], first: int, rest: int) -> list[Text]:
+def link_lines(pieces: list[Text], first: int, rest: int) -> list[Text]:
     """Link pieces packed onto lines, joined by " · ", a piece never split."""
     lines: list[Text] = []
     cur: Text | None = None
@@ -139,7 +150,7 @@ def _body(s, tags: list[str], hl=None, *, linked: bool = False) -> tuple[list[Te
     bits = meta_bits(r)
     if r.get("truncated"):
         bits.append("abstract cut off")
-    meta = Text(" · ".join(bits), style=DIM)
+    meta = Text(glued(bits), style=DIM)
     if tags:
         if bits:
             meta.append(" · ", style=DIM)
@@ -157,28 +168,34 @@ def _body(s, tags: list[str], hl=None, *, linked: bool = False) -> tuple[list[Te
             why.append(clean(term), style="red" if neg else "yellow")
             why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
         lines.append(why)
-    return lines, _link_pieces(r, linked)
+    return lines, link_pieces(r, linked)
 
 
 def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> list[Text]:
-    """One entry as wrapped lines: rank, score and short id, then the body indented beside them
-    (on a narrow terminal the body hangs at INDENT columns instead)."""
+    """One entry as wrapped lines: rank, score and short id, then the body beside them."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
     head = Text()
     head.append(f"{rank:>2}.", style="bold")
     head.append(f"{s.score:6.1f} ", style=score_style)
     head.append(short_id(s.record["id"]), style="cyan")
     head.append(" ")
+    parts, links = _body(s, tags, hl, linked=hyperlinks(console))
+    return hanging(console, head, parts, links)
+
+
+def hanging(console: Console, head: Text, parts: list[Text], links: list[Text]) -> list[Text]:
+    """``head``, then the lines of ``parts`` and the link pieces beside it, wrapped to the
+    console's width; on a narrow terminal (less than NARROW_BODY columns beside the head)
+    the lines after the first hang at INDENT columns instead."""
     first = max(1, console.width - head.cell_len)
     indent = head.cell_len if first >= NARROW_BODY else INDENT
     pad = Text(" " * indent)
     rest = max(1, console.width - indent)
-    parts, links = _body(s, tags, hl, linked=hyperlinks(console))
     out: list[Text] = []
     for part in parts:
         for line in break_lines(part, first if not out else rest, rest):
             out.append((pad if out else head) + line)
-    for line in _link_lines(links, rest, rest):
+    for line in link_lines(links, rest, rest):
         out.append(pad + line)
     return out
 
