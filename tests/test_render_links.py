@@ -139,3 +139,40 @@ def test_open_uses_the_same_link(tmp_path, data_dir):
     for paper in shown:
         r = runner.invoke(cli, ["open", paper["short_id"], "--print"], catch_exceptions=False)
         assert r.stdout.strip() == paper["link"]["url"]
+
+
+# --------------------------------------------------------------------------- issue 14, item 9 (outputs)
+def test_summary_wording_every_mode_and_singular_upvote():
+    one = rec("Diffusion Alone", upvotes=1)
+    entries = Scorer({"diffusion": 2.0}).rank([one])
+    want = {"new": "showing 1 of 1 new paper", "all": "showing 1 of 1 stored paper",
+            "since": "showing 1 of 1 paper first seen in this period",
+            "unsent": "showing 1 of 1 paper not yet emailed"}
+    for mode, text in want.items():
+        assert Report(entries, "h", mode=mode, pool=1).summary() == text  # type: ignore[arg-type]
+    assert Report(entries, "h", mode="since", pool=4).summary() == "showing 1 of 4 papers first seen in this period"
+    report = report_of(one)
+    for out in (terminal(report), render_text(report), render_html(report), render_markdown(report)):
+        assert "1 upvote" in out and "1 upvotes" not in out
+
+
+def test_a_narrow_terminal_hangs_the_body_instead_of_a_19_column_indent():
+    report = report_of(DUMP_PAPER, ARXIV_PAPER)
+    out = terminal(report, width=40)
+    lines = out.splitlines()
+    body = [line for line in lines[3:] if line.strip() and not re.match(r" ?\d+\.", line)]
+    assert body and all(line.startswith("    ") and line[4] != " " for line in body), out
+    for line in lines:
+        assert len(line) <= 40 or re.search(r"https?://\S{14,}", line), line
+    wide = terminal(report, width=80).splitlines()
+    assert any(line.startswith(" " * 19) and line[19] != " " for line in wide)  # wide: beside the id
+
+
+def test_html_dates_never_break_at_their_hyphen():
+    report = report_of(rec("Diffusion Dated"))
+    report.heading = "New papers since 2025-11-19"
+    html = render_html(report)
+    for day in ("2025-11-19", "2025-11-18"):  # the heading, the paper's date
+        assert f'<span style="white-space:nowrap">{day}</span>' in html
+    body = re.sub(r'href="[^"]*"', "", html.split("<body", 1)[1])
+    assert not re.search(r"(?<!>)\b20\d\d-\d\d-\d\d\b(?!</span>)", body)

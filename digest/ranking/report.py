@@ -73,10 +73,10 @@ class Report:
             per = "; ".join(s.text() for s in self.sources)
             more = f", showing {shown}" if shown < self.pool else ""
             return f"{head}{more} — {per}"
-        what: dict[Mode, str] = {"new": "new", "all": "stored", "since": "new in this period",
-                                 "unsent": "not yet emailed"}
         noun = "paper" if self.pool == 1 else "papers"
-        return f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
+        what: dict[Mode, str] = {"new": f"new {noun}", "all": f"stored {noun}",
+                                 "since": f"{noun} first seen in this period", "unsent": f"{noun} not yet emailed"}
+        return f"showing {shown} of {self.pool} {what.get(self.mode, noun)}"
 
     def highlighter(self):
         """One regex finding every matched term of the report (compiled once, not per entry:

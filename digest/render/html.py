@@ -65,6 +65,15 @@ def esc(value: object) -> str:
     return html.escape(clean(value), quote=True)
 
 
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+S_NOWRAP = "white-space:nowrap"
+
+
+def nowrap_dates(escaped: str) -> str:
+    """Escaped text with its ISO dates kept on one line (a phone broke "2025-" / "11-22")."""
+    return _DATE.sub(lambda m: f'<span style="{S_NOWRAP}">{m.group(0)}</span>', escaped)
+
+
 def _highlighted(text: str, hl) -> str:
     """``text`` (already clean) escaped, with the matched terms in ``<mark>``."""
     if hl is None:
@@ -100,7 +109,7 @@ def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
     score_style = S_SCORE if s.score >= 0 else S_SCORE_NEG
     meta = [f'<span style="{score_style}">{s.score:.1f}</span>',
             f'<code style="{S_ID}" title="tag it: digest tag {sid} toread">{sid}</code>']
-    meta += [esc(b) for b in meta_bits(r)]
+    meta += [nowrap_dates(esc(b)) for b in meta_bits(r)]
     if r.get("truncated"):
         meta.append("abstract cut off")
     meta += [_link(u, esc(link_kind(u))) for u in extra_links(r)]
@@ -139,8 +148,8 @@ def render_html(report: Report, *, title: str = "") -> str:
         "</head>",
         f'<body style="{S_BODY}">',
         f'<div style="{S_WRAP}">',
-        f'<h1 style="{S_H1}">{esc(report.heading)}</h1>',
-        f'<p style="{S_LEAD}">' + "<br>".join(_with_code(esc(line)) for line in lead) + "</p>",
+        f'<h1 style="{S_H1}">{nowrap_dates(esc(report.heading))}</h1>',
+        f'<p style="{S_LEAD}">' + "<br>".join(nowrap_dates(_with_code(esc(line))) for line in lead) + "</p>",
     ]
     if report.warnings:
         out.append(f'<div style="{S_WARN}">' + "<br>".join("&#9888; " + esc(w) for w in report.warnings)
