@@ -36,13 +36,14 @@ SECTIONS: dict[str, Any] = {
     "weights": {"title": NUMBER, "abstract": NUMBER, "authors": NUMBER, "org": NUMBER},
     "authors": None,
     "orgs": None,
-    "show": {"limit": int, "min_score": NUMBER},
+    "show": {"limit": int, "min_score": NUMBER, "unmatched": str},
     "sources": None,
     "fetch": {"timeout": NUMBER, "stale_days": int, "user_agent": str},
     "store": {"lock_timeout": NUMBER},
     "email": OWNED,
     "similarity": OWNED,
 }
+UNMATCHED = ("hide", "show")  # [show] unmatched
 SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
@@ -100,6 +101,7 @@ class Config:
     orgs: dict[str, float] = field(default_factory=dict)
     limit: int = 20
     min_score: float = 0.0
+    unmatched: str = "hide"  # papers that matched none of the interests: "hide" or "show"
     sources: list[Source] = field(default_factory=list)
     fetch_timeout: float = 30.0
     stale_days: int = 3
@@ -169,6 +171,9 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
     if cfg.limit < 1:
         raise check.fail("show.limit", "must be at least 1")
     cfg.min_score = float(show.get("min_score", cfg.min_score))
+    cfg.unmatched = show.get("unmatched", cfg.unmatched)
+    if cfg.unmatched not in UNMATCHED:
+        raise check.fail("show.unmatched", f'must be "hide" or "show", got {got(cfg.unmatched)}')
     fetch = raw.get("fetch", {})
     cfg.fetch_timeout = float(fetch.get("timeout", cfg.fetch_timeout))
     if cfg.fetch_timeout <= 0:

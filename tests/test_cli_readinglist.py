@@ -54,7 +54,7 @@ def ids(runner, data_dir):
     """day1 and day2 ingested; title -> id."""
     for day, d in (("day1.txt", "2025-11-20"), ("day2.txt", "2025-11-21")):
         assert run(runner, "ingest", str(data_dir / "cli" / day), "--date", d).exit_code == 0
-    rows = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--format", "json").stdout)
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--unmatched", "--format", "json").stdout)
     return {r["title"]: r["id"] for r in rows}
 
 
@@ -165,7 +165,7 @@ def test_open_prefers_the_arxiv_page_and_runs_browser_env(tmp_path, data_dir):
     feed = data_dir / "feeds" / "arxiv_api_like.xml"
     subprocess.run([sys.executable, "-m", "digest", "ingest", str(feed)], env=env, check=True,
                    capture_output=True)
-    rows = subprocess.run([sys.executable, "-m", "digest", "show", "--all", "--min-score", "-9", "--format",
+    rows = subprocess.run([sys.executable, "-m", "digest", "show", "--all", "--min-score", "-9", "--unmatched", "--format",
                            "json"], env=env, check=True, capture_output=True, text=True)
     paper = next(p for p in json.loads(rows.stdout) if p["arxiv_id"] == "2508.21001")
     got = tmp_path / "opened.txt"
@@ -296,7 +296,7 @@ def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
 def test_export_markdown_links_and_escapes(runner, tmp_path, data_dir):
     feed = data_dir / "feeds" / "arxiv_api_like.xml"
     run(runner, "ingest", str(feed))
-    rows = json.loads(run(runner, "show", "--all", "--min-score", "-9", "--format", "json").stdout)
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-9", "--unmatched", "--format", "json").stdout)
     run(runner, "tag", *[r["id"] for r in rows], "-t", "toread")
     md = run(runner, "export", "--tag", "toread", "--format", "markdown").stdout
     assert "- **[Low-Rank Adapters That Forget Gracefully](https://arxiv.org/abs/2508.21001)**" in md

@@ -85,7 +85,7 @@ def write(tmp_path, name, text):
 
 
 def all_items(runner):
-    r = invoke(runner, "show", "--all", "--min-score", "-1000", "--format", "json")
+    r = invoke(runner, "show", "--all", "--min-score", "-1000", "--unmatched", "--format", "json")
     return {d["title"]: d for d in json.loads(r.stdout)}
 
 
@@ -126,7 +126,7 @@ def test_v1_then_v2_is_updated_not_new(runner, tmp_path):
     items = all_items(runner)
     assert list(items) == ["Low-Rank Adapters That Forget Gracefully, Revised"]
     # the next day's digest (latest run) does not list the replaced paper as new
-    assert json.loads(invoke(runner, "show", "--format", "json").stdout)[0]["arxiv_id"] == "2508.21001"
+    assert json.loads(invoke(runner, "show", "--unmatched", "--format", "json").stdout)[0]["arxiv_id"] == "2508.21001"
 
 
 def test_real_arxiv_feeds_then_each_other(runner, shared_dir):

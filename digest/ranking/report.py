@@ -14,9 +14,10 @@ from digest.identity import short_id
 from digest.ranking.score import Scored
 
 # What a report is drawn from, a closed set: the latest ingest's new papers, every stored
-# paper, the papers first seen since a date, or the papers not yet emailed.
-Mode = Literal["new", "all", "since", "unsent"]
-MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent")
+# paper, the papers first seen since a date, the papers not yet emailed, or the papers a
+# digest mail left out (``show --held-back RUN``).
+Mode = Literal["new", "all", "since", "unsent", "held"]
+MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent", "held")
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Report:
     tags: dict[str, list[str]] = field(default_factory=dict)
     date: str = ""
     notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
+    hints: list[str] = field(default_factory=list)  # commands to type: terminal and the mail's text part only
+    unmatched: int = 0  # papers left out because they matched none of the interests
 
     @property
     def parsed(self) -> int:
@@ -66,17 +69,29 @@ class Report:
         return sum(s.new for s in self.sources)
 
     def summary(self) -> str:
-        """One line: what this digest is drawn from."""
+        """One line: what this digest is drawn from, then what was left out (:meth:`left_out`)."""
         shown = len(self.entries)
+        out = "; ".join([self._drawn_from(shown)] + self.left_out())
         if self.sources:
-            head = f"{self.new} new of {self.parsed} parsed"
-            per = "; ".join(s.text() for s in self.sources)
+            out += " — " + "; ".join(s.text() for s in self.sources)
+        return out
+
+    def _drawn_from(self, shown: int) -> str:
+        if self.sources:
             more = f", showing {shown}" if shown < self.pool else ""
-            return f"{head}{more} — {per}"
+            return f"{self.new} new of {self.parsed} parsed{more}"
         noun = "paper" if self.pool == 1 else "papers"
         what: dict[Mode, str] = {"new": f"new {noun}", "all": f"stored {noun}",
-                                 "since": f"{noun} first seen in this period", "unsent": f"{noun} not yet emailed"}
+                                 "since": f"{noun} first seen in this period", "unsent": f"{noun} not yet emailed",
+                                 "held": f"{noun} a mail left out"}
         return f"showing {shown} of {self.pool} {what.get(self.mode, noun)}"
+
+    def left_out(self) -> list[str]:
+        """What the summary says was left out, and how to see it: one clause each."""
+        out = []
+        if self.unmatched:
+            out.append(f"{self.unmatched} matched none of your interests (--unmatched shows them)")
+        return out
 
     def highlighter(self):
         """One regex finding every matched term of the report (compiled once, not per entry:

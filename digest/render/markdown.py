@@ -50,7 +50,7 @@ def render_markdown(report: Report) -> str:
     if report.warnings:
         out.append("")
     if not report.entries:
-        out.append("Nothing new.")
+        out.append("Nothing new." if not report.pool else "Nothing to show.")
     for i, s in enumerate(report.entries, 1):
         r = s.record
         hl = report.highlighter()

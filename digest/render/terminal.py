@@ -216,7 +216,7 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(Text("⚠ " + clean(w), style="yellow"))
     console.print()
     if not report.entries:
-        console.print(Text("Nothing new.", style="italic"))
+        console.print(Text("Nothing new." if not report.pool else "Nothing to show.", style="italic"))
         return
     console.print(_entries_text(console, report.entries, report), soft_wrap=True)
 

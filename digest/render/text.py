@@ -128,7 +128,7 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     out: list[str] = []
     heading = clean(report.heading)
     out += [heading, "=" * min(width, cell_width(heading)), ""]
-    for line in overview(report):
+    for line in overview(report) + [clean(h) for h in report.hints]:  # (hints: commands, here only)
         out += wrap(keep_code(line), width)
     for w in report.warnings:
         out += wrap(clean(w), width, first="! ", indent="  ")
