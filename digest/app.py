@@ -83,6 +83,13 @@ def tag_map(store: Store) -> dict[str, list[str]]:
     return ReadingList.load(store).tag_map()
 
 
+def revisions(store: Store, *, after_run: int | None = None, since: str | None = None, ids=None):
+    """New versions of reading-list papers, for the top of a digest (readinglist.revisions)."""
+    from digest.readinglist import revisions as revised
+
+    return revised(store, after_run=after_run, since=since, ids=ids)
+
+
 # --------------------------------------------------------------------------- reading list
 def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = False):
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
@@ -113,14 +120,14 @@ def all_tags(ctx: Context) -> dict[str, int]:
 
 
 def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest"):
+                 since: str | None = None, sort: str = "newest", updated_since: str | None = None):
     """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
     scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
     entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer)
+                                 sort=sort, scorer=scorer, updated_since=updated_since)
     return entries, list(store.warnings)
 
 
@@ -200,7 +207,7 @@ def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            unmatched: bool | None = None) -> Report:
+            unmatched: bool | None = None, updates=()) -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
@@ -208,7 +215,8 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
     entries, left_out = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
                                      matched_only=hide_unmatched(cfg, unmatched))
     return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
-                        warnings=list(store.warnings) if warnings is None else warnings, unmatched=left_out)
+                        warnings=list(store.warnings) if warnings is None else warnings, unmatched=left_out,
+                        updates=updates)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
@@ -231,7 +239,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
     if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
         return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched)
+                       min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
+                       updates=revisions(store, since=since))
     if mode == "held":
         from digest.mail.outbox import held_back
 
@@ -242,7 +251,7 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
     run = store.latest_run()
     records = store.select("first_run=?", (run,)) if run else []
     report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),
-                     unmatched=unmatched)
+                     unmatched=unmatched, updates=revisions(store, after_run=run - 1) if run else ())
     first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
     if first:
         report.heading = f"New papers, {first}"
@@ -258,6 +267,12 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     tags = tag_map(store)
     scored = scorer_for(ctx.config, store, tags).score(rec)
     return scored, tags.get(item_id, [])
+
+
+def _revised_now(runs: list[SourceRun]) -> list[str]:
+    """Ids of the papers this run brought a new arXiv version of (revised in the run that wrote them)."""
+    return [r["id"] for run_ in runs for res in run_.results for r in res.updated
+            if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
 
 
 @dataclass
@@ -290,7 +305,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
             warnings.append(run_.stale_warning)
     report = _ranked(cfg, store, new, f"New papers, {date.today().isoformat()}", limit=limit,
                      min_score=min_score, pool=len(new), sources=_runs_lines(runs), warnings=warnings,
-                     unmatched=unmatched)
+                     unmatched=unmatched, updates=revisions(store, ids=_revised_now(runs)))
     return RunOutcome(report, failed=any(r.errors for r in runs))
 
 

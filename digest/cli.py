@@ -107,6 +107,8 @@ def emit_report(report, fmt: str) -> None:
         return
     for w in report.warnings:
         warn(w)
+    for u in report.updates:
+        click.echo(u.text(), err=True)
     click.echo(report.summary(), err=True)
 
 
@@ -448,6 +450,9 @@ def selection_options(f):
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
+    f = click.option("--updated-since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     metavar="DATE",
+                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD).")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -455,7 +460,7 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort):
+def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
     from digest import app
     from digest.tags import InvalidTag
 
@@ -464,7 +469,9 @@ def _select(ctx, tags, untagged, search, since, sort):
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
                                              search=list(search),
-                                             since=since.date().isoformat() if since else None, sort=sort)
+                                             since=since.date().isoformat() if since else None, sort=sort,
+                                             updated_since=updated_since.date().isoformat() if updated_since
+                                             else None)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
     for w in warnings:
@@ -483,15 +490,16 @@ def _heading(tags, untagged) -> str:
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
 @click.pass_context
-def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
     digest list --tag toread
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
+    digest list --updated-since 2025-11-01     new arXiv versions of listed papers
     """
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
     if fmt == "table":
         from digest.render.readinglist import print_table
 
@@ -511,7 +519,7 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
 
     \b
@@ -520,7 +528,7 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
     text = render(entries, fmt, heading=_heading(tags, untagged))
     n = len(entries)
     if output and output != "-":

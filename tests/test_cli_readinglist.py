@@ -342,3 +342,95 @@ def test_similarity_boost_shows_in_explain(runner, tmp_path):
     assert m["field"] == "similarity" and m["detail"] == "Tactile Grasping with Robot Hands" and m["weight"] > 1
     shown = json.loads(run(runner, *base, "show", "--format", "json").stdout)
     assert shown[0]["id"] == new_id and shown[0]["score"] == m["weight"]
+
+
+# --------------------------------------------------------------------------- the list follows its papers
+def listing(*entries: tuple[str, int, str, str, list[str]], category: str = "cs.LG") -> str:
+    """An rss.arxiv.org Atom listing: entries of (arXiv id, version, announce type, title, categories)."""
+    body = "".join(f"""
+  <entry>
+    <id>oai:arXiv.org:{aid}v{v}</id>
+    <title>{title}</title>
+    <updated>2025-08-20T04:00:00+00:00</updated>
+    <link href="https://arxiv.org/abs/{aid}" rel="alternate" type="text/html"/>
+    <summary>arXiv:{aid}v{v} Announce Type: {kind}
+Abstract: We study {title.lower()} with diffusion.</summary>
+    {"".join(f'<category term="{c}"/>' for c in cats)}
+    <published>2025-08-20T00:00:00-04:00</published>
+    <arxiv:announce_type>{kind}</arxiv:announce_type>
+    <dc:creator>Ada Lovelace, Alan Turing</dc:creator>
+  </entry>""" for aid, v, kind, title, cats in entries)
+    return f"""<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns="http://www.w3.org/2005/Atom" xml:lang="en-us">
+  <id>http://rss.arxiv.org/atom/{category}</id>
+  <title>{category} updates on arXiv.org</title>
+  <updated>2025-08-20T04:00:19+00:00</updated>{body}
+</feed>
+"""
+
+
+def test_a_new_version_of_a_paper_on_the_reading_list_opens_the_digest(runner, tmp_path):
+    """Issue 14, item 16: when a feed brings a new version of a paper on the reading list, the
+    digest and the mail open with `Updated: v3 of "…" (on your toread list)`; `digest list
+    --updated-since DATE` finds it."""
+    day1 = tmp_path / "day1.xml"
+    day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Followed Closely", ["cs.LG"]),
+                            ("2508.30002", 1, "new", "Diffusion Not On The List", ["cs.LG"])))
+    run(runner, "ingest", str(day1))
+    followed = json.loads(run(runner, "show", "--format", "json").stdout)
+    fid = next(d["id"] for d in followed if d["title"] == "Diffusion Followed Closely")
+    run(runner, "tag", fid, "toread")
+    assert "Updated:" not in run(runner, "show").stdout
+    day2 = tmp_path / "day2.xml"
+    day2.write_text(listing(("2508.30001", 3, "replace", "Diffusion Followed Closely", ["cs.LG"]),
+                            ("2508.30002", 2, "replace", "Diffusion Not On The List", ["cs.LG"]),
+                            ("2508.30003", 1, "new", "Diffusion Of The Day", ["cs.LG"])))
+    r = run(runner, "ingest", str(day2))
+    assert "1 new, 2 updated" in r.stderr
+    line = 'Updated: v3 of "Diffusion Followed Closely" (on your toread list)'
+    out = run(runner, "show").stdout
+    assert out.splitlines()[2] == line, out  # right under the heading and summary, before the papers
+    assert out.count("Updated:") == 1  # a paper off the list is not announced
+    md = run(runner, "show", "--format", "markdown").stdout
+    assert '- **Updated: v3 of "Diffusion Followed Closely" \\(on your toread list\\)**' in md
+    assert line in run(runner, "show", "--format", "json").stderr
+    run(runner, "tag", fid, "cite")
+    assert 'Updated: v3 of "Diffusion Followed Closely" (on your cite and toread lists)' in run(runner, "show").stdout
+    cfg = tmp_path / "mail.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n[email]\nfrom = "d@example.org"\nto = "me@example.org"\n')
+    eml = run(runner, "--config", str(cfg), "email", "--dry-run").stdout
+    import email
+    import email.policy
+
+    msg = email.message_from_string(eml, policy=email.policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert 'Updated: v3 of "Diffusion Followed Closely" (on your cite and toread lists)' in " ".join(text.split())
+    assert "Updated:" in html and "Diffusion Followed Closely" in html
+    today = run(runner, "list", "--format", "json")
+    assert today.exit_code == 0
+    import datetime as dt
+
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    updated = json.loads(run(runner, "list", "--updated-since", day, "--format", "json").stdout)
+    assert [d["id"] for d in updated] == [fid]
+    assert updated[0]["arxiv_version"] == 3 and updated[0]["revised_at"].startswith(day)
+    assert json.loads(run(runner, "list", "--updated-since", "2999-01-01", "--format", "json").stdout) == []
+    assert "--updated-since" in run(runner, "list", "--help").stdout
+
+
+def test_run_opens_with_the_updates_it_brought(runner, tmp_path):
+    day1, day2 = tmp_path / "day1.xml", tmp_path / "day2.xml"
+    day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Followed Closely", ["cs.LG"])))
+    day2.write_text(listing(("2508.30001", 2, "replace", "Diffusion Followed Closely", ["cs.LG"])))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[interests]\n"diffusion" = 1.0\n[sources.feed]\npath = "{tmp_path}/day*.xml"\n')
+    day2.rename(tmp_path / "later.xml")
+    assert run(runner, "--config", str(cfg), "run").exit_code == 0
+    fid = json.loads(run(runner, "show", "--format", "json").stdout)[0]["id"]
+    run(runner, "tag", fid, "toread")
+    (tmp_path / "later.xml").rename(tmp_path / "day2.xml")
+    out = run(runner, "--config", str(cfg), "run").stdout
+    assert 'Updated: v2 of "Diffusion Followed Closely" (on your toread list)' in out
+    assert "Updated:" not in run(runner, "--config", str(cfg), "run").stdout  # once, not every run

@@ -44,7 +44,7 @@ from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
 from digest.ranking.rank import build_report, rank_records, scorer_for
 from digest.ranking.report import Report, SourceLine
-from digest.readinglist import ReadingList
+from digest.readinglist import ReadingList, revisions
 from digest.store import Store
 
 SENT = "sent"
@@ -118,6 +118,9 @@ class EmailOutcome:
     def summary(self) -> str:
         n = self.count
         papers = f"{n} paper{'' if n == 1 else 's'}"
+        if self.report.updates:
+            k = len(self.report.updates)
+            papers += f" and {k} new version{'' if k == 1 else 's'} of reading-list papers"
         untouched = "nothing was sent and nothing marked as emailed"
         if self.status == "nothing":
             return ("nothing new to email since the last digest (send_empty = false): no mail sent")
@@ -151,7 +154,8 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     else:
         heading = f"New papers since {log.last_at[:10]}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
-                          warnings=_dedupe(list(warnings or []) + list(store.warnings)))
+                          warnings=_dedupe(list(warnings or []) + list(store.warnings)),
+                          updates=revisions(store, after_run=sel.after_run))
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
     left_out = below + beyond + unmatched
     if left_out:
@@ -209,7 +213,7 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
     if dry_run or to_file is not None:  # read only: no lock, nothing written to the store
         _, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
-        if not report.entries and not settings.send_empty:
+        if not report.entries and not report.updates and not settings.send_empty:
             return EmailOutcome("nothing", report, held)
         eml = as_eml(build_message(report, settings))
         if to_file is None:
@@ -223,7 +227,7 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
     with store:  # select -> send -> record, all under the lock
         log, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
-        if not report.entries and not settings.send_empty:
+        if not report.entries and not report.updates and not settings.send_empty:
             if sel.pool:  # papers came, none qualified: settle them (nothing can fail here)
                 store.append_events([{"type": SKIPPED, "through_run": sel.latest_run, "held_back": held}])
             return EmailOutcome("nothing", report, held)

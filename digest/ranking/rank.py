@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from digest.config import Config
-from digest.ranking.report import Mode, Report, SourceLine
+from digest.ranking.report import Mode, Report, Revision, SourceLine
 from digest.ranking.score import Scored, Scorer
 from digest.store import Store
 
@@ -67,7 +67,8 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
-                 warnings: list[str] | None = None, unmatched: int = 0) -> Report:
+                 warnings: list[str] | None = None, unmatched: int = 0,
+                 updates: Iterable[tuple[dict, list[str]]] = ()) -> Report:
     """A Report of ranked entries, with the tags of the papers it shows."""
     tags = tags or {}
     shown = {}
@@ -77,4 +78,4 @@ def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags |
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
                   warnings=list(warnings or []), tags=shown, date=date.today().isoformat(),
-                  unmatched=unmatched)
+                  unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates])

@@ -47,6 +47,28 @@ class SourceLine:
 
 
 @dataclass
+class Revision:
+    """A new arXiv version of a paper on the reading list (``record``: the paper as now stored)."""
+
+    record: dict
+    tags: list[str] = field(default_factory=list)  # its reading-list tags (none: it has notes only)
+
+    def text(self) -> str:
+        """``Updated: v3 of "Title" (on your toread list)``."""
+        from digest.text import clean
+
+        r = self.record
+        tags = [clean(t) for t in self.tags if clean(t)]
+        if not tags:
+            where = "on your reading list"
+        else:
+            names = ", ".join(tags[:-1]) + (" and " if len(tags) > 1 else "") + tags[-1]
+            where = f"on your {names} list{'s' if len(tags) > 1 else ''}"
+        version = f"v{r['arxiv_version']}" if r.get("arxiv_version") else "a new version"
+        return f'Updated: {version} of "{clean(r.get("title"))}" ({where})'
+
+
+@dataclass
 class Report:
     entries: list[Scored]
     heading: str  # e.g. "New papers, 2026-11-22"
@@ -59,6 +81,7 @@ class Report:
     notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
     hints: list[str] = field(default_factory=list)  # commands to type: terminal and the mail's text part only
     unmatched: int = 0  # papers left out because they matched none of the interests
+    updates: list[Revision] = field(default_factory=list)  # new versions of reading-list papers: shown first
 
     @property
     def parsed(self) -> int:

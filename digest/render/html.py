@@ -35,6 +35,8 @@ S_H1 = "font-size:21px;line-height:1.3;margin:0 0 4px;font-weight:700;"
 S_LEAD = f"margin:0 0 14px;color:{MUTED};font-size:14px;"
 S_WARN = ("margin:0 0 14px;padding:10px 12px;background:#fff8e1;border:1px solid #f2d27a;"
           "border-radius:6px;font-size:13px;color:#5c4400;")
+S_UPDATE = ("margin:0 0 14px;padding:10px 12px;background:#f5f0ff;border:1px solid #d8c8f5;"
+            "border-radius:6px;font-size:14px;font-weight:600;")
 S_CARD = "background:#ffffff;border:1px solid #d9dde3;border-radius:8px;"
 S_ITEM = "padding:16px 18px;"
 S_ITEM_SEP = f"border-top:1px solid {LINE};"
@@ -151,6 +153,9 @@ def render_html(report: Report, *, title: str = "") -> str:
         f'<h1 style="{S_H1}">{nowrap_dates(esc(report.heading))}</h1>',
         f'<p style="{S_LEAD}">' + "<br>".join(nowrap_dates(_with_code(esc(line))) for line in lead) + "</p>",
     ]
+    if report.updates:  # new versions of papers on the reading list come first
+        out.append(f'<div style="{S_UPDATE}">' + "<br>".join(
+            _link(paper_link(u.record).url, nowrap_dates(esc(u.text()))) for u in report.updates) + "</div>")
     if report.warnings:
         out.append(f'<div style="{S_WARN}">' + "<br>".join("&#9888; " + esc(w) for w in report.warnings)
                    + "</div>")

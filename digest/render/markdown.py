@@ -45,6 +45,11 @@ def md_extra_links(rec: dict) -> str:
 
 def render_markdown(report: Report) -> str:
     out = [f"# {md_escape(report.heading)}", "", f"_{md_escape(report.summary())}_", ""]
+    for u in report.updates:  # new versions of papers on the reading list come first
+        out.append(f"- **{md_escape(u.text())}** — [{md_escape(short_id(u.record['id']))}]"
+                   f"({md_url(paper_link(u.record).url)})")
+    if report.updates:
+        out.append("")
     for w in report.warnings:
         out.append(f"> ⚠ {md_escape(w)}")
     if report.warnings:

@@ -212,6 +212,11 @@ def _entries_text(console: Console, entries, report: Report) -> Text:
 def render_terminal(report: Report, console: Console) -> None:
     console.print(Text(clean(report.heading), style="bold underline"))
     console.print(Text(clean(report.summary()), style=DIM))
+    linked = hyperlinks(console)
+    for u in report.updates:  # new versions of papers on the reading list come first
+        url = paper_link(u.record).url
+        console.print(Text(u.text(), style=Style(bold=True, color="magenta", link=url if linked else None)))
+        console.print(Text("  " + url, style=Style(dim=True, link=url if linked else None)), soft_wrap=True)
     for w in report.warnings:
         console.print(Text("⚠ " + clean(w), style="yellow"))
     console.print()

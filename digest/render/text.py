@@ -24,7 +24,7 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import grouped_matches, labelled_links, link_prefix, meta_bits, snippet
+from digest.render import grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -128,6 +128,11 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     out: list[str] = []
     heading = clean(report.heading)
     out += [heading, "=" * min(width, cell_width(heading)), ""]
+    for u in report.updates:  # new versions of papers on the reading list come first
+        out += wrap(u.text(), width, indent="  ")
+        out.append("  " + paper_link(u.record).url)
+    if report.updates:
+        out.append("")
     for line in overview(report) + [clean(h) for h in report.hints]:  # (hints: commands, here only)
         out += wrap(keep_code(line), width)
     for w in report.warnings:
