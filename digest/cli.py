@@ -520,10 +520,11 @@ def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
               metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.pass_context
 def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, output):
-    """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
+    """Export reading-list papers as BibTeX, RIS, Markdown, JSON or CSV.
 
     \b
     digest export --tag cite -o refs.bib          BibTeX for Zotero, JabRef, LaTeX
+    digest export --format ris -o refs.ris        RIS for Zotero, EndNote, Mendeley
     digest export --tag toread --format markdown  a linked list for notes apps
     """
     from digest.render.readinglist import render

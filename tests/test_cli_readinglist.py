@@ -248,6 +248,23 @@ def test_list_every_format(runner, tagged):
     assert rows[2]["tags"] == "cite; toread" and rows[0]["notes"] == "check the radar & 5% error"
 
 
+def test_export_and_list_as_ris(runner, tagged, tmp_path):
+    rispy = pytest.importorskip("rispy")
+    ids = tagged
+    out = tmp_path / "refs.ris"
+    r = run(runner, "export", "--format", "ris", "-o", str(out))
+    assert r.exit_code == 0 and "wrote 3 papers" in r.stderr
+    refs = {x["title"]: x for x in rispy.loads(out.read_text(encoding="utf-8"))}
+    assert set(refs) == {DIFFUSION, SPARSE, WEATHER}
+    assert refs[DIFFUSION]["keywords"] == ["cite", "toread"] and refs[DIFFUSION]["year"] == "2025"
+    assert "year" not in refs[WEATHER] and "authors" not in refs[WEATHER]  # neither is known
+    assert refs[WEATHER]["notes"] == ["check the radar & 5% error"]
+    listed_ris = run(runner, "list", "--tag", "toread", "--format", "ris").stdout
+    assert len(rispy.loads(listed_ris)) == 2
+    assert "RIS" in run(runner, "export", "--help").stdout and "ris" in run(runner, "list", "--help").stdout
+    assert ids
+
+
 def test_list_labels_every_date_by_what_it_is(runner, tagged):
     """Issue 14, defect 2: the table showed the date first seen, unlabelled, where a paper has no
     publication date, as if it were one. Dates are labelled: published, first seen, added."""

@@ -21,8 +21,8 @@ from digest.text import clean, json_safe
 REPORT_FORMATS = ("table", "json", "jsonl", "markdown")  # show, run
 DETAIL_FORMATS = ("table", "json")  # explain, tags
 PARSE_FORMATS = ("jsonl", "json")  # parse
-LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")  # list
-EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")  # export
+LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "ris", "csv")  # list
+EXPORT_FORMATS = ("bibtex", "ris", "markdown", "json", "jsonl", "csv")  # export
 
 
 

@@ -1,4 +1,4 @@
-"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX.
+"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX and RIS.
 
 Each function takes a list of :class:`digest.readinglist.Entry`. Text from the
 store is passed through :func:`digest.text.clean` (table, CSV) or
@@ -32,6 +32,10 @@ def render(entries, fmt: str, *, heading: str = "Reading list") -> str:
         from digest.render.bibtex import render_bibtex
 
         return render_bibtex(entries)
+    if fmt == "ris":
+        from digest.render.ris import render_ris
+
+        return render_ris(entries)
     raise ValueError(f"unknown format {fmt!r}")  # table is drawn by print_table
 
 
