@@ -207,16 +207,18 @@ def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            unmatched: bool | None = None, updates=()) -> Report:
+            unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
-    entries, left_out = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
-                                     matched_only=hide_unmatched(cfg, unmatched))
-    return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
-                        warnings=list(store.warnings) if warnings is None else warnings, unmatched=left_out,
-                        updates=updates)
+    cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
+    ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
+                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide")
+    return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
+                        warnings=list(store.warnings) if warnings is None else warnings,
+                        unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
+                        cross_hidden=ranked.cross_lists)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
@@ -233,9 +235,11 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         scorer = scorer_for(cfg, store, tags)
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
-                                 matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer), stats=stats)
+                                 matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats)
         return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
-                            warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0)
+                            warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
+                            cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0)
     if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
         return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
@@ -247,7 +251,7 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         records = held_back(store, held_run or 0)
         return _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
                        limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
-                       unmatched=True)
+                       unmatched=True, cross_lists="show")
     run = store.latest_run()
     records = store.select("first_run=?", (run,)) if run else []
     report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),

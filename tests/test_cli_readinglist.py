@@ -451,3 +451,39 @@ def test_run_opens_with_the_updates_it_brought(runner, tmp_path):
     out = run(runner, "--config", str(cfg), "run").stdout
     assert 'Updated: v2 of "Diffusion Followed Closely" (on your toread list)' in out
     assert "Updated:" not in run(runner, "--config", str(cfg), "run").stdout  # once, not every run
+
+
+CROSS = ("2508.40001", 1, "cross", "Diffusion From Elsewhere", ["cs.CL", "cs.LG"])
+HOME = ("2508.40002", 1, "new", "Diffusion At Home", ["cs.LG", "stat.ML"])
+
+
+def test_cross_lists_say_so_and_follow_show_cross_lists(runner, tmp_path):
+    """Issue 14, item 17: a paper announced as a cross-list says so (`cross-list from cs.CL`) in
+    every output; [show] cross_lists = "show" (default), "fold" (after the others, one line each)
+    or "hide" (left out, counted)."""
+    feed = tmp_path / "cs.LG.xml"
+    feed.write_text(listing(CROSS, HOME))
+    run(runner, "ingest", str(feed))
+    out = run(runner, "show").stdout
+    block = out[out.index("Diffusion From Elsewhere"):]
+    assert "cross-list from cs.CL" in block.split("\n\n")[0]
+    assert "cross-list" not in out[out.index("Diffusion At Home"):].split("\n\n")[0]
+    data = {d["title"]: d for d in json.loads(run(runner, "show", "--format", "json").stdout)}
+    assert data["Diffusion From Elsewhere"]["cross_list"] is True and data["Diffusion At Home"]["cross_list"] is False
+    assert "cross-list from cs.CL" in run(runner, "show", "--format", "markdown").stdout
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 1.0\n"elsewhere" = 5.0\n[show]\ncross_lists = "fold"\n')
+    folded = run(runner, "--config", str(cfg), "show").stdout
+    assert folded.index("Diffusion At Home") < folded.index("Cross-lists") < folded.index("Diffusion From Elsewhere")
+    assert "We study diffusion from elsewhere" not in folded  # folded: no abstract
+
+    cfg.write_text('[interests]\n"diffusion" = 1.0\n[show]\ncross_lists = "hide"\n')
+    hidden = run(runner, "--config", str(cfg), "show", "--format", "json")
+    assert [d["title"] for d in json.loads(hidden.stdout)] == ["Diffusion At Home"]
+    assert '1 cross-list hidden ([show] cross_lists = "hide")' in hidden.stderr
+    everything = run(runner, "--config", str(cfg), "show", "--all", "--format", "json")
+    assert [d["title"] for d in json.loads(everything.stdout)] == ["Diffusion At Home"]
+    cfg.write_text('[show]\ncross_lists = "sometimes"\n')
+    r = run(runner, "--config", str(cfg), "show")
+    assert r.exit_code == 1 and "show.cross_lists" in r.stderr

@@ -252,3 +252,13 @@ def test_stale_source_is_warned_about(runner, tmp_path, server, isolated_home):
     state_path.write_text(json.dumps(state))
     r = invoke(runner, "--config", cfg, "run", "--format", "json")
     assert "source 'quiet' has given nothing new for" in r.stderr
+
+
+def test_a_paper_new_in_one_followed_listing_is_not_a_cross_list():
+    from digest.ingest.merge import merge
+
+    cross = {"title": "T", "cross_list": True, "categories": ["cs.CL", "cs.LG"]}
+    assert merge(cross, {"title": "T", "cross_list": True})["cross_list"] is True
+    assert merge(cross, {"title": "T", "cross_list": False})["cross_list"] is False  # new in cs.CL too
+    assert merge(cross, {"title": "T", "cross_list": None})["cross_list"] is True  # a dump does not say
+    assert merge({"title": "T"}, {"title": "T", "cross_list": True})["cross_list"] is True

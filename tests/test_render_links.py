@@ -176,3 +176,19 @@ def test_html_dates_never_break_at_their_hyphen():
         assert f'<span style="white-space:nowrap">{day}</span>' in html
     body = re.sub(r'href="[^"]*"', "", html.split("<body", 1)[1])
     assert not re.search(r"(?<!>)\b20\d\d-\d\d-\d\d\b(?!</span>)", body)
+
+
+def test_folded_cross_lists_come_last_one_line_each_in_every_output():
+    cross = rec("Diffusion From Elsewhere", arxiv_id="2511.00009", cross_list=True, categories=["cs.CL", "cs.LG"],
+                abstract="We study diffusion from elsewhere, in depth.")
+    home = rec("Diffusion At Home", arxiv_id="2511.00010", cross_list=False, categories=["cs.LG"])
+    report = report_of(cross, home)
+    report.cross_lists = "fold"
+    outs = {"terminal": terminal(report), "text": render_text(report), "markdown": render_markdown(report),
+            "html": render_html(report)}
+    for name, out in outs.items():
+        assert out.index("At Home") < out.index("Cross-lists (1)") < out.index("From Elsewhere"), name
+        assert "cross-list from cs.CL" in out and "in depth" not in out, name
+        assert "https://arxiv.org/abs/2511.00009" in out, name
+    report.cross_lists = "show"
+    assert "Cross-lists" not in terminal(report) and "cross-list from cs.CL" in terminal(report)

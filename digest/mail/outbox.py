@@ -144,8 +144,9 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     log = read_log(store)
     sel = select(store, log)
     tags = ReadingList.load(store).tag_map()
-    ranked, unmatched = rank_records(scorer_for(cfg, store, tags), sel.pool, limit=None, min_score=None,
-                                     matched_only=hide_unmatched and min_score <= 0)
+    result = rank_records(scorer_for(cfg, store, tags), sel.pool, limit=None, min_score=None,
+                          matched_only=hide_unmatched and min_score <= 0, hide_cross_lists=cfg.cross_lists == "hide")
+    ranked, unmatched, crossed = result.entries, result.unmatched, result.cross_lists
     kept = [s for s in ranked if s.score >= min_score]
     entries = kept[:max_items]
     today = date.today().isoformat()
@@ -155,9 +156,9 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
         heading = f"New papers since {log.last_at[:10]}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
                           warnings=_dedupe(list(warnings or []) + list(store.warnings)),
-                          updates=revisions(store, after_run=sel.after_run))
+                          updates=revisions(store, after_run=sel.after_run), cross_lists=cfg.cross_lists)
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
-    left_out = below + beyond + unmatched
+    left_out = below + beyond + unmatched + crossed
     if left_out:
         why = []
         if beyond:
@@ -166,6 +167,8 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
             why.append(f"{below} below min_score {min_score:g}")
         if unmatched:
             why.append(f"{unmatched} that matched none of your interests")
+        if crossed:
+            why.append(f"{crossed} cross-list{'s' if crossed != 1 else ''} (cross_lists = \"hide\")")
         listed = ", ".join(why[:-1]) + (" and " if len(why) > 1 else "") + why[-1]
         report.notes.append(f"Not in this mail: {left_out} more paper{'s' if left_out != 1 else ''}: "
                             f"{listed}. They will not be mailed later.")

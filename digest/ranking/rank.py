@@ -10,6 +10,7 @@ ranking never imports the reading list.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from digest.config import Config
@@ -44,31 +45,42 @@ def matched(scorer: Scorer, rec: dict) -> bool:
     return scorer.fast_score(rec) != 0 or bool(scorer.score(rec).matches)
 
 
+@dataclass
+class Ranked:
+    entries: list[Scored]
+    unmatched: int = 0  # left out for matching nothing
+    cross_lists: int = 0  # left out for being arXiv cross-lists ([show] cross_lists = "hide")
+
+
 def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, min_score: float | None,
-                 matched_only: bool = False) -> tuple[list[Scored], int]:
-    """Rank ``records``; with ``matched_only`` (and a scorer that can match anything), papers
-    that matched nothing are left out. Returns the ranked entries and how many were left out
-    for matching nothing (0 when min_score > 0 would hide them anyway)."""
-    if not matched_only or not can_match(scorer) or (min_score is not None and min_score > 0):
-        return scorer.rank(records, limit=limit, min_score=min_score), 0
-    left_out = 0
+                 matched_only: bool = False, hide_cross_lists: bool = False) -> Ranked:
+    """Rank ``records``, leaving out (and counting) the cross-lists with ``hide_cross_lists``, and
+    with ``matched_only`` (and a scorer that can match anything) the papers that matched
+    nothing (not counted when min_score > 0 would hide them anyway)."""
+    matched_only = matched_only and can_match(scorer) and not (min_score is not None and min_score > 0)
+    out = Ranked([])
+    if not matched_only and not hide_cross_lists:
+        out.entries = scorer.rank(records, limit=limit, min_score=min_score)
+        return out
 
     def kept() -> Iterable[dict]:
-        nonlocal left_out
         for r in records:
-            if matched(scorer, r):
-                yield r
+            if hide_cross_lists and r.get("cross_list") is True:
+                out.cross_lists += 1
+            elif matched_only and not matched(scorer, r):
+                out.unmatched += 1
             else:
-                left_out += 1
+                yield r
 
-    entries = scorer.rank(kept(), limit=limit, min_score=min_score)
-    return entries, left_out
+    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score)
+    return out
 
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
                  warnings: list[str] | None = None, unmatched: int = 0,
-                 updates: Iterable[tuple[dict, list[str]]] = ()) -> Report:
+                 updates: Iterable[tuple[dict, list[str]]] = (), cross_lists: str = "show",
+                 cross_hidden: int = 0) -> Report:
     """A Report of ranked entries, with the tags of the papers it shows."""
     tags = tags or {}
     shown = {}
@@ -78,4 +90,5 @@ def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags |
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
                   warnings=list(warnings or []), tags=shown, date=date.today().isoformat(),
-                  unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates])
+                  unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates],
+                  cross_lists=cross_lists, cross_hidden=cross_hidden)

@@ -82,6 +82,8 @@ class Report:
     hints: list[str] = field(default_factory=list)  # commands to type: terminal and the mail's text part only
     unmatched: int = 0  # papers left out because they matched none of the interests
     updates: list[Revision] = field(default_factory=list)  # new versions of reading-list papers: shown first
+    cross_lists: str = "show"  # [show] cross_lists: "fold" shows cross-lists after the others, one line each
+    cross_hidden: int = 0  # cross-lists left out ([show] cross_lists = "hide")
 
     @property
     def parsed(self) -> int:
@@ -114,7 +116,18 @@ class Report:
         out = []
         if self.unmatched:
             out.append(f"{self.unmatched} matched none of your interests (--unmatched shows them)")
+        if self.cross_hidden:
+            n = self.cross_hidden
+            out.append(f'{n} cross-list{"s" if n != 1 else ""} hidden ([show] cross_lists = "hide")')
         return out
+
+    def sections(self) -> tuple[list[Scored], list[Scored]]:
+        """The entries to show in full, and those folded after them (cross-lists, with
+        ``[show] cross_lists = "fold"``), each in rank order."""
+        if self.cross_lists != "fold":
+            return list(self.entries), []
+        main = [s for s in self.entries if s.record.get("cross_list") is not True]
+        return main, [s for s in self.entries if s.record.get("cross_list") is True]
 
     def highlighter(self):
         """One regex finding every matched term of the report (compiled once, not per entry:
@@ -143,7 +156,7 @@ def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:
         "matches": [m.to_dict() for m in s.matches],
     }
     for k in ("title", "abstract", "authors", "n_authors", "published", "upvotes", "org",
-              "links", "truncated", "arxiv_id", "url", "categories", "sources",
+              "links", "truncated", "arxiv_id", "url", "categories", "cross_list", "sources",
               "first_seen", "last_seen"):
         d[k] = r.get(k)
     d["link"] = paper_link(r).to_dict()

@@ -159,7 +159,19 @@ def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
         bits.append(clean(rec["org"]))
     if rec.get("arxiv_id"):
         bits.append(f"arXiv:{clean(rec['arxiv_id'])}")
+    origin = cross_list_from(rec)
+    if origin:
+        bits.append(origin)
     return bits
+
+
+def cross_list_from(rec: dict) -> str:
+    """``cross-list from cs.CL`` for a paper announced as a cross-list (arXiv's own wording: its
+    primary category is another listing's), else ""."""
+    if rec.get("cross_list") is not True:
+        return ""
+    cats = [clean(c) for c in rec.get("categories") or [] if clean(c)]
+    return f"cross-list from {cats[0]}" if cats else "cross-list"
 
 
 def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:

@@ -17,7 +17,7 @@ import re
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
+from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.render.text import overview, source_summary
 from digest.text import clean
 
@@ -37,6 +37,8 @@ S_WARN = ("margin:0 0 14px;padding:10px 12px;background:#fff8e1;border:1px solid
           "border-radius:6px;font-size:13px;color:#5c4400;")
 S_UPDATE = ("margin:0 0 14px;padding:10px 12px;background:#f5f0ff;border:1px solid #d8c8f5;"
             "border-radius:6px;font-size:14px;font-weight:600;")
+S_FOLD_H = "margin:18px 2px 6px;font-size:14px;font-weight:600;"
+S_FOLD = "padding:10px 18px;font-size:15px;"
 S_CARD = "background:#ffffff;border:1px solid #d9dde3;border-radius:8px;"
 S_ITEM = "padding:16px 18px;"
 S_ITEM_SEP = f"border-top:1px solid {LINE};"
@@ -159,10 +161,22 @@ def render_html(report: Report, *, title: str = "") -> str:
     if report.warnings:
         out.append(f'<div style="{S_WARN}">' + "<br>".join("&#9888; " + esc(w) for w in report.warnings)
                    + "</div>")
-    if report.entries:
+    main, folded = report.sections()
+    if main:
         out.append(f'<div style="{S_CARD}">')
-        for i, s in enumerate(report.entries, 1):
+        for i, s in enumerate(main, 1):
             out.append(_item(i, s, report.tags_of(s.record["id"]), i == 1, report.highlighter()))
+        out.append("</div>")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out.append(f'<p style="{S_FOLD_H}">Cross-lists ({len(folded)})</p>')
+        out.append(f'<div style="{S_CARD}">')
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            link = paper_link(r)
+            out.append(f'<div style="{S_FOLD}{"" if i == len(main) + 1 else S_ITEM_SEP}">'
+                       f'<span style="{S_RANK}">{i}.</span> {_link(link.url, esc(r.get("title") or "(untitled)"))}'
+                       f' <span style="{S_LABEL}">{s.score:.1f} &middot; {esc(short_id(r["id"]))} &middot; '
+                       f'{esc(cross_list_from(r))}</span></div>')
         out.append("</div>")
     foot = []
     if report.sources:

@@ -6,7 +6,7 @@ import re
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
+from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.text import clean
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
@@ -56,7 +56,8 @@ def render_markdown(report: Report) -> str:
         out.append("")
     if not report.entries:
         out.append("Nothing new." if not report.pool else "Nothing to show.")
-    for i, s in enumerate(report.entries, 1):
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         r = s.record
         hl = report.highlighter()
         out.append(f"{i}. {md_paper(r)} — score {s.score:g} · `{short_id(r['id'])}`")
@@ -75,5 +76,12 @@ def render_markdown(report: Report) -> str:
             out.append("   matched: " + ", ".join(
                 f"{md_escape(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
                 for term, parts in grouped_matches(s.matches)))
+        out.append("")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out += [f"## Cross-lists ({len(folded)})", ""]
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            out.append(f"{i}. {md_paper(r)} — score {s.score:g} · `{short_id(r['id'])}` · "
+                       f"{md_escape(cross_list_from(r))}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -21,7 +21,16 @@ from rich.text import Text
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.report import Report
-from digest.render import SEARCH_LABEL, grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
+from digest.render import (
+    SEARCH_LABEL,
+    cross_list_from,
+    grouped_matches,
+    labelled_links,
+    link_prefix,
+    meta_bits,
+    paper_link,
+    snippet,
+)
 from digest.text import clean
 
 HIT = Style(bold=True, color="yellow")
@@ -202,11 +211,34 @@ def hanging(console: Console, head: Text, parts: list[Text], links: list[Text]) 
 
 def _entries_text(console: Console, entries, report: Report) -> Text:
     lines: list[Text] = []
-    for i, s in enumerate(entries, 1):
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         if i > 1:
             lines.append(Text(""))
         lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter()))
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        if main:
+            lines.append(Text(""))
+        lines.append(Text(f"Cross-lists ({len(folded)})", style="bold"))
+        for i, s in enumerate(folded, len(main) + 1):
+            lines.extend(_folded_lines(console, i, s))
     return Text("\n").join(lines)
+
+
+def _folded_lines(console: Console, rank: int, s) -> list[Text]:
+    """A folded entry: rank, score, id, title and where it is cross-listed from, then its links."""
+    r = s.record
+    linked = hyperlinks(console)
+    head = Text()
+    head.append(f"{rank:>2}.", style="bold")
+    head.append(f"{s.score:6.1f} ", style="green" if s.score > 0 else ("red" if s.score < 0 else "dim"))
+    head.append(short_id(r["id"]), style="cyan")
+    head.append(" ")
+    title = Text(clean(r.get("title")) or "(untitled)", style=Style(bold=True))
+    if linked:
+        title.stylize(Style(link=paper_link(r).url))
+    title.append(" · " + cross_list_from(r), style=DIM)
+    return hanging(console, head, [title], link_pieces(r, linked))
 
 
 def render_terminal(report: Report, console: Console) -> None:

@@ -24,7 +24,7 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
+from digest.render import cross_list_from, grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -140,7 +140,8 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     out.append("")
     label_w = len(f"{len(report.entries)}. ")
     pad = " " * max(4, label_w)
-    for i, s in enumerate(report.entries, 1):
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         r = s.record
         hl = report.highlighter()
         label = f"{i}. ".rjust(len(pad))
@@ -165,6 +166,16 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         for label, url in labelled_links(r):  # each on a line of its own, never broken
             out.append(pad + link_prefix(label) + url)
         out.append("")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out += [f"Cross-lists ({len(folded)})", ""]
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            out += wrap(clean(r.get("title")) or "(untitled)", width, first=f"{i}. ".rjust(len(pad)), indent=pad)
+            bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}", cross_list_from(r)]
+            out += wrap(" · ".join(glue(b) for b in bits), width, first=pad, indent=pad)
+            for label, url in labelled_links(r):
+                out.append(pad + link_prefix(label) + url)
+            out.append("")
     if report.sources:
         out.append("Sources")
         for line in source_summary(report):
