@@ -167,7 +167,7 @@ def test_papers_that_matched_nothing_are_left_out_and_counted(runner, day1, day2
     and how to see them (--unmatched, or [show] unmatched = "show")."""
     run(runner, "ingest", day1)
     run(runner, "ingest", day2)
-    note = "2 matched none of your interests (--unmatched shows them)"
+    note = "2 matched nothing (--unmatched shows them)"
     for args in (["show"], ["show", "--all"], ["show", "--since", "2000-01-01"]):
         r = run(runner, *args, "--format", "json")
         assert not UNMATCHED & {d["title"] for d in json.loads(r.stdout)}, args
@@ -176,17 +176,20 @@ def test_papers_that_matched_nothing_are_left_out_and_counted(runner, day1, day2
         assert note in " ".join(table.split()) and "Weather" not in table, args
         assert UNMATCHED <= {d["title"] for d in json.loads(run(runner, *args, "--unmatched",
                                                                   "--format", "json").stdout)}
-    assert "matched none" not in run(runner, "show", "--unmatched").stdout
+    assert "matched nothing" not in run(runner, "show", "--unmatched").stdout
     everything_unmatched = run(runner, "show").stdout  # the latest ingest: day2's two unmatched papers
     assert "Nothing new." not in everything_unmatched and "Nothing to show." in everything_unmatched
-    assert "matched none" not in run(runner, "show", "--min-score", "1").stdout  # hidden by min_score anyway
+    assert "matched nothing" not in run(runner, "show", "--min-score", "1").stdout  # hidden by min_score anyway
     cfg = tmp_path / "c.toml"
     cfg.write_text('[interests]\n"diffusion" = 1.0\n[show]\nunmatched = "show"\n')
     shown = json.loads(run(runner, "--config", str(cfg), "show", "--format", "json").stdout)
     assert UNMATCHED <= {d["title"] for d in shown}
     cfg.write_text('[show]\nlimit = 20\n')  # no interests at all: nothing can match, nothing is left out
     r = run(runner, "--config", str(cfg), "show", "--format", "json")
-    assert UNMATCHED <= {d["title"] for d in json.loads(r.stdout)} and "matched none" not in r.stderr
+    assert UNMATCHED <= {d["title"] for d in json.loads(r.stdout)} and "matched nothing" not in r.stderr
+    for cmd in ("show", "run", "email"):
+        assert "--unmatched" in run(runner, cmd, "--help").stdout
+    assert "--held-back" in run(runner, "show", "--help").stdout
     cfg.write_text('[show]\nunmatched = "sometimes"\n')
     r = run(runner, "--config", str(cfg), "show")
     assert r.exit_code == 1 and "show.unmatched" in r.stderr and '"hide" or "show"' in r.stderr
@@ -198,7 +201,7 @@ def test_run_leaves_unmatched_papers_out_too(runner, tmp_path, day2):
     r = run(runner, "--config", str(cfg), "run")
     assert r.exit_code == 0, r.stderr
     assert "Sparse Pre-Training" in r.stdout and "Weather" not in r.stdout
-    assert "2 matched none of your interests (--unmatched shows them)" in r.stdout
+    assert "2 matched nothing (--unmatched shows them)" in r.stdout
     assert json.loads(run(runner, "show", "--since", "2999-01-01", "--format", "json").stdout) == []
 
 

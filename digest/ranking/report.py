@@ -115,7 +115,7 @@ class Report:
         """What the summary says was left out, and how to see it: one clause each."""
         out = []
         if self.unmatched:
-            out.append(f"{self.unmatched} matched none of your interests (--unmatched shows them)")
+            out.append(f"{self.unmatched} matched nothing (--unmatched shows them)")
         if self.cross_hidden:
             n = self.cross_hidden
             out.append(f'{n} cross-list{"s" if n != 1 else ""} hidden ([show] cross_lists = "hide")')
