@@ -46,9 +46,9 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -353,13 +353,13 @@ def print_variant(res: dict) -> None:
         print(f"   {res['how']}")
     head = ["R-prec (g2 in top R)", "nDCG@10 (g2, g1 in top 10)", "P@10 (g>=1 in top 10)"]
     widths = [max(len(h), 18) for h in head]
-    print(f"{'':<12}{'pool':>5}  " + "  ".join(f"{h:<{w}}" for h, w in zip(head, widths)))
+    print(f"{'':<12}{'pool':>5}  " + "  ".join(f"{h:<{w}}" for h, w in zip(head, widths, strict=True)))
 
     def line(label: str, pair: dict) -> None:
         for who in ("digest", "naive"):
             m = pair[who]
             tag = f"{label} {who}" if who == "digest" else f"{'':<{len(label)}} naive"
-            print(f"{tag:<12}{m['pool']:>5}  " + "  ".join(f"{c:<{w}}" for c, w in zip(cells(m), widths)))
+            print(f"{tag:<12}{m['pool']:>5}  " + "  ".join(f"{c:<{w}}" for c, w in zip(cells(m), widths, strict=True)))
 
     for pid, pair in res["profiles"].items():
         line(pid, pair)
