@@ -44,6 +44,11 @@ def check_sections(cfg: Config) -> Config:
         from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
 
         cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    if "matching" in cfg.raw or "abbreviations" in cfg.raw:
+        from digest.ranking.score import check_abbreviations, check_matching
+
+        cfg.matching = check_matching(check, cfg.raw.get("matching", {}))
+        cfg.abbreviations = check_abbreviations(check, cfg.raw.get("abbreviations", {}))
     return cfg
 
 

@@ -21,8 +21,9 @@ Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 
 def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None) -> Scorer:
-    """The scorer for ``cfg``; with a store and the reading list's tags, the similarity
-    boost toward tagged papers when ``[similarity]`` asks for it."""
+    """The scorer for ``cfg``; with a store, its terms expanded through the store's
+    vocabulary and damped by how common they are in it, and (with the reading list's
+    tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it."""
     extra = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
@@ -30,7 +31,12 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
-    return Scorer.from_config(cfg, extra=extra)
+    scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None)
+    if store is not None and cfg.matching.get("damping", True):
+        from digest.ranking import damping
+
+        damping.apply(store, scorer, float(cfg.matching.get("damping_from", damping.DEFAULT_FROM)))
+    return scorer
 
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,

@@ -56,6 +56,7 @@ class Report:
     tags: dict[str, list[str]] = field(default_factory=dict)
     date: str = ""
     notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
+    hidden: list[Scored] = field(default_factory=list)  # below min_score only because of mute terms
 
     @property
     def parsed(self) -> int:
@@ -72,23 +73,45 @@ class Report:
             head = f"{self.new} new of {self.parsed} parsed"
             per = "; ".join(s.text() for s in self.sources)
             more = f", showing {shown}" if shown < self.pool else ""
-            return f"{head}{more} — {per}"
+            return f"{head}{more}{self.hidden_summary()} — {per}"
         what: dict[Mode, str] = {"new": "new", "all": "stored", "since": "new in this period",
                                  "unsent": "not yet emailed"}
         noun = "paper" if self.pool == 1 else "papers"
-        return f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
+        line = f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
+        return line + self.hidden_summary()
+
+    def hidden_summary(self) -> str:
+        """``; 3 hidden by mute terms: survey (2), investing (1)`` (empty when none)."""
+        if not self.hidden:
+            return ""
+        by: dict[str, int] = {}
+        for s in self.hidden:
+            t = s.sunk_by or "?"
+            by[t] = by.get(t, 0) + 1
+        terms = ", ".join(f"{t} ({n})" for t, n in sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
+        return f"; {len(self.hidden)} hidden by mute terms: {terms}"
 
     def highlighter(self):
-        """One regex finding every matched term of the report (compiled once, not per entry:
-        a term that occurs in an entry's text is a term that entry matched)."""
+        """One regex finding every word the report's entries matched (compiled once, not per
+        entry): a match's ``lastgroup`` is ``"want"`` for a wanted term, ``"mute"`` for a mute one."""
         if not hasattr(self, "_hl"):
-            from digest.ranking.match import highlight_regex
-
-            self._hl = highlight_regex({t for s in self.entries for t in s.terms})
+            self._hl = highlighter_of(self.entries + self.hidden)
         return self._hl
 
     def tags_of(self, item_id: str) -> list[str]:
         return self.tags.get(item_id, [])
+
+
+def highlighter_of(entries: list[Scored]):
+    """The highlight regex of these entries' matched words (see :meth:`Report.highlighter`)."""
+    from digest.ranking.match import highlight_regex
+
+    want: set[str] = set()
+    mute: set[str] = set()
+    for s in entries:
+        want |= s.forms()
+        mute |= s.forms(mute=True)
+    return highlight_regex(want, mute)
 
 
 def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:

@@ -15,12 +15,12 @@ from rich.style import Style
 from rich.text import Text
 
 from digest.identity import short_id
-from digest.ranking.match import highlight_regex
-from digest.ranking.report import Report
+from digest.ranking.report import Report, highlighter_of
 from digest.render import grouped_matches, meta_bits, paper_url, snippet
 from digest.text import clean
 
-HIT = Style(bold=True, color="yellow")
+HIT = Style(bold=True, color="yellow")  # a word a wanted term matched
+MUTE = Style(color="red", strike=True)  # a word a mute term matched
 DIM = Style(dim=True)
 
 
@@ -34,14 +34,14 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     t = Text(text, style=base or "")
     if hl is not None:
         for m in hl.finditer(text):
-            t.stylize(HIT, m.start(), m.end())
+            t.stylize(MUTE if m.lastgroup == "mute" else HIT, m.start(), m.end())
     return t
 
 
 def _body(s, tags: list[str], hl=None) -> Group:
     """Title, meta line, abstract snippet and matched terms of one entry."""
     r = s.record
-    hl = hl if hl is not None else highlight_regex(s.terms)
+    hl = hl if hl is not None else highlighter_of([s])
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
     url = paper_url(r)
     if url:

@@ -151,12 +151,14 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         out += wrap(" · ".join(glue(b) if len(b) <= 30 else b for b in bits), width, first=pad, indent=pad)
         if r.get("abstract"):
             out += wrap(snippet(r["abstract"], hl, SNIPPET_CHARS), width, first=pad, indent=pad)
-        if s.matches:
+        groups = grouped_matches(s.matches)
+        for label, mute in (("matched: ", False), ("muted: ", True)):  # mute terms on a line of their own
             why = ", ".join(
                 glue(f"{clean(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")")
-                for term, parts in grouped_matches(s.matches)
+                for term, parts in groups if all(w < 0 for _, w in parts) == mute
             )
-            out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
+            if why:
+                out += wrap(label + why, width, first=pad, indent=pad + "  ")
         url = paper_url(r)
         for link in ([url] if url else []) + extra_links(r):
             out.append(pad + link)
