@@ -19,7 +19,7 @@ from digest.config import Config
 from digest.errors import DigestError, InputError
 from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
-from digest.ranking.score import Scored
+from digest.ranking.score import Hidden, Scored
 from digest.store import Store
 
 if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest
@@ -204,39 +204,47 @@ def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
-    """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
+    """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
+    papers mute terms hid)."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
-    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score)
+    hidden = Hidden()
+    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score, hidden=hidden)
     return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
-                        warnings=list(store.warnings) if warnings is None else warnings)
+                        warnings=list(store.warnings) if warnings is None else warnings, hidden=hidden)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
-         min_score: float | None = None) -> Report:
-    """The ranked digest of stored papers: the latest run's new papers, all, or since a date."""
+         min_score: float | None = None, hidden: bool = False) -> Report:
+    """The ranked digest of stored papers: the latest run's new papers, all, or since a date.
+    ``hidden``: instead, the papers of that digest that mute terms hid."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
         from digest.ranking.rescore import rank_all
 
         tags = tag_map(store)
+        muted = Hidden()
         entries, pool = rank_all(store, scorer_for(cfg, store, tags),
                                  limit=cfg.limit if limit is None else limit,
-                                 min_score=cfg.min_score if min_score is None else min_score)
-        return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
-                            warnings=list(store.warnings))
-    if mode == "since":
+                                 min_score=cfg.min_score if min_score is None else min_score, hidden=muted)
+        report = build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
+                              warnings=list(store.warnings), hidden=muted)
+    elif mode == "since":
         records = store.select("first_seen>=?", (since or "",))
-        return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode)
-    run = store.latest_run()
-    records = store.select("first_run=?", (run,)) if run else []
-    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records))
-    first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
-    if first:
-        report.heading = f"New papers, {first}"
+        report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
+                         min_score=min_score, pool=len(records), mode=mode)
+    else:
+        run = store.latest_run()
+        records = store.select("first_run=?", (run,)) if run else []
+        report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records))
+        first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
+        if first:
+            report.heading = f"New papers, {first}"
+    if hidden:
+        report.entries, report.heading = report.hidden.entries, f"Hidden by mute terms — {report.heading}"
+        report.view = "hidden"
     return report
 
 

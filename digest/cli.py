@@ -240,16 +240,19 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--all", "mode", flag_value="all", help="Every stored paper (a full rescore).")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--hidden", is_flag=True,
+              help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
+                   "with the term that sank each.")
 @report_options
 @click.pass_context
-def show(ctx, mode, since, limit, min_score, fmt):
+def show(ctx, mode, since, hidden, limit, min_score, fmt):
     """Print the ranked digest from the store."""
     from digest import app
 
     if since is not None:
         mode = "since"
     report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
-                      limit=limit, min_score=min_score)
+                      limit=limit, min_score=min_score, hidden=hidden)
     emit_report(report, fmt)
 
 

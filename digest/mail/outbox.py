@@ -45,6 +45,7 @@ from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
 from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Report, SourceLine
+from digest.ranking.score import Hidden
 from digest.readinglist import ReadingList
 from digest.store import Store
 
@@ -142,8 +143,13 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     log = read_log(store)
     sel = select(store, log)
     tags = ReadingList.load(store).tag_map()
-    ranked = scorer_for(cfg, store, tags).rank(sel.pool, limit=None, min_score=None)
+    scorer = scorer_for(cfg, store, tags)
+    ranked = scorer.rank(sel.pool, limit=None, min_score=None)
     kept = [s for s in ranked if s.score >= min_score]
+    hidden = Hidden()
+    for s in ranked:
+        if s.score < min_score and (m := scorer.muted(s.record, s.score, min_score)) is not None:
+            hidden.add(m)
     entries = kept[:max_items]
     today = date.today().isoformat()
     if sel.first or not log.last_at:
@@ -151,7 +157,7 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     else:
         heading = f"New papers since {log.last_at[:10]}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
-                          warnings=_dedupe(list(warnings or []) + list(store.warnings)))
+                          warnings=_dedupe(list(warnings or []) + list(store.warnings)), hidden=hidden)
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
     if below or beyond:
         why = []

@@ -14,7 +14,7 @@ from datetime import date
 
 from digest.config import Config
 from digest.ranking.report import Mode, Report, SourceLine
-from digest.ranking.score import Scored, Scorer
+from digest.ranking.score import Hidden, Scored, Scorer
 from digest.store import Store
 
 Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
@@ -41,13 +41,15 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
-                 warnings: list[str] | None = None) -> Report:
-    """A Report of ranked entries, with the tags of the papers it shows."""
+                 warnings: list[str] | None = None, hidden: Hidden | None = None) -> Report:
+    """A Report of ranked entries, with the tags of the papers it shows (and of those
+    ``hidden`` by mute terms)."""
     tags = tags or {}
     shown = {}
-    for s in entries:
+    hidden = hidden or Hidden()
+    for s in entries + hidden.entries:
         t = sorted(tags.get(s.record["id"], ()))
         if t:
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
-                  warnings=list(warnings or []), tags=shown, date=date.today().isoformat())
+                  warnings=list(warnings or []), tags=shown, date=date.today().isoformat(), hidden=hidden)

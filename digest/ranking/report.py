@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from digest.identity import short_id
-from digest.ranking.score import Scored
+from digest.ranking.score import Hidden, Scored
 
 # What a report is drawn from, a closed set: the latest ingest's new papers, every stored
 # paper, the papers first seen since a date, or the papers not yet emailed.
 Mode = Literal["new", "all", "since", "unsent"]
 MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent")
+# What the entries are: the digest, or the papers it left out because of mute terms.
+View = Literal["digest", "hidden"]
 
 
 @dataclass
@@ -56,7 +58,8 @@ class Report:
     tags: dict[str, list[str]] = field(default_factory=dict)
     date: str = ""
     notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
-    hidden: list[Scored] = field(default_factory=list)  # below min_score only because of mute terms
+    hidden: Hidden = field(default_factory=Hidden)  # below min_score only because of mute terms
+    view: View = "digest"  # "hidden": the entries are the papers mute terms hid (show --hidden)
 
     @property
     def parsed(self) -> int:
@@ -77,25 +80,25 @@ class Report:
         what: dict[Mode, str] = {"new": "new", "all": "stored", "since": "new in this period",
                                  "unsent": "not yet emailed"}
         noun = "paper" if self.pool == 1 else "papers"
+        if self.view == "hidden":
+            more = f", showing {shown}" if shown < self.hidden.count else ""
+            return (f"{self.hidden.count} of {self.pool} {what.get(self.mode, '')} {noun} hidden by mute terms"
+                    f"{self.hidden_summary().partition(' hidden by mute terms')[2]}{more}").replace("  ", " ")
         line = f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
         return line + self.hidden_summary()
 
     def hidden_summary(self) -> str:
         """``; 3 hidden by mute terms: survey (2), investing (1)`` (empty when none)."""
-        if not self.hidden:
+        if not self.hidden.count:
             return ""
-        by: dict[str, int] = {}
-        for s in self.hidden:
-            t = s.sunk_by or "?"
-            by[t] = by.get(t, 0) + 1
-        terms = ", ".join(f"{t} ({n})" for t, n in sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
-        return f"; {len(self.hidden)} hidden by mute terms: {terms}"
+        terms = ", ".join(f"{t} ({n})" for t, n in sorted(self.hidden.by_term.items(), key=lambda kv: (-kv[1], kv[0])))
+        return f"; {self.hidden.count} hidden by mute terms: {terms}"
 
     def highlighter(self):
         """One regex finding every word the report's entries matched (compiled once, not per
         entry): a match's ``lastgroup`` is ``"want"`` for a wanted term, ``"mute"`` for a mute one."""
         if not hasattr(self, "_hl"):
-            self._hl = highlighter_of(self.entries + self.hidden)
+            self._hl = highlighter_of(self.entries + self.hidden.entries)
         return self._hl
 
     def tags_of(self, item_id: str) -> list[str]:

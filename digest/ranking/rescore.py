@@ -15,7 +15,7 @@ import heapq
 import os
 import sys
 
-from digest.ranking.score import Scored, Scorer, rank_key
+from digest.ranking.score import Hidden, Scored, Scorer, rank_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -25,27 +25,54 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int]:
+def _scan(rng: tuple[int, int]) -> tuple[list, int, list, dict]:
+    """The best candidates of one byte range, how many papers it held, and the papers hidden
+    by mute terms (below min_score only because of them): up to ``limit`` of them, and a count
+    per mute term."""
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
+    mutes = scorer.has_mutes and min_score is not None
     fast = scorer.fast_score
+    parts = scorer.fast_parts
     seen = 0
+    hidden: list = []  # (key, off, n) of hidden papers, the best `limit`
+    hidden_by: dict[int, int] = {}
+
+    def hide(s: float, neg: float, worst: int, rec: dict, off: int, n: int) -> None:
+        if neg < 0 and s - neg >= min_score:
+            hidden_by[worst] = hidden_by.get(worst, 0) + 1
+            hidden.append((rank_key(s, rec), off, n))
+            if limit is not None and len(hidden) > 2 * limit:
+                hidden.sort()
+                del hidden[limit:]
+
     if limit is None:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
-            s = fast(rec)
+            if mutes:
+                s, neg, worst = parts(rec)
+            else:
+                s = fast(rec)
             if min_score is None or s >= min_score:
                 keyed.append((rank_key(s, rec), off, n))
+            elif mutes:
+                hide(s, neg, worst, rec, off, n)
         keyed.sort()
-        return keyed, seen
+        return keyed, seen, sorted(hidden), hidden_by
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
         seen += 1
-        s = fast(rec)
+        if mutes:
+            s, neg, worst = parts(rec)
+            if s < min_score:  # (min_score is not None when there are mutes to count)
+                hide(s, neg, worst, rec, off, n)
+                continue
+        else:
+            s = fast(rec)
         if s < floor:
             continue
         key = rank_key(s, rec)
@@ -57,7 +84,8 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
             floor = max(floor, -heap[0][0].key[0])
-    return sorted((neg.key, off, n) for neg, off, n in heap), seen
+    hidden.sort()
+    return sorted((neg.key, off, n) for neg, off, n in heap), seen, hidden[:limit], hidden_by
 
 
 class _Neg:
@@ -80,8 +108,9 @@ def workers_wanted() -> int:
 
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-             workers: int | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored."""
+             workers: int | None = None, hidden: Hidden | None = None) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers and how many papers were scored; the papers hidden by
+    mute terms are counted into ``hidden`` (the best ``limit`` of them explained)."""
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -110,6 +139,18 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     merged = heapq.merge(*(p[0] for p in parts))
     best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)
-    records = store.records_at([(off, n) for _, off, n in best])
-    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records, strict=True)}
-    return [scorer.score(by_off[off]) for _, off, _n in best], seen
+    if hidden is not None:
+        hid = list(heapq.merge(*(p[2] for p in parts)))[:limit]
+        hidden.entries.extend(scorer.score(r) for r in _in_order(store, hid))
+        for p in parts:
+            for t, c in p[3].items():
+                term = scorer.specs[t].text
+                hidden.by_term[term] = hidden.by_term.get(term, 0) + c
+    return [scorer.score(r) for r in _in_order(store, best)], seen
+
+
+def _in_order(store: Store, rows: list) -> list[dict]:
+    """The records of ``(key, off, n)`` rows, in the rows' order."""
+    records = store.records_at([(off, n) for _, off, n in rows])
+    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in rows), records, strict=True)}
+    return [by_off[off] for _, off, _n in rows]

@@ -65,6 +65,24 @@ class Scored:
         return min(neg, key=lambda t: neg[t]) if neg else None
 
 
+@dataclass
+class Hidden:
+    """Papers below min_score only because of mute terms: the best of them, explained, and how
+    many each mute term sank (the one that took most from a paper sank it)."""
+
+    entries: list[Scored] = field(default_factory=list)
+    by_term: dict[str, int] = field(default_factory=dict)
+
+    def add(self, s: Scored) -> None:
+        self.entries.append(s)
+        t = s.sunk_by or "?"
+        self.by_term[t] = self.by_term.get(t, 0) + 1
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_term.values())
+
+
 def _name_key(name: str) -> str:
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
 
@@ -217,6 +235,35 @@ class Scorer:
                     total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
         return round(total, 3)
 
+    def fast_parts(self, rec: dict) -> tuple[float, float, int]:
+        """``(score, what mute terms took from it, the mute term that took most or -1)``, fast."""
+        if self.authors or self.orgs or self.extra:
+            sc = self.score(rec)
+            neg: dict[int, float] = {}
+            index = {t.text: i for i, t in enumerate(self.specs)}
+            for m in sc.matches:
+                if m.field in FIELDS and m.weight < 0:
+                    neg[index[m.term]] = neg.get(index[m.term], 0.0) + m.weight
+        else:
+            total = 0.0
+            weights = self._term_weights
+            neg = {}
+            for fname in FIELDS:
+                text = rec.get(fname)
+                if text:
+                    found = self.matcher.find(normalize(text))
+                    if found:
+                        fw = self.weights.get(fname, 1.0)
+                        for i in found:
+                            w = weights[i] * fw
+                            total += w
+                            if w < 0:
+                                neg[i] = neg.get(i, 0.0) + w
+            sc = Scored(rec, round(total, 3))
+        if not neg:
+            return sc.score, 0.0, -1
+        return sc.score, round(sum(neg.values()), 3), min(neg, key=lambda i: neg[i])
+
     def muted(self, rec: dict, score: float, min_score: float) -> Scored | None:
         """The paper explained, when it scores below ``min_score`` only because of mute terms."""
         if not self.has_mutes or score >= min_score:
@@ -231,10 +278,10 @@ class Scorer:
         *,
         limit: int | None = None,
         min_score: float | None = None,
-        hidden: list[Scored] | None = None,
+        hidden: Hidden | None = None,
     ) -> list[Scored]:
         """Score and sort: highest score first, then newest, then title. Papers below
-        ``min_score`` only because of mute terms go to ``hidden`` (when given)."""
+        ``min_score`` only because of mute terms are added to ``hidden`` (when given)."""
         keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
         if min_score is not None:
             floor = min_score
@@ -245,13 +292,15 @@ class Scorer:
                 if hidden is not None:
                     m = self.muted(k[2], -k[0][0], floor)
                     if m is not None:
-                        hidden.append(m)
+                        hidden.add(m)
                 return False
 
             keyed = (k for k in keyed if kept(k))
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
-        if hidden:
-            hidden.sort(key=lambda s: rank_key(s.score, s.record))
+        if hidden is not None:
+            hidden.entries.sort(key=lambda s: rank_key(s.score, s.record))
+            if limit is not None:
+                del hidden.entries[limit:]
         return [self.score(r) for _, _, r in best]
 
 

@@ -75,5 +75,7 @@ def render_markdown(report: Report) -> str:
             out.append(f"   > {md_highlighted(snippet(r['abstract'], hl, 300), hl)}")
         if s.matches:
             out.append("   matched: " + ", ".join(_why(term, parts) for term, parts in grouped_matches(s.matches)))
+        if report.view == "hidden" and s.sunk_by:
+            out.append(f"   hidden by the mute term ~~{md_escape(s.sunk_by)}~~")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

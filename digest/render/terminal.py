@@ -38,7 +38,7 @@ def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     return t
 
 
-def _body(s, tags: list[str], hl=None) -> Group:
+def _body(s, tags: list[str], hl=None, hidden: bool = False) -> Group:
     """Title, meta line, abstract snippet and matched terms of one entry."""
     r = s.record
     hl = hl if hl is not None else highlighter_of([s])
@@ -68,10 +68,14 @@ def _body(s, tags: list[str], hl=None) -> Group:
             why.append(clean(term), style="red" if neg else "yellow")
             why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
         lines.append(why)
+    if hidden and s.sunk_by:
+        sunk = Text("hidden by the mute term ", style=DIM)
+        sunk.append(clean(s.sunk_by), style="red")
+        lines.append(sunk)
     return Group(*lines)
 
 
-def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> list[Text]:
+def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None, hidden: bool = False) -> list[Text]:
     """One entry as wrapped lines: rank, score and short id, then the body indented."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
     head = Text()
@@ -82,7 +86,7 @@ def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> li
     pad = Text(" " * head.cell_len)
     width = max(24, console.width - head.cell_len)
     out: list[Text] = []
-    for part in _body(s, tags, hl).renderables:
+    for part in _body(s, tags, hl, hidden).renderables:
         assert isinstance(part, Text)  # (_body builds a Group of Text lines)
         for line in part.wrap(console, width, overflow="fold"):
             line.rstrip()
@@ -95,7 +99,8 @@ def _entries_text(console: Console, entries, report: Report) -> Text:
     for i, s in enumerate(entries, 1):
         if i > 1:
             lines.append(Text(""))
-        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter()))
+        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter(),
+                                  report.view == "hidden"))
     return Text("\n").join(lines)
 
 
@@ -106,7 +111,8 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(Text("⚠ " + clean(w), style="yellow"))
     console.print()
     if not report.entries:
-        console.print(Text("Nothing new.", style="italic"))
+        console.print(Text("Nothing hidden by mute terms." if report.view == "hidden" else "Nothing new.",
+                           style="italic"))
         return
     console.print(_entries_text(console, report.entries, report), soft_wrap=True)
 
@@ -135,6 +141,8 @@ def render_explain(s, console: Console, tags: list[str] | None = None) -> None:
         line = Text(f"{m.weight:+8.2f}  ", style="green" if m.weight >= 0 else "red")
         line.append(clean(m.term), style="bold")
         line.append(f"  in {m.field}", style=DIM)
+        if m.forms and [f for f in m.forms if f != m.term.casefold()]:
+            line.append("  " + ", ".join(f'"{clean(f)}"' for f in m.forms), style=DIM)
         if m.detail:
             line.append(f"  {clean(m.detail)}", style=DIM)
         console.print(line)

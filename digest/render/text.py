@@ -112,7 +112,8 @@ def overview(report: Report) -> list[str]:
         head = f"{shown} {noun}, the best of {pool} {what}."
     else:
         head = f"{shown} new {noun}."
-    return [head] + [clean(n) for n in report.notes]
+    muted = [clean(report.hidden_summary().lstrip("; ").capitalize() + ".")] if report.hidden.count else []
+    return [head] + muted + [clean(n) for n in report.notes]
 
 
 def keep_code(line: str) -> str:
@@ -159,6 +160,8 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
             )
             if why:
                 out += wrap(label + why, width, first=pad, indent=pad + "  ")
+        if report.view == "hidden" and s.sunk_by:
+            out += wrap(f"hidden by the mute term {clean(s.sunk_by)}", width, first=pad, indent=pad)
         url = paper_url(r)
         for link in ([url] if url else []) + extra_links(r):
             out.append(pad + link)
