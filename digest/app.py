@@ -259,6 +259,35 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     return scored, tags.get(item_id, [])
 
 
+def config_check(ctx: Context) -> tuple[list[str], list[str]]:
+    """What ``config show`` adds on stderr: warnings about interest terms that the matching
+    rules make identical (or let share spellings), and the abbreviation expansions in use."""
+    from digest.ranking.score import Scorer
+
+    cfg = ctx.config
+    store = ctx.store()
+    vocab = store.vocabulary() if store.exists() else None
+    scorer = Scorer.from_config(cfg, vocabulary=vocab)
+    specs = scorer.specs
+    warnings = []
+    for kept, dropped in scorer.matcher.shared:
+        a, b = specs[kept], specs[dropped]
+        pa, pb = set(a.patterns), set(b.patterns)
+        if pa == pb:
+            warnings.append(f'interests: "{b.text}" matches exactly what "{a.text}" matches, so only '
+                            f'"{a.text}" counts: merge them into one term (or an alias: "{a.text} | {b.text}")')
+        elif pa <= pb or pb <= pa:
+            small, big = (a, b) if pa <= pb else (b, a)
+            warnings.append(f'interests: every spelling of "{small.text}" is one of "{big.text}", and '
+                            f'where both match only "{a.text}" counts: keep one of them')
+        else:
+            both = sorted(set(a.patterns) & set(b.patterns), key=len)[0].decode("utf-8", "replace").strip(" -")
+            warnings.append(f'interests: "{a.text}" and "{b.text}" share spellings (such as "{both}"): '
+                            f'where both match, only "{a.text}" counts')
+    notes = [f'"{s.text}" also matches {e.split(" → ")[1]!r} ({e})' for s in specs for e in s.expansions]
+    return warnings, notes
+
+
 @dataclass
 class RunOutcome:
     report: Report

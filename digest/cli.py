@@ -645,10 +645,20 @@ def config_path_cmd(ctx):
 @config.command("show")
 @click.pass_context
 def config_show(ctx):
-    """Print the config in use (the built-in default when you have none)."""
+    """Print the config in use (the built-in default when you have none).
+
+    On stderr: the abbreviations your terms also match, and warnings about terms that the
+    matching rules make identical (only the first counts)."""
+    from digest import app
+
     cfg = _ctx(ctx).config
     click.echo(cfg.path.read_text(encoding="utf-8"), nl=False)
     click.echo(f"({cfg.path}{', built-in default' if cfg.is_default else ''})", err=True)
+    warnings, notes = app.config_check(_ctx(ctx))
+    for n in notes:
+        click.echo(n, err=True)
+    for w in warnings:
+        warn(w)
 
 
 @config.command("init")

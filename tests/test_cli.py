@@ -335,3 +335,17 @@ def test_a_mute_term_that_does_not_decide_hides_nothing(runner, day1, tmp_path):
     run(runner, "ingest", day1, "--date", "2025-11-20")
     r = run(runner, "--config", str(cfg), "show")
     assert "A Survey of Tabular Benchmarks" in r.stdout and "hidden by mute" not in r.stdout
+
+
+def test_config_show_warns_about_terms_the_rules_make_identical(runner, day1, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"benchmark" = 1.0\n"benchmarks" = 2.0\n"time series" = 3\n"time-series" = 3\n'
+                   '"VLM" = 2.0\n"diffusion" = 1.0\n')
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", str(cfg), "config", "show")
+    assert r.exit_code == 0 and r.stdout == cfg.read_text()
+    assert ('Warning: interests: "benchmarks" matches exactly what "benchmark" matches, so only "benchmark" counts'
+            in r.stderr)
+    assert 'every spelling of "time series" is one of "time-series"' in r.stderr
+    assert '"VLM" also matches \'vision-language model\' (VLM → vision-language model)' in r.stderr
+    assert "diffusion" not in r.stderr
