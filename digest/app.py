@@ -273,8 +273,8 @@ def config_check(ctx: Context) -> tuple[list[str], list[str]]:
     for kept, dropped in scorer.matcher.shared:
         a, b = specs[kept], specs[dropped]
         pa, pb = set(a.patterns), set(b.patterns)
-        if pa == pb:
-            warnings.append(f'interests: "{b.text}" matches exactly what "{a.text}" matches, so only '
+        if pa == pb or a.signature(scorer.rules.stemming) == b.signature(scorer.rules.stemming):
+            warnings.append(f'interests: "{b.text}" is the same term as "{a.text}" under the matching rules, so only '
                             f'"{a.text}" counts: merge them into one term (or an alias: "{a.text} | {b.text}")')
         elif pa <= pb or pb <= pa:
             small, big = (a, b) if pa <= pb else (b, a)

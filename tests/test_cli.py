@@ -344,8 +344,8 @@ def test_config_show_warns_about_terms_the_rules_make_identical(runner, day1, tm
     run(runner, "ingest", day1, "--date", "2025-11-20")
     r = run(runner, "--config", str(cfg), "config", "show")
     assert r.exit_code == 0 and r.stdout == cfg.read_text()
-    assert ('Warning: interests: "benchmarks" matches exactly what "benchmark" matches, so only "benchmark" counts'
+    assert ('Warning: interests: "benchmarks" is the same term as "benchmark" under the matching rules, so only "benchmark" counts'
             in r.stderr)
-    assert 'every spelling of "time series" is one of "time-series"' in r.stderr
+    assert 'Warning: interests: "time-series" is the same term as "time series"' in r.stderr
     assert '"VLM" also matches \'vision-language model\' (VLM → vision-language model)' in r.stderr
     assert "diffusion" not in r.stderr

@@ -96,6 +96,13 @@ class TermSpec:
     phrases: list[Phrase] = field(default_factory=list)
     patterns: dict[bytes, int] = field(default_factory=dict)  # pattern -> index of its phrase
 
+    def signature(self, stemming: bool = True) -> frozenset:
+        """What the term means under the rules, whatever the store holds: two terms with the
+        same signature always match the same words (benchmark = benchmarks, time series =
+        time-series)."""
+        return frozenset((tuple(stem_key(w) if stemming else w for w in p.words), self.prefix)
+                         for p in self.phrases)
+
     @property
     def expansions(self) -> list[str]:
         """The abbreviation expansions and aliases this term matches through (for explain)."""
