@@ -288,6 +288,19 @@ def config_check(ctx: Context) -> tuple[list[str], list[str]]:
     return warnings, notes
 
 
+def evaluate(ctx: Context, *, other: Path | None = None, only: Sequence[str] = (), top: int | None = None):
+    """``digest eval``: the ranks your tagged papers had on the day they arrived, under your
+    config and (``other``) under another one: a list of ranking.evaluate.Evaluation."""
+    from digest.ranking.evaluate import evaluate as replay
+    from digest.tags import normalize_tag
+
+    store = ctx.store()
+    tags = tag_map(store)
+    only = [normalize_tag(t) for t in only]
+    configs = [ctx.config] + ([load_config(other, explicit=True)] if other is not None else [])
+    return [replay(store, cfg, tags, only=only, top=top) for cfg in configs]
+
+
 @dataclass
 class RunOutcome:
     report: Report

@@ -277,6 +277,43 @@ def explain(ctx, item_id, fmt):
     render_explain(scored, make_console(), tags)
 
 
+@cli.command("eval")
+@click.option("--config", "other", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Also replay under this config, to see whether a change helps before you keep it.")
+@click.option("--tag", "-t", "only", multiple=True, metavar="TAG",
+              help="Only the papers with this tag (repeatable; default: every tagged paper).")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="What counts as the day's top (default: [show] limit).")
+@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
+              show_default=True, help="Output format (json: every tagged paper's rank).")
+@click.pass_context
+def eval_cmd(ctx, other, only, top, fmt):
+    """How well your config ranks the papers you tagged, on your own history.
+
+    Every tagged paper's arrival is replayed: where did it rank among the papers of
+    the ingest that brought it? E.g. "of 41 papers you tagged, 34 (83%) were in
+    that day's top 20; median rank 4; mute terms hid 0 of them"."""
+    from pathlib import Path
+
+    from digest import app
+
+    results = app.evaluate(_ctx(ctx), other=Path(other) if other else None, only=list(only), top=top)
+    if fmt == "json":
+        from digest.render import to_json
+
+        click.echo(to_json([r.to_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if len(results) > 1:
+                click.echo(f"{r.config}:")
+            click.echo(("  " if len(results) > 1 else "") + r.summary())
+        if results and results[0].runs:
+            r = results[0]
+            click.echo(f"({r.runs} ingest run{'s' if r.runs != 1 else ''} replayed, {r.scored} papers ranked)",
+                       err=True)
+    _store_warnings(ctx)
+
+
 # --------------------------------------------------------------------------- reading list
 def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
     """``ID TAG...`` or ``ID... -t TAG``; ``-`` among the ids reads ids from stdin."""
