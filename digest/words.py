@@ -182,6 +182,7 @@ def stem_key(word: str) -> str:
 
 
 # ---------------------------------------------------------------- what texts teach
+_CASE_MAP = bytes(65 if 65 <= b <= 90 else 97 if (97 <= b <= 122 or 48 <= b <= 57) else 32 for b in range(256))
 _ACRONYM_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*[a-z0-9]([A-Z]{3,})s?(?![A-Za-z0-9])")
 
 
@@ -198,15 +199,20 @@ class Lexicon:
             return
         norm = (normalized if normalized is not None else normalize(text)).decode("utf-8", "replace")
         self.words.update(norm.replace("-", " ").split())
-        if "-" in norm:
-            for tok in norm.split():
-                if "-" in tok:
-                    tok = tok.strip("-")
-                    if tok.count("-") == 1:
-                        self.compounds.add(tok)
-        for m in _ACRONYM_NAME.finditer(text):
-            name = m.group(0).lower()
-            self.names.add((m.group(1).lower(), name))
+        pos = norm.find("-")
+        while pos >= 0:  # the tokens around each hyphen (a few per text: no loop over every word)
+            start = norm.rfind(" ", 0, pos) + 1
+            end = norm.find(" ", pos)
+            if end < 0:
+                end = len(norm)
+            tok = norm[start:end].strip("-")
+            if tok.count("-") == 1:
+                self.compounds.add(tok)
+            pos = norm.find("-", end)
+        # a cheap scan first (a lower-case letter or digit, then three capitals): most texts have none
+        if text.encode("utf-8", "replace").translate(_CASE_MAP).find(b"aAAA") >= 0:
+            for m in _ACRONYM_NAME.finditer(text):
+                self.names.add((m.group(1).lower(), m.group(0).lower()))
 
     def add_record(self, rec: dict) -> None:
         self.add(rec.get("title"))

@@ -50,14 +50,11 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, list, dict]:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
-            if mutes:
-                s, neg, worst = parts(rec)
-            else:
-                s = fast(rec)
+            s = fast(rec)
             if min_score is None or s >= min_score:
                 keyed.append((rank_key(s, rec), off, n))
             elif mutes:
-                hide(s, neg, worst, rec, off, n)
+                hide(*parts(rec), rec, off, n)
         keyed.sort()
         return keyed, seen, sorted(hidden), hidden_by
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
@@ -66,14 +63,10 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, list, dict]:
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
         seen += 1
-        if mutes:
-            s, neg, worst = parts(rec)
-            if s < min_score:  # (min_score is not None when there are mutes to count)
-                hide(s, neg, worst, rec, off, n)
-                continue
-        else:
-            s = fast(rec)
+        s = fast(rec)
         if s < floor:
+            if mutes and s < min_score:  # (min_score is not None when there are mutes to count)
+                hide(*parts(rec), rec, off, n)
             continue
         key = rank_key(s, rec)
         item = (_Neg(key), off, n)
