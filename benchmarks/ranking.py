@@ -183,10 +183,36 @@ def tag_first_grade2(n: int) -> Callable[[World], Prepared]:
     return prepare
 
 
+def matching(**rules) -> Callable[[dict, Profile], dict]:
+    """A config transform: these [matching] settings on top of the table."""
+
+    def transform(table: dict, profile: Profile) -> dict:
+        return {**table, "matching": {**table.get("matching", {}), **rules}}
+
+    return transform
+
+
+RULES_OFF = {"stemming": False, "compounds": False, "abbreviations": False, "acronym_names": False,
+             "connectives": False, "damping": False}
+
 VARIANTS: list[Variant] = [
     Variant("keywords", "the profile's terms and negative terms as [interests], nothing else"),
     Variant("tagged5", "the same, with 5 grade-2 papers per profile tagged and [similarity] tags = [\"toread\"] "
                        "(defaults otherwise)", config=with_similarity, prepare=tag_first_grade2(5)),
+    # per-rule ablations of the keyword ranking: one [matching] rule off at a time
+    Variant("-stemming", "keywords, [matching] stemming = false", config=matching(stemming=False)),
+    Variant("-compounds", "keywords, [matching] compounds = false", config=matching(compounds=False)),
+    Variant("-abbreviations", "keywords, [matching] abbreviations = false", config=matching(abbreviations=False)),
+    Variant("-acronym_names", "keywords, [matching] acronym_names = false", config=matching(acronym_names=False)),
+    Variant("-connectives", "keywords, [matching] connectives = false", config=matching(connectives=False)),
+    Variant("-damping", "keywords, [matching] damping = false", config=matching(damping=False)),
+    Variant("overlap=weight", "keywords, [matching] overlap = \"weight\" (highest weight wins)",
+            config=matching(overlap="weight")),
+    Variant("rules-off", "keywords with every rule above off (whole words, spellings as written)",
+            config=matching(**RULES_OFF)),
+    Variant("+stemming", "rules-off, then stemming on", config=matching(**{**RULES_OFF, "stemming": True})),
+    Variant("tagged5-stemming", "tagged5, [matching] stemming = false",
+            config=lambda t, p: with_similarity(matching(stemming=False)(t, p), p), prepare=tag_first_grade2(5)),
 ]
 
 
@@ -371,12 +397,36 @@ def print_variant(res: dict) -> None:
           f"({d['grade2_in_top_r']} vs {n['grade2_in_top_r']} of {d['r']} grade-2 papers in the top R)")
 
 
+def print_summary(results: list[dict], markdown: bool = False) -> None:
+    """One line per variant: mean figures over R1-R7 (with the papers they rest on), R1-R4, R5-R7."""
+    head = ["variant", "R-prec R1–R7 (g2 in top R)", "R1–R4", "R5–R7", "nDCG@10", "P@10", "naive R-prec", "Δ"]
+    rows = []
+    for res in results:
+        m = res["means"]
+        d, n = m["R1–R7"]["digest"], m["R1–R7"]["naive"]
+        rows.append([res["name"], f"{d['r_precision']:.3f} ({d['grade2_in_top_r']}/{d['r']})",
+                     f"{m['R1–R4']['digest']['r_precision']:.3f}", f"{m['R5–R7']['digest']['r_precision']:.3f}",
+                     f"{d['ndcg10']:.3f}", f"{d['p10']:.2f}",
+                     f"{n['r_precision']:.3f} ({n['grade2_in_top_r']}/{n['r']})",
+                     f"{d['r_precision'] - n['r_precision']:+.3f}"])
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_shared = Path(os.environ.get("DIGEST_SHARED_DIR", REPO.parent / "shared"))
     ap.add_argument("--shared", type=Path, default=default_shared,
                     help=f"the shared folder with dumps/ and judged/ (default: {default_shared})")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--markdown", action="store_true", help="print only the summary table, as Markdown")
     ap.add_argument("--variant", action="append", choices=[v.name for v in VARIANTS],
                     help="run only this variant (repeatable; default: all)")
     args = ap.parse_args(argv)
@@ -398,12 +448,17 @@ def main(argv: list[str] | None = None) -> int:
                    "variants": results}, sys.stdout, indent=1, ensure_ascii=False)
         print()
         return 0
+    if args.markdown:
+        print_summary(results, markdown=True)
+        return 0
     print(f"# ranking on {args.shared / 'judged'}: {len(papers)} distinct papers, {len(profiles)} profiles; "
           f"digest = {' '.join(digest_cmd())}")
     print(f"# {TIE_BREAK}; naive = sum of the weights of terms found as case-insensitive substrings "
           f"of title + abstract")
     for res in results:
         print_variant(res)
+    print()
+    print_summary(results)
     return 0
 
 
