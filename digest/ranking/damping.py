@@ -37,11 +37,14 @@ CACHE_NAME = "term-shares"
 
 
 def fingerprint(scorer: Scorer) -> str:
-    h = hashlib.sha1()
+    """What the counts depend on: the terms, the matching rules and the abbreviations. Not the
+    vocabulary: a paper's own words are in it from the moment it is stored, so the counts of
+    the papers already counted stay true when it grows."""
+    h = hashlib.sha1(repr(scorer.rules).encode())
+    for k, v in sorted(scorer.abbreviations.items()):
+        h.update(f"{k}\x00{v}\x01".encode())
     for spec in scorer.specs:
-        h.update(spec.text.encode("utf-8") + b"\x00")
-        for p in sorted(spec.patterns):
-            h.update(p + b"\x01")
+        h.update(spec.text.encode("utf-8") + b"\x02")
     return h.hexdigest()
 
 

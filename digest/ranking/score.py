@@ -147,6 +147,7 @@ class Scorer:
     ) -> None:
         self.rules = rules or Rules()
         table = abbreviation_table(self.rules, abbreviations)
+        self.abbreviations = table
         self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
         self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
         self.damping = [1.0] * len(self.specs)
