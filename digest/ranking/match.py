@@ -270,35 +270,8 @@ class Matcher:
         self.phrase = phrase
         self.overlap = overlap
         self.weights = [s.weight for s in specs]
-        # terms that may overlap in a text: they share a word of some spelling
-        by_word: dict[bytes, set[int]] = {}
-        for p, o in zip(patterns, owner, strict=True):
-            for w in p.replace(b"-", b" ").split():
-                by_word.setdefault(w, set()).add(o)
-        conflicts: dict[int, set[int]] = {}
-
-        def conflict(owners: set[int]) -> None:
-            if len(owners) > 1:
-                for t in owners:
-                    conflicts.setdefault(t, set()).update(owners - {t})
-
-        for owners in by_word.values():
-            conflict(owners)
-        # a prefix overlaps the words it begins; words without spaces overlap when they share a character
-        loose = [(w, o) for w, os_ in by_word.items() for o in os_
-                 if specs[o].prefix or is_spaceless(w.decode("utf-8", "replace"))]
-        for w, o in loose:
-            text = w.decode("utf-8", "replace")
-            if is_spaceless(text):
-                chars = set(text)
-                for w2, owners in by_word.items():
-                    if chars & set(w2.decode("utf-8", "replace")):
-                        conflict(owners | {o})
-            else:
-                for w2, owners in by_word.items():
-                    if w2.startswith(w):
-                        conflict(owners | {o})
-        self.conflicts = {t: frozenset(c) for t, c in conflicts.items()} if settle else {}
+        self.conflicts = _conflicts(specs, patterns, owner) if settle else {}
+        self._conflicting = frozenset(self.conflicts)
         self._ac = None
         if patterns:
             # A DFA searches ~15% faster but takes 4x longer to build: worth it
@@ -335,41 +308,38 @@ class Matcher:
 
     def _involved(self, found: set[int]) -> set[int] | None:
         """The found terms that may overlap another found term (None: none may)."""
+        maybe = self._conflicting.intersection(found)
+        if len(maybe) < 2:
+            return None
         conflicts = self.conflicts
-        involved = None
-        for t in found:
-            c = conflicts.get(t)
-            if c is not None and not c.isdisjoint(found):
-                if involved is None:
-                    involved = set()
-                involved.add(t)
-        return involved
+        involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
+        return involved or None
 
     def _settle(self, hits: list[Hit], involved: set[int]) -> list[Hit]:
-        """The occurrences of the involved terms that keep their words."""
+        """The occurrences of the involved terms that keep their words: one pass over them in
+        the order they end, keeping non-overlapping ones; where two overlap, the longer (with
+        ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
+        the one further left."""
         owner = self.owner
-        sub = [h for h in hits if owner[h[0]] in involved]
-        prev_end = -1
-        for _, s, e in sub:  # reported in the order they end: do any overlap at all?
-            if s < prev_end - 1:
-                break
-            prev_end = e
-        else:
-            return sub
-        if self.overlap == "weight":
-            w = self.weights
-            order = sorted(sub, key=lambda h: (-w[owner[h[0]]], h[1] - h[2], h[1]))
-        else:  # the longest match, then the leftmost
-            order = sorted(sub, key=lambda h: (h[1] - h[2], h[1]))
-        taken = bytearray(max(h[2] for h in sub) + 1)
-        kept = []
-        for h in order:
+        by_weight = self.overlap == "weight"
+        w = self.weights
+        kept: list[tuple[int, int, tuple, Hit]] = []  # (start, end, strength, hit), in order of end
+        for h in hits:
+            o = owner[h[0]]
+            if o not in involved:
+                continue
             s1, e1 = h[1] + 1, h[2] - 1  # the words, without the boundaries (which neighbours share)
-            if e1 <= s1 or taken.find(1, s1, e1) < 0:
-                if e1 > s1:
-                    taken[s1:e1] = b"\x01" * (e1 - s1)
-                kept.append(h)
-        return kept
+            strength = (w[o], e1 - s1) if by_weight else (e1 - s1,)
+            popped = []
+            while kept and kept[-1][1] > s1 and e1 > kept[-1][0]:
+                if kept[-1][2] >= strength:  # the earlier one is at least as strong: it keeps the words
+                    break
+                popped.append(kept.pop())
+            else:
+                kept.append((s1, e1, strength, h))
+                continue
+            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
+        return [k[3] for k in kept]
 
     def form(self, normalized: bytes, hit: Hit) -> str:
         """The words a hit matched, as normalised text (``*`` after a prefix match)."""
@@ -381,6 +351,59 @@ class Matcher:
         if pat[-1:] in (b" ", b"-") and len(pat) > 1:
             text = text[:-1]
         return text + ("*" if self.specs[self.owner[idx]].prefix else "")
+
+
+def _conflicts(specs: list[TermSpec], patterns: list[bytes], owner: list[int]) -> dict[int, frozenset[int]]:
+    """For each term, the terms whose matches can overlap its own in some text: a spelling of
+    one contains a spelling of the other as whole words, or one ends with words the other
+    begins with. A prefix term (and a term in a script without spaces) may overlap any term
+    with a word that its word begins (or shares a character with)."""
+    tuples: dict[int, set[tuple[bytes, ...]]] = {}
+    for p, o in zip(patterns, owner, strict=True):
+        tuples.setdefault(o, set()).add(tuple(p.replace(b"-", b" ").split()))
+    by_word: dict[bytes, set[int]] = {}
+    for o, ts in tuples.items():
+        for t in ts:
+            for w in t:
+                by_word.setdefault(w, set()).add(o)
+    subs: dict[int, set[tuple[bytes, ...]]] = {}  # every run of whole words of a term's spellings
+    heads: dict[int, set[tuple[bytes, ...]]] = {}  # ... that begin one
+    tails: dict[int, set[tuple[bytes, ...]]] = {}  # ... that end one
+    for o, ts in tuples.items():
+        sb, hd, tl = set(), set(), set()
+        for t in ts:
+            n = len(t)
+            for i in range(n):
+                for j in range(i + 1, n + 1):
+                    sb.add(t[i:j])
+                hd.add(t[: i + 1])
+                tl.add(t[i:])
+        subs[o], heads[o], tails[o] = sb, hd, tl
+
+    loose = {o for o in tuples if specs[o].prefix or any(is_spaceless(w.decode("utf-8", "replace"))
+                                                         for t in tuples[o] for w in t)}
+    out: dict[int, set[int]] = {}
+
+    def link(a: int, b: int) -> None:
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+
+    for a in tuples:
+        cands = {b for t in tuples[a] for w in t for b in by_word[w] if b > a}
+        for b in cands:
+            if (a in loose or b in loose or not tuples[a].isdisjoint(subs[b]) or not tuples[b].isdisjoint(subs[a])
+                    or not tails[a].isdisjoint(heads[b]) or not tails[b].isdisjoint(heads[a])):
+                link(a, b)
+    for o in loose:  # beyond the shared words: a prefix begins other words, CJK shares characters
+        for w0 in {t[-1] if specs[o].prefix else w for t in tuples[o] for w in t}:
+            text = w0.decode("utf-8", "replace")
+            chars = set(text) if is_spaceless(text) else None
+            for w, owners in by_word.items():
+                if (w.startswith(w0) if chars is None else not chars.isdisjoint(w.decode("utf-8", "replace"))):
+                    for b in owners:
+                        if b != o:
+                            link(o, b)
+    return {t: frozenset(c) for t, c in out.items()}
 
 
 def _form_regex(form: str) -> str:
