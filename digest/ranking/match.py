@@ -109,26 +109,44 @@ class TermSpec:
         return [p.via for p in self.phrases if p.via and p.via != "alias"]
 
 
-def _alternatives(words: list[str], table: Mapping[str, str]) -> list[tuple[str, str]]:
+@dataclass
+class _Table:
+    """An abbreviation table indexed for lookups: abbreviation key -> (abbr, expansion), and the
+    first key of each expansion -> (expansion keys, abbr, expansion)."""
+
+    by_abbr: dict[str, list[tuple[str, str]]]
+    by_first: dict[str, list[tuple[list[str], str, str]]]
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> _Table:
+        by_abbr: dict[str, list[tuple[str, str]]] = {}
+        by_first: dict[str, list[tuple[list[str], str, str]]] = {}
+        for abbr, exp in table.items():
+            ew, _ = phrase_words(exp)
+            if not ew:
+                continue
+            ek = [stem_key(w) for w in ew]
+            by_abbr.setdefault(stem_key(fold(abbr)), []).append((abbr, exp))
+            by_first.setdefault(ek[0], []).append((ek, abbr, exp))
+        return cls(by_abbr, by_first)
+
+
+def _alternatives(words: list[str], table: _Table) -> list[tuple[str, str]]:
     """Other spellings of a term through the abbreviation table, as (phrase, note): an
     abbreviation among its words spelled out, or a spelled-out run abbreviated."""
     out = []
     keys = [stem_key(w) for w in words]
-    for abbr, exp in table.items():
-        ew, _ = phrase_words(exp)
-        ek = [stem_key(w) for w in ew]
-        ak = stem_key(fold(abbr))
-        for i, k in enumerate(keys):
-            if k == ak:
-                out.append((" ".join(words[:i] + [exp] + words[i + 1:]), f"{abbr} → {exp}"))
-        n = len(ek)
-        for i in range(len(keys) - n + 1):
-            if n and keys[i:i + n] == ek:
+    for i, k in enumerate(keys):
+        for abbr, exp in table.by_abbr.get(k, ()):
+            out.append((" ".join(words[:i] + [exp] + words[i + 1:]), f"{abbr} → {exp}"))
+        for ek, abbr, exp in table.by_first.get(k, ()):
+            n = len(ek)
+            if keys[i:i + n] == ek:
                 out.append((" ".join(words[:i] + [abbr] + words[i + n:]), f"{exp} → {abbr}"))
     return out
 
 
-def _phrases(text: str, rules: Rules, table: Mapping[str, str]) -> tuple[bool, list[Phrase]]:
+def _phrases(text: str, rules: Rules, table: _Table | None) -> tuple[bool, list[Phrase]]:
     raw = text.strip()
     prefix = raw.endswith("*")
     phrases: list[Phrase] = []
@@ -156,7 +174,8 @@ def expand_terms(terms: Iterable[tuple[str, float]], vocabulary: Vocabulary | No
     """The patterns of each ``(term, weight)``, with the store's ``vocabulary`` (None: the
     words as written only). Terms with no word are left out."""
     rules = rules or Rules()
-    table = abbreviations or {}  # (the caller decides whether the built-in table is in it)
+    # (the caller decides whether the built-in table is in it)
+    table = _Table.of(abbreviations) if abbreviations else None
     specs: list[TermSpec] = []
     for text, weight in terms:
         prefix, phrases = _phrases(text, rules, table)
