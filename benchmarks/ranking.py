@@ -52,6 +52,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from run import digest_cmd  # noqa: E402  (the installed digest beside this Python, else the one on PATH)
+
 DUMP_ORDER = ("000", "002", "004")
 PROFILE_GROUPS = (("R1–R7", None), ("R1–R4", ("R1", "R2", "R3", "R4")), ("R5–R7", ("R5", "R6", "R7")))
 TIE_BREAK = "ties broken by order of first appearance in the dumps (000, then 002, then 004, top to bottom)"
@@ -61,15 +64,6 @@ BIG = 1_000_000
 
 class BenchError(Exception):
     """Something about the shared data or the digest command that stops the benchmark."""
-
-
-def digest_cmd() -> list[str]:
-    """The installed ``digest`` beside this Python, else the one on PATH."""
-    exe = Path(sys.executable).parent / "digest"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("digest")
-    return [found] if found else [sys.executable, "-m", "digest"]
 
 
 _NON_ALNUM = re.compile(r"[\W_]+")
