@@ -205,7 +205,7 @@ def test_semantic_settings_and_defaults(tmp_path, tiny_model):
         semantic = out
 
     s = settings(Cfg)
-    assert s is not None and s.kept and not s.interests and s.weight == 1.5
+    assert s is not None and s.kept and not s.interests and s.weight == 1.0
     Cfg.semantic = checked(tmp_path, {"enabled": False})
     assert settings(Cfg) is None
     Cfg.semantic = {}
@@ -472,9 +472,9 @@ def test_meaning_not_shared_words_decides_the_order(tmp_path):
     plain = write_cfg(tmp_path / "plain.toml", None)
     sem = write_cfg(tmp_path / "sem.toml", "weight = 2.0")
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=sem)
-    without = shown(digest_run(home, "show", "--all", "--format", "json", config=plain))
+    without = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=plain))
     assert {p["score"] for p in without} == {0.0}  # no paper says "reinforcement learning"
-    ranked = shown(digest_run(home, "show", "--all", "--format", "json", config=sem))
+    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=sem))
     titles = [p["title"] for p in ranked]
     assert titles[:2] == [PAPERS[0][0], PAPERS[1][0]]  # trial-and-error agents, then the robot arm
     assert ranked[0]["score"] > 0
@@ -483,7 +483,7 @@ def test_meaning_not_shared_words_decides_the_order(tmp_path):
     assert top[0]["term"].startswith('close to "reinforcement learning" (0.')
     assert titles.index(PAPERS[2][0]) > 5  # protein structures are far from it
     # the daily view (the latest run's papers) gives the same scores as the full rescore
-    new = {p["id"]: p["score"] for p in shown(digest_run(home, "show", "--format", "json", config=sem))}
+    new = {p["id"]: p["score"] for p in shown(digest_run(home, "show", "--unmatched", "--format", "json", config=sem))}
     assert new == {p["id"]: p["score"] for p in ranked}
 
 
@@ -492,7 +492,7 @@ def test_explain_and_every_format_show_the_semantic_line(tmp_path):
     (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS))
     sem = write_cfg(tmp_path / "sem.toml", "weight = 2.0")
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=sem)
-    best = shown(digest_run(home, "show", "--all", "--format", "json", config=sem))[0]
+    best = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=sem))[0]
     want = f"semantic {best['score']:+g}: close to"
     out = digest_run(home, "explain", best["short_id"], config=sem).stdout
     assert 'close to "reinforcement learning" (0.' in out and "in semantic" in out
@@ -511,11 +511,11 @@ def test_kept_papers_are_compared_with_and_never_with_themselves(tmp_path):
     kept_cfg = write_cfg(tmp_path / "kept.toml", 'compare = "kept"\ntags = ["toread"]\nweight = 2.0',
                          interests='"nothing relevant here" = 1')
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=kept_cfg)
-    papers = shown(digest_run(home, "show", "--all", "--format", "json", config=kept_cfg))
+    papers = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg))
     assert {p["score"] for p in papers} == {0.0}  # nothing kept yet: nothing to compare with
     robot = next(p for p in papers if p["title"] == PAPERS[1][0])
     digest_run(home, "tag", robot["short_id"], "toread", config=kept_cfg)
-    ranked = shown(digest_run(home, "show", "--all", "--format", "json", config=kept_cfg))
+    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg))
     assert ranked[0]["title"] == PAPERS[0][0]  # the other trial-and-error paper
     assert ranked[0]["matches"][0]["term"].startswith(f'close to your kept paper "{PAPERS[1][0]}"')
     me = next(p for p in ranked if p["id"] == robot["id"])
@@ -566,10 +566,10 @@ def test_ingest_fills_the_cache_and_a_deleted_cache_is_rebuilt(tmp_path, tiny_mo
     assert c.n == len(PAPERS + FILLERS)
     meta = json.loads((home / META).read_text())
     assert meta["covered"]["size"] == (home / "items.jsonl").stat().st_size
-    before = shown(digest_run(home, "show", "--all", "--format", "json", config=cfg))
+    before = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg))
     for name in (VEC, KEY, META):
         (home / name).unlink()
-    after = shown(digest_run(home, "show", "--all", "--format", "json", config=cfg))  # a reader rebuilds it
+    after = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg))  # a reader rebuilds it
     assert after == before
     assert_every_row_right(home, tiny_model)
 
@@ -600,7 +600,7 @@ def test_a_rewritten_items_file_reuses_every_row(tmp_path, tiny_model):
     lines = (home / "items.jsonl").read_text().splitlines(keepends=True)
     lines.insert(3, '{"v": 1, "id": "zz", "title": 5}\n')  # a damaged line: set aside, file rewritten
     (home / "items.jsonl").write_text("".join(lines))
-    r = digest_run(home, "show", "--all", "--format", "json", config=cfg)
+    r = digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg)
     assert "rejected" in r.stderr or "set aside" in r.stderr or r.returncode == 0
     c = assert_every_row_right(home, tiny_model)
     assert c.n == n  # no row added: every text was already there
@@ -612,13 +612,13 @@ def test_a_read_only_store_is_scored_with_vectors_made_in_memory(tmp_path, tiny_
     (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS))
     cfg = write_cfg(tmp_path / "c.toml", f'model = "{tiny_model}"')
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=cfg)
-    before = shown(digest_run(home, "show", "--all", "--format", "json", config=cfg))
+    before = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg))
     # a stale cache that cannot be caught up (the lock cannot be taken): warned, still ranked
     (home / META).unlink()
     lock = home / "lock"
     lock.unlink()
     lock.mkdir()  # opening the lock file fails like a read-only store
-    r = digest_run(home, "show", "--all", "--format", "json", config=cfg, check=False)
+    r = digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg, check=False)
     lock.rmdir()
     assert r.returncode == 0, r.stderr
     assert shown(r) == before
@@ -685,9 +685,9 @@ def test_the_offset_map_names_each_line_and_a_killed_catch_up_is_cut_back(tmp_pa
         fh.write(bogus.tobytes())
     digest_run(home, "ingest", str(tmp_path / "b.txt"), config=cfg)
     assert map_is_right(home, tiny_model) == len(PAPERS + FILLERS)  # cut back, then the new lines
-    before = shown(digest_run(home, "show", "--all", "--format", "json", config=cfg))
+    before = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg))
     (home / OFF).unlink()  # without the map a rescore looks rows up by hash: the same scores
     (home / META).write_text((home / META).read_text())
     _, c = cache_state(home, tiny_model)
     assert (c.rows_at(np.array([0], dtype=np.uint64)) == -1).all()
-    assert shown(digest_run(home, "show", "--all", "--format", "json", config=cfg)) == before
+    assert shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg)) == before

@@ -75,7 +75,7 @@ def test_text_lists_every_item_with_rank_score_id_meta_snippet_terms_url():
             "    12 upvotes · Example Lab · #toread\n") in text  # wrapped between bits, never inside one
     assert "    We study diffusion for Diffusion Policies" in text
     assert "    matched: diffusion (title +4, abstract +2)\n" in text
-    assert "    https://arxiv.org/abs/2511.00001\n    https://github.com/example/dex\n" in text
+    assert "    https://arxiv.org/abs/2511.00001\n    code: https://github.com/example/dex\n" in text
     assert "survey (title -2, abstract -1)" in text
     top = report.entries[0].record["id"][:8]
     assert f"digest tag {top} toread" in text and f"digest explain {top}" in text
@@ -86,8 +86,8 @@ def test_text_fits_76_columns_with_cjk_long_words_and_keeps_urls_whole():
     records = [rec(CJK, abstract="我们研究了大规模语言模型在强化学习中的应用。" * 10),
                rec("Averyveryverylongwordwithoutanybreaksatall" * 3 + " diffusion", url=long_url)]
     text = render_text(make_report(records))
-    for line in text.splitlines():
-        assert cell_width(line) <= WIDTH or line.strip() == long_url, line
+    for line in text.splitlines():  # only a URL too long for any line is wider (never broken)
+        assert cell_width(line) <= WIDTH or re.fullmatch(r" +(search: arXiv )?https://\S{60,}", line), line
     assert "    " + long_url in text.splitlines()
     assert "大规模语言模型" in text
 
@@ -173,6 +173,38 @@ def test_both_parts_show_every_ranked_item_in_order():
     titles = [s.record["title"] for s in report.entries]
     assert len(titles) == 25
     assert [text.index(t + "\n") for t in titles] == sorted(text.index(t + "\n") for t in titles)
-    assert [visible.index(t + "\n") for t in titles] == sorted(visible.index(t + "\n") for t in titles)
+    at = [visible.index(t + " (search: arXiv)") for t in titles]  # (no page known: a title search)
+    assert at == sorted(at)
     for s in report.entries:
         assert s.record["id"][:8] in text and s.record["id"][:8] in html
+
+
+def test_mute_terms_are_shown_apart_in_both_parts():
+    from digest.ranking.score import Hidden
+
+    records = [rec("A survey of diffusion", abstract="A survey of diffusion models and more.")]
+    hidden = Hidden()
+    scorer = Scorer({"diffusion": 2.0, "survey": -9.0, "tabular": 1.0})
+    scorer.rank([rec("Tabular survey", abstract="A survey.")], min_score=0.0, hidden=hidden)
+    report = make_report(records, hidden=hidden)
+    text = render_text(report)
+    assert "muted: survey (title -2, abstract -1)" in text
+    assert "matched: diffusion (title +4, abstract +2)" in text
+    assert "1 hidden by mute terms: survey (1)." in text
+    html = render_html(report)
+    assert 'text-decoration:line-through;">survey</mark>' in html
+    assert 'background:#fff0a8;color:inherit;">diffusion</mark>' in html
+    assert "1 hidden by mute terms: survey (1)." in html
+
+
+def test_terminal_strikes_mute_words_and_marks_wanted_ones():
+    import io
+
+    from digest.render.terminal import make_console, render_terminal
+
+    report = make_report([rec("A survey of diffusion", abstract="A survey of diffusion models.")])
+    buf = io.StringIO()
+    render_terminal(report, make_console(buf, width=100, force_terminal=True))
+    out = buf.getvalue()
+    assert re.search(r"\x1b\[[0-9;]*9[0-9;]*msurvey", out)  # struck through (SGR 9)
+    assert re.search(r"\x1b\[1;33mdiffusion", out)  # bold yellow

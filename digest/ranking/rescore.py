@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from itertools import islice
 
-from digest.ranking.score import BATCH, Scored, Scorer, rank_key
+from digest.ranking.score import BATCH, Hidden, Scored, Scorer, rank_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -50,28 +50,64 @@ def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, d
             gc.enable()
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int]:
+def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
+    """The best candidates of one byte range; how many papers it holds; how many candidates
+    were left out for matching nothing (``matched_only``; a paper is checked only when it would
+    otherwise be kept, so the count is complete when fewer than ``limit`` were kept) and for
+    being cross-lists; and the papers hidden by mute terms (below min_score only because of
+    them): up to ``limit`` of them, and a count per mute term."""
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
+    matched_only = _JOB.get("matched_only", False)
+    hide_cross = _JOB.get("hide_cross_lists", False)
+    mutes = scorer.has_mutes and min_score is not None
     fast = scorer.fast_score
-    seen = 0
+    parts = scorer.fast_parts
+    seen = unmatched = crossed = 0
+    hidden: list = []  # (key, off, n) of hidden papers, the best `limit`
+    hidden_by: dict[int, int] = {}
+
+    def hide(s: float, neg: float, worst: int, rec: dict, off: int, n: int) -> None:
+        if neg < 0 and s - neg >= min_score:
+            hidden_by[worst] = hidden_by.get(worst, 0) + 1
+            hidden.append((rank_key(s, rec), off, n))
+            if limit is not None and len(hidden) > 2 * limit:
+                hidden.sort()
+                del hidden[limit:]
+
     if limit is None:
         keyed = []
         for off, n, rec in _records(scorer, rng):
             seen += 1
+            if hide_cross and rec.get("cross_list") is True:
+                crossed += 1
+                continue
             s = fast(rec)
             if min_score is None or s >= min_score:
+                if matched_only and s == 0 and not scorer.score(rec).matches:
+                    unmatched += 1
+                    continue
                 keyed.append((rank_key(s, rec), off, n))
+            elif mutes:
+                hide(*parts(rec), rec, off, n)
         keyed.sort()
-        return keyed, seen
+        return keyed, seen, unmatched, crossed, sorted(hidden), hidden_by
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in _records(scorer, rng):
         seen += 1
+        if hide_cross and rec.get("cross_list") is True:
+            crossed += 1
+            continue
         s = fast(rec)
         if s < floor:
+            if mutes and s < min_score:  # (min_score is not None when there are mutes to count)
+                hide(*parts(rec), rec, off, n)
+            continue
+        if matched_only and s == 0 and not scorer.score(rec).matches:
+            unmatched += 1
             continue
         key = rank_key(s, rec)
         item = (_Neg(key), off, n)
@@ -82,7 +118,8 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
             floor = max(floor, -heap[0][0].key[0])
-    return sorted((neg.key, off, n) for neg, off, n in heap), seen
+    hidden.sort()
+    return sorted((neg.key, off, n) for neg, off, n in heap), seen, unmatched, crossed, hidden[:limit], hidden_by
 
 
 class _Neg:
@@ -105,8 +142,13 @@ def workers_wanted() -> int:
 
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-             workers: int | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored."""
+             workers: int | None = None, matched_only: bool = False, hide_cross_lists: bool = False,
+             stats: dict | None = None, hidden: Hidden | None = None) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers and how many papers were scored. With ``matched_only``,
+    papers that matched nothing are left out; ``stats["unmatched"]`` (when ``stats`` is given)
+    is then how many, or None when not all were counted (``limit`` papers were found first). With
+    ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many).
+    The papers hidden by mute terms are counted into ``hidden`` (the best ``limit`` explained)."""
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -120,7 +162,7 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     if plan.count > 10_000:
         scorer.prepare_for_scan()
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
-                superseded=plan.superseded)
+                superseded=plan.superseded, matched_only=matched_only, hide_cross_lists=hide_cross_lists)
     try:
         if len(plan.ranges) == 1:
             parts = [_scan(plan.ranges[0])]
@@ -135,6 +177,22 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     merged = heapq.merge(*(p[0] for p in parts))
     best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)
-    records = store.records_at([(off, n) for _, off, n in best])
-    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records, strict=True)}
-    return [scorer.score(by_off[off]) for _, off, _n in best], seen
+    if stats is not None:
+        complete = limit is None or len(best) < limit
+        stats["unmatched"] = sum(p[2] for p in parts) if complete else None
+        stats["cross_lists"] = sum(p[3] for p in parts)
+    if hidden is not None:
+        hid = list(heapq.merge(*(p[4] for p in parts)))[:limit]
+        hidden.entries.extend(scorer.score(r) for r in _in_order(store, hid))
+        for p in parts:
+            for t, c in p[5].items():
+                term = scorer.specs[t].text
+                hidden.by_term[term] = hidden.by_term.get(term, 0) + c
+    return [scorer.score(r) for r in _in_order(store, best)], seen
+
+
+def _in_order(store: Store, rows: list) -> list[dict]:
+    """The records of ``(key, off, n)`` rows, in the rows' order."""
+    records = store.records_at([(off, n) for _, off, n in rows])
+    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in rows), records, strict=True)}
+    return [by_off[off] for _, off, _n in rows]

@@ -24,7 +24,16 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.render import (
+    cross_list_from,
+    grouped_matches,
+    labelled_links,
+    link_prefix,
+    match_label,
+    meta_bits,
+    paper_link,
+    snippet,
+)
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -65,6 +74,12 @@ _CODE = re.compile(r"`([^`]+)`")
 def glue(text: str) -> str:
     """``text`` kept on one line by :func:`wrap` (unless it is wider than a line)."""
     return text.replace(" ", GLUE)
+
+
+def _why(term: str, parts) -> str:
+    """One group of the matched line, never broken inside."""
+    before, term, after = match_label(term, parts)
+    return glue(before + clean(term) + after)
 
 
 def wrap(text: str, width: int = WIDTH, *, first: str = "", indent: str = "") -> list[str]:
@@ -112,7 +127,8 @@ def overview(report: Report) -> list[str]:
         head = f"{shown} {noun}, the best of {pool} {what}."
     else:
         head = f"{shown} new {noun}."
-    return [head] + [clean(n) for n in report.notes]
+    muted = [clean(report.hidden_clause().capitalize() + ".")] if report.hidden.count else []
+    return [head] + muted + [clean(n) for n in report.notes]
 
 
 def keep_code(line: str) -> str:
@@ -128,20 +144,26 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     out: list[str] = []
     heading = clean(report.heading)
     out += [heading, "=" * min(width, cell_width(heading)), ""]
-    for line in overview(report):
+    for u in report.updates:  # new versions of papers on the reading list come first
+        out += wrap(u.text(), width, indent="  ")
+        out.append("  " + paper_link(u.record).url)
+    if report.updates:
+        out.append("")
+    for line in overview(report) + [clean(h) for h in report.hints]:  # (hints: commands, here only)
         out += wrap(keep_code(line), width)
     for w in report.warnings:
         out += wrap(clean(w), width, first="! ", indent="  ")
     out.append("")
     label_w = len(f"{len(report.entries)}. ")
     pad = " " * max(4, label_w)
-    for i, s in enumerate(report.entries, 1):
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         r = s.record
         hl = report.highlighter()
         label = f"{i}. ".rjust(len(pad))
         out += wrap(clean(r.get("title")) or "(untitled)", width, first=label, indent=pad)
         bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}"]
-        bits += meta_bits(dict(r, links=[]))
+        bits += meta_bits(r)
         if r.get("truncated"):
             bits.append("abstract cut off")
         tags = [clean(t) for t in report.tags_of(r["id"]) if clean(t)]
@@ -151,13 +173,28 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         out += wrap(" · ".join(glue(b) if len(b) <= 30 else b for b in bits), width, first=pad, indent=pad)
         if r.get("abstract"):
             out += wrap(snippet(r["abstract"], hl, SNIPPET_CHARS), width, first=pad, indent=pad)
-        if s.matches:
-            why = ", ".join(glue(before + clean(term) + after) for before, term, after, _ in grouped_matches(s.matches))
-            out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
-        url = paper_url(r)
-        for link in ([url] if url else []) + extra_links(r):
-            out.append(pad + link)
+        groups = grouped_matches(s.matches)
+        for label, mute in (("matched: ", False), ("muted: ", True)):  # mute terms on a line of their own
+            why = ", ".join(
+                _why(term, parts) for term, parts in groups if all(w < 0 for _, w in parts) == mute
+            )
+            if why:
+                out += wrap(label + why, width, first=pad, indent=pad + "  ")
+        if report.view == "hidden" and s.sunk_by:
+            out += wrap(f"hidden by the mute term {clean(s.sunk_by)}", width, first=pad, indent=pad)
+        for link_label, url in labelled_links(r):  # each on a line of its own, never broken
+            out.append(pad + link_prefix(link_label) + url)
         out.append("")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out += [f"Cross-lists ({len(folded)})", ""]
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            out += wrap(clean(r.get("title")) or "(untitled)", width, first=f"{i}. ".rjust(len(pad)), indent=pad)
+            bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}", cross_list_from(r)]
+            out += wrap(" · ".join(glue(b) for b in bits), width, first=pad, indent=pad)
+            for label, url in labelled_links(r):
+                out.append(pad + link_prefix(label) + url)
+            out.append("")
     if report.sources:
         out.append("Sources")
         for line in source_summary(report):

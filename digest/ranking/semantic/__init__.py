@@ -28,7 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 COMPARE = ("interests", "kept", "both")  # what a paper is compared with
-DEFAULT_WEIGHT = 1.5
+DEFAULT_WEIGHT = 1.0
 DEFAULT_COMPARE = "both"
 DEFAULT_TAGS = ("toread",)
 SEMANTIC_KEYS = {"enabled": bool, "weight": NUMBER, "compare": str, "tags": list, "model": str}
