@@ -82,7 +82,7 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
         return out
 
     def kept() -> Iterable[dict]:
-        for r in records:
+        for r in scorer.batches(records):  # (prepared a batch at a time: matched() scores each)
             if hide_cross_lists and r.get("cross_list") is True:
                 out.cross_lists += 1
             elif matched_only and not matched(scorer, r):

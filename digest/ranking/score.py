@@ -308,7 +308,7 @@ class Scorer:
     ) -> list[Scored]:
         """Score and sort: highest score first, then newest, then title. Papers below
         ``min_score`` only because of mute terms are added to ``hidden`` (when given)."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(self._batches(records)))
+        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(self.batches(records)))
         if min_score is not None:
             floor = min_score
 
@@ -329,7 +329,7 @@ class Scorer:
                 del hidden.entries[limit:]
         return [self.score(r) for _, _, r in best]
 
-    def _batches(self, records: Iterable[dict]) -> Iterator[dict]:
+    def batches(self, records: Iterable[dict]) -> Iterator[dict]:
         """``records`` again, :meth:`prepare`-d a batch at a time when that saves work."""
         if not self._preparers:
             yield from records

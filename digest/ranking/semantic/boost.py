@@ -212,6 +212,9 @@ class SemanticBoost:
     def prepare(self, recs: list[dict], offsets: list[int] | None = None) -> None:
         """Score a batch at once (one cache lookup, one matrix product); remembered until
         the next batch. ``offsets``: the records' lines in items.jsonl, when a scan knows them."""
+        pos = self._pos
+        if recs and all(r.get("id") in pos for r in recs):
+            return  # already done (a filter prepared this batch before ranking it)
         offs = np.asarray(offsets, dtype=np.uint64) if offsets is not None else None
         self._vals, self._best, self._cos = self._compute(recs, offs)
         self._pos = {r.get("id"): i for i, r in enumerate(recs)}  # type: ignore[misc]

@@ -129,35 +129,27 @@ class VectorCache:
             return rows
         if self._sorted is None and len(keys) <= FEW_KEYS:
             lo = max(0, self.n - TAIL_WINDOW)
-            hit = self._lookup(np.asarray(self._keys[lo:]), keys)
-            rows[hit >= 0] = hit[hit >= 0] + lo
+            rows = self._scan_for(keys, lo, self.n)
             rest = np.flatnonzero(rows < 0)
             if len(rest) and lo > 0 and everywhere:
-                rows[rest] = self._scan_for(keys[rest], lo)
+                rows[rest] = self._scan_for(keys[rest], 0, lo)
             return rows
         order, sk = self.sorted_keys()
         pos_c = np.minimum(np.searchsorted(sk, keys), len(sk) - 1)
         return np.where(sk[pos_c] == keys, order[pos_c], -1)
 
-    def _scan_for(self, keys: np.ndarray, end: int) -> np.ndarray:
-        """Rows below ``end`` holding ``keys`` (-1: none): every stored key searched among the few
-        wanted ones, the cheap direction."""
+    def _scan_for(self, keys: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Rows in [start, end) holding ``keys`` (-1: none): every stored key there searched among
+        the few wanted ones, the cheap direction (no sorting of the stored keys)."""
         order = np.argsort(keys, kind="stable")
         wanted = keys[order]
         out = np.full(len(keys), -1, dtype=np.int64)
-        for start in range(0, end, 1 << 20):
-            chunk = np.asarray(self._keys[start:min(end, start + (1 << 20))])
+        for lo in range(start, end, 1 << 20):
+            chunk = np.asarray(self._keys[lo:min(end, lo + (1 << 20))])
             pos = np.minimum(np.searchsorted(wanted, chunk), len(wanted) - 1)
             hit = np.flatnonzero(wanted[pos] == chunk)
-            out[order[pos[hit]]] = hit + start  # (a key held twice: the later row; same text)
+            out[order[pos[hit]]] = hit + lo  # (a key held twice: the later row; same text)
         return out
-
-    @staticmethod
-    def _lookup(pool: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        order = np.argsort(pool, kind="stable")
-        sp = pool[order]
-        pos = np.minimum(np.searchsorted(sp, keys), len(sp) - 1)
-        return np.where(sp[pos] == keys, order[pos], -1)
 
     def all_keys(self) -> np.ndarray:
         return np.asarray(self._keys) if self.n else np.zeros(0, dtype=np.uint64)
