@@ -66,7 +66,8 @@ class Context:
         return self._config
 
     def store(self) -> Store:
-        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout,
+                      origin=paths.store_origin(self.store_path))
         self._stores.append(store)
         return store
 

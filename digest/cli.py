@@ -127,7 +127,7 @@ def print_counts(results) -> bool:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
                    "~/.config/digest/config.toml, else the built-in default.")
-@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
+@click.option("--store", "store_path", type=click.Path(), default=None,
               help="Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:

@@ -302,3 +302,27 @@ def test_python_dash_m_and_console_script():
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "digest, version" in r.stdout
+
+
+# --------------------------------------------------------------------------- issue 14: an unusable store path
+STORE_COMMANDS = [["show"], ["show", "--all"], ["list"], ["list", "--untagged"], ["tags"], ["export"],
+                  ["explain", "abcd"], ["tag", "abcd", "x"], ["note", "abcd", "hi"], ["open", "abcd"],
+                  ["ingest", DAY1]]
+
+
+@pytest.mark.parametrize("args", STORE_COMMANDS, ids=" ".join)
+def test_store_path_that_is_a_file_is_one_line_for_every_command(runner, tmp_path, monkeypatch, args):
+    afile = tmp_path / "hostname"
+    afile.write_text("not a store\n")
+    monkeypatch.setenv("DIGEST_HOME", str(afile))
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert r.stderr == f"Error: {afile}: not a directory: the store (DIGEST_HOME) must be a directory\n"
+    monkeypatch.setenv("DIGEST_HOME", str(afile / "sub"))
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {afile / 'sub'}: {afile} is not a directory, so the store (DIGEST_HOME) cannot be here\n"
+    r = runner.invoke(cli, ["--store", str(afile), *args])
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {afile}: not a directory: the store (--store) must be a directory\n"

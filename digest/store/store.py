@@ -49,9 +49,38 @@ def _newer(what: str, version: int, path: Path) -> StoreError:
                       "upgrade digest", path=path)
 
 
+def check_root(root: Path, origin: str | None = None) -> None:
+    """Raise a one-line StoreError when ``root`` cannot be a store: it (or a folder above it) is
+    not a directory, or it cannot be read. A store that does not exist yet is fine (a reader sees
+    an empty store; the first writer creates it). ``origin`` names where the path came from
+    (``--store``, ``DIGEST_HOME``) for the message."""
+    import os
+    import stat
+
+    what = f"the store ({origin})" if origin else "the store"
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        return  # not created yet (every folder above it that exists is a directory)
+    except NotADirectoryError:
+        parent = root.parent
+        while parent != parent.parent and not parent.is_dir():
+            if parent.exists():
+                raise StoreError(f"{parent} is not a directory, so {what} cannot be here", path=root) from None
+            parent = parent.parent
+        raise StoreError(f"not a directory: {what} must be a directory", path=root) from None
+    except OSError as exc:
+        raise os_error(exc, root, f"use {what}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"not a directory: {what} must be a directory", path=root)
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise StoreError(f"permission denied: {what} cannot be read", path=root)
+
+
 class Store:
-    def __init__(self, root: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None) -> None:
         self.root = Path(root)
+        check_root(self.root, origin)
         self.items_path = self.root / ITEMS
         self.events_path = self.root / EVENTS
         self.state_path = self.root / STATE
