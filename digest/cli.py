@@ -78,8 +78,20 @@ def report_options(f):
     return f
 
 
+def _stderr_is_stdout() -> bool:
+    """stdout and stderr are the same terminal or file (a terminal; ``>> log 2>&1``)."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
+    except (OSError, ValueError, AttributeError):  # not real files (tests, an embedding program)
+        return False
+
+
 def emit_report(report, fmt: str) -> None:
-    """Render a report to stdout; for JSON formats the summary goes to stderr."""
+    """Render a report to stdout. Warnings go to stderr; the terminal and Markdown documents
+    also show them (where stderr is the same file as stdout they are not repeated there)."""
+    if fmt in ("table", "markdown") and not _stderr_is_stdout():
+        for w in report.warnings:
+            warn(w)
     if fmt == "json":
         from digest.render.data import render_json
 

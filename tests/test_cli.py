@@ -326,3 +326,26 @@ def test_store_path_that_is_a_file_is_one_line_for_every_command(runner, tmp_pat
     r = runner.invoke(cli, ["--store", str(afile), *args])
     assert r.exit_code == 1
     assert r.stderr == f"Error: {afile}: not a directory: the store (--store) must be a directory\n"
+
+
+# --------------------------------------------------------------------------- issue 14: a failed source on stderr
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_run_failed_source_warns_on_stderr_in_every_format(runner, tmp_path, day1, fmt):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.good]\npath = "{day1}"\n[sources.gone]\npath = "{tmp_path}/missing/*.txt"\n')
+    r = run(runner, "--config", str(cfg), "run", "--format", fmt)
+    assert r.exit_code == 1
+    assert f"Warning: gone: {tmp_path}/missing/*.txt: no files match" in r.stderr.splitlines()
+    if fmt != "json":
+        assert "no files match" in r.stdout  # the document still says so
+
+
+def test_run_warning_once_when_stderr_is_stdout(tmp_path, day1):
+    """cron's `>> log 2>&1` (and a terminal): the warning is in the document, not twice."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.good]\npath = "{day1}"\n[sources.gone]\npath = "{tmp_path}/missing/*.txt"\n')
+    log = tmp_path / "log"
+    with open(log, "ab") as fh:
+        p = subprocess.run([sys.executable, "-m", "digest", "--config", str(cfg), "run"], stdout=fh, stderr=fh)
+    assert p.returncode == 1
+    assert log.read_text().count("no files match") == 1
