@@ -29,6 +29,8 @@ class DigestGroup(click.Group):
             return super().invoke(ctx)
         except DigestError as exc:
             click.echo(f"Error: {exc}", err=True)
+            for line in exc.details:
+                click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
             devnull = os.open(os.devnull, os.O_WRONLY)

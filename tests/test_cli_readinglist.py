@@ -99,7 +99,7 @@ def test_tag_errors(runner, ids):
     assert tags_json(runner) == {}
 
 
-def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
+def test_ambiguous_prefix_lists_candidates_on_separate_lines(runner, tmp_path):
     from digest.item import Item
     from digest.store import Store
 
@@ -110,9 +110,11 @@ def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
     a, b = next((x, y) for x, y in zip(ids, ids[1:], strict=False) if x[0] == y[0])
     r = run(runner, "--store", str(tmp_path / "many"), "tag", a[0], "toread")
     assert r.exit_code == 1
-    (line,) = r.stderr.splitlines()
-    assert line.startswith(f"Error: id prefix '{a[0]}' is ambiguous: ")
-    assert a[:8] in line and b[:8] in line and "Generated paper" in line
+    line, *cands = r.stderr.splitlines()
+    n = sum(1 for x in ids if x.startswith(a[0]))
+    assert line == f"Error: id prefix '{a[0]}' is ambiguous: {n} papers match; give more characters"
+    assert len(cands) == n and all(len(c) < 100 for c in cands)
+    assert f"  {a[:8]} Generated paper" in "\n".join(cands) and f"  {b[:8]} Generated paper" in "\n".join(cands)
     assert not (tmp_path / "many" / "events.jsonl").exists()
 
 

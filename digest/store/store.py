@@ -325,13 +325,14 @@ class Store:
             raise NotFound(f"no item with id {prefix!r}")
         if len(rows) > 1:
             with open(self.items_path, "rb") as fh:
-                cands = "; ".join(
+                cands = [
                     f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
-                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:60]}"
+                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:70]}"
                     for r in rows[:10]
-                )
-            more = " ..." if len(rows) > 10 else ""
-            raise NotFound(f"id prefix {prefix!r} is ambiguous: {cands}{more}")
+                ]
+            count = "more than 10 papers match" if len(rows) > 10 else f"{len(rows)} papers match"
+            raise NotFound(f"id prefix {prefix!r} is ambiguous: {count}; give more characters",
+                           details=cands + (["..."] if len(rows) > 10 else []))
         return rows[0][0]
 
     # ------------------------------------------------------------------ writing
