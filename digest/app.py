@@ -142,6 +142,15 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     return rec, url
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file the user asked for (``export -o``) atomically, with the mode a new file gets
+    from the umask (or the existing file's). A missing folder is an error, never created: a typo
+    in a folder name should not make a tree of folders."""
+    from digest.store.files import atomic_write, user_file_mode
+
+    atomic_write(path, data, mode=user_file_mode(path), parents=False)
+
+
 # --------------------------------------------------------------------------- ingest / parse
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):

@@ -509,7 +509,8 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               default="bibtex", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+              metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "
+                                   "output.")
 @click.pass_context
 def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
@@ -526,9 +527,9 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     if output and output != "-":
         from pathlib import Path
 
-        from digest.store.files import atomic_write
+        from digest import app
 
-        atomic_write(Path(output), text.encode("utf-8"))
+        app.write_output(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {output}", err=True)
     else:
         click.echo(text, nl=False)

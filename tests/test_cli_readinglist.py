@@ -275,8 +275,28 @@ def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
     run(runner, "export", "--tag", "toread", "-o", str(out))
     assert out.read_text() == first  # same keys, same text on every run
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".refs.bib")]  # no temp files left
-    r = run(runner, "export", "--tag", "toread", "-o", str(tmp_path / "no" / "such" / "dir" / "x.bib"))
-    assert r.exit_code == 0  # parent directories are created
+
+
+def test_export_refuses_a_missing_folder_and_respects_the_umask(runner, tagged, tmp_path):
+    target = tmp_path / "no" / "such" / "x.bib"
+    r = run(runner, "export", "--tag", "toread", "-o", str(target))
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {target}: cannot write: the folder {target.parent} does not exist\n"
+    assert not (tmp_path / "no").exists()  # no folders made up
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "refs.bib"
+        assert run(runner, "export", "--tag", "toread", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0o600
+        os.umask(0o077)
+        other = tmp_path / "private.bib"
+        assert run(runner, "export", "--tag", "toread", "-o", str(other)).exit_code == 0
+        assert stat.S_IMODE(other.stat().st_mode) == 0o600
+        out.chmod(0o664)  # an existing file keeps its mode
+        assert run(runner, "export", "--tag", "toread", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o664
+    finally:
+        os.umask(old)
 
 
 def test_export_markdown_links_and_escapes(runner, tmp_path, data_dir):

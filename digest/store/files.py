@@ -49,10 +49,26 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def user_file_mode(path: Path) -> int:
+    """The mode for a file the user asked for (``export -o``): the existing file's own, else
+    0o666 less the umask, as any program that creates a file gets (mkstemp's 0o600 is for caches)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, parents: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically. ``parents``: create missing folders (the store,
+    the config folder); without it a missing folder is an error."""
     import tempfile  # (only writers need it; readers start faster without)
 
     path = Path(path)
+    if not parents and not path.parent.is_dir():
+        what = "is not a directory" if path.parent.exists() else "does not exist"
+        raise StoreError(f"cannot write: the folder {path.parent} {what}", path=path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
