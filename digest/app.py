@@ -8,6 +8,7 @@ prints or exits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, NotFound
 from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Scored
@@ -71,10 +72,46 @@ class Context:
         self._stores.append(store)
         return store
 
+    def empty_store_hint(self) -> str | None:
+        """A first-run hint when the store holds no paper yet (or the path is mistyped)."""
+        store = self._stores[-1] if self._stores else self.store()
+        return empty_store_hint(store)
+
     def store_warnings(self) -> list[str]:
         """What the stores opened so far had to say (a torn line repaired, damaged lines set aside),
         for the commands that print no report."""
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
+
+
+ADD_PAPERS = "add papers with `digest ingest FILE` or `digest run`; `digest run --demo` shows a sample"
+DEMO_NEXT = ("that was the built-in sample, in a throw-away store. Next: `digest config init` for a config of "
+             "your own (interests, sources), then `digest ingest FILE` or `digest run`")
+
+
+def empty_store_hint(store: Store) -> str | None:
+    """What to do when the store holds no paper: it does not exist (a mistyped --store or
+    DIGEST_HOME?) or it is empty."""
+    try:
+        if store.items_path.stat().st_size > 0:
+            return None
+    except OSError:
+        pass
+    if not store.root.exists():
+        where = f" (is {store.origin} right?)" if store.origin else ""
+        return f"no store at {store.root} yet{where}: {ADD_PAPERS}"
+    return f"the store {store.root} is empty: {ADD_PAPERS}"
+
+
+@contextmanager
+def _hinting(ctx: Context):
+    """An unknown id in an empty store says how to add papers."""
+    try:
+        yield
+    except NotFound as exc:
+        hint = ctx.empty_store_hint()
+        if hint and not exc.details:
+            exc.details = [f"Hint: {hint}"]
+        raise
 
 
 def tag_map(store: Store) -> dict[str, list[str]]:
@@ -89,7 +126,8 @@ def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = Fa
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
     from digest import readinglist
 
-    return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
+    with _hinting(ctx):
+        return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
 
 
 def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
@@ -99,11 +137,12 @@ def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
 
     store = ctx.store()
     change = None
-    if clear:
-        change = readinglist.clear_notes(store, prefix)
-    elif text is not None:
-        change = readinglist.add_note(store, prefix, text)
-    item_id = change.id if change else store.resolve(prefix)
+    with _hinting(ctx):
+        if clear:
+            change = readinglist.clear_notes(store, prefix)
+        elif text is not None:
+            change = readinglist.add_note(store, prefix, text)
+        item_id = change.id if change else store.resolve(prefix)
     return change, readinglist.ReadingList.load(store).notes_of(item_id)
 
 
@@ -134,7 +173,8 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     from digest.render import paper_url  # (a link rule, not rendering: see render/__init__)
 
     store = ctx.store()
-    rec = store.get(store.resolve(prefix))
+    with _hinting(ctx):
+        rec = store.get(store.resolve(prefix))
     url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
     if url is None:
         query = urlencode({"query": rec.get("title") or "", "searchtype": "title"})
@@ -247,7 +287,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     store = ctx.store()
-    item_id = store.resolve(prefix)
+    with _hinting(ctx):
+        item_id = store.resolve(prefix)
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")

@@ -56,6 +56,18 @@ def warn(msg: str) -> None:
     click.echo(f"Warning: {msg}", err=True)
 
 
+def hint(msg: str) -> None:
+    click.echo(f"Hint: {msg}", err=True)
+
+
+def _empty_store_hint(ctx: click.Context) -> bool:
+    """On a store without papers, say how to add some (stderr); True when it did."""
+    msg = _ctx(ctx).empty_store_hint()
+    if msg:
+        hint(msg)
+    return msg is not None
+
+
 def _store_warnings(ctx: click.Context) -> None:
     """Warnings of the store (a torn line repaired, damaged lines skipped or set aside) for the
     commands that print no report."""
@@ -265,6 +277,7 @@ def show(ctx, mode, since, limit, min_score, fmt):
     report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
                       limit=limit, min_score=min_score)
     emit_report(report, fmt)
+    _empty_store_hint(ctx)
 
 
 @cli.command()
@@ -428,7 +441,7 @@ def tags_cmd(ctx, fmt):
 
         click.echo(to_json(counts, indent=2))
         return
-    if not counts:
+    if not counts and not _empty_store_hint(ctx):
         click.echo("no tags yet (digest tag ID TAG)", err=True)
     from digest.text import clean
 
@@ -502,6 +515,8 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
         click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 @cli.command("export")
@@ -534,6 +549,8 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     else:
         click.echo(text, nl=False)
         click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 # --------------------------------------------------------------------------- run
@@ -574,6 +591,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
             raise click.UsageError("--email cannot be combined with --demo")
         report = app.demo(limit=limit, min_score=min_score)
         emit_report(report, fmt)
+        hint(app.DEMO_NEXT)
         return
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
                       min_score=min_score, only=list(only), force=force)

@@ -349,3 +349,38 @@ def test_run_warning_once_when_stderr_is_stdout(tmp_path, day1):
         p = subprocess.run([sys.executable, "-m", "digest", "--config", str(cfg), "run"], stdout=fh, stderr=fh)
     assert p.returncode == 1
     assert log.read_text().count("no files match") == 1
+
+
+# --------------------------------------------------------------------------- issue 14: first-run hints
+@pytest.mark.parametrize("args", [["show"], ["show", "--format", "json"], ["list"], ["tags"], ["export"]], ids=" ".join)
+def test_empty_or_mistyped_store_says_how_to_add_papers(runner, isolated_home, tmp_path, args):
+    r = run(runner, *args)
+    assert r.exit_code == 0
+    store = isolated_home / "store"
+    assert (f"Hint: no store at {store} yet (is DIGEST_HOME right?): add papers with `digest ingest FILE` "
+            "or `digest run`; `digest run --demo` shows a sample") in r.stderr.splitlines()
+    typo = tmp_path / "stroe"
+    r = run(runner, "--store", str(typo), *args)
+    assert f"Hint: no store at {typo} yet (is --store right?): add papers" in r.stderr
+    typo.mkdir()
+    r = run(runner, "--store", str(typo), *args)
+    assert f"Hint: the store {typo} is empty: add papers" in r.stderr
+
+
+def test_unknown_id_in_an_empty_store_says_how_to_add_papers(runner):
+    r = run(runner, "explain", "abcd")
+    assert r.exit_code == 1
+    line, detail = r.stderr.splitlines()
+    assert line == "Error: no item with id 'abcd'"
+    assert detail.startswith("  Hint: no store at ") and "digest ingest FILE" in detail
+
+
+def test_no_hint_once_the_store_has_papers(runner, day1):
+    run(runner, "ingest", day1)
+    for args in (["show"], ["list"], ["tags"], ["explain", "ffff"]):
+        assert "Hint:" not in run(runner, *args).stderr
+
+
+def test_demo_says_what_to_do_next(runner):
+    r = run(runner, "run", "--demo", "--limit", "1")
+    assert "Hint: that was the built-in sample, in a throw-away store. Next: `digest config init`" in r.stderr

@@ -80,6 +80,7 @@ def check_root(root: Path, origin: str | None = None) -> None:
 class Store:
     def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None) -> None:
         self.root = Path(root)
+        self.origin = origin
         check_root(self.root, origin)
         self.items_path = self.root / ITEMS
         self.events_path = self.root / EVENTS
