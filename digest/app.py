@@ -309,6 +309,11 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
+    if not cfg.sources and cfg.is_default:
+        raise DigestError(
+            "no config of your own yet, so no sources to run: `digest config init` writes one here; "
+            "add a [sources.NAME] table with a path or url to it (README, \"Sources\"), "
+            "or use `digest ingest PATH`", path=paths.config_path(ctx.config_path))
     if not cfg.sources:
         raise DigestError(
             f"no sources configured in {cfg.path}: add a [sources.NAME] table with a path or url "

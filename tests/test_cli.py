@@ -237,10 +237,21 @@ def test_user_config_changes_the_ranking(runner, tmp_path, day1):
     assert data[0]["title"] == "A Survey of Tabular Benchmarks"
 
 
-def test_run_without_sources_says_how_to_add_them(runner):
+def test_run_without_sources_says_how_to_add_them(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 1\n')
+    r = run(runner, "--config", str(cfg), "run")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: no sources configured in {cfg}: add a [sources.NAME] table")
+
+
+def test_run_without_a_config_of_ones_own_says_config_init(runner, isolated_home):
     r = run(runner, "run")
     assert r.exit_code == 1
-    assert "no sources configured" in r.stderr
+    own = isolated_home / "store" / "config.toml"
+    assert r.stderr.startswith(f"Error: {own}: no config of your own yet, so no sources to run: "
+                               "`digest config init` writes one here;")
+    assert "digest/data/config.toml" not in r.stderr  # not the installed package's file
 
 
 def test_run_configured_path_source_and_unchanged_file_is_skipped(runner, tmp_path, day1, day2):
