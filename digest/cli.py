@@ -140,9 +140,10 @@ def print_counts(results) -> bool:
             click.echo(f"Error: {res.error}", err=True)
             continue
         c = res.counts()
+        merged = f", {c['merged']} merged (the same paper twice in this input)" if c["merged"] else ""
         click.echo(
             f"{c['source']}: {c['parsed']} parsed, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged",
+            f"{c['unchanged']} unchanged{merged}",
             err=True,
         )
     return failed

@@ -395,3 +395,19 @@ def test_no_hint_once_the_store_has_papers(runner, day1):
 def test_demo_says_what_to_do_next(runner):
     r = run(runner, "run", "--demo", "--limit", "1")
     assert "Hint: that was the built-in sample, in a throw-away store. Next: `digest config init`" in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 14: counts add up
+def test_ingest_counts_add_up_when_an_input_holds_a_paper_twice(runner, tmp_path, data_dir):
+    from digest.render import to_json
+
+    rows = [{"paper": {"id": "2501.00001", "title": "One Paper, First Title", "summary": "We study it."}},
+            {"paper": {"id": "2501.00001", "title": "One Paper: Retitled", "summary": "We study it."}},
+            {"paper": {"id": "2501.00002", "title": "Another Paper", "summary": "We study that."}}]
+    src = tmp_path / "twice.json"
+    src.write_text(to_json(rows))
+    r = run(runner, "ingest", str(src))
+    line = next(x for x in r.stderr.splitlines() if x.startswith(str(src)))
+    assert line == f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"
+    nums = [int(n) for n in re.findall(r"(\d+) (?:new|updated|unchanged|merged)", line)]
+    assert sum(nums) == 3

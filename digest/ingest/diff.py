@@ -36,6 +36,12 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
+    @property
+    def merged(self) -> int:
+        """Items of this input that were the same paper as another item of it (one arXiv id, or
+        one title, twice), merged into it: with them the counts add up to ``parsed``."""
+        return self.parsed - len(self.new) - len(self.updated) - len(self.unchanged)
+
     def counts(self) -> dict:
         return {
             "source": self.source,
@@ -43,6 +49,7 @@ class IngestResult:
             "new": len(self.new),
             "updated": len(self.updated),
             "unchanged": len(self.unchanged),
+            "merged": self.merged,
         }
 
 
