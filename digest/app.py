@@ -195,12 +195,12 @@ def write_output(path: Path, data: bytes) -> None:
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
     """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.ingest.pipeline import expand, parse_input
+    from digest.ingest.pipeline import expand, nothing_found, parse_input
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield spec, None, f"{spec}: no files match"
+            yield spec, None, f"{spec}: {nothing_found(spec)}"
             continue
         for name in names:
             try:
@@ -212,14 +212,14 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs
+    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
         found = expand(spec)
         if not found:
-            missing.append(IngestResult(source=spec, error=f"{spec}: no files match"))
+            missing.append(IngestResult(source=spec, error=f"{spec}: {nothing_found(spec)}"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()

@@ -252,3 +252,38 @@ def test_stale_source_is_warned_about(runner, tmp_path, server, isolated_home):
     state_path.write_text(json.dumps(state))
     r = invoke(runner, "--config", cfg, "run", "--format", "json")
     assert "source 'quiet' has given nothing new for" in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 14: directories
+def test_a_directory_is_read_recursively_hidden_entries_skipped(tmp_path):
+    from digest.ingest.pipeline import expand, nothing_found
+
+    (tmp_path / "2025" / "11").mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    for rel in ("a.txt", "2025/b.txt", "2025/11/c.txt", ".hidden.txt", ".git/config"):
+        (tmp_path / rel).write_text("x")
+    assert expand(str(tmp_path)) == [str(tmp_path / p) for p in ("2025/11/c.txt", "2025/b.txt", "a.txt")]
+    assert expand(str(tmp_path / "**" / "*.txt")) == [str(tmp_path / p) for p in ("2025/11/c.txt", "2025/b.txt", "a.txt")]
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    assert expand(str(empty)) == []
+    assert nothing_found(str(empty)) == "no files in this directory or its subfolders (hidden files are skipped)"
+    assert nothing_found(str(tmp_path / "*.pdf")) == "no files match"
+
+
+def test_ingest_of_a_directory_reads_its_subfolders(tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    (tmp_path / "pages" / "week2").mkdir(parents=True)
+    (tmp_path / "pages" / "day1.txt").write_bytes((data_dir / "cli" / "day1.txt").read_bytes())
+    (tmp_path / "pages" / "week2" / "day2.txt").write_bytes((data_dir / "cli" / "day2.txt").read_bytes())
+    r = CliRunner().invoke(cli, ["ingest", str(tmp_path / "pages")])
+    assert r.exit_code == 0, r.output
+    assert f"{tmp_path / 'pages' / 'week2' / 'day2.txt'}: 3 parsed" in r.stderr
+    (tmp_path / "nothing" / "sub").mkdir(parents=True)
+    r = CliRunner().invoke(cli, ["ingest", str(tmp_path / "nothing")])
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: {tmp_path / 'nothing'}: no files in this directory or its subfolders "
+                        "(hidden files are skipped)\n")

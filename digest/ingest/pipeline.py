@@ -16,7 +16,6 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import BinaryIO
 
 from digest.config import Config, Source
@@ -33,16 +32,30 @@ def is_url(spec: str) -> bool:
 
 
 def expand(spec: str) -> list[str]:
-    """A path spec as the list of input names it stands for."""
+    """A path spec as the list of input names it stands for: a directory stands for every file
+    in it and its subfolders (hidden files and folders skipped), a glob for the files it
+    matches (``**`` spans folders), in sorted order."""
     if spec == "-" or is_url(spec):
         return [spec]
     path = os.path.expanduser(spec)
     if glob.has_magic(path):
-        matches = sorted(p for p in glob.glob(path) if os.path.isfile(p))
+        matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
         return matches
     if os.path.isdir(path):
-        return sorted(str(p) for p in Path(path).iterdir() if p.is_file() and not p.name.startswith("."))
+        found = []
+        for top, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(os.path.join(top, f) for f in files
+                         if not f.startswith(".") and os.path.isfile(os.path.join(top, f)))
+        return sorted(found)
     return [path]
+
+
+def nothing_found(spec: str) -> str:
+    """Why :func:`expand` found no input for ``spec`` (a directory or a glob)."""
+    if os.path.isdir(os.path.expanduser(spec)):
+        return "no files in this directory or its subfolders (hidden files are skipped)"
+    return "no files match"
 
 
 def read_bytes(name: str, stdin: BinaryIO | None = None) -> tuple[bytes, date | None]:
@@ -209,7 +222,7 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
 def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool) -> None:
     names = expand(src.path or "")
     if not names:
-        raise InputError("no files match", path=src.path)
+        raise InputError(nothing_found(src.path or ""), path=src.path)
     seen = st.setdefault("files", {})
     for name in names:
         try:
