@@ -411,3 +411,25 @@ def test_ingest_counts_add_up_when_an_input_holds_a_paper_twice(runner, tmp_path
     assert line == f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"
     nums = [int(n) for n in re.findall(r"(\d+) (?:new|updated|unchanged|merged)", line)]
     assert sum(nums) == 3
+
+
+# --------------------------------------------------------------------------- issue 14: arXiv ids as ids
+@pytest.mark.parametrize("ref", ["2508.21001", "2508.21001v2", "arXiv:2508.21001", "https://arxiv.org/abs/2508.21001v1",
+                                 "https://arxiv.org/pdf/2508.21001", "https://huggingface.co/papers/2508.21001"])
+def test_arxiv_ids_work_wherever_an_id_is_asked(runner, data_dir, ref):
+    run(runner, "ingest", str(data_dir / "feeds" / "arxiv_rss_cs_LG.xml"))
+    r = run(runner, "explain", ref, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["id"] == "bcfa3a99f7f1494a"
+    r = run(runner, "tag", ref, "toread")
+    assert r.exit_code == 0 and r.stderr.startswith("bcfa3a99  +toread")
+    assert run(runner, "note", ref, "read the proofs").exit_code == 0
+    assert run(runner, "open", "--print", ref).stdout.strip() == "https://arxiv.org/abs/2508.21001"
+    assert run(runner, "untag", ref, "toread").exit_code == 0
+
+
+def test_unknown_arxiv_id_is_one_line(runner, data_dir):
+    run(runner, "ingest", str(data_dir / "feeds" / "arxiv_rss_cs_LG.xml"))
+    r = run(runner, "explain", "arXiv:2401.00001v3")
+    assert r.exit_code == 1
+    assert r.stderr == "Error: no paper with arXiv id 2401.00001 in the store\n"

@@ -311,10 +311,20 @@ class Store:
 
     @guard_sqlite
     def resolve(self, prefix: str) -> str:
-        """The full id for a unique id prefix (as shown in the digest)."""
+        """The full id for a unique id prefix (as shown in the digest), or for an arXiv id
+        (``2508.14002``, ``arXiv:2508.14002v2``, an arXiv URL: :func:`identity.arxiv_reference`),
+        looked up in the index."""
         p = prefix.strip().lower()
         if not p or any(c not in "0123456789abcdef" for c in p):
-            raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest)")
+            aid = identity.arxiv_reference(prefix)
+            if aid is None:
+                raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest, "
+                               "or an arXiv id such as 2508.14002)")
+            db = self._reader_index()
+            r = db.execute("SELECT id FROM items WHERE arxiv=?", (aid,)).fetchone() if db is not None else None
+            if r is None:
+                raise NotFound(f"no paper with arXiv id {aid} in the store")
+            return r[0]
         db = self._reader_index()
         rows = []
         if db is not None:
