@@ -248,19 +248,21 @@ def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
 
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
-            sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
+            sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
+            sort: str = "score") -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
-    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score)
+    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score, sort=sort)
     return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
-         min_score: float | None = None) -> Report:
-    """The ranked digest of stored papers: the latest run's new papers, all, or since a date."""
+         min_score: float | None = None, sort: str = "score") -> Report:
+    """The ranked digest of stored papers: the latest run's new papers, all, or since a date;
+    ``sort``: one of RANK_SORTS."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
@@ -269,16 +271,17 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         tags = tag_map(store)
         entries, pool = rank_all(store, scorer_for(cfg, store, tags),
                                  limit=cfg.limit if limit is None else limit,
-                                 min_score=cfg.min_score if min_score is None else min_score)
+                                 min_score=cfg.min_score if min_score is None else min_score, sort=sort)
         return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
                             warnings=list(store.warnings))
     if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
         return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode)
+                       min_score=min_score, pool=len(records), mode=mode, sort=sort)
     run = store.latest_run()
     records = store.select("first_run=?", (run,)) if run else []
-    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records))
+    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),
+                     sort=sort)
     first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
     if first:
         report.heading = f"New papers, {first}"

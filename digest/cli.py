@@ -16,13 +16,96 @@ import sys
 import click
 
 from digest.errors import EXIT_ERROR, DigestError
+from digest.ranking import RANK_SORTS
 from digest.readinglist import SORTS
 from digest.render import DETAIL_FORMATS, EXPORT_FORMATS, LIST_FORMATS, PARSE_FORMATS, REPORT_FORMATS
 from digest.sources import KINDS
 
 
+class Holder:
+    """The app's Context and the command line's own settings (verbose, pager)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.verbose = False
+        self.pager = True
+
+    def set(self, name: str, value) -> None:
+        from pathlib import Path
+
+        if name == "config_path":
+            self.app.config_path = Path(value)
+            self.app._config = None
+        elif name == "store_path":
+            self.app.store_path = Path(value)
+        elif name == "verbose":
+            self.verbose = True
+        elif name == "pager":
+            self.pager = False
+
+
+def _late_option(ctx: click.Context, param: click.Parameter, value) -> None:
+    """An option of the group given after the subcommand (``digest show --store DIR``)."""
+    holder = ctx.find_object(Holder)
+    if holder is not None and value not in (None, False) and param.name:
+        holder.set(param.name, value)
+
+
+CONFIG_HELP = ("Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
+               "~/.config/digest/config.toml, else the built-in default.")
+STORE_HELP = "Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest."
+VERBOSE_HELP = "Say what was read, what was skipped and why (on stderr)."
+NO_PAGER_HELP = "Do not page long output (a terminal's output goes through $PAGER, less -FRX by default)."
+
+
+def _late_params() -> list[click.Parameter]:
+    """--config, --store and -v, also accepted after the subcommand."""
+    return [
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_late_option, help="Config file (as before the command).", metavar="PATH"),
+        click.Option(["--store", "store_path"], type=click.Path(), expose_value=False, callback=_late_option,
+                     help="Store directory (as before the command).", metavar="DIR"),
+        click.Option(["--verbose", "-v", "verbose"], is_flag=True, expose_value=False, callback=_late_option,
+                     help=VERBOSE_HELP),
+    ]
+
+
+class DigestCommand(click.Command):
+    """A command that also takes the group's --config, --store and -v after its name."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_late_params())
+
+
+def no_pager_option(f):
+    return click.option("--no-pager", "pager", is_flag=True, expose_value=False, callback=_late_option,
+                        help=NO_PAGER_HELP)(f)
+
+
+class SinceDate(click.ParamType):
+    """--since: YYYY-MM-DD, today, yesterday, 7d, 2w (digest.dates)."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
+        from digest.dates import parse_since
+
+        try:
+            return parse_since(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class DigestGroup(click.Group):
     """Translates the project's errors into one line and an exit code."""
+
+    command_class = DigestCommand
+    group_class = type  # subgroups (digest config) are DigestGroups too
 
     def invoke(self, ctx: click.Context):
         try:
@@ -41,15 +124,14 @@ class DigestGroup(click.Group):
             ctx.exit(130)
 
 
-def _ctx(ctx: click.Context):
+def _holder(ctx: click.Context) -> Holder:
     holder = ctx.find_object(Holder)
     assert holder is not None  # (the group callback always sets it)
-    return holder.app
+    return holder
 
 
-class Holder:
-    def __init__(self, app) -> None:
-        self.app = app
+def _ctx(ctx: click.Context):
+    return _holder(ctx).app
 
 
 def warn(msg: str) -> None:
@@ -151,13 +233,15 @@ def print_counts(results) -> bool:
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="digest", prog_name="digest")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
-                   "~/.config/digest/config.toml, else the built-in default.")
-@click.option("--store", "store_path", type=click.Path(), default=None,
-              help="Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help=CONFIG_HELP + " Also after the command.")
+@click.option("--store", "store_path", type=click.Path(), default=None, metavar="DIR",
+              help=STORE_HELP + " Also after the command.")
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP + " Also after the command.")
+@click.option("--no-pager", "no_pager", is_flag=True, help=NO_PAGER_HELP + " Also after the command.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, store_path: str | None, verbose: bool,
+        no_pager: bool) -> None:
     """digest: a ranked daily digest of new machine-learning papers.
 
     Feed it saved Hugging Face Daily Papers pages, arXiv feeds or the HF
@@ -179,6 +263,8 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> 
         config_path=Path(config_path) if config_path else None,
         store_path=Path(store_path) if store_path else None,
     ))
+    ctx.obj.verbose = verbose
+    ctx.obj.pager = not no_pager
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -265,18 +351,21 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--new", "mode", flag_value="new", default=True,
               help="Papers first seen in the latest ingest that added any (default).")
 @click.option("--all", "mode", flag_value="all", help="Every stored paper (a full rescore).")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=SinceDate(), default=None,
+              help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
+@click.option("--sort", type=click.Choice(RANK_SORTS), default="score", show_default=True,
+              help="score: best first; upvotes: most upvoted first (Daily Papers' count), among the papers "
+                   "that pass --min-score.")
 @report_options
 @click.pass_context
-def show(ctx, mode, since, limit, min_score, fmt):
+def show(ctx, mode, since, sort, limit, min_score, fmt):
     """Print the ranked digest from the store."""
     from digest import app
 
     if since is not None:
         mode = "since"
-    report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
-                      limit=limit, min_score=min_score)
+    report = app.show(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
+                      limit=limit, min_score=min_score, sort=sort)
     emit_report(report, fmt)
     _empty_store_hint(ctx)
 
@@ -455,10 +544,11 @@ def selection_options(f):
     f = click.option("--sort", type=click.Choice(SORTS), default="newest",
                      show_default=True,
                      help="newest: by publication date; added: most recently tagged first; "
-                          "score: by the digest's score.")(f)
-    f = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                          "score: by the digest's score; upvotes: most upvoted first.")(f)
+    f = click.option("--since", type=SinceDate(), default=None,
                      help="Papers added to the reading list (tagged or noted) on or after DATE; "
-                          "with --untagged: first seen on or after DATE.")(f)
+                          "with --untagged: first seen on or after DATE. DATE: YYYY-MM-DD, today, "
+                          "yesterday, 7d, 2w.")(f)
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
@@ -478,7 +568,7 @@ def _select(ctx, tags, untagged, search, since, sort):
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
                                              search=list(search),
-                                             since=since.date().isoformat() if since else None, sort=sort)
+                                             since=since.isoformat() if since else None, sort=sort)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
     for w in warnings:

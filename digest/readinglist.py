@@ -276,7 +276,7 @@ def clear_notes(store: Store, prefix: str, *, now: str | None = None) -> Change:
 
 
 # --------------------------------------------------------------------------- listing
-SORTS = ("newest", "added", "score")
+SORTS = ("newest", "added", "score", "upvotes")
 
 
 @dataclass
@@ -333,6 +333,11 @@ def _newest_key(e: Entry) -> tuple:
     return (day, r.get("first_seen") or "", r["id"])
 
 
+def _upvotes_key(e: Entry) -> int:
+    up = e.record.get("upvotes")
+    return -up if isinstance(up, int) and not isinstance(up, bool) else 1  # without a count: last
+
+
 def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
            search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
            scorer=None, rl: ReadingList | None = None) -> list[Entry]:
@@ -346,8 +351,8 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
     - ``since``: ``YYYY-MM-DD``; papers added to the reading list (their oldest
       tag or note) on or after it; untagged papers by when they were first seen.
     - ``sort``: ``newest`` (publication date, newest first), ``added`` (most
-      recently added first) or ``score`` (needs ``scorer``, a
-      :class:`digest.ranking.score.Scorer`).
+      recently added first), ``score`` (needs ``scorer``, a
+      :class:`digest.ranking.score.Scorer`) or ``upvotes`` (most upvoted first).
     """
     if sort not in SORTS:
         raise DigestError(f"unknown sort {sort!r} (expected one of: {', '.join(SORTS)})")
@@ -382,4 +387,6 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
         entries.sort(key=lambda e: -(e.score or 0.0))  # stable: newest first among equals
     elif sort == "added":
         entries.sort(key=lambda e: e.added, reverse=True)
+    elif sort == "upvotes":
+        entries.sort(key=_upvotes_key)  # stable: newest first among equals
     return entries

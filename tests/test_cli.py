@@ -433,3 +433,61 @@ def test_unknown_arxiv_id_is_one_line(runner, data_dir):
     r = run(runner, "explain", "arXiv:2401.00001v3")
     assert r.exit_code == 1
     assert r.stderr == "Error: no paper with arXiv id 2401.00001 in the store\n"
+
+
+# --------------------------------------------------------------------------- issue 14: options where users type them
+def test_config_and_store_after_the_subcommand(runner, tmp_path, day1):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"tabular" = 5\n')
+    store = tmp_path / "elsewhere"
+    r = run(runner, "ingest", day1, "--store", str(store))
+    assert r.exit_code == 0 and (store / "items.jsonl").exists()
+    data = json.loads(run(runner, "show", "--format", "json", "--config", str(cfg), "--store", str(store)).stdout)
+    assert data[0]["title"] == "A Survey of Tabular Benchmarks"
+    # after the subcommand wins over before it
+    other = tmp_path / "other.toml"
+    other.write_text('[interests]\n"weather" = 5\n')
+    r = run(runner, "--config", str(other), "show", "--format", "json", "--config", str(cfg), "--store", str(store))
+    assert json.loads(r.stdout)[0]["title"] == "A Survey of Tabular Benchmarks"
+    r = run(runner, "config", "path", "--config", str(cfg))
+    assert r.stdout.strip() == str(cfg)
+    assert run(runner, "tags", "--store", str(store / "items.jsonl")).exit_code == 1  # the store's own check
+
+
+def test_since_takes_yesterday_and_spans(runner, day1):
+    run(runner, "ingest", day1)
+    for since in ("today", "yesterday", "7d", "2w", "0d"):
+        r = run(runner, "show", "--since", since, "--format", "json")
+        assert r.exit_code == 0 and len(json.loads(r.stdout)) == 2, since
+    r = run(runner, "show", "--since", "last week")
+    assert r.exit_code == 2 and "'last week' is not a date (DATE: YYYY-MM-DD, today, yesterday" in r.stderr
+
+
+def test_show_sort_upvotes(runner, tmp_path, day1, day2):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"survey" = 5\n"weather" = 3\n"sparse" = 1\n"diffusion" = -1\n')
+    run(runner, "ingest", day1)
+    run(runner, "ingest", day2)
+
+    def shown(*args):
+        r = run(runner, "--config", str(cfg), "show", "--format", "json", "--min-score", "0.1", *args)
+        assert r.exit_code == 0, r.stderr
+        return [(d["title"].split()[0], d["upvotes"]) for d in json.loads(r.stdout)]
+
+    assert shown("--all") == [("A", None), ("Weather", None), ("Sparse", 9)]
+    assert shown("--all", "--sort", "upvotes") == [("Sparse", 9), ("A", None), ("Weather", None)]
+    assert shown("--all", "--sort", "upvotes", "--limit", "1") == [("Sparse", 9)]
+    assert shown("--since", "2000-01-01", "--sort", "upvotes") == [("Sparse", 9), ("A", None), ("Weather", None)]
+    assert shown("--sort", "upvotes") == [("Weather", None)]  # the latest ingest's papers
+    # --min-score still applies: Diffusion (12 upvotes) scores below it
+    r = run(runner, "--config", str(cfg), "show", "--all", "--sort", "upvotes", "--format", "json", "--min-score", "-99")
+    assert [d["upvotes"] for d in json.loads(r.stdout)][:2] == [12, 9]
+
+
+def test_list_sort_upvotes(runner, day1, day2):
+    run(runner, "ingest", day1)
+    run(runner, "ingest", day2)
+    rows = json.loads(run(runner, "list", "--untagged", "--sort", "upvotes", "--format", "json").stdout)
+    ups = [r["upvotes"] for r in rows]
+    counted = [u for u in ups if u is not None]
+    assert len(counted) >= 2 and ups[: len(counted)] == sorted(counted, reverse=True)

@@ -223,7 +223,7 @@ def test_list_filters(runner, tagged):
     by_score = listed(runner, "--sort", "score")
     assert by_score[0]["title"] == DIFFUSION and by_score[0]["score"] == 9.0
     assert run(runner, "list", "--tag", "x", "--untagged").exit_code == 2
-    assert run(runner, "list", "--since", "yesterday").exit_code == 2
+    assert run(runner, "list", "--since", "last tuesday").exit_code == 2
     assert run(runner, "list", "--tag", "bad tag").exit_code == 2
     r = run(runner, "list", "--tag", "nothing")
     assert r.exit_code == 0 and r.stdout == "" and "0 papers" in r.stderr

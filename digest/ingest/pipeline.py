@@ -42,7 +42,7 @@ def expand(spec: str) -> list[str]:
         matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
         return matches
     if os.path.isdir(path):
-        found = []
+        found: list[str] = []
         for top, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             found.extend(os.path.join(top, f) for f in files

@@ -15,7 +15,7 @@ import heapq
 import os
 import sys
 
-from digest.ranking.score import Scored, Scorer, rank_key
+from digest.ranking.score import Scored, Scorer, rank_key, sort_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -27,7 +27,8 @@ _JOB: dict = {}
 
 def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     scorer: Scorer = _JOB["scorer"]
-    limit, min_score = _JOB["limit"], _JOB["min_score"]
+    limit, min_score, key_of = _JOB["limit"], _JOB["min_score"], _JOB["key"]
+    by_score = key_of is rank_key  # the heap's worst key then gives a score floor
     fast = scorer.fast_score
     seen = 0
     if limit is None:
@@ -36,7 +37,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
             seen += 1
             s = fast(rec)
             if min_score is None or s >= min_score:
-                keyed.append((rank_key(s, rec), off, n))
+                keyed.append((key_of(s, rec), off, n))
         keyed.sort()
         return keyed, seen
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
@@ -48,15 +49,16 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
         s = fast(rec)
         if s < floor:
             continue
-        key = rank_key(s, rec)
+        key = key_of(s, rec)
         item = (_Neg(key), off, n)
         if len(heap) < limit:
             heapq.heappush(heap, item)
-            if len(heap) == limit:
+            if len(heap) == limit and by_score:
                 floor = max(floor, -heap[0][0].key[0])
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
-            floor = max(floor, -heap[0][0].key[0])
+            if by_score:
+                floor = max(floor, -heap[0][0].key[0])
     return sorted((neg.key, off, n) for neg, off, n in heap), seen
 
 
@@ -80,8 +82,8 @@ def workers_wanted() -> int:
 
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-             workers: int | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored."""
+             workers: int | None = None, sort: str = "score") -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers (by ``sort``, one of RANK_SORTS) and how many papers were scored."""
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -95,7 +97,7 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     if plan.count > 10_000:
         scorer.prepare_for_scan()
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
-                superseded=plan.superseded)
+                superseded=plan.superseded, key=sort_key(sort))
     try:
         if len(plan.ranges) == 1:
             parts = [_scan(plan.ranges[0])]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from digest.ranking import RANK_SORTS
 from digest.ranking.match import Matcher, fold, normalize, term_patterns
 
 FIELDS = ("title", "abstract")
@@ -127,11 +128,15 @@ class Scorer:
         *,
         limit: int | None = None,
         min_score: float | None = None,
+        sort: str = "score",
     ) -> list[Scored]:
-        """Score and sort: highest score first, then newest, then title."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
+        """Score and sort: highest score first, then newest, then title (``sort="upvotes"``: most
+        upvoted first, then the same)."""
+        key = sort_key(sort)
+        scored = ((self.fast_score(r), i, r) for i, r in enumerate(records))
         if min_score is not None:
-            keyed = (k for k in keyed if -k[0][0] >= min_score)
+            scored = (x for x in scored if x[0] >= min_score)
+        keyed = ((key(s, r), i, r) for s, i, r in scored)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
         return [self.score(r) for _, _, r in best]
 
@@ -144,3 +149,16 @@ def rank_key(score: float, rec: dict) -> tuple:
     except ValueError:
         day = 0
     return (-score, day, rec.get("title") or "")
+
+
+def upvotes_key(score: float, rec: dict) -> tuple:
+    """Sort key: most upvotes first (papers without a count last), then as :func:`rank_key`."""
+    up = rec.get("upvotes")
+    return (-up if isinstance(up, int) and not isinstance(up, bool) else 1, *rank_key(score, rec))
+
+
+def sort_key(sort: str) -> Callable[[float, dict], tuple]:
+    """The sort key (score, record) -> tuple of one of :data:`digest.ranking.RANK_SORTS`."""
+    if sort not in RANK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return upvotes_key if sort == "upvotes" else rank_key
