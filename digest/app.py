@@ -153,14 +153,15 @@ def all_tags(ctx: Context) -> dict[str, int]:
 
 
 def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest"):
-    """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
+                 since: str | None = None, sort: str = "newest", limit: int | None = None):
+    """The filtered, sorted reading list (a readinglist.Listing of Entry, read as it is iterated)
+    and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
     scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer)
+    entries = readinglist.listing(store, tags=tags, untagged=untagged, search=search, since=since,
+                                  sort=sort, scorer=scorer, limit=limit)
     return entries, list(store.warnings)
 
 

@@ -552,6 +552,8 @@ def selection_options(f):
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
+    f = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+                     help="At most N papers (the first N in the --sort order).")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -559,7 +561,7 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort):
+def _select(ctx, tags, untagged, limit, search, since, sort):
     from digest import app
     from digest.tags import InvalidTag
 
@@ -567,7 +569,7 @@ def _select(ctx, tags, untagged, search, since, sort):
         raise click.UsageError("--untagged and --tag exclude each other")
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
-                                             search=list(search),
+                                             search=list(search), limit=limit,
                                              since=since.isoformat() if since else None, sort=sort)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
@@ -587,7 +589,7 @@ def _heading(tags, untagged) -> str:
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
 @click.pass_context
-def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, limit, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
@@ -595,15 +597,23 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
     """
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, limit, search, since, sort)
     if fmt == "table":
-        from digest.render.readinglist import print_table
+        from digest.render import may_be_terminal, screen_width
+        from digest.render.readinglist import write_table
 
-        print_table(entries)
+        console = None
+        if may_be_terminal():
+            from digest.render.terminal import make_console
+
+            console = make_console()
+        write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
     else:
-        from digest.render.readinglist import render
+        from digest.render.readinglist import chunks
 
-        click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
+        for chunk in chunks(entries, fmt, heading=_heading(tags, untagged)):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
     if not n:
@@ -618,7 +628,7 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
               metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "
                                    "output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, limit, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
 
     \b
@@ -627,7 +637,7 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, limit, search, since, sort)
     text = render(entries, fmt, heading=_heading(tags, untagged))
     n = len(entries)
     if output and output != "-":

@@ -348,3 +348,21 @@ def test_similarity_boost_shows_in_explain(runner, tmp_path):
     assert m["field"] == "similarity" and m["detail"] == "Tactile Grasping with Robot Hands" and m["weight"] > 1
     shown = json.loads(run(runner, *base, "show", "--format", "json").stdout)
     assert shown[0]["id"] == new_id and shown[0]["score"] == m["weight"]
+
+
+def test_list_and_export_limit(runner, tagged):
+    everything = [r["id"] for r in listed(runner)]
+    assert [r["id"] for r in listed(runner, "--limit", "2")] == everything[:2]
+    r = run(runner, "list", "-n", "1")
+    assert r.exit_code == 0 and r.stderr.strip().endswith("1 paper")
+    assert run(runner, "export", "--limit", "1", "--format", "jsonl").stdout.count("\n") == 1
+    assert run(runner, "list", "--limit", "0").exit_code == 2
+
+
+def test_list_json_streamed_is_the_same_json(runner, tagged):
+    import json as _json
+
+    r = run(runner, "list", "--format", "json")
+    data = _json.loads(r.stdout)
+    assert r.stdout == _json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    assert run(runner, "list", "--tag", "nothing", "--format", "json").stdout == "[]\n"

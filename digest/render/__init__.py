@@ -23,6 +23,41 @@ EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")  # export
 
 
 
+def may_be_terminal(file=None) -> bool:
+    """Whether output to ``file`` (stdout) could be styled as rich decides it: a terminal, or
+    FORCE_COLOR / TTY_COMPATIBLE=1 set. False means plain for sure, so plain output need not
+    import rich (its Console then has the last word)."""
+    import os
+    import sys
+
+    env = os.environ
+    if env.get("TTY_COMPATIBLE") == "1" or env.get("FORCE_COLOR"):
+        return True
+    f = file or sys.stdout
+    try:
+        return bool(f.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def screen_width() -> int:
+    """The width rich gives a console: $COLUMNS, else the terminal's (stdin, stdout or stderr),
+    else 80 (for plain output that does not load rich)."""
+    import os
+
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return 80
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (OSError, ValueError):
+            continue
+    return 80
+
+
 def to_json(obj: object, *, indent: int | None = None) -> str:
     """JSON text for stdout: non-ASCII text stays readable, but every character a terminal
     could act on is written as a ``\\uXXXX`` escape (the same data, safe to print)."""
@@ -79,9 +114,17 @@ def snippet(text: str, terms_re, width: int = 240) -> str:
 def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
     """authors · date · upvotes · org, as short plain strings."""
     bits = []
-    authors = [clean(a) for a in rec.get("authors") or [] if clean(a)]
+    authors: list[str] = []  # the first three, cleaned; the rest only counted (cheap for 30-author papers)
+    more = 0
+    for a in rec.get("authors") or []:
+        if len(authors) < 3:
+            a = clean(a)
+            if a:
+                authors.append(a)
+        elif (a.isprintable() and a.strip()) or clean(a):  # (printable and not blank: clean() keeps it)
+            more += 1
     if authors:
-        bits.append(", ".join(authors[:3]) + (f" +{len(authors) - 3}" if len(authors) > 3 else ""))
+        bits.append(", ".join(authors) + (f" +{more}" if more else ""))
     elif rec.get("n_authors"):
         n = rec["n_authors"]
         bits.append(f"{n} author{'s' if n != 1 else ''}")

@@ -38,7 +38,9 @@ from digest.store.format import (
     NewerFormat,
     decode_record,
     dumps,
+    fast_loads,
     utcnow,
+    valid_record,
 )
 from digest.store.index import Index, guard_sqlite, row
 from digest.store.scan import ScanPlan, iter_range
@@ -181,7 +183,7 @@ class Store:
                 pass
         return self._db()
 
-    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None) -> dict:
+    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None) -> dict:
         close = fh is None
         if fh is None:
             fh = open(self.items_path, "rb")
@@ -192,7 +194,7 @@ class Store:
             if close:
                 fh.close()
         try:
-            rec = decode_record(line)
+            rec = decode_record(line, loads) if loads else decode_record(line)
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
         if rec is None:
@@ -216,18 +218,9 @@ class Store:
         r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
         return self._read_at(*r) if r else None
 
-    @guard_sqlite
     def get_many(self, ids: Iterable[str]) -> list[dict]:
-        db = self._reader_index()
-        if db is None:
-            return []
-        ids = list(ids)
-        rows = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})"
-            rows += db.execute(q, chunk).fetchall()
-        return self.records_at(rows)
+        """The papers with these ids (unknown ids left out), in file order."""
+        return [rec for _off, _n, rec in self.rows_of(ids)]
 
     @guard_sqlite
     def count(self) -> int:
@@ -270,12 +263,36 @@ class Store:
 
     def iter_records(self) -> Iterator[dict]:
         """Every paper, latest version only, in file order (a full scan)."""
+        for _off, _n, rec in self.iter_rows():
+            yield rec
+
+    def iter_rows(self) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of every paper, latest version only, in file order (a full scan):
+        ``Selection(store, rows)`` reads chosen ones again later, without keeping them in memory."""
         plan = self.scan_plan(1)
         if plan is None:
             return
         start, end = plan.ranges[0]
-        for _off, _n, rec in iter_range(self.items_path, start, end, plan.superseded):
-            yield rec
+        for off, n, rec in iter_range(self.items_path, start, end, plan.superseded):
+            if valid_record(rec):  # (a damaged line is set aside by the next writer)
+                yield off, n, rec
+
+    @guard_sqlite
+    def rows_of(self, ids: Iterable[str]) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of the papers with these ids (unknown ids are left out), in file order."""
+        db = self._reader_index()
+        if db is None:
+            return
+        ids = list(ids)
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows += db.execute(f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+                               chunk).fetchall()
+        rows.sort()
+        with open(self.items_path, "rb") as fh:
+            for off, n in rows:
+                yield off, n, self._read_at(off, n, fh)
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -479,7 +496,8 @@ class Selection:
     def __iter__(self) -> Iterator[dict]:
         if not self.rows:
             return
+        loads = fast_loads() if len(self.rows) > 100 else None
         with open(self.store.items_path, "rb") as fh:
             for off, n in self.rows:
-                yield self.store._read_at(off, n, fh)
+                yield self.store._read_at(off, n, fh, loads)
 
