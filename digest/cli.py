@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -171,7 +172,7 @@ def report_options(f):
                      help="Hide papers scoring below X (default: [show] min_score).")(f)
     f = click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table",
                      show_default=True, help="Output format.")(f)
-    return f
+    return no_pager_option(f)
 
 
 def _stderr_is_stdout() -> bool:
@@ -182,33 +183,95 @@ def _stderr_is_stdout() -> bool:
         return False
 
 
-def emit_report(report, fmt: str) -> None:
-    """Render a report to stdout. Warnings go to stderr; the terminal and Markdown documents
-    also show them (where stderr is the same file as stdout they are not repeated there)."""
-    if fmt in ("table", "markdown") and not _stderr_is_stdout():
+def _pager_command() -> str | None:
+    """The pager to use, as git chooses one: $DIGEST_PAGER, else $PAGER, else less; none when it
+    is empty or ``cat`` (or less is not installed)."""
+    import shutil
+
+    cmd = os.environ.get("DIGEST_PAGER", os.environ.get("PAGER"))
+    if cmd is None:
+        return "less" if shutil.which("less") else None
+    return None if cmd.strip() in ("", "cat") else cmd
+
+
+@contextmanager
+def paged(ctx: click.Context):
+    """What the block writes to stdout goes through a pager when stdout is a terminal, as git
+    does (``--no-pager`` turns it off). less gets ``LESS=FRX`` unless LESS is set: it quits at
+    once when the text fits on one screen, shows colours, and leaves the text on the screen.
+    Yields the terminal's width while paging (the renderers then draw as for that terminal),
+    else None. Quitting the pager early ends the command normally."""
+    cmd = _pager_command() if _holder(ctx).pager and sys.stdout.isatty() else None
+    if cmd is None:
+        yield None
+        return
+    import shutil
+    import subprocess
+
+    width = shutil.get_terminal_size().columns
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE, env=env)  # (git too runs it by the shell)
+    except OSError:
+        yield None
+        return
+    saved = os.dup(sys.stdout.fileno())
+    assert proc.stdin is not None
+    os.dup2(proc.stdin.fileno(), sys.stdout.fileno())
+    proc.stdin.close()
+    try:
+        yield width
+        sys.stdout.flush()
+    except BrokenPipeError:  # the pager was quit before the end
+        pass
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        os.dup2(saved, sys.stdout.fileno())
+        os.close(saved)
+        proc.wait()
+
+
+def _console(width: int | None):
+    """The rich Console to draw on: the default one (rich's own detection), or, while paging, one
+    that draws for the terminal behind the pager."""
+    from digest.render.terminal import make_console
+
+    return make_console() if width is None else make_console(width=width, force_terminal=True)
+
+
+def emit_report(ctx: click.Context, report, fmt: str) -> None:
+    """Render a report to stdout (paged in a terminal). Warnings go to stderr; the terminal and
+    Markdown documents also show them (where stderr is the same file as stdout they are not
+    repeated there)."""
+    document = fmt in ("table", "markdown")
+    if not document or not _stderr_is_stdout():
         for w in report.warnings:
             warn(w)
-    if fmt == "json":
-        from digest.render.data import render_json
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.render.data import render_json
 
-        click.echo(render_json(report), nl=False)
-    elif fmt == "jsonl":
-        from digest.render.data import render_jsonl
+            click.echo(render_json(report), nl=False)
+        elif fmt == "jsonl":
+            from digest.render.data import render_jsonl
 
-        click.echo(render_jsonl(report), nl=False)
-    elif fmt == "markdown":
-        from digest.render.markdown import render_markdown
+            click.echo(render_jsonl(report), nl=False)
+        elif fmt == "markdown":
+            from digest.render.markdown import render_markdown
 
-        click.echo(render_markdown(report), nl=False)
-        return
-    else:
-        from digest.render.terminal import print_report
+            click.echo(render_markdown(report), nl=False)
+        else:
+            from digest.render.terminal import print_report
 
-        print_report(report)
-        return
-    for w in report.warnings:
-        warn(w)
-    click.echo(report.summary(), err=True)
+            print_report(report, _console(width))
+    if not document:
+        click.echo(report.summary(), err=True)
 
 
 def print_counts(results) -> bool:
@@ -366,29 +429,37 @@ def show(ctx, mode, since, sort, limit, min_score, fmt):
         mode = "since"
     report = app.show(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
                       limit=limit, min_score=min_score, sort=sort)
-    emit_report(report, fmt)
+    emit_report(ctx, report, fmt)
     _empty_store_hint(ctx)
 
 
 @cli.command()
-@click.argument("item_id", metavar="ID")
+@click.argument("item_ids", metavar="ID...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
-              show_default=True, help="Output format.")
+              show_default=True, help="Output format (json: an object for one ID, a list for several).")
+@no_pager_option
 @click.pass_context
-def explain(ctx, item_id, fmt):
-    """Show how one paper's score is made up. ID may be any unique prefix."""
+def explain(ctx, item_ids, fmt):
+    """Show how papers' scores are made up. ID: any unique id prefix, or an arXiv id
+    (2508.14002, arXiv:2508.14002v2, an arXiv URL). All ids are checked first."""
     from digest import app
 
-    scored, tags = app.explain(_ctx(ctx), item_id)
-    if fmt == "json":
-        from digest.ranking.report import entry_dict
-        from digest.render import to_json
+    explained = [app.explain(_ctx(ctx), item_id) for item_id in item_ids]
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.ranking.report import entry_dict
+            from digest.render import to_json
 
-        click.echo(to_json(entry_dict(scored, 1, tags), indent=2))
-        return
-    from digest.render.terminal import make_console, render_explain
+            dicts = [entry_dict(scored, 1, tags) for scored, tags in explained]
+            click.echo(to_json(dicts[0] if len(dicts) == 1 else dicts, indent=2))
+            return
+        from digest.render.terminal import render_explain
 
-    render_explain(scored, make_console(), tags)
+        console = _console(width)
+        for i, (scored, tags) in enumerate(explained):
+            if i:
+                console.print()
+            render_explain(scored, console, tags)
 
 
 # --------------------------------------------------------------------------- reading list
@@ -588,6 +659,7 @@ def _heading(tags, untagged) -> str:
 @selection_options
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
+@no_pager_option
 @click.pass_context
 def list_cmd(ctx, tags, untagged, limit, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
@@ -598,22 +670,19 @@ def list_cmd(ctx, tags, untagged, limit, search, since, sort, fmt):
     digest list --untagged --since 2025-11-01
     """
     entries = _select(ctx, tags, untagged, limit, search, since, sort)
-    if fmt == "table":
-        from digest.render import may_be_terminal, screen_width
-        from digest.render.readinglist import write_table
+    with paged(ctx) as width:
+        if fmt == "table":
+            from digest.render import may_be_terminal, screen_width
+            from digest.render.readinglist import write_table
 
-        console = None
-        if may_be_terminal():
-            from digest.render.terminal import make_console
+            console = _console(width) if width is not None or may_be_terminal() else None
+            write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
+        else:
+            from digest.render.readinglist import chunks
 
-            console = make_console()
-        write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
-    else:
-        from digest.render.readinglist import chunks
-
-        for chunk in chunks(entries, fmt, heading=_heading(tags, untagged)):
-            sys.stdout.write(chunk)
-        sys.stdout.flush()
+            for chunk in chunks(entries, fmt, heading=_heading(tags, untagged)):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
     if not n:
@@ -691,7 +760,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         if send_email:
             raise click.UsageError("--email cannot be combined with --demo")
         report = app.demo(limit=limit, min_score=min_score)
-        emit_report(report, fmt)
+        emit_report(ctx, report, fmt)
         hint(app.DEMO_NEXT)
         return
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
@@ -706,7 +775,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
                          sources=outcome.report.sources, warnings=outcome.report.warnings)
         emit_email(sent, quiet=quiet)
     else:
-        emit_report(outcome.report, fmt)
+        emit_report(ctx, outcome.report, fmt)
     if outcome.failed:
         ctx.exit(EXIT_ERROR)
 

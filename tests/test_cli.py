@@ -491,3 +491,110 @@ def test_list_sort_upvotes(runner, day1, day2):
     ups = [r["upvotes"] for r in rows]
     counted = [u for u in ups if u is not None]
     assert len(counted) >= 2 and ups[: len(counted)] == sorted(counted, reverse=True)
+
+
+# --------------------------------------------------------------------------- issue 14: a pager, as git has
+def digest_exe() -> str:
+    exe = os.path.join(os.path.dirname(sys.executable), "digest")
+    return exe if os.path.exists(exe) else "digest"
+
+
+def in_a_terminal(args, env, stdin=None):
+    """Run the installed digest with stdout on a pseudo-terminal: (exit code, what reached the
+    terminal, stderr)."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    got = bytearray()
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                return
+            if not chunk:
+                return
+            got.extend(chunk)
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    p = subprocess.run([digest_exe(), *args], stdout=slave, stderr=subprocess.PIPE, stdin=stdin, env=env, timeout=60)
+    os.close(slave)
+    t.join(10)
+    os.close(master)
+    return p.returncode, got.decode("utf-8", "replace"), p.stderr.decode()
+
+
+@pytest.fixture
+def pager_env(tmp_path, isolated_home, data_dir):
+    """A store with papers and a PAGER that records what it was given (and $LESS)."""
+    env = dict(os.environ, COLUMNS="80")
+    env.pop("LESS", None)
+    env["PAGER"] = f"sh -c 'echo \"$LESS\" > {tmp_path}/less; cat > {tmp_path}/paged'"
+    for day in ("day1.txt", "day2.txt"):
+        subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / day)], env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.mark.parametrize("args", [["show", "--all"], ["list", "--untagged"], ["show", "--all", "--format", "json"]])
+def test_terminal_output_goes_through_the_pager(pager_env, tmp_path, args):
+    code, screen, err = in_a_terminal(args, pager_env)
+    assert code == 0, err
+    paged = (tmp_path / "paged").read_text()
+    assert (tmp_path / "less").read_text().strip() == "FRX"  # less: quit if one screen, colours, no clearing
+    assert "Weather Forecasting with Graph Networks" in paged and screen == ""
+    if "json" not in args:
+        assert "\x1b[" in paged  # drawn for the terminal behind the pager
+    assert "Traceback" not in err
+
+
+def test_several_explains_are_paged(pager_env, tmp_path):
+    ids = [d["id"] for d in json.loads(subprocess.run([digest_exe(), "show", "--all", "--format", "json"], env=pager_env,
+                                                      capture_output=True, text=True).stdout)]
+    code, _screen, err = in_a_terminal(["explain", *ids], pager_env)
+    assert code == 0, err
+    assert (tmp_path / "paged").read_text().count("total") == len(ids) >= 3
+
+
+@pytest.mark.parametrize("how", ["--no-pager after", "--no-pager before", "PAGER=cat", "PAGER empty", "piped"])
+def test_no_pager(pager_env, tmp_path, how):
+    env = dict(pager_env)
+    args = ["show", "--all"]
+    if how == "--no-pager after":
+        args.append("--no-pager")
+    elif how == "--no-pager before":
+        args.insert(0, "--no-pager")
+    elif how == "PAGER=cat":
+        env["PAGER"] = "cat"
+    elif how == "PAGER empty":
+        env["PAGER"] = ""
+    if how == "piped":
+        p = subprocess.run([digest_exe(), *args], env=env, capture_output=True, text=True)
+        code, screen = p.returncode, p.stdout
+    else:
+        code, screen, _err = in_a_terminal(args, env)
+    assert code == 0
+    assert "Weather Forecasting" in screen
+    assert not (tmp_path / "paged").exists()
+
+
+def test_digest_pager_and_less_of_ones_own(pager_env, tmp_path):
+    env = dict(pager_env, LESS="-S", DIGEST_PAGER=f"sh -c 'echo \"$LESS\" > {tmp_path}/less; cat > {tmp_path}/mine'")
+    code, _screen, _err = in_a_terminal(["list", "--untagged"], env)
+    assert code == 0 and (tmp_path / "mine").exists() and not (tmp_path / "paged").exists()
+    assert (tmp_path / "less").read_text().strip() == "-S"  # LESS of one's own is kept
+
+
+def test_quitting_the_pager_early_ends_quietly(pager_env, tmp_path, data_dir):
+    from digest.ingest.diff import ingest_items
+    from digest.item import Item
+    from digest.store import Store
+
+    store = Store(pager_env["DIGEST_HOME"])
+    with store:
+        ingest_items(store, [Item(title=f"Generated paper {i}", abstract="words " * 50) for i in range(3000)], source="gen")
+    env = dict(pager_env, PAGER="head -c 100 > /dev/null")
+    code, _screen, err = in_a_terminal(["list", "--untagged"], env)
+    assert code == 0 and "Traceback" not in err and "Error" not in err
