@@ -18,6 +18,7 @@ from digest import config as configmod
 from digest import paths
 from digest.config import Config
 from digest.errors import DigestError, InputError, NotFound
+from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Scored
@@ -54,6 +55,7 @@ class Context:
 
     config_path: Path | None = None  # explicit --config / DIGEST_CONFIG
     store_path: Path | None = None  # explicit --store
+    feedback: Feedback = QUIET  # progress, waits, and what -v shows
     _config: Config | None = None
     _stores: list = field(default_factory=list)
 
@@ -68,7 +70,7 @@ class Context:
 
     def store(self) -> Store:
         store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout,
-                      origin=paths.store_origin(self.store_path))
+                      origin=paths.store_origin(self.store_path), feedback=self.feedback)
         self._stores.append(store)
         return store
 
@@ -218,7 +220,7 @@ def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date:
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
-        found = expand(spec)
+        found = expand(spec, ctx.feedback)
         if not found:
             missing.append(IngestResult(source=spec, error=f"{spec}: {nothing_found(spec)}"))
         names.extend(found)
@@ -226,7 +228,8 @@ def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date:
     store = ctx.store()
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
-                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
+                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
+                                feedback=ctx.feedback)
     return missing + results, store.warnings
 
 
@@ -272,7 +275,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         tags = tag_map(store)
         entries, pool = rank_all(store, scorer_for(cfg, store, tags),
                                  limit=cfg.limit if limit is None else limit,
-                                 min_score=cfg.min_score if min_score is None else min_score, sort=sort)
+                                 min_score=cfg.min_score if min_score is None else min_score, sort=sort,
+                                 feedback=ctx.feedback)
         return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
                             warnings=list(store.warnings))
     if mode == "since":
@@ -325,7 +329,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         )
     store = ctx.store()
     with store:
-        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
+        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, feedback=ctx.feedback)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:

@@ -41,6 +41,7 @@ class Holder:
             self.app.store_path = Path(value)
         elif name == "verbose":
             self.verbose = True
+            self.app.feedback.verbose = True
         elif name == "pager":
             self.pager = False
 
@@ -321,13 +322,17 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None, ver
     from pathlib import Path
 
     from digest.app import Context
+    from digest.render.progress import StderrFeedback
 
+    feedback = StderrFeedback(verbose=verbose)
     ctx.obj = Holder(Context(
         config_path=Path(config_path) if config_path else None,
         store_path=Path(store_path) if store_path else None,
+        feedback=feedback,
     ))
     ctx.obj.verbose = verbose
     ctx.obj.pager = not no_pager
+    ctx.call_on_close(feedback.close)
 
 
 # --------------------------------------------------------------------------- ingest / parse

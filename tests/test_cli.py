@@ -303,7 +303,9 @@ def test_busy_store_exits_75(runner, tmp_path, day1, isolated_home):
         cfg.write_text("[store]\nlock_timeout = 0.3\n")
         r = run(runner, "--config", str(cfg), "ingest", day1)
         assert r.exit_code == 75
-        assert r.stderr.startswith("Error: ") and "busy" in r.stderr
+        waiting, error = r.stderr.splitlines()
+        assert waiting == f"waiting for another digest (pid {p.pid}) to finish with {store} … (up to 0.3s)"
+        assert error.startswith("Error: ") and "busy" in error
     finally:
         p.kill()
         p.wait()
@@ -598,3 +600,26 @@ def test_quitting_the_pager_early_ends_quietly(pager_env, tmp_path, data_dir):
     env = dict(pager_env, PAGER="head -c 100 > /dev/null")
     code, _screen, err = in_a_terminal(["list", "--untagged"], env)
     assert code == 0 and "Traceback" not in err and "Error" not in err
+
+
+# --------------------------------------------------------------------------- issue 14: -v, what was read and skipped
+def test_verbose_says_what_was_read_and_skipped(runner, tmp_path, day1, day2):
+    pages = tmp_path / "pages"
+    (pages / ".cache").mkdir(parents=True)
+    (pages / "a.txt").write_bytes(open(day1, "rb").read())
+    (pages / ".hidden.txt").write_text("x")
+    r = run(runner, "ingest", str(pages))
+    assert "read" not in r.stderr and "skipped" not in r.stderr  # quiet without -v
+    size = (pages / "a.txt").stat().st_size
+    for args in (["-v", "ingest", str(pages)], ["ingest", str(pages), "--verbose"]):
+        lines = run(runner, *args).stderr.splitlines()
+        assert f"{pages / '.cache'}: skipped (hidden)" in lines and f"{pages / '.hidden.txt'}: skipped (hidden)" in lines
+        assert f"{pages / 'a.txt'}: read {size:,} bytes" in lines
+        assert f"{pages / 'a.txt'}: dump (detected from the content), 3 papers" in lines
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.pages]\npath = "{pages}"\n[sources.off]\npath = "{day2}"\nenabled = false\n')
+    run(runner, "--config", str(cfg), "run")
+    lines = run(runner, "--config", str(cfg), "run", "-v", "--format", "json").stderr.splitlines()
+    assert (f"pages: {pages / 'a.txt'}: skipped (unchanged since it was read: same size and modification time; "
+            "--force reads it again)") in lines
+    assert "off: skipped (enabled = false)" in lines

@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from digest.config import Config, Source
 from digest.errors import DigestError, InputError
+from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
 from digest.store import Store, utcnow
@@ -31,7 +32,7 @@ def is_url(spec: str) -> bool:
     return spec.lower().startswith(("http://", "https://"))
 
 
-def expand(spec: str) -> list[str]:
+def expand(spec: str, feedback: Feedback = QUIET) -> list[str]:
     """A path spec as the list of input names it stands for: a directory stands for every file
     in it and its subfolders (hidden files and folders skipped), a glob for the files it
     matches (``**`` spans folders), in sorted order."""
@@ -44,9 +45,17 @@ def expand(spec: str) -> list[str]:
     if os.path.isdir(path):
         found: list[str] = []
         for top, dirs, files in os.walk(path):
+            for hidden in sorted(x for x in dirs + files if x.startswith(".")):
+                feedback.log(f"{os.path.join(top, hidden)}: skipped (hidden)")
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(os.path.join(top, f) for f in files
-                         if not f.startswith(".") and os.path.isfile(os.path.join(top, f)))
+            for f in files:
+                full = os.path.join(top, f)
+                if f.startswith("."):
+                    continue
+                if os.path.isfile(full):
+                    found.append(full)
+                else:
+                    feedback.log(f"{full}: skipped (not a regular file)")
         return sorted(found)
     return [path]
 
@@ -96,7 +105,7 @@ def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> Pars
 
 def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = None,
                 stdin: BinaryIO | None = None, timeout: float = 30.0,
-                user_agent: str | None = None) -> ParseResult:
+                user_agent: str | None = None, feedback: Feedback = QUIET) -> ParseResult:
     """Read and parse one input (file, ``-`` or URL)."""
     source = "<stdin>" if name == "-" else name
     if is_url(name):
@@ -104,27 +113,35 @@ def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = N
 
         res = fetch_url(name, timeout=timeout, user_agent=user_agent)
         data, mdate = res.body or b"", None
+        feedback.log(f"{source}: fetched (HTTP {res.status}, {len(data):,} bytes)")
     else:
         data, mdate = read_bytes(name, stdin)
-    return parse(data, source=source, kind=kind, ref_date=ref_date or mdate or date.today())
+        feedback.log(f"{source}: read {len(data):,} bytes")
+    parsed = parse(data, source=source, kind=kind, ref_date=ref_date or mdate or date.today())
+    how = "as given by --kind" if kind else "detected from the content"
+    feedback.log(f"{source}: {parsed.kind} ({how}), {len(parsed.items)} papers")
+    return parsed
 
 
 def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
                   ref_date: date | None = None, dry_run: bool = False,
                   stdin: BinaryIO | None = None, timeout: float = 30.0,
-                  user_agent: str | None = None) -> list[IngestResult]:
+                  user_agent: str | None = None, feedback: Feedback = QUIET) -> list[IngestResult]:
     """Parse and ingest each input; the store lock must be held."""
     results = []
-    for name in names:
+    for i, name in enumerate(names):
+        if len(names) > 1:
+            feedback.progress("inputs", i, len(names))
         source = "<stdin>" if name == "-" else name
         try:
             parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
-                                 user_agent=user_agent)
-            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run)
+                                 user_agent=user_agent, feedback=feedback)
+            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run, feedback=feedback)
             res.warnings.extend(parsed.warnings)
         except InputError as exc:
             res = IngestResult(source=source, error=str(exc))
         results.append(res)
+    feedback.finished("inputs")
     return results
 
 
@@ -160,7 +177,7 @@ class SourceRun:
 
 
 def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
-                only: list[str] | None = None, force: bool = False) -> list[SourceRun]:
+                only: list[str] | None = None, force: bool = False, feedback: Feedback = QUIET) -> list[SourceRun]:
     """Fetch and ingest every configured source (lock held). Never raises for one
     source's failure: it is recorded in that source's :class:`SourceRun`."""
     state = store.read_state()
@@ -168,15 +185,19 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
     runs = []
     now = utcnow()
     for src in cfg.sources:
-        if not src.enabled or (only and src.name not in only):
+        if not src.enabled:
+            feedback.log(f"{src.name}: skipped (enabled = false)")
+            continue
+        if only and src.name not in only:
+            feedback.log(f"{src.name}: skipped (not named by --source)")
             continue
         st = sstate.setdefault(src.name, {})
         run = SourceRun(src.name)
         try:
             if src.url:
-                _run_url(store, src, st, run, cfg, ref_date, force)
+                _run_url(store, src, st, run, cfg, ref_date, force, feedback)
             else:
-                _run_path(store, src, st, run, ref_date, force)
+                _run_path(store, src, st, run, ref_date, force, feedback)
         except DigestError as exc:
             run.error = str(exc)
         st["last_attempt"] = now
@@ -197,7 +218,7 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
 
 
 def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date: date | None,
-             force: bool) -> None:
+             force: bool, feedback: Feedback = QUIET) -> None:
     from digest.sources.fetch import fetch_url
 
     res = fetch_url(
@@ -208,10 +229,13 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
         last_modified=None if force else st.get("last_modified"),
     )
     if res.not_modified:
+        feedback.log(f"{src.name}: {src.url}: not modified since the last fetch (HTTP 304), skipped")
         run.skipped += 1
         return
+    feedback.log(f"{src.name}: {src.url}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
-    ing = ingest_items(store, parsed.items, source=src.name)
+    feedback.log(f"{src.name}: {parsed.kind}, {len(parsed.items)} papers")
+    ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
     ing.warnings.extend(parsed.warnings)
     run.results.append(ing)
     # remember validators only once the content is safely stored
@@ -219,8 +243,9 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
     st["last_modified"] = res.last_modified
 
 
-def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool) -> None:
-    names = expand(src.path or "")
+def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool,
+              feedback: Feedback = QUIET) -> None:
+    names = expand(src.path or "", feedback)
     if not names:
         raise InputError(nothing_found(src.path or ""), path=src.path)
     seen = st.setdefault("files", {})
@@ -231,11 +256,13 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
             stt = None
         sig = [stt.st_size, stt.st_mtime_ns] if stt else None
         if not force and sig and seen.get(name) == sig:
+            feedback.log(f"{src.name}: {name}: skipped (unchanged since it was read: same size and "
+                         "modification time; --force reads it again)")
             run.skipped += 1
             continue
         try:
-            parsed = parse_input(name, kind=src.kind, ref_date=ref_date)
-            ing = ingest_items(store, parsed.items, source=src.name)
+            parsed = parse_input(name, kind=src.kind, ref_date=ref_date, feedback=feedback)
+            ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
             ing.warnings.extend(parsed.warnings)
             if sig:
                 seen[name] = sig

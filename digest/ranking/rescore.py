@@ -15,6 +15,7 @@ import heapq
 import os
 import sys
 
+from digest.feedback import QUIET, Feedback
 from digest.ranking.score import Scored, Scorer, rank_key, sort_key
 from digest.store import Store
 from digest.store.scan import iter_range
@@ -25,7 +26,22 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int]:
+LABEL = "scoring every stored paper"
+
+
+def _rows(part: int, rng: tuple[int, int]):
+    """The records of one range, counted in the part's progress slot (shared with the parent)."""
+    slots, feedback = _JOB["slots"], _JOB["feedback"]
+    for k, row in enumerate(iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]), 1):
+        if not k & 4095:
+            slots[part] = k
+            if feedback is not None:  # scanned in this process: report directly
+                feedback.progress(LABEL, k, _JOB["total"])
+        yield row
+
+
+def _scan(job: tuple[int, tuple[int, int]]) -> tuple[list, int]:
+    part, rng = job
     scorer: Scorer = _JOB["scorer"]
     limit, min_score, key_of = _JOB["limit"], _JOB["min_score"], _JOB["key"]
     by_score = key_of is rank_key  # the heap's worst key then gives a score floor
@@ -33,7 +49,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     seen = 0
     if limit is None:
         keyed = []
-        for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+        for off, n, rec in _rows(part, rng):
             seen += 1
             s = fast(rec)
             if min_score is None or s >= min_score:
@@ -44,7 +60,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
-    for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+    for off, n, rec in _rows(part, rng):
         seen += 1
         s = fast(rec)
         if s < floor:
@@ -82,8 +98,10 @@ def workers_wanted() -> int:
 
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-             workers: int | None = None, sort: str = "score") -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers (by ``sort``, one of RANK_SORTS) and how many papers were scored."""
+             workers: int | None = None, sort: str = "score",
+             feedback: Feedback = QUIET) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers (by ``sort``, one of RANK_SORTS) and how many papers were
+    scored; ``feedback`` hears how far the scan is."""
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -96,19 +114,30 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
         return [], 0
     if plan.count > 10_000:
         scorer.prepare_for_scan()
+    from multiprocessing.sharedctypes import RawArray
+
+    slots = RawArray("q", len(plan.ranges))  # records scanned by each part (shared memory: seen after fork)
+    inline = len(plan.ranges) == 1
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
-                superseded=plan.superseded, key=sort_key(sort))
+                superseded=plan.superseded, key=sort_key(sort), slots=slots, total=plan.count,
+                feedback=feedback if inline else None)
+    jobs = list(enumerate(plan.ranges))
     try:
-        if len(plan.ranges) == 1:
-            parts = [_scan(plan.ranges[0])]
+        if inline:
+            parts = [_scan(jobs[0])]
         else:
             import multiprocessing
 
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(len(plan.ranges)) as pool:
-                parts = pool.map(_scan, plan.ranges, chunksize=1)
+                pending = pool.map_async(_scan, jobs, chunksize=1)
+                while not pending.ready():
+                    pending.wait(0.2)
+                    feedback.progress(LABEL, sum(slots), plan.count)
+                parts = pending.get()
     finally:
         _JOB.clear()
+        feedback.finished(LABEL)
     merged = heapq.merge(*(p[0] for p in parts))
     best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)

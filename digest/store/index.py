@@ -24,6 +24,7 @@ from typing import Any
 
 from digest import identity
 from digest.errors import StoreError
+from digest.feedback import QUIET
 from digest.store.files import os_error
 from digest.store.format import FORMAT, decode_record, fast_loads
 
@@ -96,6 +97,7 @@ class Index:
         self.items = items
         self.fresh = False  # known to describe items.jsonl (checked, or caught up, under the lock)
         self._db: sqlite3.Connection | None = None
+        self.feedback = QUIET  # progress of a long (re)build
 
     # ------------------------------------------------------------------ connection
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -254,6 +256,7 @@ class Index:
             rows = []
             if self.items.exists():
                 loads = fast_loads()
+                size = os.path.getsize(self.items)
                 with open(self.items, "rb") as fh:
                     fh.seek(start)
                     off = start
@@ -268,6 +271,7 @@ class Index:
                             if len(rows) >= 10000:
                                 upsert(db, rows)
                                 rows = []
+                                self.feedback.progress("indexing the store (bytes)", off, size)
                         off += n
             upsert(db, rows)
             self.write_sig(db)
@@ -275,6 +279,8 @@ class Index:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            self.feedback.finished("indexing the store (bytes)")
         return bad
 
     def add(self, rows: list[Row]) -> None:

@@ -25,6 +25,7 @@ from typing import IO
 
 from digest import identity
 from digest.errors import NotFound, StoreError
+from digest.feedback import QUIET, Feedback
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
 from digest.store.format import (
@@ -80,9 +81,11 @@ def check_root(root: Path, origin: str | None = None) -> None:
 
 
 class Store:
-    def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None,
+                 feedback: Feedback = QUIET) -> None:
         self.root = Path(root)
         self.origin = origin
+        self.feedback = feedback
         check_root(self.root, origin)
         self.items_path = self.root / ITEMS
         self.events_path = self.root / EVENTS
@@ -91,6 +94,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.warnings: list[str] = []
         self.index = Index(self.index_path, self.items_path)
+        self.index.feedback = feedback
         self._lock: FileLock | None = None
         self._run: int | None = None
 
@@ -127,7 +131,7 @@ class Store:
     def __enter__(self) -> Store:
         self._check_format()
         self._create()
-        lock = FileLock(self.root / LOCK, self.lock_timeout)
+        lock = FileLock(self.root / LOCK, self.lock_timeout, on_wait=self._waiting)
         lock.acquire()
         self._lock = lock
         try:
@@ -143,6 +147,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self._unlock()
+
+    def _waiting(self, pid: int | None) -> None:
+        who = f"another digest (pid {pid})" if pid else "another digest"
+        self.feedback.waiting(f"waiting for {who} to finish with {self.root} … (up to {self.lock_timeout:g}s)")
 
     def _unlock(self) -> None:
         self._run = None
