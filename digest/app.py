@@ -245,7 +245,7 @@ def _source_lines(results: list[IngestResult]) -> list[SourceLine]:
 def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     return [
         SourceLine(run.name, run.parsed, len(run.new), len(run.updated),
-                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors)
+                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors, note=run.note)
         for run in runs
     ]
 

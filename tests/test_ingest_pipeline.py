@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -287,3 +289,55 @@ def test_ingest_of_a_directory_reads_its_subfolders(tmp_path, data_dir):
     assert r.exit_code == 1
     assert r.stderr == (f"Error: {tmp_path / 'nothing'}: no files in this directory or its subfolders "
                         "(hidden files are skipped)\n")
+
+
+# --------------------------------------------------------------------------- issue 14: nothing new that explains itself
+def _run_at(tmp_path, cfg_path, clock):
+    from digest.app import load_config
+    from digest.ingest.pipeline import run_sources
+    from digest.store import Store
+
+    store = Store(tmp_path / "cal-store")
+    with store:
+        return run_sources(store, load_config(Path(cfg_path)), clock=clock)
+
+
+def test_a_quiet_arxiv_feed_is_explained_by_the_calendar(tmp_path, server):
+    from digest.sources.calendar import from_eastern
+
+    friday = atom().replace("2025-08-20T17:59:00Z", "2025-08-22T00:00:00-04:00")  # Friday's batch
+    server.routes["/cs.LG"] = (200, friday.encode(), '"v1"')
+    cfg = tmp_path / "c.toml"  # a local server stands in for rss.arxiv.org: the calendar is declared
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    (first,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 22, 9)))
+    assert len(first.new) == 1 and first.note is None
+    # Saturday: the same batch, and nothing was due
+    (sat,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 23, 9)))
+    assert sat.new == [] and sat.note == "no announcement expected (Saturday)" and sat.stale_warning is None
+    from digest.app import _runs_lines
+
+    assert _runs_lines([sat])[0].text() == "cs.LG: no announcement expected (Saturday)"  # the summary line
+    # the next Wednesday: the feed answers 304 and still serves Friday's batch: stale
+    (wed,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 27, 9)))
+    assert wed.skipped == 1
+    assert wed.stale_warning == "cs.LG: the feed still serves the 2025-08-22 batch on an announcement day (stale)"
+
+
+def test_run_prints_the_calendars_word(runner, tmp_path, server):
+    """Through the CLI, at the real time: a feed serving a batch of long ago is stale on every day."""
+    server.routes["/cs.LG"] = (200, atom().encode(), None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    invoke(runner, "--config", str(cfg), "run")
+    r = invoke(runner, "--config", str(cfg), "run")
+    assert ("Warning: cs.LG: the feed still serves the 2025-08-20 batch on an announcement day (stale)"
+            in r.stderr.splitlines())
+    assert "has given nothing new for" not in r.stderr  # the calendar's word replaces the day count
+
+
+def test_calendar_key_is_checked(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources.x]\nurl = "https://example.org/f.xml"\ncalendar = "weekly"\n')
+    r = invoke(runner, "--config", str(cfg), "run")
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {cfg}: sources.x.calendar: must be one of arxiv, daily_papers, none\n"

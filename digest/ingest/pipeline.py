@@ -23,7 +23,7 @@ from digest.errors import DigestError, InputError
 from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
-from digest.store import Store, utcnow
+from digest.store import Store
 
 MAX_INPUT_BYTES = 256 * 2**20  # refuse a single input larger than this
 
@@ -153,6 +153,7 @@ class SourceRun:
     error: str | None = None
     skipped: int = 0  # inputs unchanged since last time (304 or same size/mtime)
     stale_warning: str | None = None
+    note: str | None = None  # why nothing new was expected (the source's calendar)
 
     @property
     def new(self) -> list[dict]:
@@ -177,13 +178,16 @@ class SourceRun:
 
 
 def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
-                only: list[str] | None = None, force: bool = False, feedback: Feedback = QUIET) -> list[SourceRun]:
+                only: list[str] | None = None, force: bool = False, feedback: Feedback = QUIET,
+                clock: datetime | None = None) -> list[SourceRun]:
     """Fetch and ingest every configured source (lock held). Never raises for one
-    source's failure: it is recorded in that source's :class:`SourceRun`."""
+    source's failure: it is recorded in that source's :class:`SourceRun`. ``clock``: the time
+    of the run (now), for the sources' calendars."""
     state = store.read_state()
     sstate = state.setdefault("sources", {})
     runs = []
-    now = utcnow()
+    clock = clock or datetime.now(timezone.utc)
+    now = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
     for src in cfg.sources:
         if not src.enabled:
             feedback.log(f"{src.name}: skipped (enabled = false)")
@@ -208,10 +212,19 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
             st["last_ok"] = now
             st.pop("last_error", None)
             st.pop("last_error_at", None)
+        previous_new = st.get("last_new")
         if run.new:
             st["last_new"] = now
         st.setdefault("first_run", now)
-        run.stale_warning = _stale(src.name, st, cfg.stale_days, now)
+        verdict = None
+        if not run.new and not run.errors:
+            verdict = _calendar(src, st, previous_new, clock)
+        if verdict is None:
+            run.stale_warning = _stale(src.name, st, cfg.stale_days, now)
+        elif verdict.stale:
+            run.stale_warning = f"{src.name}: {verdict.text}"
+        else:
+            run.note = verdict.text
         runs.append(run)
     store.write_state(state)
     return runs
@@ -235,6 +248,9 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
     feedback.log(f"{src.name}: {src.url}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
     feedback.log(f"{src.name}: {parsed.kind}, {len(parsed.items)} papers")
+    batch = max((it.published for it in parsed.items if it.published), default=None)
+    if batch:
+        st["batch"] = batch  # the newest date the source serves (its calendar compares it)
     ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
     ing.warnings.extend(parsed.warnings)
     run.results.append(ing)
@@ -269,6 +285,24 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
         except InputError as exc:
             ing = IngestResult(source=name, error=str(exc))
         run.results.append(ing)
+
+
+def _calendar(src: Source, st: dict, last_new: str | None, clock: datetime):
+    """What the source's calendar says about it giving nothing new (None: it has none)."""
+    from digest.sources import calendar
+
+    schedule = calendar.schedule_of(src.url, src.kind, src.calendar)
+    if schedule is None:
+        return None
+    served = last = None
+    try:
+        if schedule == "arxiv" and isinstance(st.get("batch"), str):
+            served = date.fromisoformat(st["batch"][:10])
+        if isinstance(last_new, str):
+            last = datetime.strptime(last_new, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:  # a hand-edited state.json: it is only a cache
+        pass
+    return calendar.explain_nothing_new(schedule, clock, served=served, last_new=last)
 
 
 def _stale(name: str, st: dict, stale_days: int, now: str) -> str | None:
