@@ -367,6 +367,17 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
     return report
 
 
+# --------------------------------------------------------------------------- config check
+def config_check(ctx: Context):
+    """``digest config check``: the config, loaded and checked (a mistake raises ConfigError),
+    and for each configured source whether it can be read or reached and what state.json says
+    about it: ``(Config, [pipeline.SourceCheck])``."""
+    from digest.ingest.pipeline import check_sources
+
+    cfg = ctx.config
+    return cfg, check_sources(ctx.store(), cfg)
+
+
 # --------------------------------------------------------------------------- email
 def email(ctx: Context, *, dry_run: bool = False, to_file: str | None = None, limit: int | None = None,
           min_score: float | None = None, sources: list[SourceLine] | None = None,

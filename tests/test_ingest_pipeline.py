@@ -4,6 +4,7 @@ conditional GET, one failing URL among several, source health."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -341,3 +342,57 @@ def test_calendar_key_is_checked(runner, tmp_path):
     r = invoke(runner, "--config", str(cfg), "run")
     assert r.exit_code == 1
     assert r.stderr == f"Error: {cfg}: sources.x.calendar: must be one of arxiv, daily_papers, none\n"
+
+
+# --------------------------------------------------------------------------- issue 14: digest config check
+def test_config_check_reads_and_reaches_every_source_and_writes_nothing(runner, tmp_path, server, isolated_home, data_dir):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "day1.txt").write_bytes((data_dir / "cli" / "day1.txt").read_bytes())
+    server.routes["/feed"] = (200, atom().encode(), '"v1"')
+    server.routes["/broken"] = (500, b"oops", None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[interests]\n"adapters" = 1\n[sources.pages]\npath = "{pages}"\n'
+                   f'[sources.feed]\nurl = "{server.url}/feed"\n[sources.broken]\nurl = "{server.url}/broken"\n'
+                   f'[sources.old]\npath = "{tmp_path}/gone/*.txt"\nenabled = false\n[fetch]\ntimeout = 5\n')
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 1  # a source fails
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{cfg}: valid; 1 interest, 4 sources"
+    out = r.stdout
+    assert f"pages  {pages}\n  ok: 1 file, all readable\n  last gave something new: never" in out
+    assert f"feed  {server.url}/feed\n  ok: reachable (HTTP 200, {len(atom().encode()):,} bytes, feed)" in out
+    assert f"broken  {server.url}/broken\n  fails: fetch failed: HTTP 500" in out
+    assert f"old (disabled)  {tmp_path}/gone/*.txt\n  fails: no files match" in out
+    assert not (isolated_home / "store").exists()  # nothing written
+    # after a run: the validators make the feed answer 304, and the facts come from state.json
+    server.routes.pop("/broken")
+    cfg.write_text(cfg.read_text().replace(f'[sources.broken]\nurl = "{server.url}/broken"\n', ""))
+    invoke(runner, "--config", str(cfg), "run")
+    state_before = (isolated_home / "store" / "state.json").read_bytes()
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "  ok: reachable (HTTP 304: unchanged since the last run)" in r.stdout
+    assert re.search(r"feed  .*\n  ok: .*\n  last gave something new: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(today\)", r.stdout)
+    assert server.requests[-1] == ("/feed", '"v1"')
+    assert (isolated_home / "store" / "state.json").read_bytes() == state_before
+
+
+def test_config_check_says_the_config_is_wrong_in_one_line(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources.x]\npath = 3\n')
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 1 and r.stderr.startswith(f"Error: {cfg}: sources.x.path: must be a string")
+    r = invoke(runner, "config", "check")
+    assert r.exit_code == 0
+    assert "the built-in default (no config of your own: digest config init)" in r.stdout
+    assert "no sources configured" in r.stdout
+
+
+def test_config_check_gives_the_calendars_word(runner, tmp_path, server):
+    server.routes["/cs.LG"] = (200, atom().encode(), None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    invoke(runner, "--config", str(cfg), "run")
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert "  Warning: the feed still serves the 2025-08-20 batch on an announcement day (stale)" in r.stdout
