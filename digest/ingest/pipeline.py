@@ -386,5 +386,6 @@ def _probe_url(src: Source, st: dict, cfg: Config) -> tuple[bool, str]:
     try:
         kind = src.kind or detect_kind(body, source=src.name)
     except InputError as exc:
-        return False, f"reachable (HTTP {res.status}, {len(body):,} bytes), but {str(exc).removeprefix(src.name + ': ')}"
+        why = str(exc).removeprefix(src.name + ": ")
+        return False, f"reachable (HTTP {res.status}, {len(body):,} bytes), but {why}"
     return True, f"reachable (HTTP {res.status}, {len(body):,} bytes, {kind})"
