@@ -478,7 +478,7 @@ def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
     else:
         ids, tags = given[:1], given[1:]
     if not ids:
-        raise click.UsageError("give a paper ID (any unique prefix)")
+        raise click.UsageError("give a paper ID (any unique prefix, or an arXiv id)")
     if not tags:
         raise click.UsageError("give at least one TAG: `ID TAG...`, or several ids with `ID... -t TAG`")
     if "-" in ids:
@@ -508,7 +508,8 @@ TAG_HELP = """\b
     digest tag ID... -t TAG       several papers (-t repeatable)
     digest tag - -t TAG           ids from standard input, one per line
 
-ID is any unique id prefix as the digest shows it. Tags are case-insensitive
+ID is any unique id prefix as the digest shows it, or an arXiv id (2508.14002,
+arXiv:2508.14002v2, an arXiv or Hugging Face paper URL). Tags are case-insensitive
 (stored lower-case), 1-40 letters, digits and - _ . / : starting with a
 letter or digit; a leading # is dropped. All ids are checked before anything
 is written."""
@@ -547,7 +548,7 @@ untag = _tag_command("untag", remove=True)
 @click.option("--clear", is_flag=True, help="Remove the paper's notes.")
 @click.pass_context
 def note(ctx, item_id, text, clear):
-    """Attach a short note to a paper: digest note ID "text".
+    """Attach a short note to a paper: digest note ID "text" (ID: an id prefix or an arXiv id).
 
     Without TEXT, print the paper's notes. A paper can carry several notes;
     they show in `digest list` and go into exports (BibTeX: annote).
@@ -575,7 +576,8 @@ def note(ctx, item_id, text, clear):
 @click.option("--print", "print_only", is_flag=True, help="Print the link instead of opening it.")
 @click.pass_context
 def open_cmd(ctx, item_id, print_only):
-    """Open a paper's link in the browser (printed when there is no browser)."""
+    """Open a paper's link in the browser (printed when there is no browser). ID: an id prefix
+    or an arXiv id (2508.14002, arXiv:2508.14002v2, an arXiv URL)."""
     from digest import app
 
     _rec, url = app.paper_link(_ctx(ctx), item_id)
