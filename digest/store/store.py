@@ -492,19 +492,21 @@ class Store:
 
 
 class Selection:
-    """A lazily read set of records (see :meth:`Store.select`)."""
+    """A lazily read set of records (see :meth:`Store.select`): ``rows`` are (offset, length)
+    pairs, read in their order; an iterable of them needs ``count``."""
 
-    def __init__(self, store: Store, rows: list[tuple[int, int]]) -> None:
+    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None) -> None:
         self.store = store
         self.rows = rows
+        self.count = len(rows) if count is None else count  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
     def __iter__(self) -> Iterator[dict]:
-        if not self.rows:
+        if not self.count:
             return
-        loads = fast_loads() if len(self.rows) > 100 else None
+        loads = fast_loads() if self.count > 100 else None
         with open(self.store.items_path, "rb") as fh:
             for off, n in self.rows:
                 yield self.store._read_at(off, n, fh, loads)
