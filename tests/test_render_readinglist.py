@@ -8,7 +8,7 @@ import re
 import pytest
 
 from digest.readinglist import Entry, Note
-from digest.render.readinglist import INDENT, Paint, _cells, table_lines, write_table
+from digest.render.readinglist import HEAD, Paint, _cells, table_lines, write_table
 from digest.render.terminal import make_console
 
 SGR_OR_LINK = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;;[^\x1b]*\x1b\\")
@@ -28,16 +28,27 @@ ENTRIES = [entry("Diffusion Policies for Dexterous Robot Manipulation with Very 
 
 def test_plain_layout(monkeypatch):
     lines = list(table_lines(ENTRIES, width=60))
-    assert lines[0].startswith("01234567 2025-11-18 Diffusion Policies")
+    assert lines[0].startswith("01234567 Diffusion Policies")
     assert all(_cells(line) <= 60 and line == line.rstrip() for line in lines)
     first = lines[: lines.index("")]
-    assert all(line.startswith(" " * INDENT) for line in first[1:])  # the body column
-    body = " ".join(line[INDENT:] for line in first)
-    assert "Ada Lovelace, Alan Turing, Grace Hopper +1 · 2025-11-18 · arXiv:2511.00001 · #toread #project:rl" in body
+    assert all(line.startswith(" " * HEAD) for line in first[1:])  # the body column
+    body = " ".join(line[HEAD:] for line in first)
+    assert ("Ada Lovelace, Alan Turing, Grace Hopper +1 · published 2025-11-18 · arXiv:2511.00001 · "
+            "#toread #project:rl · added 2025-11-20") in body
     assert "note: compare with the LoRA paper" in body
+    assert first[-1] == " " * HEAD + "https://arxiv.org/abs/2511.00001"  # the link, spelled out
     second = lines[lines.index("") + 1:]
-    assert second[0] == "fedcba98 2025-11-21 Short"  # no publication date: the day first seen
+    assert second[0] == "fedcba98 Short"
+    assert second[1].strip().startswith("first seen 2025-11-21")  # no publication date: labelled
     assert "\x1b" not in "".join(lines)
+
+
+def test_a_narrow_terminal_hangs_the_body_and_never_breaks_a_url():
+    url = "https://github.com/example/" + "x" * 60
+    lines = list(table_lines([entry("A title", links=[url])], width=40))
+    assert lines[0] == "01234567 A title"
+    assert all(line.startswith("    ") and not line.startswith("     ") for line in lines[1:])  # INDENT 4
+    assert f"    code: {url}" in lines  # whole, on its own line, though wider than the terminal
 
 
 def test_styled_layout_is_the_plain_one_with_rich_codes():
@@ -64,8 +75,9 @@ def test_no_color_is_plain(monkeypatch):
                                    "A" + "x" * 120 + " end"])
 def test_wide_characters_and_long_words_fit(title):
     lines = list(table_lines([entry(title)], width=50))
-    assert all(_cells(line) <= 50 for line in lines)
-    assert "".join(line[INDENT:] for line in lines).replace(" ", "").startswith(title.replace(" ", "")[:40])
+    assert all(_cells(line) <= 50 for line in lines if "https://" not in line)
+    body = "".join(line[HEAD:] for line in lines if not line.strip().startswith("https://"))
+    assert body.replace(" ", "").startswith(title.replace(" ", "")[:30])
 
 
 def test_a_long_list_is_written_as_it_is_read():

@@ -1,4 +1,4 @@
-"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX.
+"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX and RIS.
 
 Each function takes a list of :class:`digest.readinglist.Entry`. Text from the
 store is passed through :func:`digest.text.clean` (table, CSV) or
@@ -15,7 +15,21 @@ from collections.abc import Iterator
 from typing import IO
 
 from digest.identity import short_id
-from digest.render import meta_bits, paper_url, to_json
+from digest.render import (
+    GLUE,
+    INDENT,
+    NARROW_BODY,
+    SEARCH_LABEL,
+    URL_WORD,
+    extra_links,
+    glued,
+    labelled_links,
+    link_prefix,
+    meta_bits,
+    paper_link,
+    paper_url,
+    to_json,
+)
 from digest.tags import TAG_RE
 from digest.text import clean
 
@@ -49,6 +63,10 @@ def chunks(entries, fmt: str, *, heading: str = "Reading list", count: int | Non
         from digest.render.bibtex import render_bibtex
 
         yield render_bibtex(entries)  # (cite keys are made unique over the whole file)
+    elif fmt == "ris":
+        from digest.render.ris import render_ris
+
+        yield render_ris(entries)
     else:
         raise ValueError(f"unknown format {fmt!r}")  # table: see table_lines
 
@@ -100,16 +118,18 @@ def render_markdown(entries, *, heading: str = "Reading list") -> str:
 
 
 def markdown_chunks(entries, *, heading: str, count: int) -> Iterator[str]:
-    from digest.render.markdown import md_escape, md_link
+    from digest.render.markdown import md_escape, md_extra_links, md_paper
 
     n = count
     yield f"# {md_escape(heading)}\n\n_{n} paper{'s' if n != 1 else ''}_\n"
     for i, e in enumerate(entries):
         r = e.record
-        line = f"- {md_link(r.get('title') or '(untitled)', paper_url(r))}"
+        line = f"- {md_paper(r)}"
         bits = meta_bits(r)
         if bits:
             line += f" — {md_escape(' · '.join(bits))}"
+        if extra_links(r):
+            line += " · " + md_extra_links(r)
         line += f" · `{short_id(r['id'])}`"
         if e.tags:
             line += " " + _md_tags(e.tags)
@@ -121,11 +141,13 @@ def markdown_chunks(entries, *, heading: str, count: int) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------- table
-# id (8) · day (10) · the title, meta line and notes wrapped in the rest of the width. Laid out
-# by hand, line by line as the entries are read: a rich Table of a whole list cost 0.7 ms a paper
-# and held every row (50 s and 520 MB for 58,000 papers); this costs a few microseconds a paper.
-ID_W, DAY_W = 8, 10
-INDENT = ID_W + 1 + DAY_W + 1
+# Each paper: its short id, then beside it the title, the meta line (every date labelled, tags,
+# when it was added), notes and links: the layout of the terminal digest (render.terminal's
+# hanging lines, the same rules: a short meta bit or a URL is never broken, a narrow terminal
+# hangs the body at INDENT). Laid out by hand, line by line as the entries are read: rich laid
+# out a whole list at 0.7 ms a paper and held every row (58.6 s and 634 MB for 58,000 papers);
+# this costs about 0.03 ms a paper.
+HEAD = 9  # the short id and a space
 
 
 def _cells(word: str) -> int:
@@ -136,25 +158,35 @@ def _cells(word: str) -> int:
 
 
 # Text of these characters is one cell a character (ASCII, Latin, Greek, Cyrillic, general
-# punctuation such as the meta line's "·"; no combining marks): wrapped by length alone.
+# punctuation such as the meta line's "·", the glue space; no combining marks): wrapped by length.
 _NARROW = re.compile("[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e]*")
 
 
-def wrap(text: str, width: int) -> list[tuple[int, int]]:
-    """Greedy word wrap of one clean line of text (single spaces): the (start, end) of each line
-    in ``text``; a word wider than ``width`` is cut. Narrow text by str.rfind, other text word by
-    word in terminal cells."""
+def wrap(text: str, first: int, rest: int | None = None) -> list[tuple[int, int]]:
+    """Greedy word wrap of one clean line of text (single spaces; :data:`GLUE` does not break):
+    the (start, end) of each line in ``text``, the first at most ``first`` cells wide, the others
+    ``rest``. A word wider than its line is cut, except a URL (it overflows its own line).
+    Narrow text by str.rfind, other text word by word in terminal cells."""
+    rest = first if rest is None else rest
     spans: list[tuple[int, int]] = []
+    width = first
     if text.isascii() or _NARROW.fullmatch(text):
         start, n = 0, len(text)
         while n - start > width:
             cut = text.rfind(" ", start, start + width + 1)
-            if cut <= start:  # one word wider than the line
-                spans.append((start, start + width))
-                start += width + (text[start + width] == " ")
-            else:
+            if cut > start:
                 spans.append((start, cut))
                 start = cut + 1
+            else:  # one word wider than the line
+                end = text.find(" ", start)
+                end = n if end < 0 else end
+                if URL_WORD.match(text, start):
+                    spans.append((start, end))
+                    start = end + 1
+                else:
+                    spans.append((start, start + width))
+                    start += width + (text[start + width] == " ")
+            width = rest
         return spans + [(start, n)] if start < n else spans
     start = end = used = 0
     for m in re.finditer(r"\S+", text):
@@ -164,14 +196,17 @@ def wrap(text: str, width: int) -> list[tuple[int, int]]:
             continue
         if used:
             spans.append((start, end))
-        start, used = m.start(), 0
+            width = rest
+        start, used, end = m.start(), 0, m.end()
+        if w > width and URL_WORD.match(m.group()):
+            used = w
+            continue
         for i, c in enumerate(m.group()):  # a word wider than the line is cut
             cw = _cells(c)
             if used + cw > width and used:
                 spans.append((start, m.start() + i))
-                start, used = m.start() + i, 0
+                start, used, width = m.start() + i, 0, rest
             used += cw
-        end = m.end()
     if used:
         spans.append((start, end))
     return spans
@@ -179,14 +214,14 @@ def wrap(text: str, width: int) -> list[tuple[int, int]]:
 
 class Paint:
     """How each role of the table is drawn: plain text, or rich's SGR codes for a console's colour
-    system, and OSC 8 links (only http(s) URLs, from :func:`paper_url`)."""
+    system, with OSC 8 hyperlinks (the URLs of :func:`digest.render.paper_link` and its links)."""
 
-    STYLES = {"id": "cyan", "day": "dim", "title": "bold", "meta": "dim", "tags": "magenta", "note": "italic"}
+    STYLES = {"id": "cyan", "title": "bold", "meta": "dim", "tags": "magenta", "note": "italic", "link": "dim"}
 
     def __init__(self, console=None) -> None:
         self.codes: dict[str, tuple[str, str]] = {}
-        if console is None or not console.is_terminal or console.no_color or console.color_system is None:
-            return
+        if console is None or not console.is_terminal or console.color_system is None:
+            return  # (make_console gives no colour system with NO_COLOR: plain)
         from rich.console import COLOR_SYSTEMS
         from rich.style import Style
 
@@ -194,6 +229,10 @@ class Paint:
         for role, style in self.STYLES.items():
             pre, _, post = Style.parse(style).render("\0", color_system=system).partition("\0")
             self.codes[role] = (pre, post)
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.codes)
 
     def __call__(self, text: str, role: str, link: str | None = None) -> str:
         if not self.codes:
@@ -203,11 +242,12 @@ class Paint:
             text = f"\x1b]8;;{link}\x1b\\{text}\x1b]8;;\x1b\\"
         return pre + text + post
 
-    def lines(self, text: str, roles: list[tuple[int, str]], width: int, link: str | None = None) -> list[str]:
-        """``text`` wrapped to ``width``; ``roles``: (start offset, role) of each styled part, in order."""
-        spans = wrap(text, width)
+    def lines(self, text: str, roles: list[tuple[int, str]], first: int, rest: int,
+              link: str | None = None) -> list[str]:
+        """``text`` wrapped (see :func:`wrap`); ``roles``: (start offset, role) of each styled part."""
+        spans = wrap(text, first, rest)
         if not self.codes:
-            return [text[a:b] for a, b in spans]
+            return [text[a:b].replace(GLUE, " ").rstrip() for a, b in spans]
         out = []
         for a, b in spans:
             parts = []
@@ -215,7 +255,7 @@ class Paint:
                 end = roles[k + 1][0] if k + 1 < len(roles) else len(text)
                 lo, hi = max(a, start), min(b, end)
                 if lo < hi:
-                    piece = text[lo:hi]
+                    piece = text[lo:hi].replace(GLUE, " ")
                     core = piece.strip()  # (spaces between parts stay unstyled)
                     if core:
                         lead = piece[: len(piece) - len(piece.lstrip())]
@@ -223,37 +263,64 @@ class Paint:
                         parts.append(lead + self(core, role, link) + trail)
                     else:
                         parts.append(piece)
-            out.append("".join(parts))
+            out.append("".join(parts).rstrip())
         return out
+
+    def links(self, rec: dict, width: int) -> list[str]:
+        """The entry's links packed onto lines of ``width``, joined by " · ", a link never split:
+        spelled out as text, and in a terminal also hyperlinks (a title search then shows only
+        its label)."""
+        lines: list[str] = []
+        cur, used = "", 0
+        for label, url in labelled_links(rec):
+            if self.linked and label == SEARCH_LABEL:
+                piece, n = self(label, "link", url), len(label)
+            else:
+                prefix = link_prefix(label)
+                piece = (self(prefix, "link") if prefix else "") + self(url, "link", url)
+                n = len(prefix) + len(url)
+            if cur and used + 3 + n <= width:
+                cur += self(" · ", "link") if self.linked else " · "
+                cur, used = cur + piece, used + 3 + n
+                continue
+            if cur:
+                lines.append(cur)
+            cur, used = piece, n
+        return lines + [cur] if cur else lines
 
 
 def table_lines(entries, *, width: int, paint: Paint | None = None) -> Iterator[str]:
     """The reading-list table, one line at a time (no trailing spaces)."""
     paint = paint or Paint()
-    body = max(20, width - INDENT)
-    pad = " " * INDENT
+    first = max(1, width - HEAD)
+    indent = HEAD if first >= NARROW_BODY else INDENT
+    rest = max(1, width - indent)
+    pad = " " * indent
     for i, e in enumerate(entries):
         if i:
             yield ""
         r = e.record
         title = clean(r.get("title")) or "(untitled)"
-        lines = paint.lines(title, [(0, "title")], body, paper_url(r))
-        meta = " · ".join(meta_bits(r))
+        lines = paint.lines(title, [(0, "title")], first, rest, paper_link(r).url if paint.linked else None)
+        bits = meta_bits(r, label_dates=True)
+        meta = glued(bits)
         roles = [(0, "meta")] if meta else []
         if e.tags:
             if meta:
                 meta += " · "
             roles.append((len(meta), "tags"))
             meta += " ".join(f"#{clean(t)}" for t in e.tags)
-        if e.score is not None:
+        more = ([f"added {clean(e.added)[:10]}"] if e.added else []) + (
+            [f"score {e.score:g}"] if e.score is not None else [])
+        if more:
             roles.append((len(meta), "meta"))
-            meta += f"{' · ' if meta else ''}score {e.score:g}"
+            meta += (" · " if meta else "") + glued(more)
         if meta:
-            lines += paint.lines(meta, roles, body)
+            lines += paint.lines(meta, roles, rest, rest)
         for note in e.notes:
-            lines += paint.lines("note: " + clean(note.text), [(0, "note")], body)
-        day = clean(r.get("published") or (r.get("first_seen") or "")[:10]) or "-"
-        head = paint(short_id(r["id"]), "id") + " " + paint(day, "day") + " " * (DAY_W + 1 - len(day))
+            lines += paint.lines("note: " + clean(note.text), [(0, "note")], rest, rest)
+        lines += paint.links(r, rest)
+        head = paint(short_id(r["id"]), "id") + " "
         for k, line in enumerate(lines):
             yield (head if k == 0 else pad) + line
 
