@@ -193,13 +193,23 @@ def _stderr_is_stdout() -> bool:
 
 def _pager_command() -> str | None:
     """The pager to use, as git chooses one: $DIGEST_PAGER, else $PAGER, else less; none when it
-    is empty or ``cat`` (or less is not installed)."""
+    is empty or ``cat``, or when its program is not installed (said in a warning when named)."""
+    import shlex
     import shutil
 
     cmd = os.environ.get("DIGEST_PAGER", os.environ.get("PAGER"))
     if cmd is None:
         return "less" if shutil.which("less") else None
-    return None if cmd.strip() in ("", "cat") else cmd
+    if cmd.strip() in ("", "cat"):
+        return None
+    try:
+        program = shlex.split(cmd)[0]
+    except (ValueError, IndexError):
+        program = cmd
+    if not shutil.which(program):
+        warn(f"pager {program!r} not found (DIGEST_PAGER or PAGER); not paging")
+        return None
+    return cmd
 
 
 @contextmanager
@@ -242,7 +252,13 @@ def paged(ctx: click.Context):
             pass
         os.dup2(saved, sys.stdout.fileno())
         os.close(saved)
-        proc.wait()
+        import signal
+
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pager's while it runs (git's way)
+        try:
+            proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, old)
 
 
 def _console(width: int | None):
@@ -792,6 +808,8 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         emit_report(ctx, report, fmt)
         hint(app.DEMO_NEXT)
         return
+    if quiet:
+        _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
                       min_score=min_score, only=list(only), force=force, unmatched=unmatched)
     if send_email:
@@ -848,6 +866,8 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
 
     if dry_run and to_file:
         raise click.UsageError("give --dry-run or --to-file, not both")
+    if quiet:
+        _ctx(ctx).feedback.quiet = True
     emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
                          unmatched=unmatched), quiet=quiet)
 

@@ -677,3 +677,31 @@ def test_verbose_says_what_was_read_and_skipped(runner, tmp_path, day1, day2):
     assert (f"pages: {pages / 'a.txt'}: skipped (unchanged since it was read: same size and modification time; "
             "--force reads it again)") in lines
     assert "off: skipped (enabled = false)" in lines
+
+
+def test_a_pager_that_is_not_installed_is_said_and_skipped(pager_env, tmp_path):
+    env = dict(pager_env, PAGER="no-such-pager-xyz -R")
+    code, screen, err = in_a_terminal(["show", "--all"], env)
+    assert code == 0
+    assert "Warning: pager 'no-such-pager-xyz' not found (DIGEST_PAGER or PAGER); not paging" in err
+    assert "Diffusion Policies for Dexterous" in unstyled(screen)
+
+
+def test_quiet_says_nothing_about_a_wait(tmp_path, day1, isolated_home):
+    hold = ("import sys, time\nfrom digest.store import Store\n"
+            "with Store(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(5)\n")
+    store = isolated_home / "store"
+    p = subprocess.Popen([sys.executable, "-c", hold, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[store]\nlock_timeout = 0.3\n[sources.a]\npath = "{day1}"\n'
+                       '[email]\nfrom = "d <d@example.org>"\nto = "me@example.org"\nhost = "localhost"\n'
+                       'security = "none"\n')
+        r = subprocess.run([digest_exe(), "--config", str(cfg), "run", "--email", "--quiet"],
+                           capture_output=True, text=True, env=dict(os.environ))
+        assert r.returncode == 75
+        assert [line for line in r.stderr.splitlines() if not line.startswith("Error:")] == []
+    finally:
+        p.kill()
+        p.wait()

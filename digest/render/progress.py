@@ -21,8 +21,9 @@ SHOW_AFTER = 1.0  # seconds a piece of work runs before its bar appears
 
 
 class StderrFeedback(Feedback):
-    def __init__(self, *, verbose: bool = False, bars: bool | None = None) -> None:
+    def __init__(self, *, verbose: bool = False, bars: bool | None = None, quiet: bool = False) -> None:
         self.verbose = verbose
+        self.quiet = quiet  # --quiet: no word about waits (only warnings and errors)
         self.bars = sys.stderr.isatty() if bars is None else bars
         self._started: dict[str, float] = {}  # label -> when its work began
         self._tasks: dict[str, Any] = {}  # label -> rich task id
@@ -41,7 +42,8 @@ class StderrFeedback(Feedback):
             self._line(clean(message))
 
     def waiting(self, what: str) -> None:
-        self._line(clean(what))
+        if not self.quiet:
+            self._line(clean(what))
 
     # ------------------------------------------------------------------ bars
     def progress(self, label: str, done: int, total: int | None = None) -> None:
