@@ -8,6 +8,7 @@ prints or exits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, NotFound
+from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Hidden, Scored
@@ -58,6 +60,7 @@ class Context:
 
     config_path: Path | None = None  # explicit --config / DIGEST_CONFIG
     store_path: Path | None = None  # explicit --store
+    feedback: Feedback = QUIET  # progress, waits, and what -v shows
     _config: Config | None = None
     _stores: list = field(default_factory=list)
 
@@ -71,14 +74,51 @@ class Context:
         return self._config
 
     def store(self) -> Store:
-        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout,
+                      origin=paths.store_origin(self.store_path), feedback=self.feedback)
         self._stores.append(store)
         return store
+
+    def empty_store_hint(self) -> str | None:
+        """A first-run hint when the store holds no paper yet (or the path is mistyped)."""
+        store = self._stores[-1] if self._stores else self.store()
+        return empty_store_hint(store)
 
     def store_warnings(self) -> list[str]:
         """What the stores opened so far had to say (a torn line repaired, damaged lines set aside),
         for the commands that print no report."""
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
+
+
+ADD_PAPERS = "add papers with `digest ingest FILE` or `digest run`; `digest run --demo` shows a sample"
+DEMO_NEXT = ("that was the built-in sample, in a throw-away store. Next: `digest config init` for a config of "
+             "your own (interests, sources), then `digest ingest FILE` or `digest run`")
+
+
+def empty_store_hint(store: Store) -> str | None:
+    """What to do when the store holds no paper: it does not exist (a mistyped --store or
+    DIGEST_HOME?) or it is empty."""
+    try:
+        if store.items_path.stat().st_size > 0:
+            return None
+    except OSError:
+        pass
+    if not store.root.exists():
+        where = f" (is {store.origin} right?)" if store.origin else ""
+        return f"no store at {store.root} yet{where}: {ADD_PAPERS}"
+    return f"the store {store.root} is empty: {ADD_PAPERS}"
+
+
+@contextmanager
+def _hinting(ctx: Context):
+    """An unknown id in an empty store says how to add papers."""
+    try:
+        yield
+    except NotFound as exc:
+        hint = ctx.empty_store_hint()
+        if hint and not exc.details:
+            exc.details = [f"Hint: {hint}"]
+        raise
 
 
 def tag_map(store: Store) -> dict[str, list[str]]:
@@ -100,7 +140,8 @@ def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = Fa
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
     from digest import readinglist
 
-    return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
+    with _hinting(ctx):
+        return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
 
 
 def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
@@ -110,11 +151,12 @@ def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
 
     store = ctx.store()
     change = None
-    if clear:
-        change = readinglist.clear_notes(store, prefix)
-    elif text is not None:
-        change = readinglist.add_note(store, prefix, text)
-    item_id = change.id if change else store.resolve(prefix)
+    with _hinting(ctx):
+        if clear:
+            change = readinglist.clear_notes(store, prefix)
+        elif text is not None:
+            change = readinglist.add_note(store, prefix, text)
+        item_id = change.id if change else store.resolve(prefix)
     return change, readinglist.ReadingList.load(store).notes_of(item_id)
 
 
@@ -125,14 +167,16 @@ def all_tags(ctx: Context) -> dict[str, int]:
 
 
 def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest", updated_since: str | None = None):
-    """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
+                 since: str | None = None, sort: str = "newest", updated_since: str | None = None,
+                 limit: int | None = None):
+    """The filtered, sorted reading list (a readinglist.Listing of Entry, read as it is iterated)
+    and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
     scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer, updated_since=updated_since)
+    entries = readinglist.listing(store, tags=tags, untagged=untagged, search=search, since=since,
+                                  sort=sort, scorer=scorer, updated_since=updated_since, limit=limit)
     return entries, list(store.warnings)
 
 
@@ -142,22 +186,32 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     from digest.render import paper_link as link_of
 
     store = ctx.store()
-    rec = store.get(store.resolve(prefix))
+    with _hinting(ctx):
+        rec = store.get(store.resolve(prefix))
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
     return rec, link_of(rec).url
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file the user asked for (``export -o``) atomically, with the mode a new file gets
+    from the umask (or the existing file's). A missing folder is an error, never created: a typo
+    in a folder name should not make a tree of folders."""
+    from digest.store.files import atomic_write, user_file_mode
+
+    atomic_write(path, data, mode=user_file_mode(path), parents=False)
 
 
 # --------------------------------------------------------------------------- ingest / parse
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
     """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.ingest.pipeline import expand, parse_input
+    from digest.ingest.pipeline import expand, nothing_found, parse_input
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield spec, None, f"{spec}: no files match"
+            yield spec, None, f"{spec}: {nothing_found(spec)}"
             continue
         for name in names:
             try:
@@ -169,20 +223,21 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs
+    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
-        found = expand(spec)
+        found = expand(spec, ctx.feedback)
         if not found:
-            missing.append(IngestResult(source=spec, error=f"{spec}: no files match"))
+            missing.append(IngestResult(source=spec, error=f"{spec}: {nothing_found(spec)}"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
-                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
+                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
+                                feedback=ctx.feedback)
     return missing + results, store.warnings
 
 
@@ -198,7 +253,7 @@ def _source_lines(results: list[IngestResult]) -> list[SourceLine]:
 def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     return [
         SourceLine(run.name, run.parsed, len(run.new), len(run.updated),
-                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors)
+                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors, note=run.note)
         for run in runs
     ]
 
@@ -212,7 +267,8 @@ def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
+            unmatched: bool | None = None, updates=(), cross_lists: str | None = None,
+            sort: str = "score") -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
     papers mute terms hid)."""
     tags = tag_map(store)
@@ -222,7 +278,7 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
     hidden = Hidden()
     ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
                           matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide",
-                          hidden=hidden)
+                          hidden=hidden, sort=sort)
     return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings,
                         unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
@@ -231,10 +287,10 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
          min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None,
-         hidden: bool = False) -> Report:
+         hidden: bool = False, sort: str = "score") -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, since a date, or
-    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered).
-    ``hidden``: instead, the papers of that digest that mute terms hid."""
+    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered);
+    ``sort``: one of RANK_SORTS. ``hidden``: instead, the papers of that digest that mute terms hid."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
@@ -247,7 +303,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
                                  matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
-                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted)
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted,
+                                 sort=sort, feedback=ctx.feedback)
         report = build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
                               warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
                               cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
@@ -256,20 +313,20 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         records = store.select("first_seen>=?", (since or "",))
         report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
                          min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
-                         updates=revisions(store, since=since))
+                         updates=revisions(store, since=since), sort=sort)
     elif mode == "held":
         from digest.mail.outbox import held_back
 
         records = held_back(store, held_run or 0)
         report = _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
                          limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
-                         unmatched=True, cross_lists="show")
+                         unmatched=True, cross_lists="show", sort=sort)
     else:
         run = store.latest_run()
         records = store.select("first_run=?", (run,)) if run else []
         report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score,
                          pool=len(records), unmatched=unmatched,
-                         updates=revisions(store, after_run=run - 1) if run else ())
+                         updates=revisions(store, after_run=run - 1) if run else (), sort=sort)
         first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
         if first:
             report.heading = f"New papers, {first}"
@@ -281,7 +338,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     store = ctx.store()
-    item_id = store.resolve(prefix)
+    with _hinting(ctx):
+        item_id = store.resolve(prefix)
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
@@ -296,8 +354,8 @@ def _revised_now(runs: list[SourceRun]) -> list[str]:
             if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
 
 
-def config_check(ctx: Context) -> tuple[list[str], list[str]]:
-    """What ``config show`` adds on stderr: warnings about interest terms that the matching
+def term_report(ctx: Context) -> tuple[list[str], list[str]]:
+    """What ``config show`` and ``config check`` add on stderr: warnings about interest terms that the matching
     rules make identical (or let share spellings), and the abbreviation expansions in use."""
     from digest.ranking.score import Scorer
 
@@ -351,6 +409,11 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
+    if not cfg.sources and cfg.is_default:
+        raise DigestError(
+            "no config of your own yet, so no sources to run: `digest config init` writes one here; "
+            "add a [sources.NAME] table with a path or url to it (README, \"Sources\"), "
+            "or use `digest ingest PATH`", path=paths.config_path(ctx.config_path))
     if not cfg.sources:
         raise DigestError(
             f"no sources configured in {cfg.path}: add a [sources.NAME] table with a path or url "
@@ -358,7 +421,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         )
     store = ctx.store()
     with store:
-        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
+        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, feedback=ctx.feedback)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:
@@ -395,6 +458,17 @@ def demo(*, limit: int | None = None, min_score: float | None = None, unmatched:
                          warnings=res.warnings, unmatched=unmatched)
         store.close()
     return report
+
+
+# --------------------------------------------------------------------------- config check
+def config_check(ctx: Context):
+    """``digest config check``: the config, loaded and checked (a mistake raises ConfigError),
+    and for each configured source whether it can be read or reached and what state.json says
+    about it: ``(Config, [pipeline.SourceCheck])``."""
+    from digest.ingest.pipeline import check_sources
+
+    cfg = ctx.config
+    return cfg, check_sources(ctx.store(), cfg)
 
 
 # --------------------------------------------------------------------------- email

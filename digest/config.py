@@ -14,6 +14,7 @@ from typing import Any
 from digest import paths
 from digest.errors import ConfigError
 from digest.sources import KINDS
+from digest.sources.calendar import SCHEDULES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +49,7 @@ SECTIONS: dict[str, Any] = {
 }
 UNMATCHED = ("hide", "show")  # [show] unmatched
 CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
-SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
+SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool, "calendar": str}
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
 
@@ -91,6 +92,7 @@ class Source:
     url: str | None = None
     kind: str | None = None
     enabled: bool = True
+    calendar: str | None = None  # when it publishes (sources.calendar.SCHEDULES, "none"); None: from the URL
 
 
 @dataclass
@@ -201,6 +203,8 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
             raise check.fail(f"{where}.url", "must start with http:// or https://")
         if table.get("kind") is not None and table["kind"] not in KINDS:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+        if "calendar" in table and table["calendar"] not in (*SCHEDULES, "none"):
+            raise check.fail(f"{where}.calendar", f"must be one of {', '.join((*SCHEDULES, 'none'))}")
         cfg.sources.append(Source(name=name, **table))
     cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
     cfg.similarity = raw.get("similarity", {})

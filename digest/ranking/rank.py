@@ -60,14 +60,14 @@ class Ranked:
 
 def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, min_score: float | None,
                  matched_only: bool = False, hide_cross_lists: bool = False,
-                 hidden: Hidden | None = None) -> Ranked:
+                 hidden: Hidden | None = None, sort: str = "score") -> Ranked:
     """Rank ``records``, leaving out (and counting) the cross-lists with ``hide_cross_lists``, and
     with ``matched_only`` (and a scorer that can match anything) the papers that matched
-    nothing (not counted when min_score > 0 would hide them anyway)."""
+    nothing (not counted when min_score > 0 would hide them anyway); ``sort``: one of RANK_SORTS."""
     matched_only = matched_only and can_match(scorer) and not (min_score is not None and min_score > 0)
     out = Ranked([])
     if not matched_only and not hide_cross_lists:
-        out.entries = scorer.rank(records, limit=limit, min_score=min_score, hidden=hidden)
+        out.entries = scorer.rank(records, limit=limit, min_score=min_score, hidden=hidden, sort=sort)
         return out
 
     def kept() -> Iterable[dict]:
@@ -79,7 +79,7 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
             else:
                 yield r
 
-    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score, hidden=hidden)
+    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score, hidden=hidden, sort=sort)
     return out
 
 

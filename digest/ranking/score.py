@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digest.config import NUMBER, Checker, got
+from digest.ranking import RANK_SORTS
 from digest.ranking.abbreviations import ABBREVIATIONS
 from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
 from digest.words import phrase_words
@@ -280,23 +281,27 @@ class Scorer:
         limit: int | None = None,
         min_score: float | None = None,
         hidden: Hidden | None = None,
+        sort: str = "score",
     ) -> list[Scored]:
-        """Score and sort: highest score first, then newest, then title. Papers below
-        ``min_score`` only because of mute terms are added to ``hidden`` (when given)."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
+        """Score and sort: highest score first, then newest, then title (``sort="upvotes"``: most
+        upvoted first, then the same). Papers below ``min_score`` only because of mute terms are
+        added to ``hidden`` (when given)."""
+        key = sort_key(sort)
+        scored = ((self.fast_score(r), i, r) for i, r in enumerate(records))
         if min_score is not None:
             floor = min_score
 
-            def kept(k) -> bool:
-                if -k[0][0] >= floor:
+            def kept(x) -> bool:
+                if x[0] >= floor:
                     return True
                 if hidden is not None:
-                    m = self.muted(k[2], -k[0][0], floor)
+                    m = self.muted(x[2], x[0], floor)
                     if m is not None:
                         hidden.add(m)
                 return False
 
-            keyed = (k for k in keyed if kept(k))
+            scored = (x for x in scored if kept(x))
+        keyed = ((key(s, r), i, r) for s, i, r in scored)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
         if hidden is not None:
             hidden.entries.sort(key=lambda s: rank_key(s.score, s.record))
@@ -313,3 +318,16 @@ def rank_key(score: float, rec: dict) -> tuple:
     except ValueError:
         day = 0
     return (-score, day, rec.get("title") or "")
+
+
+def upvotes_key(score: float, rec: dict) -> tuple:
+    """Sort key: most upvotes first (papers without a count last), then as :func:`rank_key`."""
+    up = rec.get("upvotes")
+    return (-up if isinstance(up, int) and not isinstance(up, bool) else 1, *rank_key(score, rec))
+
+
+def sort_key(sort: str) -> Callable[[float, dict], tuple]:
+    """The sort key (score, record) -> tuple of one of :data:`digest.ranking.RANK_SORTS`."""
+    if sort not in RANK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return upvotes_key if sort == "upvotes" else rank_key
