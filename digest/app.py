@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from digest import config as configmod
 from digest import paths
@@ -44,6 +44,14 @@ def check_sections(cfg: Config) -> Config:
         from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
 
         cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    if "learning" in cfg.raw:
+        from digest.ranking.feedback import check_learning  # [learning] keys, tags, ranges
+
+        cfg.learning = check_learning(check, cfg.raw["learning"])
+    if "triage" in cfg.raw:
+        from digest.triage.settings import check_triage  # [triage] keep_tag
+
+        cfg.triage = check_triage(check, cfg.raw["triage"])
     return cfg
 
 
@@ -76,11 +84,18 @@ class Context:
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
 
 
-def tag_map(store: Store) -> dict[str, list[str]]:
-    """The reading list's tags (item id -> tags), for ranking and reports."""
-    from digest.readinglist import ReadingList
+def ranking_inputs(cfg: Config, store: Store):
+    """The reading list's tags (item id -> tags) and feedback (votes, mutes, follows), for
+    ranking and reports."""
+    from digest.readinglist import ranking_inputs as _inputs
 
-    return ReadingList.load(store).tag_map()
+    return _inputs(store, cfg)
+
+
+def scorer_and_tags(cfg: Config, store: Store):
+    """The config's scorer with everything the reading list teaches, and the tags."""
+    tags, feedback = ranking_inputs(cfg, store)
+    return scorer_for(cfg, store, tags, feedback), tags
 
 
 # --------------------------------------------------------------------------- reading list
@@ -112,33 +127,117 @@ def all_tags(ctx: Context) -> dict[str, int]:
     return _all(ctx.store())
 
 
-def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest"):
+def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, untriaged: bool = False,
+                 read: bool | None = None, search: Sequence[str] = (), since: str | None = None,
+                 sort: str = "newest"):
     """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
-    scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer)
+    scorer = scorer_and_tags(ctx.config, store)[0] if sort == "score" else None
+    entries = readinglist.select(store, tags=tags, untagged=untagged, untriaged=untriaged, read=read,
+                                 search=search, since=since, sort=sort, scorer=scorer)
     return entries, list(store.warnings)
 
 
 def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
-    """The paper and the link ``digest open`` opens: its page, else its arXiv page, else an
-    arXiv search for its title (a Daily Papers page names no link)."""
-    from urllib.parse import urlencode
-
-    from digest.identity import arxiv_abs_url
-    from digest.render import paper_url  # (a link rule, not rendering: see render/__init__)
+    """The paper and the link ``digest open`` opens (see :func:`digest.render.link_to_open`)."""
+    from digest.render import link_to_open  # (a link rule, not rendering: see render/__init__)
 
     store = ctx.store()
     rec = store.get(store.resolve(prefix))
-    url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
-    if url is None:
-        query = urlencode({"query": rec.get("title") or "", "searchtype": "title"})
-        url = f"https://arxiv.org/search/?{query}"
-    return rec, url
+    return rec, link_to_open(rec)
+
+
+def set_read(ctx: Context, prefixes: list[str], *, read: bool = True):
+    """Mark papers read or unread: list of readinglist.Change."""
+    from digest import readinglist
+
+    return readinglist.set_read(ctx.store(), prefixes, read=read)
+
+
+def muted(ctx: Context, terms: Sequence[str] = (), *, mute: bool = True):
+    """Mute (or unmute) terms; with none given, nothing changes. Returns the actions and the
+    muted terms now, as (term, when)."""
+    from digest import readinglist
+
+    store = ctx.store()
+    actions = readinglist.set_muted(store, terms, mute=mute) if terms else []
+    return actions, readinglist.ReadingList.load(store).muted_terms()
+
+
+def followed(ctx: Context, authors: Sequence[str] = (), *, follow: bool = True):
+    """Follow (or stop following) authors; returns the actions and the authors followed now."""
+    from digest import readinglist
+
+    store = ctx.store()
+    actions = readinglist.set_followed(store, authors, follow=follow) if authors else []
+    return actions, readinglist.ReadingList.load(store).followed_authors()
+
+
+# --------------------------------------------------------------------------- triage
+TRIAGE_ALL_LIMIT = 500  # papers `digest triage --all` / `--untriaged` rank at most (the best first)
+TriageMode = Literal["new", "since", "all", "untriaged", "tag"]
+
+
+def triage(ctx: Context, *, mode: TriageMode = "new", since: str | None = None, tag: str | None = None,
+           limit: int | None = None):
+    """The triage session over the papers of ``mode``, ranked: the latest ingest's new papers
+    (default), those first seen since a date, every stored paper, every paper never triaged,
+    or the papers carrying a tag. Papers kept or rejected before are left out, except with
+    ``all`` and ``tag``."""
+    from digest.ranking.rescore import rank_all
+    from digest.readinglist import ReadingList, ranking_inputs
+    from digest.tags import normalize_tag
+    from digest.triage.session import TriageSession
+    from digest.triage.settings import keep_tag
+
+    cfg = ctx.config
+    store = ctx.store()
+    rl = ReadingList.load(store)
+    tags, feedback = ranking_inputs(store, cfg, rl)
+    scorer = scorer_for(cfg, store, tags, feedback)
+    settled = rl.triaged_ids()
+    if mode in ("all", "untriaged"):
+        want = limit or TRIAGE_ALL_LIMIT
+        extra = len(settled) if mode == "untriaged" else 0
+        entries, pool = rank_all(store, scorer, limit=want + extra, min_score=None)
+        heading = "All stored papers" if mode == "all" else "Every paper not triaged yet"
+        if mode == "untriaged":
+            entries = [e for e in entries if e.record["id"] not in settled][:want]
+        left_out = 0
+        return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=left_out)
+    if mode == "tag":
+        t = normalize_tag(tag or "")
+        records: list = store.get_many(rl.ids_with([t]))
+        heading = f"Papers tagged #{t}"
+        keep_settled = True
+    elif mode == "since":
+        records = list(store.select("first_seen>=?", (since or "",)))
+        heading = f"Papers first seen since {since}"
+        keep_settled = False
+    else:
+        run_ = store.latest_run()
+        records = list(store.select("first_run=?", (run_,))) if run_ else []
+        heading = "New papers"
+        first = min((r.get("first_seen") or "" for r in records), default="")[:10]
+        if first:
+            heading = f"New papers, {first}"
+        keep_settled = False
+    pool = len(records)
+    if not keep_settled:
+        records = [r for r in records if r["id"] not in settled]
+    entries = scorer.rank(records, limit=limit, min_score=None)
+    return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=pool - len(records))
+
+
+def after_triage(ctx: Context) -> None:
+    """Bring the learned model's cache up to date with the votes just cast, so the next
+    digest does not pay for the rebuild."""
+    cfg = ctx.config
+    store = ctx.store()
+    tags, feedback = ranking_inputs(cfg, store)
+    scorer_for(cfg, store, tags, feedback)
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -200,10 +299,10 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
-    tags = tag_map(store)
+    scorer, tags = scorer_and_tags(cfg, store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
-    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score)
+    entries = scorer.rank(records, limit=limit, min_score=min_score)
     return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings)
 
@@ -216,8 +315,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
     if mode == "all":
         from digest.ranking.rescore import rank_all
 
-        tags = tag_map(store)
-        entries, pool = rank_all(store, scorer_for(cfg, store, tags),
+        scorer, tags = scorer_and_tags(cfg, store)
+        entries, pool = rank_all(store, scorer,
                                  limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score)
         return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
@@ -241,8 +340,8 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
-    tags = tag_map(store)
-    scored = scorer_for(ctx.config, store, tags).score(rec)
+    scorer, tags = scorer_and_tags(ctx.config, store)
+    scored = scorer.score(rec)
     return scored, tags.get(item_id, [])
 
 

@@ -399,6 +399,137 @@ def open_cmd(ctx, item_id, print_only):
     click.echo(url)
 
 
+def _read_command(name: str, read: bool):
+    """`digest read` and `digest unread`: the read state of papers."""
+
+    @cli.command(name, short_help=f"Mark papers {name}: ID...")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.pass_context
+    def command(ctx, ids):
+        from digest import app
+        from digest.text import clean
+
+        changes = app.set_read(_ctx(ctx), list(ids), read=read)
+        _store_warnings(ctx)
+        for ch in changes:
+            what = f"marked {name}" if ch.added else f"already {name}"
+            click.echo(f"{ch.short_id}  {what}  {clean(ch.title)[:60]}", err=True)
+
+    command.help = (f"Mark papers {name} (`digest list --{'read' if read else 'unread'}` lists them). "
+                    "ID is any unique id prefix.")
+    return command
+
+
+read_cmd = _read_command("read", True)
+unread_cmd = _read_command("unread", False)
+
+
+def _print_prefs(actions, current, what: str, empty: str) -> None:
+    from digest.text import clean
+
+    for a in actions:
+        click.echo(clean(a.what), err=True)
+    if not actions:
+        for value, at in current:
+            click.echo(f"{clean(at[:10])}  {clean(value)}")
+        if not current:
+            click.echo(empty, err=True)
+
+
+@cli.command("mute", short_help="Mute terms (a negative interest); no TERM: list them.")
+@click.argument("terms", nargs=-1, metavar="[TERM]...")
+@click.pass_context
+def mute_cmd(ctx, terms):
+    """Mute TERMs: each counts as an interest of weight [learning] mute_weight (-3 by default), as
+    `m` in `digest triage` does. Without TERM, list the muted terms (`digest tune` turns them into
+    [interests] entries)."""
+    from digest import app
+
+    actions, current = app.muted(_ctx(ctx), list(terms))
+    _store_warnings(ctx)
+    _print_prefs(actions, current, "muted", "no muted terms (digest mute TERM, or m in digest triage)")
+
+
+@cli.command("unmute", short_help="Unmute terms.")
+@click.argument("terms", nargs=-1, required=True, metavar="TERM...")
+@click.pass_context
+def unmute_cmd(ctx, terms):
+    """Unmute TERMs muted with `digest mute` or in `digest triage`."""
+    from digest import app
+
+    actions, _ = app.muted(_ctx(ctx), list(terms), mute=False)
+    _store_warnings(ctx)
+    _print_prefs(actions, [], "", "")
+
+
+@cli.command("follow", short_help="Follow authors (an author boost); no NAME: list them.")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.pass_context
+def follow_cmd(ctx, names):
+    """Follow authors: their papers get a boost of [learning] follow_weight (2 by default), as `a`
+    in `digest triage` does. Without NAME, list the authors followed (`digest tune` turns them into
+    [authors] entries)."""
+    from digest import app
+
+    actions, current = app.followed(_ctx(ctx), list(names))
+    _store_warnings(ctx)
+    _print_prefs(actions, current, "followed", "no authors followed (digest follow NAME, or a in digest triage)")
+
+
+@cli.command("unfollow", short_help="Stop following authors.")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@click.pass_context
+def unfollow_cmd(ctx, names):
+    """Stop following authors followed with `digest follow` or in `digest triage`."""
+    from digest import app
+
+    actions, _ = app.followed(_ctx(ctx), list(names), follow=False)
+    _store_warnings(ctx)
+    _print_prefs(actions, [], "", "")
+
+
+@cli.command("triage")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--all", "mode", flag_value="all", help="Every stored paper, triaged ones too (the best 500).")
+@click.option("--untriaged", "mode", flag_value="untriaged",
+              help="Every stored paper never kept or rejected (the best 500).")
+@click.option("--tag", "-t", "tag", default=None, metavar="TAG", help="The papers carrying TAG.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most N papers, the best first.")
+@click.pass_context
+def triage_cmd(ctx, since, mode, tag, limit):
+    """Triage papers in a full-screen terminal interface, one key each.
+
+    By default: the latest ingest's new papers, ranked, without those kept or
+    rejected before. y keeps (tags toread), n marks not interested, s decides
+    later, t tags, N notes, m mutes a term, a follows an author, o opens, r
+    marks read, u undoes, / filters, ? shows every key, q quits. Every key is
+    saved when it is pressed; the votes teach the ranking ([learning]).
+    Needs a terminal (80x24 or more).
+    """
+    from digest import app
+
+    chosen = [x for x in (since is not None and "--since", mode and f"--{mode}", tag and "--tag") if x]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other")
+    not_tty = [name for name, f in (("standard output", sys.stdout), ("standard input", sys.stdin),
+                                    ("standard error", sys.stderr)) if not f.isatty()]
+    if not_tty:  # (Textual draws on standard error and reads standard input)
+        raise DigestError(f"triage needs a terminal, and {not_tty[0]} is not one; "
+                          "in scripts use digest show, tag and note")
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        raise DigestError(f"triage needs a full-screen terminal (TERM={os.environ['TERM']})")
+    mode = "since" if since is not None else ("tag" if tag else (mode or "new"))
+    session = app.triage(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+                         tag=tag, limit=limit)
+    from digest.triage.ui import run as run_ui
+
+    run_ui(session)
+    click.echo(session.summary(), err=True)
+    app.after_triage(_ctx(ctx))
+    _store_warnings(ctx)
+
+
 @cli.command("tags")
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
               show_default=True, help="Output format.")
@@ -434,6 +565,10 @@ def selection_options(f):
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
+    f = click.option("--read/--unread", "read", default=None,
+                     help="Only papers marked read (--read) or not (--unread).")(f)
+    f = click.option("--untriaged", is_flag=True,
+                     help="Stored papers never kept or rejected in `digest triage` instead.")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -441,15 +576,17 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort):
+def _select(ctx, tags, untagged, untriaged, read, search, since, sort):
     from digest import app
     from digest.tags import InvalidTag
 
     if untagged and tags:
         raise click.UsageError("--untagged and --tag exclude each other")
+    if untriaged and (untagged or tags):
+        raise click.UsageError("--untriaged excludes --tag and --untagged")
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
-                                             search=list(search),
+                                             untriaged=untriaged, read=read, search=list(search),
                                              since=since.date().isoformat() if since else None, sort=sort)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
@@ -458,9 +595,11 @@ def _select(ctx, tags, untagged, search, since, sort):
     return entries
 
 
-def _heading(tags, untagged) -> str:
+def _heading(tags, untagged, untriaged=False) -> str:
     if untagged:
         return "Untagged papers"
+    if untriaged:
+        return "Papers not triaged yet"
     return "Reading list" + (": " + " ".join(f"#{t}" for t in tags) if tags else "")
 
 
@@ -469,15 +608,17 @@ def _heading(tags, untagged) -> str:
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
 @click.pass_context
-def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, untriaged, read, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
     digest list --tag toread
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
+    digest list --tag toread --unread
+    digest list --untriaged
     """
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, untriaged, read, search, since, sort)
     if fmt == "table":
         from digest.render.readinglist import print_table
 
@@ -485,7 +626,7 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
     else:
         from digest.render.readinglist import render
 
-        click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
+        click.echo(render(entries, fmt, heading=_heading(tags, untagged, untriaged)), nl=False)
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
 
@@ -497,7 +638,7 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, untriaged, read, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
 
     \b
@@ -506,8 +647,8 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort)
-    text = render(entries, fmt, heading=_heading(tags, untagged))
+    entries = _select(ctx, tags, untagged, untriaged, read, search, since, sort)
+    text = render(entries, fmt, heading=_heading(tags, untagged, untriaged))
     n = len(entries)
     if output and output != "-":
         from pathlib import Path

@@ -45,7 +45,7 @@ from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
 from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Report, SourceLine
-from digest.readinglist import ReadingList
+from digest.readinglist import ranking_inputs
 from digest.store import Store
 
 SENT = "sent"
@@ -141,8 +141,8 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     """Select the unsent papers and rank them into the report the mail shows."""
     log = read_log(store)
     sel = select(store, log)
-    tags = ReadingList.load(store).tag_map()
-    ranked = scorer_for(cfg, store, tags).rank(sel.pool, limit=None, min_score=None)
+    tags, feedback = ranking_inputs(store, cfg)
+    ranked = scorer_for(cfg, store, tags, feedback).rank(sel.pool, limit=None, min_score=None)
     kept = [s for s in ranked if s.score >= min_score]
     entries = kept[:max_items]
     today = date.today().isoformat()

@@ -1,9 +1,12 @@
 """Scoring papers against the user's interests, explainably.
 
 Each (term, field) pair counts once: ``weight * field_weight``. Author and
-organisation boosts add their weight. The score is the sum of the contributions,
-and every contribution is kept as a :class:`Match` for ``digest explain``.
-Term matching itself lives in :mod:`digest.ranking.match`.
+organisation boosts add their weight. Terms muted and authors followed from
+triage count like configured ones (marked so in ``explain``); the terms learned
+from votes (:mod:`digest.ranking.learned`) go through the same matcher and add up
+to one ``learned`` contribution that names its words. The score is the sum of the
+contributions, and every contribution is kept as a :class:`Match` for
+``digest explain``. Term matching itself lives in :mod:`digest.ranking.match`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 @dataclass
 class Match:
     term: str
-    field: str  # title, abstract, authors, org, or similarity
+    field: str  # title, abstract, authors, org, votes (learned) or similarity
     weight: float  # the contribution to the score
     detail: str = ""
 
@@ -44,10 +47,16 @@ class Scored:
         return [m.term for m in self.matches if m.field in FIELDS]
 
 
+MUTED = "muted in triage"  # the detail of a contribution from a muted term
+FOLLOWED = "followed in triage"  # ... and from a followed author
+LEARNED = "learned"  # the term of the learned contribution (its field: "votes")
+
+
 @dataclass
 class Term:
-    text: str  # as written in the config
+    text: str  # as written in the config (or muted, or learned)
     weight: float
+    origin: str = ""  # "" (config), MUTED or LEARNED
 
 
 def _name_key(name: str) -> str:
@@ -63,21 +72,35 @@ class Scorer:
         authors: dict[str, float] | None = None,
         orgs: dict[str, float] | None = None,
         extra: Iterable[Callable[[dict], list[Match]]] = (),
+        muted: dict[str, float] | None = None,
+        followed: dict[str, float] | None = None,
+        learned=None,
     ) -> None:
         self.terms = [Term(k, v) for k, v in interests.items() if term_patterns(k)]
+        own = {_name_key(t.text) for t in self.terms}  # a configured term wins over the same one muted
+        self.terms += [Term(k, v, MUTED) for k, v in (muted or {}).items()
+                       if term_patterns(k) and _name_key(k) not in own]
+        self.learned = learned  # a digest.ranking.learned.Model, or None
+        if learned is not None:
+            self.terms += [Term(t.term, t.weight, LEARNED) for t in learned.terms if term_patterns(t.term)]
         self.matcher = Matcher([t.text for t in self.terms])
         self._term_weights = [t.weight for t in self.terms]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
-        self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
+        self.authors = {_name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
+        self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
 
     @classmethod
-    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = ()) -> Scorer:
-        return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra)
+    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (), *,
+                    muted: dict[str, float] | None = None, followed: dict[str, float] | None = None,
+                    learned=None) -> Scorer:
+        return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
+                   muted=muted, followed=followed, learned=learned)
 
     def score(self, rec: dict) -> Scored:
         matches: list[Match] = []
+        learned: dict[str, float] = {}
         for fname in FIELDS:
             text = rec.get(fname) or ""
             if not text:
@@ -85,13 +108,20 @@ class Scorer:
             fw = self.weights.get(fname, 1.0)
             for i in sorted(self.matcher.find(normalize(text))):
                 term = self.terms[i]
-                matches.append(Match(term.text, fname, term.weight * fw))
+                if term.origin == LEARNED:
+                    learned[term.text] = learned.get(term.text, 0.0) + term.weight * fw
+                else:
+                    matches.append(Match(term.text, fname, term.weight * fw, term.origin))
+        if learned:
+            votes = self.learned.votes if self.learned is not None else 0
+            matches.append(Match(LEARNED, "votes", round(sum(learned.values()), 3),
+                                 learned_detail(list(learned.items()), votes)))
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
                 hit = self.authors.get(_name_key(name))
                 if hit:
-                    matches.append(Match(hit[0], "authors", hit[1] * aw))
+                    matches.append(Match(hit[0], "authors", hit[1] * aw, hit[2]))
         if self.orgs and rec.get("org"):
             org = f" {_name_key(rec['org'])} "
             ow = self.weights.get("org", 1.0)
@@ -134,6 +164,14 @@ class Scorer:
             keyed = (k for k in keyed if -k[0][0] >= min_score)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
         return [self.score(r) for _, _, r in best]
+
+
+def learned_detail(contributions: list[tuple[str, float]], votes: int, *, shown: int = 6) -> str:
+    """``sparse +0.8, pruning +0.6 … from 23 votes``: the learned words behind one score, largest first."""
+    parts = sorted(contributions, key=lambda kv: (-abs(kv[1]), kv[0]))
+    text = ", ".join(f"{t} {w:+.1f}" for t, w in parts[:shown])
+    more = f" … {len(parts) - shown} more" if len(parts) > shown else ""
+    return f"{text}{more} from {votes} vote{'s' if votes != 1 else ''}"
 
 
 def rank_key(score: float, rec: dict) -> tuple:

@@ -46,6 +46,19 @@ def paper_url(rec: dict) -> str | None:
     return safe_url(rec.get("url"))
 
 
+def link_to_open(rec: dict) -> str:
+    """The link ``digest open`` and triage's ``o`` open: the paper's page, else its arXiv
+    page, else an arXiv search for its title (a Daily Papers page names no link)."""
+    from urllib.parse import urlencode
+
+    from digest.identity import arxiv_abs_url
+
+    url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
+    if url is None:
+        url = "https://arxiv.org/search/?" + urlencode({"query": rec.get("title") or "", "searchtype": "title"})
+    return url
+
+
 def extra_links(rec: dict, limit: int = 2) -> list[str]:
     """Code and project links besides the paper page and its PDF."""
     page = rec.get("url")
