@@ -8,23 +8,26 @@ can say exactly what was learned::
 
     +2.10  learned  in votes  sparse +0.8, pruning +0.6, survey -0.4 … from 23 votes
 
-The model (a smoothed log-odds ratio, i.e. Bernoulli naive Bayes with an
-informative prior; closed form, so it rebuilds in milliseconds):
+The model (closed form: counting, a significance test and a log ratio per word, so it
+rebuilds in milliseconds and every weight can be read off its counts):
 
 - features: the words of title and abstract as :func:`digest.ranking.match.normalize`
   writes them (a hyphenated word counts whole and in parts), minus function words,
-  abstract boilerplate, numbers and one- and two-letter words;
-- for each word, ``p``/``n``: how many positively/negatively voted papers have it
-  (``P``/``N`` in all); ``pi``: its rate among recently stored papers (the
-  background, smoothed);
-- ``rate+ = (p + PRIOR*pi) / (P + PRIOR)`` and ``rate- = (n + PRIOR*pi) / (N + PRIOR)``:
-  with few votes both stay near the background rate (``PRIOR`` = 10 papers' worth);
-  weight = ``logit(rate+) - logit(rate-)``, times the confidence ``V / (V + CONFIDENCE)``
-  (``V`` votes in all, ``CONFIDENCE`` = 10), clipped to ``±CAP``, times ``[learning] weight``;
-- a word needs ``MIN_SUPPORT`` (2) voted papers: one vote alone teaches nothing, and no
-  single vote can add more than its share to any word;
-- the ``max_terms`` words of largest weight are kept (the model is what ``explain``
-  and ``digest tune`` show; a long tail of tiny weights would hide it).
+  abstract boilerplate, numbers and one- and two-letter words (:class:`WordFeatures`);
+- for each word: ``p`` of the ``P`` papers voted for have it, ``n`` of the ``N`` voted
+  against, ``b`` of the ``B`` background papers (recently stored, not voted on);
+- *for* a paper: the word's rate among kept papers, ``q = p / P``, against its rate among
+  everything not kept, ``r = (n + b + 0.5) / (N + B + 1)``; *against*: ``n / N`` against
+  ``(p + b + 0.5) / (P + B + 1)``;
+- a word is kept only when ``q > r`` is unlikely to be luck: ``P * KL(q || r) >= ln 1000``
+  (the Chernoff bound on the chance of ``p`` or more: below 0.001, so among a thousand
+  candidate words about one passes by chance), and only with ``MIN_SUPPORT`` (2) voted
+  papers: one vote alone teaches nothing;
+- weight = ``ln(((p + 0.5) / (P + 1)) / r)`` capped at ``CAP`` (1.5), times the confidence
+  ``V / (V + CONFIDENCE)`` (``V`` votes in all, ``CONFIDENCE`` = 10: 5 votes give a third,
+  20 votes two thirds), times ``[learning] weight``, negative for words of rejected papers;
+- the ``max_terms`` words with the strongest evidence are kept: the model is what
+  ``explain`` and ``digest tune`` show, and a long tail of tiny weights would hide it.
 
 A term's contribution to a paper is ``weight x field weight`` for each field it
 occurs in, like a configured interest.
@@ -51,10 +54,10 @@ from digest.ranking.match import normalize
 from digest.ranking.similarity import STOPWORDS
 from digest.store.format import EVENTS, LEARNED, LEARNED_STATE
 
-PRIOR = 10.0  # papers' worth of background belief on each side
 CONFIDENCE = 10.0  # votes at which the weights reach half their full size
 MIN_SUPPORT = 2  # voted papers a word needs before it gets a weight
-CAP = 1.5  # largest |weight| of one word, before [learning] weight
+EVIDENCE = math.log(1000)  # a word must be this unlikely by chance: p < 0.001 (a Chernoff bound)
+CAP = 1.5  # largest |weight| of one word, before the confidence and [learning] weight
 BACKGROUND = 1000  # recently stored papers for the background rates
 REFRESH_GROWTH = 1.2  # the background is re-read when the store has grown by this factor
 FIELDS = ("title", "abstract")
@@ -119,8 +122,10 @@ class Model:
                    int(d["votes"]), int(d["pos"]), int(d["neg"]))
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
+def _kl(q: float, r: float) -> float:
+    """Kullback-Leibler divergence between Bernoulli(q) and Bernoulli(r)."""
+    out = q * math.log(q / r) if q > 0 else 0.0
+    return out + ((1 - q) * math.log((1 - q) / (1 - r)) if q < 1 else 0.0)
 
 
 def train(features: Mapping[str, Iterable[str]], votes: Mapping[str, int], background: Counter, n_background: int,
@@ -142,25 +147,37 @@ def train(features: Mapping[str, Iterable[str]], votes: Mapping[str, int], backg
             neg_df.update(keys)
     total = n_pos + n_neg
     model = Model(votes=total, pos=n_pos, neg=n_neg)
-    if total < MIN_SUPPORT or max_terms <= 0 or scale <= 0 or not n_pos:
+    if total < MIN_SUPPORT or max_terms <= 0 or scale <= 0:
         return model
     confidence = total / (total + CONFIDENCE)
     nb = max(0, n_background)
-    scored = []
-    for w in pos_df.keys() | neg_df.keys():
-        p, n = pos_df[w], neg_df[w]
+    chosen = []
+    for w in sorted(pos_df.keys() | neg_df.keys()):
+        p, n, b = pos_df[w], neg_df[w], background.get(w, 0)
         if p + n < MIN_SUPPORT:
             continue
-        pi = (background.get(w, 0) + 0.5) / (nb + 1.0)
-        pi = min(max(pi, 1e-4), 0.5)
-        r1 = (p + PRIOR * pi) / (n_pos + PRIOR)
-        r0 = (n + PRIOR * pi) / (n_neg + PRIOR)
-        weight = max(-CAP, min(CAP, confidence * (_logit(r1) - _logit(r0))))
+        # for: the rate among kept papers against the rate among all papers not kept (the
+        # papers voted against and the background); against: the other way round. A word
+        # common in both (a configured term every voted paper has) cancels out.
+        weight = evidence = 0.0
+        for sign, k, size, ref, ref_size in ((1, p, n_pos, n + b, n_neg + nb), (-1, n, n_neg, p + b, n_pos + nb)):
+            if k < MIN_SUPPORT or not size:
+                continue
+            q = k / size
+            r = (ref + 0.5) / (ref_size + 1.0)
+            if q <= r:
+                continue
+            e = size * _kl(q, r)  # -ln of a bound on the chance of k or more by luck (Chernoff)
+            if e < EVIDENCE:
+                continue
+            weight += sign * min(CAP, math.log(((k + 0.5) / (size + 1.0)) / r))
+            evidence = max(evidence, e)
+        weight *= confidence
         if abs(weight) >= 0.05:
-            scored.append((abs(weight), p + n, w, weight, p, n))
-    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+            chosen.append((evidence, w, weight, p, n))
+    chosen.sort(key=lambda x: (-x[0], x[1]))
     model.terms = [LearnedTerm(FEATURES.term(w), round(weight * scale, 3), p, n)
-                   for _, _, w, weight, p, n in scored[:max_terms]]
+                   for _, w, weight, p, n in chosen[:max_terms]]
     return model
 
 
@@ -180,7 +197,7 @@ def _tail_signature(path: Path) -> str:
 
 def _settings_key(max_terms: int, scale: float, tags: Iterable[str]) -> str:
     return json.dumps([FEATURES.version, CACHE_FORMAT, max_terms, scale, sorted(tags),
-                       PRIOR, CONFIDENCE, MIN_SUPPORT, CAP])
+                       CONFIDENCE, MIN_SUPPORT, EVIDENCE, CAP])
 
 
 def _read_json(path: Path) -> dict | None:
