@@ -240,6 +240,31 @@ def after_triage(ctx: Context) -> None:
     scorer_for(cfg, store, tags, feedback)
 
 
+# --------------------------------------------------------------------------- tune
+def tune(ctx: Context):
+    """What the votes, mutes and follows suggest for the config: a digest.tune.Tuning."""
+    from digest.tune import suggest
+
+    return suggest(ctx.config, ctx.store())
+
+
+def tune_target(ctx: Context) -> Path:
+    """The config file ``digest tune --apply`` writes: the one in use, or the user's config path
+    when the built-in default is in use."""
+    cfg = ctx.config
+    return paths.config_path(ctx.config_path) if cfg.is_default else cfg.path
+
+
+def tune_apply(ctx: Context, numbers: list[int] | None, *, write: bool):
+    """The chosen suggestions, the config's text before and after (written when ``write``)."""
+    from digest.tune import apply, pick, suggest
+
+    store = ctx.store()
+    chosen = pick(suggest(ctx.config, store), numbers)
+    old, new = apply(ctx.config, tune_target(ctx), store, chosen, write=write)
+    return chosen, old, new
+
+
 # --------------------------------------------------------------------------- ingest / parse
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):

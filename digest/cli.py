@@ -530,6 +530,64 @@ def triage_cmd(ctx, since, mode, tag, limit):
     _store_warnings(ctx)
 
 
+@cli.command("tune")
+@click.option("--suggest", "action", flag_value="suggest", default=True,
+              help="Print what your votes suggest, as numbered changes to config.toml (default).")
+@click.option("--apply", "action", flag_value="apply",
+              help="Write the suggestions into config.toml (comments and layout kept), after showing the diff.")
+@click.option("--pick", "numbers", default=None, metavar="N,N...",
+              help="With --apply: only these suggestions (numbers from --suggest).")
+@click.option("--yes", "-y", is_flag=True, help="With --apply: do not ask before writing.")
+@click.pass_context
+def tune_cmd(ctx, action, numbers, yes):
+    """Turn what triage taught (votes, mute terms, followed authors) into config.
+
+    --suggest lists new interests, weight changes, new mute terms and authors
+    to follow, each with the voted papers it rests on; --apply writes them
+    (or --pick 1,3 of them) into your config.toml with your comments and
+    layout kept, after showing the diff.
+    """
+    from digest import app
+    from digest.text import clean
+
+    if numbers is not None and action != "apply":
+        raise click.UsageError("--pick goes with --apply")
+    picked = None
+    if numbers is not None:
+        try:
+            picked = [int(x) for x in numbers.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise click.BadParameter("give suggestion numbers like 1,3", param_hint="--pick") from None
+    if action == "suggest":
+        tuning = app.tune(_ctx(ctx))
+        _store_warnings(ctx)
+        click.echo(f"{tuning.votes} votes ({tuning.kept} kept, {tuning.rejected} not interested)", err=True)
+        if not tuning.suggestions:
+            click.echo("nothing to suggest yet: triage more papers (digest triage)", err=True)
+            return
+        width = max(len(clean(s.line())) for s in tuning.suggestions)
+        for s in tuning.suggestions:
+            click.echo(f"{s.number:>3}. {clean(s.line()):<{width}}  {s.kind}: {clean(s.why)}")
+        click.echo("digest tune --apply writes them all (--pick 1,3: some), showing the diff first", err=True)
+        return
+    chosen, old, new = app.tune_apply(_ctx(ctx), picked, write=False)
+    target = app.tune_target(_ctx(ctx))
+    if not chosen or old == new:
+        click.echo("nothing to change", err=True)
+        return
+    from digest.tune import diff
+
+    click.echo(diff(old, new, target), nl=False)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise DigestError("not written: add --yes to write without a question")
+        if not click.confirm(f"Write these {len(chosen)} change(s) to {target}?", err=True):
+            click.echo("nothing written", err=True)
+            return
+    app.tune_apply(_ctx(ctx), [s.number for s in chosen], write=True)
+    click.echo(f"wrote {len(chosen)} change(s) to {target}", err=True)
+
+
 @cli.command("tags")
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
               show_default=True, help="Output format.")

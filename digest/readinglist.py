@@ -43,6 +43,7 @@ from digest.store.format import (
     READING_LIST_EVENTS,
     TAG,
     TRIAGE,
+    TUNED,
     UNFOLLOW,
     UNMUTE,
     UNNOTE,
@@ -139,6 +140,7 @@ class ReadingList:
         self.items: dict[str, ItemState] = {}
         self.muted: dict[str, tuple[str, str]] = {}  # key -> (term as written, when)
         self.followed: dict[str, tuple[str, str]] = {}  # key -> (name as written, when)
+        self.tuned: list[tuple[str, str, str]] = []  # (section, key, when) of each `digest tune` change
 
     @classmethod
     def load(cls, store: Store) -> ReadingList:
@@ -155,6 +157,11 @@ class ReadingList:
         at = stamp if isinstance(stamp, str) else ""
         if kind in (MUTE, UNMUTE, FOLLOW, UNFOLLOW):
             self._apply_global(kind, ev, at)
+            return
+        if kind == TUNED:
+            section, key = ev.get("section"), ev.get("key")
+            if isinstance(section, str) and isinstance(key, str):
+                self.tuned.append((section, key, at))
             return
         item_id = ev.get("id")
         if not isinstance(item_id, str):
@@ -276,6 +283,17 @@ class ReadingList:
             elif st.decision == "keep" or st.notes or (want and want & st.tags.keys()):
                 out[i] = 1
         return out
+
+    def voted_at(self, item_id: str, positive_tags: Iterable[str] = ()) -> str:
+        """When the paper's vote was cast: its decision, else its oldest learning tag or note."""
+        st = self.items.get(item_id)
+        if st is None:
+            return ""
+        if st.decision in ("keep", "reject"):
+            return st.decided
+        want = set(positive_tags)
+        times = [at for t, at in st.tags.items() if t in want] + [n.at for n in st.notes]
+        return min(times) if times else ""
 
     def feedback(self, positive_tags: Iterable[str] = ()) -> Feedback:
         """The reading list as the ranking sees it: votes, muted terms and followed authors."""

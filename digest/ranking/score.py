@@ -59,7 +59,7 @@ class Term:
     origin: str = ""  # "" (config), MUTED or LEARNED
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
 
 
@@ -77,18 +77,19 @@ class Scorer:
         learned=None,
     ) -> None:
         self.terms = [Term(k, v) for k, v in interests.items() if term_patterns(k)]
-        own = {_name_key(t.text) for t in self.terms}  # a configured term wins over the same one muted
+        own = {name_key(t.text) for t in self.terms}  # a configured term wins over the same one muted
         self.terms += [Term(k, v, MUTED) for k, v in (muted or {}).items()
-                       if term_patterns(k) and _name_key(k) not in own]
+                       if term_patterns(k) and name_key(k) not in own]
         self.learned = learned  # a digest.ranking.learned.Model, or None
-        if learned is not None:
-            self.terms += [Term(t.term, t.weight, LEARNED) for t in learned.terms if term_patterns(t.term)]
+        if learned is not None:  # (a learned word the config names already is left to the config)
+            self.terms += [Term(t.term, t.weight, LEARNED) for t in learned.terms
+                           if term_patterns(t.term) and name_key(t.term) not in own]
         self.matcher = Matcher([t.text for t in self.terms])
         self._term_weights = [t.weight for t in self.terms]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
-        self.authors = {_name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
-        self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
-        self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
+        self.authors = {name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
+        self.authors |= {name_key(k): (k, v, "") for k, v in (authors or {}).items()}
+        self.orgs = [(f" {name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
 
     @classmethod
@@ -119,11 +120,11 @@ class Scorer:
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
-                hit = self.authors.get(_name_key(name))
+                hit = self.authors.get(name_key(name))
                 if hit:
                     matches.append(Match(hit[0], "authors", hit[1] * aw, hit[2]))
         if self.orgs and rec.get("org"):
-            org = f" {_name_key(rec['org'])} "
+            org = f" {name_key(rec['org'])} "
             ow = self.weights.get("org", 1.0)
             for key, name, weight in self.orgs:
                 if key in org:

@@ -39,6 +39,8 @@ Events (``events.jsonl``), ``{"v": 1, "at": "<UTC timestamp>", "type": ..., ...}
     read / unread   "id"                      the read state of a paper
     mute / unmute   "term"                    a term muted from triage (a negative interest)
     follow / unfollow   "author"              an author followed from triage (an author boost)
+    tuned           "section", "key", "weight"   `digest tune --apply` changed this weight: later
+                                              weight suggestions for it count only newer votes
     sent            "ids", "message_id", "through_run", "held_back", "to", "transport"
     email_baseline  "after_run"               (the mail log: digest.mail.outbox)
     email_skipped   "through_run", "held_back"
@@ -68,8 +70,10 @@ LOCK = "lock"
 TAG, UNTAG, NOTE, UNNOTE = "tag", "untag", "note", "unnote"
 TRIAGE, UNTRIAGE, READ, UNREAD = "triage", "untriage", "read", "unread"
 MUTE, UNMUTE, FOLLOW, UNFOLLOW = "mute", "unmute", "follow", "unfollow"
+TUNED = "tuned"
 SENT, EMAIL_BASELINE, EMAIL_SKIPPED = "sent", "email_baseline", "email_skipped"
-READING_LIST_EVENTS = (TAG, UNTAG, NOTE, UNNOTE, TRIAGE, UNTRIAGE, READ, UNREAD, MUTE, UNMUTE, FOLLOW, UNFOLLOW)
+READING_LIST_EVENTS = (TAG, UNTAG, NOTE, UNNOTE, TRIAGE, UNTRIAGE, READ, UNREAD, MUTE, UNMUTE, FOLLOW, UNFOLLOW,
+                       TUNED)
 EVENT_TYPES = (*READING_LIST_EVENTS, SENT, EMAIL_BASELINE, EMAIL_SKIPPED)
 # A triage decision (the "decision" of a triage event), a closed set: y, n and s in `digest triage`.
 DECISIONS = ("keep", "reject", "later")
