@@ -161,6 +161,11 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     t, m = median_of(lambda i: run_once(args, env), runs * 2)
     rows.append(Row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, t, m))
 
+    from learning import learning_rows  # issue 12: what votes cost the daily path
+
+    rows += learning_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml",
+                          run_once=run_once, median_of=median_of, Row=Row)
+
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
         t, m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)

@@ -144,9 +144,32 @@ class ReadingList:
 
     @classmethod
     def load(cls, store: Store) -> ReadingList:
-        rl = cls()
-        for ev in store.iter_events():
+        """The reading list now: the cached fold (``readinglist.json``) when it still describes the
+        start of events.jsonl, plus the events appended since; the cache is refreshed when many
+        events were folded anew. A daily command thus folds a day's events, not the whole history."""
+        cached = _read_cache(store)
+        rl, start = cached if cached is not None else (cls(), 0)
+        end = start
+        for offset, ev in store.events_from(start):
             rl.apply(ev)
+            end = offset
+        if end - start >= CACHE_MIN_BYTES:
+            _write_cache(store, rl, end)
+        return rl
+
+    def to_json(self) -> dict:
+        items = {i: [st.tags, [[n.at, n.text] for n in st.notes], st.decision, st.decided, st.read]
+                 for i, st in self.items.items()}
+        return {"items": items, "muted": self.muted, "followed": self.followed, "tuned": self.tuned}
+
+    @classmethod
+    def from_json(cls, d: dict) -> ReadingList:
+        rl = cls()
+        for i, (tags, notes, decision, decided, read) in d["items"].items():
+            rl.items[i] = ItemState(dict(tags), [Note(at, text) for at, text in notes], decision, decided, read)
+        rl.muted = {k: (v[0], v[1]) for k, v in d["muted"].items()}
+        rl.followed = {k: (v[0], v[1]) for k, v in d["followed"].items()}
+        rl.tuned = [(a, b, c) for a, b, c in d["tuned"]]
         return rl
 
     def apply(self, ev: dict) -> None:
@@ -302,6 +325,64 @@ class ReadingList:
         return Feedback(votes=self.votes(positive_tags),
                         muted=tuple(t for t, _ in self.muted_terms()),
                         followed=tuple(a for a, _ in self.followed_authors()))
+
+
+# --------------------------------------------------------------------------- the cache
+CACHE_FORMAT = 1
+CACHE_MIN_BYTES = 64 * 1024  # refresh the cache once this much was folded anew (a few hundred events)
+_FINGERPRINT = 4096
+
+
+def _fingerprint(store: Store, end: int) -> str | None:
+    """A hash of the first and the last 4 kB before ``end`` of events.jsonl (the file only grows:
+    if both still match, so does what the cache folded)."""
+    import hashlib
+
+    try:
+        with open(store.events_path, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() < end:
+                return None
+            fh.seek(0)
+            head = fh.read(min(end, _FINGERPRINT))
+            fh.seek(max(0, end - _FINGERPRINT))
+            tail = fh.read(end - max(0, end - _FINGERPRINT))
+    except OSError:
+        return None
+    return hashlib.sha1(head + b"\x00" + tail).hexdigest()
+
+
+def _read_cache(store: Store) -> tuple[ReadingList, int] | None:
+    import json
+
+    from digest.store.format import READING_LIST
+
+    try:
+        data = json.loads((store.root / READING_LIST).read_bytes())
+        if data.get("format") != CACHE_FORMAT or not isinstance(data.get("offset"), int):
+            return None
+        if _fingerprint(store, data["offset"]) != data.get("fingerprint"):
+            return None
+        return ReadingList.from_json(data["state"]), data["offset"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no cache, or a damaged one: fold from the start
+
+
+def _write_cache(store: Store, rl: ReadingList, end: int) -> None:
+    import json
+
+    from digest.errors import StoreError
+    from digest.store.files import atomic_write
+    from digest.store.format import READING_LIST
+
+    fingerprint = _fingerprint(store, end)
+    if fingerprint is None or not store.root.is_dir():
+        return
+    data = {"format": CACHE_FORMAT, "offset": end, "fingerprint": fingerprint, "state": rl.to_json()}
+    try:
+        atomic_write(store.root / READING_LIST, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    except (OSError, StoreError):
+        pass  # a read-only store goes without the cache
 
 
 # --------------------------------------------------------------------------- reading helpers

@@ -11,6 +11,7 @@ contributions, and every contribution is kept as a :class:`Match` for
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable
@@ -59,7 +60,10 @@ class Term:
     origin: str = ""  # "" (config), MUTED or LEARNED
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
+    """An author, organisation or term as compared: folded, punctuation and spacing ignored
+    (memoised: the same authors come back paper after paper)."""
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
 
 

@@ -9,6 +9,7 @@ This is the one place a reader learns the format. A store is a directory::
     index.sqlite     id / arXiv id / title key -> byte offset; a cache rebuilt from items.jsonl
     learned.json     the term weights learned from votes and what they were built from (a cache)
     learned-state.json   the voted papers' features and background word rates (a cache)
+    readinglist.json the reading list folded from events.jsonl up to an offset (a cache)
     lock             the run lock (flock)
 
 Records (``items.jsonl``), one JSON object per line, ``"v": 1``::
@@ -64,6 +65,7 @@ META = "meta.json"
 INDEX = "index.sqlite"
 LEARNED = "learned.json"  # caches of digest.ranking.learned: deleting them costs one rebuild
 LEARNED_STATE = "learned-state.json"
+READING_LIST = "readinglist.json"  # the folded reading list and the events offset it reached (a cache)
 LOCK = "lock"
 
 # Event types (the "type" of a line of events.jsonl), by owner.
