@@ -150,7 +150,7 @@ def suggest(cfg: Config, store) -> Tuning:
         if name_key(term) in configured:
             continue
         out.append(Suggestion(0, "muted in triage", "interests", term, None, mute_weight,
-                              "muted in triage (then unmuted there, so it counts once)",
+                              "then unmuted in the reading list, so it counts once",
                               [{"type": UNMUTE, "term": term}]))
     follow_weight = float(learning["follow_weight"]) or 2.0
     followed = {name_key(a) for a, _ in rl.followed_authors()}
@@ -158,7 +158,7 @@ def suggest(cfg: Config, store) -> Tuning:
         if name_key(name) in authors:
             continue
         out.append(Suggestion(0, "followed in triage", "authors", name, None, follow_weight,
-                              "followed in triage (then unfollowed there, so it counts once)",
+                              "then unfollowed in the reading list, so it counts once",
                               [{"type": UNFOLLOW, "author": name}]))
     by_author: dict[str, list[int]] = {}
     shown_name: dict[str, str] = {}

@@ -104,21 +104,22 @@ def detail(s: Scored, *, tags: list[str], notes: list[str], decision: str, read:
     return out
 
 
-KEYS = (
-    ("j / k, ↓ / ↑", "move down / up (also PgDn / PgUp, Home / End)"),
-    ("y", "keep: tag the paper with the keep tag ([triage] keep_tag, toread) and move on"),
-    ("n", "not interested (a vote against), move on"),
-    ("s", "decide later (no vote; the paper comes back next time), move on"),
-    ("t", "add tags (Tab completes an existing tag)"),
+KEYS = (  # each line fits 80 columns
+    ("j / k, ↓ / ↑", "move (PgDn / PgUp, Home / End too)"),
+    ("y", "keep: tag it with [triage] keep_tag (toread), go on"),
+    ("n", "not interested (a vote against), go on"),
+    ("s", "decide later (no vote; it comes back next time), go on"),
+    ("t", "add tags (Tab completes a tag you use)"),
     ("N", "add a note"),
-    ("m", "mute one of this paper's terms (its number) or a term you type"),
-    ("a", "follow one of its authors (their number) or a name you type"),
-    ("o", "open the paper in the browser (over SSH: copy the link), mark it read"),
+    ("m", "mute a term: its number, or type one"),
+    ("a", "follow an author: their number, or type a name"),
+    ("o", "open in the browser (no display: copy the link)"),
     ("r", "mark read / unread"),
-    ("u", "undo the last action (as many times as you like)"),
-    ("/", "filter by words (Enter), Esc clears"),
+    ("u", "undo the last action (again and again)"),
+    ("/", "filter by words; Esc clears the filter"),
+    ("space", "page down the paper's details"),
     ("?", "this help"),
-    ("q", "quit (every key was already saved)"),
+    ("q", "quit (every key is already saved)"),
 )
 
 FOOTER_KEYS = (("y", "keep"), ("n", "no"), ("s", "later"), ("t", "tag"), ("N", "note"), ("m", "mute"),
@@ -138,11 +139,10 @@ def footer() -> Text:
 
 
 def help_text() -> Text:
-    out = Text("digest triage: one key per paper; every key is saved when pressed\n\n", style="bold")
+    out = Text("digest triage: one key per paper, saved as you press it\n\n", style="bold")
     for key, what in KEYS:
-        out.append(f"{key:>14}  ", style="bold")
+        out.append(f"{key:>12}  ", style="bold")
         out.append(what + "\n")
-    out.append("\nPapers kept or marked not interested do not come back (digest triage --all shows them).\n",
-               style=DIM)
+    out.append("\nKept and rejected papers do not come back (--all shows them).\n", style=DIM)
     out.append("Press any key to close.", style=DIM)
     return out
