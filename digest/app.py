@@ -156,23 +156,15 @@ def set_read(ctx: Context, prefixes: list[str], *, read: bool = True):
     return readinglist.set_read(ctx.store(), prefixes, read=read)
 
 
-def muted(ctx: Context, terms: Sequence[str] = (), *, mute: bool = True):
-    """Mute (or unmute) terms; with none given, nothing changes. Returns the actions and the
-    muted terms now, as (term, when)."""
+def preferences(ctx: Context, kind: str, values: Sequence[str] = (), *, on: bool = True):
+    """Mute or unmute terms (``kind`` "mute"), follow or unfollow authors ("follow"); with no
+    values nothing changes. Returns the actions and the current list, as (value, when)."""
     from digest import readinglist
 
     store = ctx.store()
-    actions = readinglist.set_muted(store, terms, mute=mute) if terms else []
-    return actions, readinglist.ReadingList.load(store).muted_terms()
-
-
-def followed(ctx: Context, authors: Sequence[str] = (), *, follow: bool = True):
-    """Follow (or stop following) authors; returns the actions and the authors followed now."""
-    from digest import readinglist
-
-    store = ctx.store()
-    actions = readinglist.set_followed(store, authors, follow=follow) if authors else []
-    return actions, readinglist.ReadingList.load(store).followed_authors()
+    actions = readinglist.set_preference(store, kind, values, on=on) if values else []
+    rl = readinglist.ReadingList.load(store)
+    return actions, rl.muted_terms() if kind == "mute" else rl.followed_authors()
 
 
 # --------------------------------------------------------------------------- triage

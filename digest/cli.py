@@ -424,68 +424,52 @@ read_cmd = _read_command("read", True)
 unread_cmd = _read_command("unread", False)
 
 
-def _print_prefs(actions, current, what: str, empty: str) -> None:
-    from digest.text import clean
-
-    for a in actions:
-        click.echo(clean(a.what), err=True)
-    if not actions:
-        for value, at in current:
-            click.echo(f"{clean(at[:10])}  {clean(value)}")
-        if not current:
-            click.echo(empty, err=True)
-
-
-@cli.command("mute", short_help="Mute terms (a negative interest); no TERM: list them.")
-@click.argument("terms", nargs=-1, metavar="[TERM]...")
-@click.pass_context
-def mute_cmd(ctx, terms):
-    """Mute TERMs: each counts as an interest of weight [learning] mute_weight (-3 by default), as
-    `m` in `digest triage` does. Without TERM, list the muted terms (`digest tune` turns them into
-    [interests] entries)."""
-    from digest import app
-
-    actions, current = app.muted(_ctx(ctx), list(terms))
-    _store_warnings(ctx)
-    _print_prefs(actions, current, "muted", "no muted terms (digest mute TERM, or m in digest triage)")
+PREFERENCES = {  # name -> (kind, on, what the arguments are, help); short help in PREFERENCE_SHORT
+    "mute": ("mute", True, "TERM", "Mute TERMs: each counts as an interest of weight [learning] mute_weight (-3 by "
+             "default), as `m` in `digest triage` does. Without TERM, list the muted terms (`digest tune` turns "
+             "them into [interests] entries)."),
+    "unmute": ("mute", False, "TERM", "Unmute TERMs muted with `digest mute` or in `digest triage`."),
+    "follow": ("follow", True, "NAME", "Follow authors: their papers get a boost of [learning] follow_weight (2 by "
+               "default), as `a` in `digest triage` does. Without NAME, list the authors followed (`digest tune` "
+               "turns them into [authors] entries)."),
+    "unfollow": ("follow", False, "NAME",
+                 "Stop following authors followed with `digest follow` or in `digest triage`."),
+}
 
 
-@cli.command("unmute", short_help="Unmute terms.")
-@click.argument("terms", nargs=-1, required=True, metavar="TERM...")
-@click.pass_context
-def unmute_cmd(ctx, terms):
-    """Unmute TERMs muted with `digest mute` or in `digest triage`."""
-    from digest import app
-
-    actions, _ = app.muted(_ctx(ctx), list(terms), mute=False)
-    _store_warnings(ctx)
-    _print_prefs(actions, [], "", "")
+PREFERENCE_SHORT = {"mute": "Mute terms (a negative interest); no TERM: list them.", "unmute": "Unmute terms.",
+                    "follow": "Follow authors (an author boost); no NAME: list them.",
+                    "unfollow": "Stop following authors."}
 
 
-@cli.command("follow", short_help="Follow authors (an author boost); no NAME: list them.")
-@click.argument("names", nargs=-1, metavar="[NAME]...")
-@click.pass_context
-def follow_cmd(ctx, names):
-    """Follow authors: their papers get a boost of [learning] follow_weight (2 by default), as `a`
-    in `digest triage` does. Without NAME, list the authors followed (`digest tune` turns them into
-    [authors] entries)."""
-    from digest import app
+def _preference_command(name: str):
+    """`digest mute`, `unmute`, `follow`, `unfollow`: the same arguments, four changes."""
+    kind, on, metavar, help_text = PREFERENCES[name]
+    empty = {"mute": "no muted terms (digest mute TERM, or m in digest triage)",
+             "follow": "no authors followed (digest follow NAME, or a in digest triage)"}[kind]
 
-    actions, current = app.followed(_ctx(ctx), list(names))
-    _store_warnings(ctx)
-    _print_prefs(actions, current, "followed", "no authors followed (digest follow NAME, or a in digest triage)")
+    @cli.command(name, help=help_text, short_help=PREFERENCE_SHORT[name])
+    @click.argument("values", nargs=-1, required=not on, metavar=f"[{metavar}]..." if on else f"{metavar}...")
+    @click.pass_context
+    def command(ctx, values):
+        from digest import app
+        from digest.text import clean
+
+        actions, current = app.preferences(_ctx(ctx), kind, list(values), on=on)
+        _store_warnings(ctx)
+        for a in actions:
+            click.echo(clean(a.what), err=True)
+        if on and not values:
+            for value, at in current:
+                click.echo(f"{clean(at[:10])}  {clean(value)}")
+            if not current:
+                click.echo(empty, err=True)
+
+    return command
 
 
-@cli.command("unfollow", short_help="Stop following authors.")
-@click.argument("names", nargs=-1, required=True, metavar="NAME...")
-@click.pass_context
-def unfollow_cmd(ctx, names):
-    """Stop following authors followed with `digest follow` or in `digest triage`."""
-    from digest import app
-
-    actions, _ = app.followed(_ctx(ctx), list(names), follow=False)
-    _store_warnings(ctx)
-    _print_prefs(actions, [], "", "")
+for _name in PREFERENCES:
+    _preference_command(_name)
 
 
 @cli.command("triage")

@@ -142,6 +142,30 @@ class Checker:
                 raise self.fail(f"{where}.{key}" if where else key,
                                 f"must be {_type_name(expected)}, got {got(value)}")
 
+    def owned(self, name: str, table: Any, allowed: dict[str, Any]) -> dict:
+        """The start of every owned section's check: a table of known keys and types, copied, with
+        its ``tags`` (when it has them) normalised."""
+        table = self.table(name, table)
+        self.keys(name, table, allowed)
+        out = dict(table)
+        if "tags" in table:
+            out["tags"] = self.tag_list(f"{name}.tags", table["tags"])
+        return out
+
+    def tag_list(self, where: str, value: list) -> list[str]:
+        """A list of tag names (``[similarity] tags``, ``[learning] tags``), normalised."""
+        from digest.tags import InvalidTag, normalize_tag
+
+        tags: list[str] = []
+        for i, t in enumerate(value):
+            if not isinstance(t, str):
+                raise self.fail(f"{where}[{i}]", f"must be a tag name (a string), got {t!r}")
+            try:
+                tags.append(normalize_tag(t))
+            except InvalidTag as exc:
+                raise self.fail(f"{where}[{i}]", str(exc)) from None
+        return tags
+
     def weights(self, where: str, table: Any) -> dict[str, float]:
         table = self.table(where, table)
         out: dict[str, float] = {}

@@ -597,27 +597,28 @@ def read_action(rl: ReadingList, item_id: str, read: bool = True) -> Action:
     return Action("marked read" if read else "marked unread", [on if read else off], [off if read else on])
 
 
-def mute_action(rl: ReadingList, term: str, *, mute: bool = True) -> Action:
+def _global_action(table: dict, value: str, on: bool, field_name: str, types: tuple[str, str],
+                   words: tuple[str, str, str, str], show=str) -> Action:
+    """Add (``on``) or remove a mute term or a followed author; a no-op says so and writes nothing.
+    ``words``: what was done / undone, what it already is / is not."""
+    known = table.get(_key(value))
+    if (known is not None) == on:
+        return Action(f"{words[2] if on else words[3]} {show(value)}", [], [])
+    value = known[0] if known else value
+    add, remove = {"type": types[0], field_name: value}, {"type": types[1], field_name: value}
+    return Action(f"{words[0] if on else words[1]} {show(value)}", [add if on else remove], [remove if on else add])
+
+
+def mute_action(rl: ReadingList, term: str, mute: bool = True) -> Action:
     """Mute a term (or with ``mute=False`` unmute it): it then counts as a negative interest."""
-    term = clean_term(term)
-    known = rl.muted.get(_key(term))
-    if (known is not None) == mute:
-        return Action(f"{'already' if mute else 'not'} muted: {term!r}", [], [])
-    term = known[0] if known else term
-    on, off = {"type": MUTE, "term": term}, {"type": UNMUTE, "term": term}
-    return Action(f"{'muted' if mute else 'unmuted'} {term!r}", [on if mute else off], [off if mute else on])
+    return _global_action(rl.muted, clean_term(term), mute, "term", (MUTE, UNMUTE),
+                          ("muted", "unmuted", "already muted:", "not muted:"), show=repr)
 
 
-def follow_action(rl: ReadingList, author: str, *, follow: bool = True) -> Action:
+def follow_action(rl: ReadingList, author: str, follow: bool = True) -> Action:
     """Follow an author (or with ``follow=False`` stop): their papers get an author boost."""
-    author = clean_author(author)
-    known = rl.followed.get(_key(author))
-    if (known is not None) == follow:
-        return Action(f"{'already' if follow else 'not'} following {author}", [], [])
-    author = known[0] if known else author
-    on, off = {"type": FOLLOW, "author": author}, {"type": UNFOLLOW, "author": author}
-    return Action(f"{'following' if follow else 'stopped following'} {author}",
-                  [on if follow else off], [off if follow else on])
+    return _global_action(rl.followed, clean_author(author), follow, "author", (FOLLOW, UNFOLLOW),
+                          ("following", "stopped following", "already following", "not following"))
 
 
 def set_read(store: Store, prefixes: Iterable[str], *, read: bool = True) -> list[Change]:
@@ -639,31 +640,19 @@ def set_read(store: Store, prefixes: Iterable[str], *, read: bool = True) -> lis
     return changes
 
 
-def set_muted(store: Store, terms: Iterable[str], *, mute: bool = True) -> list[Action]:
-    """Mute (or unmute) terms: ``digest mute`` / ``digest unmute``; one action per term."""
-    terms = list(terms)
-    for t in terms:
-        clean_term(t)  # every term checked before anything is written
+def set_preference(store: Store, kind: str, values: Iterable[str], *, on: bool = True) -> list[Action]:
+    """Mute or unmute terms (``kind`` "mute"), follow or unfollow authors ("follow"): ``digest
+    mute``, ``unmute``, ``follow``, ``unfollow``. Every value is checked before anything is
+    written; one action per value."""
+    check, build = (clean_term, mute_action) if kind == "mute" else (clean_author, follow_action)
+    values = list(values)
+    for v in values:
+        check(v)
     with _locked(store):
         rl = ReadingList.load(store)
         actions = []
-        for t in terms:
-            action = mute_action(rl, t, mute=mute)
-            record(store, action.events, rl)
-            actions.append(action)
-    return actions
-
-
-def set_followed(store: Store, authors: Iterable[str], *, follow: bool = True) -> list[Action]:
-    """Follow (or stop following) authors: ``digest follow`` / ``digest unfollow``."""
-    authors = list(authors)
-    for a in authors:
-        clean_author(a)
-    with _locked(store):
-        rl = ReadingList.load(store)
-        actions = []
-        for a in authors:
-            action = follow_action(rl, a, follow=follow)
+        for v in values:
+            action = build(rl, v, on)
             record(store, action.events, rl)
             actions.append(action)
     return actions

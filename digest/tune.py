@@ -145,21 +145,18 @@ def suggest(cfg: Config, store) -> Tuning:
             if new != w:
                 out.append(Suggestion(0, "weight", "interests", term, w, new, _why(k, r)))
 
-    mute_weight = float(learning["mute_weight"]) or -3.0
-    for term, _ in rl.muted_terms():
-        if name_key(term) in configured:
-            continue
-        out.append(Suggestion(0, "muted in triage", "interests", term, None, mute_weight,
-                              "then unmuted in the reading list, so it counts once",
-                              [{"type": UNMUTE, "term": term}]))
-    follow_weight = float(learning["follow_weight"]) or 2.0
     followed = {name_key(a) for a, _ in rl.followed_authors()}
-    for name, _ in rl.followed_authors():
-        if name_key(name) in authors:
-            continue
-        out.append(Suggestion(0, "followed in triage", "authors", name, None, follow_weight,
-                              "then unfollowed in the reading list, so it counts once",
-                              [{"type": UNFOLLOW, "author": name}]))
+    follow_weight = float(learning["follow_weight"]) or 2.0
+    moved = (("muted in triage", "interests", rl.muted_terms(), configured, float(learning["mute_weight"]) or -3.0,
+              UNMUTE, "term", "unmuted"),
+             ("followed in triage", "authors", rl.followed_authors(), authors, follow_weight,
+              UNFOLLOW, "author", "unfollowed"))
+    for kind, section, values, known, weight, undo, field_name, word in moved:
+        for value, _ in values:
+            if name_key(value) not in known:
+                out.append(Suggestion(0, kind, section, value, None, weight,
+                                      f"then {word} in the reading list, so it counts once",
+                                      [{"type": undo, field_name: value}]))
     by_author: dict[str, list[int]] = {}
     shown_name: dict[str, str] = {}
     for rec in records:

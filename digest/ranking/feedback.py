@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from digest.config import NUMBER, Checker
-from digest.tags import InvalidTag, normalize_tag
 
 # [learning]: every key, its type and default.
 LEARNING_KEYS = {"enabled": bool, "tags": list, "weight": NUMBER, "max_terms": int,
@@ -45,19 +44,7 @@ def learning_settings(cfg) -> dict:
 
 def check_learning(check: Checker, table) -> dict:
     """Validate the ``[learning]`` table: keys, types, tag names and ranges."""
-    table = check.table("learning", table)
-    check.keys("learning", table, LEARNING_KEYS)
-    out = dict(table)
-    tags = []
-    for i, t in enumerate(table.get("tags", [])):
-        if not isinstance(t, str):
-            raise check.fail(f"learning.tags[{i}]", f"must be a tag name (a string), got {t!r}")
-        try:
-            tags.append(normalize_tag(t))
-        except InvalidTag as exc:
-            raise check.fail(f"learning.tags[{i}]", str(exc)) from None
-    if "tags" in table:
-        out["tags"] = tags
+    out = check.owned("learning", table, LEARNING_KEYS)
     if "weight" in table and table["weight"] < 0:
         raise check.fail("learning.weight", "must be 0 or more (0 switches the learned weights off)")
     if "max_terms" in table and not 0 <= table["max_terms"] <= 500:

@@ -387,25 +387,8 @@ class Store:
         durable_append(self.events_path, data)
 
     def iter_events(self) -> Iterator[dict]:
-        self._check_format()
-        try:
-            fh = open(self.events_path, "rb")
-        except FileNotFoundError:
-            return
-        with fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.endswith(b"\n"):
-                    break  # an append in progress (or torn: repaired under the lock)
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    self.warnings.append(f"{self.events_path}:{lineno}: damaged event line skipped")
-                    continue
-                if isinstance(ev, dict):
-                    v = ev.get("v", FORMAT)
-                    if isinstance(v, int) and v > FORMAT:
-                        raise _newer("an event", v, self.events_path)
-                    yield ev
+        for _end, ev in self.events_from(0):
+            yield ev
 
     def events_from(self, start: int = 0) -> Iterator[tuple[int, dict]]:
         """The events from byte ``start`` of events.jsonl (a line boundary), each with the offset

@@ -298,19 +298,20 @@ class TriageApp(App[None]):
     def action_note(self) -> None:
         self.ask("Note", "", self.session.add_note)
 
-    def action_mute(self) -> None:
+    def choose(self, title: str, choices_of, empty: str, handler) -> None:
+        """A prompt that takes a number from the paper's choices (shown numbered) or typed text."""
         i = self.current()
-        choices = self.session.term_choices(i) if i is not None else []
-        hint = numbered(choices) if choices else "this paper matched no term: type one"
-        self.ask("Mute a term (its number, or type a term)", hint, self.session.mute,
+        choices = choices_of(i) if i is not None else []
+        self.ask(title, numbered(choices) if choices else empty, handler,
                  SuggestFromList(choices, case_sensitive=False))
 
+    def action_mute(self) -> None:
+        self.choose("Mute a term (its number, or type a term)", self.session.term_choices,
+                    "this paper matched no term: type one", self.session.mute)
+
     def action_follow(self) -> None:
-        i = self.current()
-        choices = self.session.author_choices(i) if i is not None else []
-        hint = numbered(choices) if choices else "the source gave no author names: type one"
-        self.ask("Follow an author (their number, or type a name)", hint, self.session.follow,
-                 SuggestFromList(choices, case_sensitive=False))
+        self.choose("Follow an author (their number, or type a name)", self.session.author_choices,
+                    "the source gave no author names: type one", self.session.follow)
 
     def action_open(self) -> None:
         i = self.current()
