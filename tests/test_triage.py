@@ -257,8 +257,18 @@ def test_pilot_nothing_to_triage(day):
 
 def test_pilot_no_color(day, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    _, seen = drive(["y"])
+    colours = set()
+
+    def check(app, pilot):
+        assert app.no_color  # Textual's monochrome filter is on
+        for strip in app.screen._compositor.render_strips():
+            for seg in strip:
+                if seg.style is not None and seg.style.color is not None:
+                    colours.add(seg.style.color.triplet and tuple(seg.style.color.triplet))
+
+    _, seen = drive(["y"], check=check)
     assert kinds(events())[:1] == [("triage", "keep")]
+    assert all(c is None or c[0] == c[1] == c[2] for c in colours)  # greys only
 
 
 # --------------------------------------------------------------------------- the command
