@@ -15,7 +15,7 @@ from rich.text import Text
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.score import FIELDS, Scored
-from digest.render import extra_links, link_to_open, paper_url
+from digest.render import extra_links, paper_link
 from digest.text import clean
 
 WANTED = Style(bold=True, color="yellow")
@@ -77,9 +77,9 @@ def detail(s: Scored, *, tags: list[str], notes: list[str], decision: str, read:
     if tags:
         out.append("  " + " ".join(f"#{clean(t)}" for t in tags), style="magenta")
     out.append("\n")
-    page = link_to_open(r)
-    if paper_url(r) or r.get("arxiv_id"):
-        out.append(clean(page) + "\n", style=Style(color="cyan", link=page))
+    link = paper_link(r)
+    if not link.search:
+        out.append(clean(link.url) + "\n", style=Style(color="cyan", link=link.url))
     else:
         out.append("no link known: o searches arXiv for the title\n", style=DIM)
     for url in extra_links(r):

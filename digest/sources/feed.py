@@ -39,6 +39,9 @@ from digest.sources.xmlsafe import HUGE_TAG, MAX_TAG_BYTES, XML_DECL_ENCODING, c
 from digest.text import collapse
 
 KIND = "feed"
+# rss.arxiv.org's <arxiv:announce_type>: a paper of the listing's own category, or a cross-list
+OWN_ANNOUNCE = ("new", "replace")
+CROSS_ANNOUNCE = ("cross", "replace-cross")
 MAX_FEED_BYTES = 50 * 2**20  # a larger document is refused outright
 
 
@@ -209,6 +212,9 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
         links = others
     links = links[:MAX_LINKS]
 
+    announce = collapse(str(entry.get("arxiv_announce_type") or "")).lower()  # rss.arxiv.org listings
+    cross_list = True if announce in CROSS_ANNOUNCE else (False if announce in OWN_ANNOUNCE else None)
+
     # dict.get: FeedParserDict.get("updated") falls back to "published" with a DeprecationWarning
     published = date_of(dict.get(entry, "published"), dict.get(entry, "published_parsed")) or date_of(
         dict.get(entry, "updated"), dict.get(entry, "updated_parsed")
@@ -226,6 +232,7 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
         arxiv_version=version,
         url=url,
         categories=categories,
+        cross_list=cross_list,
     )
     return item, titled_from_summary
 

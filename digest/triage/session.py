@@ -175,10 +175,10 @@ class TriageSession:
         return self._do(index, follow_action(self.rl, author))
 
     def open_link(self, index: int) -> Outcome:
-        """The paper's link (:func:`digest.render.link_to_open`), marking the paper read."""
-        from digest.render import link_to_open
+        """The paper's link (:func:`digest.render.paper_link`, as ``digest open``), marking it read."""
+        from digest.render import paper_link
 
-        url = link_to_open(self.record_of(index))
+        url = paper_link(self.record_of(index)).url
         if not self.is_read(index):
             self._do(index, read_action(self.rl, self.id_of(index), True))
         return Outcome(url, url=url)
