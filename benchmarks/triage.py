@@ -144,10 +144,10 @@ class Reader:
     def ingest_report(self, dump: Path) -> list:
         """Ingest a page; the new papers (as ``digest show`` right after shows them)."""
         self.ingest(dump)
-        return self.app.show(self.ctx(self.keyword_cfg), limit=BIG, min_score=-1e12).entries
+        return self.app.show(self.ctx(self.keyword_cfg), limit=BIG, min_score=-1e12, unmatched=True).entries
 
     def ranking(self, cfg: Path) -> list[str]:
-        report = self.app.show(self.ctx(cfg), mode="all", limit=BIG, min_score=-1e12)
+        report = self.app.show(self.ctx(cfg), mode="all", limit=BIG, min_score=-1e12, unmatched=True)
         return [s.record["id"] for s in report.entries]
 
     def triage(self, mode: str) -> list[str]:
@@ -181,7 +181,7 @@ def setup(shared: Path, tmp: Path):
 def attach_grades(reader: Reader, profiles: list[Profile], judgments: list[dict]) -> dict[str, int]:
     """Map judged titles to stored ids (by normalised title), fill every profile's grades; the
     position of each paper in dump order."""
-    report = reader.app.show(reader.ctx(reader.keyword_cfg), mode="all", limit=BIG, min_score=-1e12)
+    report = reader.app.show(reader.ctx(reader.keyword_cfg), mode="all", limit=BIG, min_score=-1e12, unmatched=True)
     by_key = {title_key(s.record["title"]): s.record["id"] for s in report.entries}
     missing = [j["title"] for j in judgments if title_key(j["title"]) not in by_key]
     if missing:
