@@ -28,6 +28,8 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import PER_RUN  # noqa: E402  (a daily run brings about this many papers)
 
 
 def generate(data: Path, sizes: list[int]) -> None:
@@ -189,6 +191,13 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     m = median_of(lambda i: run_once(args, env), runs * 2)
     rows.append(timed_row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, m))
 
+    days = 365 if scale == "full" else 20
+    ev_store = eval_store(data / f"store-{big}", days, dg, env)
+    args = dg + ["--store", str(ev_store), "--config", str(data / "interests-100.toml"), "eval"]
+    m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
+    rows.append(timed_row(f"digest eval: a year of daily runs replayed ({days} runs with a tagged paper, "
+                          f"~{PER_RUN} papers each), store of {big:,}", "≤ 5 s", 5.0, None, m))
+
     from learning import learning_rows  # issue 12: what votes cost the daily path
 
     rows += learning_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml",
@@ -199,6 +208,35 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
         m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
         rows.append(timed_row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, m))
     return rows
+
+
+def eval_store(src: Path, days: int, dg: list[str], env: dict) -> Path:
+    """A store sharing ``src``'s papers (items.jsonl hard-linked, the index copied) with one paper
+    tagged in each of its last ``days`` runs, for the `digest eval` row; made once."""
+    import sqlite3
+
+    dst = src.parent / f"{src.name}-eval-{days}"
+    if (dst / ".tagged").exists():
+        return dst
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir()
+    run_once(dg + ["--store", str(src), "show", "--limit", "1"], env)  # the index is fresh
+    for name in ("items.jsonl", "meta.json"):
+        os.link(src / name, dst / name)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{src / 'index.sqlite'}{suffix}").exists():
+            shutil.copy2(f"{src / 'index.sqlite'}{suffix}", f"{dst / 'index.sqlite'}{suffix}")
+    db = sqlite3.connect(dst / "index.sqlite")
+    top = db.execute("SELECT max(first_run) FROM items").fetchone()[0]
+    ids = [r[0] for r in db.execute("SELECT min(id) FROM items WHERE first_run > ? GROUP BY first_run",
+                                    (top - days,))]
+    db.close()
+    p = subprocess.run(dg + ["--store", str(dst), "tag", "-", "-t", "toread"], input="\n".join(ids) + "\n",
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"tagging for the eval row failed: {p.stderr[-2000:]}")
+    (dst / ".tagged").write_text("ok\n")
+    return dst
 
 
 PARSE_RATE = """

@@ -19,7 +19,7 @@ from digest.config import Config
 from digest.errors import DigestError, InputError
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
-from digest.ranking.score import Scored
+from digest.ranking.score import Hidden, Scored
 from digest.store import Store
 
 if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest
@@ -44,6 +44,11 @@ def check_sections(cfg: Config) -> Config:
         from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
 
         cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    if "matching" in cfg.raw or "abbreviations" in cfg.raw:
+        from digest.ranking.score import check_abbreviations, check_matching
+
+        cfg.matching = check_matching(check, cfg.raw.get("matching", {}))
+        cfg.abbreviations = check_abbreviations(check, cfg.raw.get("abbreviations", {}))
     if "learning" in cfg.raw:
         from digest.ranking.feedback import check_learning  # [learning] keys, tags, ranges
 
@@ -333,23 +338,28 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
             unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
-    """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
+    """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
+    papers mute terms hid)."""
     scorer, tags = scorer_and_tags(cfg, store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
+    hidden = Hidden()
     ranked = rank_records(scorer, records, limit=limit, min_score=min_score,
-                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide")
+                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide",
+                          hidden=hidden)
     return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings,
                         unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
-                        cross_hidden=ranked.cross_lists)
+                        cross_hidden=ranked.cross_lists, hidden=hidden)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
-         min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None) -> Report:
+         min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None,
+         hidden: bool = False) -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, since a date, or
-    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered)."""
+    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered).
+    ``hidden``: instead, the papers of that digest that mute terms hid."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
@@ -357,32 +367,39 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
 
         scorer, tags = scorer_and_tags(cfg, store)
         stats: dict = {}
+        muted = Hidden()
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
                                  matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
-                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats)
-        return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
-                            warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
-                            cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0)
-    if mode == "since":
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted)
+        report = build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
+                              warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
+                              cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
+                              hidden=muted)
+    elif mode == "since":
         records = store.select("first_seen>=?", (since or "",))
-        return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
-                       updates=revisions(store, since=since))
-    if mode == "held":
+        report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
+                         min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
+                         updates=revisions(store, since=since))
+    elif mode == "held":
         from digest.mail.outbox import held_back
 
         records = held_back(store, held_run or 0)
-        return _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
-                       limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
-                       unmatched=True, cross_lists="show")
-    run = store.latest_run()
-    records = store.select("first_run=?", (run,)) if run else []
-    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),
-                     unmatched=unmatched, updates=revisions(store, after_run=run - 1) if run else ())
-    first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
-    if first:
-        report.heading = f"New papers, {first}"
+        report = _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
+                         limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
+                         unmatched=True, cross_lists="show")
+    else:
+        run = store.latest_run()
+        records = store.select("first_run=?", (run,)) if run else []
+        report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score,
+                         pool=len(records), unmatched=unmatched,
+                         updates=revisions(store, after_run=run - 1) if run else ())
+        first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
+        if first:
+            report.heading = f"New papers, {first}"
+    if hidden:
+        report.entries, report.heading = report.hidden.entries, f"Hidden by mute terms — {report.heading}"
+        report.view = "hidden"
     return report
 
 
@@ -401,6 +418,48 @@ def _revised_now(runs: list[SourceRun]) -> list[str]:
     """Ids of the papers this run brought a new arXiv version of (revised in the run that wrote them)."""
     return [r["id"] for run_ in runs for res in run_.results for r in res.updated
             if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
+
+
+def config_check(ctx: Context) -> tuple[list[str], list[str]]:
+    """What ``config show`` adds on stderr: warnings about interest terms that the matching
+    rules make identical (or let share spellings), and the abbreviation expansions in use."""
+    from digest.ranking.score import Scorer
+
+    cfg = ctx.config
+    store = ctx.store()
+    vocab = store.vocabulary() if store.exists() else None
+    scorer = Scorer.from_config(cfg, vocabulary=vocab)
+    specs = scorer.specs
+    warnings = []
+    for kept, dropped in scorer.matcher.shared:
+        a, b = specs[kept], specs[dropped]
+        pa, pb = set(a.patterns), set(b.patterns)
+        if pa == pb or a.signature(scorer.rules.stemming) == b.signature(scorer.rules.stemming):
+            warnings.append(f'interests: "{b.text}" is the same term as "{a.text}" under the matching rules, so only '
+                            f'"{a.text}" counts: merge them into one term (or an alias: "{a.text} | {b.text}")')
+        elif pa <= pb or pb <= pa:
+            small, big = (a, b) if pa <= pb else (b, a)
+            warnings.append(f'interests: every spelling of "{small.text}" is one of "{big.text}", and '
+                            f'where both match only "{a.text}" counts: keep one of them')
+        else:
+            both = sorted(set(a.patterns) & set(b.patterns), key=len)[0].decode("utf-8", "replace").strip(" -")
+            warnings.append(f'interests: "{a.text}" and "{b.text}" share spellings (such as "{both}"): '
+                            f'where both match, only "{a.text}" counts')
+    notes = [f'"{s.text}" also matches {e.split(" → ")[1]!r} ({e})' for s in specs for e in s.expansions]
+    return warnings, notes
+
+
+def evaluate(ctx: Context, *, other: Path | None = None, only: Sequence[str] = (), top: int | None = None):
+    """``digest eval``: the ranks your tagged papers had on the day they arrived, under your
+    config and (``other``) under another one: a list of ranking.evaluate.Evaluation."""
+    from digest.ranking.evaluate import evaluate as replay
+    from digest.tags import normalize_tag
+
+    store = ctx.store()
+    tags = ranking_inputs(ctx.config, store)[0]
+    only = [normalize_tag(t) for t in only]
+    configs = [ctx.config] + ([load_config(other, explicit=True)] if other is not None else [])
+    return [replay(store, cfg, tags, only=only, top=top) for cfg in configs]
 
 
 @dataclass

@@ -29,7 +29,8 @@ STR_OR_LIST = "str_or_list"
 # "a table of user-chosen keys" validated by its own function below; OWNED means
 # the section belongs to a higher layer, whose check function validates it
 # (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
-# [similarity] -> digest.ranking.similarity.check_similarity, [learning] ->
+# [similarity] -> digest.ranking.similarity.check_similarity, [matching] and [abbreviations]
+# -> digest.ranking.score.check_matching / check_abbreviations, [learning] ->
 # digest.ranking.feedback.check_learning, [triage] -> digest.triage.settings.check_triage).
 OWNED = "owned"
 SECTIONS: dict[str, Any] = {
@@ -43,6 +44,8 @@ SECTIONS: dict[str, Any] = {
     "store": {"lock_timeout": NUMBER},
     "email": OWNED,
     "similarity": OWNED,
+    "matching": OWNED,
+    "abbreviations": OWNED,
     "learning": OWNED,
     "triage": OWNED,
 }
@@ -114,6 +117,8 @@ class Config:
     lock_timeout: float = 10.0
     email: dict[str, Any] = field(default_factory=dict)
     similarity: dict[str, Any] = field(default_factory=dict)
+    matching: dict[str, Any] = field(default_factory=dict)
+    abbreviations: dict[str, str] = field(default_factory=dict)
     learning: dict[str, Any] = field(default_factory=dict)
     triage: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -228,6 +233,8 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
         cfg.sources.append(Source(name=name, **table))
     cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
     cfg.similarity = raw.get("similarity", {})
+    cfg.matching = raw.get("matching", {})
+    cfg.abbreviations = raw.get("abbreviations", {})
     cfg.learning = raw.get("learning", {})
     cfg.triage = raw.get("triage", {})
     return cfg

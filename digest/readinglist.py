@@ -719,17 +719,19 @@ class Entry:
         return d
 
 
-def search_matcher(search: Iterable[str]):
-    """A matcher for every search word (whole words, by prefix), and how many words there are."""
-    from digest.ranking.match import Matcher, term_patterns
+def search_matcher(search: Iterable[str], store: Store | None = None):
+    """A matcher for every search word (whole words, by prefix, in the spellings the store has
+    seen: pretraining = pre-training), and how many words there are."""
+    from digest.ranking.match import Matcher, Rules, expand_terms
 
-    words = [w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()]
-    words = [w for w in words if term_patterns(w)]
-    return (Matcher(words), len(words)) if words else (None, 0)
+    words = list(dict.fromkeys(w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()))
+    rules = Rules(stemming=False, abbreviations=False, acronym_names=False)
+    specs = expand_terms([(w, 1.0) for w in words], store.vocabulary() if store else None, rules)
+    return (Matcher(specs, settle=False), len(specs)) if specs else (None, 0)
 
 
 def _haystack(e: Entry) -> bytes:
-    from digest.ranking.match import normalize
+    from digest.words import normalize
 
     r = e.record
     parts = [r.get("title") or "", r.get("abstract") or "", " ".join(r.get("authors") or []),
@@ -791,7 +793,7 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False, un
         entries = [e for e in entries if (e.added or e.record.get("first_seen") or "")[:10] >= since]
     if updated_since:
         entries = [e for e in entries if (e.record.get("revised_at") or "")[:10] >= updated_since]
-    matcher, n_words = search_matcher(search)
+    matcher, n_words = search_matcher(search, store)
     if matcher is not None:
         entries = [e for e in entries if len(matcher.find(_haystack(e))) == n_words]
     entries.sort(key=_newest_key, reverse=True)

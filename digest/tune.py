@@ -31,10 +31,11 @@ from digest.config import Config
 from digest.errors import ConfigError, DigestError
 from digest.ranking.feedback import learning_settings
 from digest.ranking.learned import MIN_SUPPORT, cached_model
-from digest.ranking.match import Matcher, normalize, term_patterns
-from digest.ranking.score import name_key
+from digest.ranking.rank import scorer_for
+from digest.ranking.score import LEARNED, Scorer, name_key
 from digest.readinglist import ReadingList, ranking_inputs
 from digest.store.format import TUNED, UNFOLLOW, UNMUTE
+from digest.words import normalize
 
 # A weight change is a suggestion a person reads and approves: it needs p < 0.01 (the learned
 # weights, applied without asking, need p < 0.001).
@@ -83,16 +84,16 @@ def _kl(q: float, r: float) -> float:
     return out + ((1 - q) * math.log((1 - q) / (1 - r)) if q < 1 else 0.0)
 
 
-def _counts(terms: list[str], records: list[dict], votes: dict[str, int]) -> list[tuple[int, int]]:
-    """For each term: how many kept and how many rejected papers it matches (title or abstract)."""
-    matcher = Matcher(terms)
+def _counts(matcher, n_terms: int, records: list[dict], votes: dict[str, int]) -> list[tuple[int, int]]:
+    """For each of the matcher's terms: how many kept and how many rejected papers it matches
+    (title or abstract), with the config's matching rules and the store's word forms."""
     kept = Counter[int]()
     rejected = Counter[int]()
     for rec in records:
         found = matcher.find(normalize(rec.get("title") or "")) | matcher.find(normalize(rec.get("abstract") or ""))
         side = kept if votes.get(rec["id"], 0) > 0 else rejected
         side.update(found)
-    return [(kept[i], rejected[i]) for i in range(len(terms))]
+    return [(kept[i], rejected[i]) for i in range(n_terms)]
 
 
 def _why(k: int, r: int) -> str:
@@ -110,17 +111,26 @@ def suggest(cfg: Config, store) -> Tuning:
     configured = {name_key(t) for t in cfg.interests}
     authors = {name_key(a) for a in cfg.authors}
     records = store.get_many(votes) if votes else []
-    terms = [t for t, w in cfg.interests.items() if w > 0 and term_patterns(t)]
-    counts = dict(zip(terms, _counts(terms, records, votes), strict=True)) if terms and records else {}
+    config_scorer = scorer_for(cfg, store)  # the configured terms, as the ranking matches them
+    specs = config_scorer.specs[:config_scorer.n_config]
+    counts = {}
+    if specs and records:
+        counts = dict(zip((sp.text for sp in specs),
+                          _counts(config_scorer.matcher, len(specs), records, votes), strict=True))
 
     model = cached_model(store, votes, max_terms=int(learning["max_terms"]), scale=float(learning["weight"]),
                          tags=learning["tags"]) if votes else None
-    learned_terms = [t for t in (model.terms if model else []) if name_key(t.term) not in configured]
+    learned_terms = []
+    if model is not None and model.terms:
+        # the learned words the ranking uses: not those the config already has (under the rules)
+        with_model = Scorer.from_config(cfg, vocabulary=store.vocabulary(), learned=model)
+        used = {sp.text for sp, o in zip(with_model.specs, with_model.origins, strict=True) if o == LEARNED}
+        learned_terms = [t for t in model.terms if t.term in used]
     for t in learned_terms:
         kind = "interest" if t.weight > 0 else "mute"
         out.append(Suggestion(0, kind, "interests", t.term, None, _round(t.weight), _why(t.pos, t.neg)))
 
-    positive = [(term, w) for term, w in cfg.interests.items() if w > 0 and term_patterns(term)]
+    positive = [(sp.text, sp.weight) for sp in specs if sp.weight > 0]
     if positive and records and 0 < kept < len(votes):
         base = kept / len(votes)
         tuned = {name_key(key): at for section, key, at in rl.tuned if section == "interests"}
@@ -130,7 +140,9 @@ def suggest(cfg: Config, store) -> Tuning:
             # only the votes cast since this weight was last tuned: the evidence for the weight it has now
             fresh = {i: v for i, v in votes.items() if cast[i] > since} if since else votes
             if len(fresh) < len(votes):
-                k, r = _counts([term], [rec for rec in records if rec["id"] in fresh], fresh)[0]
+                index = next(i for i, sp in enumerate(specs) if sp.text == term)
+                k, r = _counts(config_scorer.matcher, len(specs), [rec for rec in records if rec["id"] in fresh],
+                               fresh)[index]
             else:
                 k, r = counts[term]
             n = k + r

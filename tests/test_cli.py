@@ -351,3 +351,50 @@ def test_python_dash_m_and_console_script():
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "digest, version" in r.stdout
+
+
+def _mute_config(tmp_path):
+    cfg = tmp_path / "mute.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n"tabular" = 1.0\n"survey" = -3.0\n[show]\nmin_score = 0.0\n')
+    return str(cfg)
+
+
+def test_muting_is_never_silent(runner, day1, tmp_path):
+    cfg = _mute_config(tmp_path)
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", cfg, "show")
+    assert r.exit_code == 0
+    assert "; 1 hidden by mute terms: survey (1)" in r.stdout.replace("\n", " ")
+    assert "A Survey of Tabular Benchmarks" not in r.stdout
+    r = run(runner, "--config", cfg, "show", "--hidden")
+    assert r.exit_code == 0
+    assert "A Survey of Tabular Benchmarks" in r.stdout
+    assert "hidden by the mute term survey" in r.stdout
+    assert "1 of 3 new papers hidden by mute terms: survey (1)" in r.stdout
+    r = run(runner, "--config", cfg, "show", "--hidden", "--format", "json")
+    assert [d["title"] for d in json.loads(r.stdout)] == ["A Survey of Tabular Benchmarks"]
+    r = run(runner, "--config", cfg, "show", "--all", "--hidden", "--format", "json")
+    assert [d["title"] for d in json.loads(r.stdout)] == ["A Survey of Tabular Benchmarks"]
+    assert "1 of 3 stored papers hidden by mute terms: survey (1)" in r.stderr
+
+
+def test_a_mute_term_that_does_not_decide_hides_nothing(runner, day1, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"tabular" = 5.0\n"survey" = -1.0\n')
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", str(cfg), "show")
+    assert "A Survey of Tabular Benchmarks" in r.stdout and "hidden by mute" not in r.stdout
+
+
+def test_config_show_warns_about_terms_the_rules_make_identical(runner, day1, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"benchmark" = 1.0\n"benchmarks" = 2.0\n"time series" = 3\n"time-series" = 3\n'
+                   '"VLM" = 2.0\n"diffusion" = 1.0\n')
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", str(cfg), "config", "show")
+    assert r.exit_code == 0 and r.stdout == cfg.read_text()
+    assert ('Warning: interests: "benchmarks" is the same term as "benchmark" under the matching rules, so only "benchmark" counts'
+            in r.stderr)
+    assert 'Warning: interests: "time-series" is the same term as "time series"' in r.stderr
+    assert '"VLM" also matches \'vision-language model\' (VLM → vision-language model)' in r.stderr
+    assert "diffusion" not in r.stderr

@@ -11,9 +11,10 @@ can say exactly what was learned::
 The model (closed form: counting, a significance test and a log ratio per word, so it
 rebuilds in milliseconds and every weight can be read off its counts):
 
-- features: the words of title and abstract as :func:`digest.ranking.match.normalize`
-  writes them (a hyphenated word counts whole and in parts), minus function words,
-  abstract boilerplate, numbers and one- and two-letter words (:class:`WordFeatures`);
+- features: the stem keys (:func:`digest.words.stem_key`) of the words of title and abstract
+  as :func:`digest.words.normalize` writes them (a hyphenated word counts whole and in parts),
+  minus function words, abstract boilerplate, numbers and one- and two-letter words
+  (:class:`WordFeatures`): ``policy`` and ``policies`` are one feature, as they are one term;
 - for each word: ``p`` of the ``P`` papers voted for have it, ``n`` of the ``N`` voted
   against, ``b`` of the ``B`` background papers (recently stored, not voted on);
 - *for* a paper: the word's rate among kept papers, ``q = p / P``, against its rate among
@@ -50,9 +51,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.ranking.match import normalize
 from digest.ranking.similarity import STOPWORDS
 from digest.store.format import EVENTS, LEARNED, LEARNED_STATE
+from digest.words import is_spaceless, normalize, stem_key
 
 CONFIDENCE = 10.0  # votes at which the weights reach half their full size
 MIN_SUPPORT = 2  # voted papers a word needs before it gets a weight
@@ -68,29 +69,38 @@ CACHE_FORMAT = 1
 class WordFeatures:
     """The feature space of the model: which keys a paper has, and the term that matches a key.
 
-    This is the one place that knows how a text becomes features; a matcher with
-    stemming would swap in a feature space whose keys are stems and whose ``term`` is
-    the stem's config spelling, and nothing else here changes."""
+    A key is a word's stem key (:func:`digest.words.stem_key`, the key the matcher expands
+    interest terms by: ``policy`` = ``policies``, ``distil`` = ``distillation``), so a
+    learned weight is the weight of a term, and the term written for a key is the shortest
+    form of it seen in the voted papers (``policy``), which the scorer expands back into
+    every form the store has seen. This is the one place that knows how a text becomes
+    features."""
 
-    version = "words-1"
+    version = "stems-1"
 
-    def keys(self, text: str) -> set[str]:
-        out: set[str] = set()
+    def keys(self, text: str) -> dict[str, str]:
+        """key -> the shortest form of it in ``text`` (ties: alphabetical)."""
+        out: dict[str, str] = {}
         for chunk in normalize(text).decode("utf-8", "replace").split():
             parts = [p for p in chunk.split("-") if p]
             if not parts:
                 continue
             whole = "".join(parts)
             for w in (whole, *parts) if len(parts) > 1 else (whole,):
-                if len(w) > 2 and not w.isdigit() and w not in STOPWORDS and not w[0].isdigit():
-                    out.add(w)
+                if len(w) > 2 and not w[0].isdigit() and w not in STOPWORDS and not is_spaceless(w):
+                    k = stem_key(w)
+                    old = out.get(k)
+                    if old is None or (len(w), w) < (len(old), old):
+                        out[k] = w
         return out
 
-    def paper_keys(self, rec: dict) -> set[str]:
-        return self.keys(rec.get("title") or "") | self.keys(rec.get("abstract") or "")
-
-    def term(self, key: str) -> str:
-        return key  # a one-word term matches the word and its hyphenated spellings
+    def paper_keys(self, rec: dict) -> dict[str, str]:
+        keys = self.keys(rec.get("title") or "")
+        for k, w in self.keys(rec.get("abstract") or "").items():
+            old = keys.get(k)
+            if old is None or (len(w), w) < (len(old), old):
+                keys[k] = w
+        return keys
 
 
 FEATURES = WordFeatures()
@@ -129,9 +139,10 @@ def _kl(q: float, r: float) -> float:
 
 
 def train(features: Mapping[str, Iterable[str]], votes: Mapping[str, int], background: Counter, n_background: int,
-          *, max_terms: int = 40, scale: float = 1.0) -> Model:
-    """The model from each voted paper's features (id -> keys), the votes (id -> +1/-1) and the
-    background document frequencies over ``n_background`` papers."""
+          *, max_terms: int = 40, scale: float = 1.0, surfaces: Mapping[str, str] | None = None) -> Model:
+    """The model from each voted paper's features (id -> keys), the votes (id -> +1/-1), the
+    background document frequencies over ``n_background`` papers and the form written for
+    each key (``surfaces``; the key itself when missing)."""
     pos_df: Counter = Counter()
     neg_df: Counter = Counter()
     n_pos = n_neg = 0
@@ -176,7 +187,8 @@ def train(features: Mapping[str, Iterable[str]], votes: Mapping[str, int], backg
         if abs(weight) >= 0.05:
             chosen.append((evidence, w, weight, p, n))
     chosen.sort(key=lambda x: (-x[0], x[1]))
-    model.terms = [LearnedTerm(FEATURES.term(w), round(weight * scale, 3), p, n)
+    surfaces = surfaces or {}
+    model.terms = [LearnedTerm(surfaces.get(w, w), round(weight * scale, 3), p, n)
                    for _, w, weight, p, n in chosen[:max_terms]]
     return model
 
@@ -251,21 +263,28 @@ def rebuild(store, votes: Mapping[str, int], *, max_terms: int, scale: float) ->
     old = state.get("features")
     if isinstance(old, dict):
         features = {i: f for i, f in old.items() if i in votes and isinstance(f, list)}
+    surfaces: dict[str, str] = dict(state.get("surfaces") or {})
     missing = [i for i in votes if i not in features]
     changed = bool(missing) or len(features) != len(old or {})
     if missing:
         for rec in store.get_many(missing):
-            features[rec["id"]] = sorted(FEATURES.paper_keys(rec))
+            keys = FEATURES.paper_keys(rec)
+            features[rec["id"]] = sorted(keys)
+            for k, w in keys.items():
+                known = surfaces.get(k)
+                if known is None or (len(w), w) < (len(known), known):
+                    surfaces[k] = w
     bg = state.get("background")
     size = store.items_path.stat().st_size if store.items_path.exists() else 0
     if not isinstance(bg, dict) or size > REFRESH_GROWTH * bg.get("size", 0) or "df" not in bg:
         recent = [r for r in store.recent_records(BACKGROUND + len(votes)) if r["id"] not in votes][:BACKGROUND]
         df: Counter = Counter()
         for rec in recent:
-            df.update(FEATURES.paper_keys(rec))
+            df.update(FEATURES.paper_keys(rec).keys())
         bg = {"size": size, "n": len(recent), "df": dict(df)}
         changed = True
     if changed and root.is_dir():
         _write_json(root / LEARNED_STATE, {"format": CACHE_FORMAT, "features_version": FEATURES.version,
-                                           "features": features, "background": bg})
-    return train(features, votes, Counter(bg["df"]), int(bg["n"]), max_terms=max_terms, scale=scale)
+                                           "features": features, "surfaces": surfaces, "background": bg})
+    return train(features, votes, Counter(bg["df"]), int(bg["n"]), max_terms=max_terms, scale=scale,
+                 surfaces=surfaces)

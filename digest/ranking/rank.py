@@ -17,7 +17,7 @@ from datetime import date
 from digest.config import Config
 from digest.ranking.feedback import Feedback, learning_settings
 from digest.ranking.report import Mode, Report, Revision, SourceLine
-from digest.ranking.score import Scored, Scorer
+from digest.ranking.score import Hidden, Scored, Scorer
 from digest.store import Store
 
 Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
@@ -25,9 +25,11 @@ Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None,
                feedback: Feedback | None = None) -> Scorer:
-    """The scorer for ``cfg``; with a store and the reading list's tags, the similarity
-    boost toward tagged papers when ``[similarity]`` asks for it; with ``feedback``, the
-    muted terms, followed authors and (``[learning] enabled``) the terms learned from votes."""
+    """The scorer for ``cfg``; with a store, its terms expanded through the store's
+    vocabulary and damped by how common they are in it, and (with the reading list's
+    tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it;
+    with ``feedback``, the muted terms, followed authors and (``[learning] enabled``) the
+    terms learned from votes."""
     extra = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
@@ -35,18 +37,27 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
-    if feedback is None or feedback.empty:
-        return Scorer.from_config(cfg, extra=extra)
-    learning = learning_settings(cfg)
-    muted = {t: float(learning["mute_weight"]) for t in feedback.muted} if learning["mute_weight"] else {}
-    followed = {a: float(learning["follow_weight"]) for a in feedback.followed} if learning["follow_weight"] else {}
+    muted: dict[str, float] = {}
+    followed: dict[str, float] = {}
     model = None
-    if store is not None and feedback.votes and learning["enabled"] and learning["weight"] > 0:
-        from digest.ranking.learned import cached_model
+    if feedback is not None and not feedback.empty:
+        learning = learning_settings(cfg)
+        if learning["mute_weight"]:
+            muted = {t: float(learning["mute_weight"]) for t in feedback.muted}
+        if learning["follow_weight"]:
+            followed = {a: float(learning["follow_weight"]) for a in feedback.followed}
+        if store is not None and feedback.votes and learning["enabled"] and learning["weight"] > 0:
+            from digest.ranking.learned import cached_model
 
-        model = cached_model(store, feedback.votes, max_terms=int(learning["max_terms"]),
-                             scale=float(learning["weight"]), tags=learning["tags"])
-    return Scorer.from_config(cfg, extra=extra, muted=muted, followed=followed, learned=model)
+            model = cached_model(store, feedback.votes, max_terms=int(learning["max_terms"]),
+                                 scale=float(learning["weight"]), tags=learning["tags"])
+    scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None,
+                                muted=muted, followed=followed, learned=model)
+    if store is not None and cfg.matching.get("damping", True):
+        from digest.ranking import damping
+
+        damping.apply(store, scorer, float(cfg.matching.get("damping_from", damping.DEFAULT_FROM)))
+    return scorer
 
 
 def can_match(scorer: Scorer) -> bool:
@@ -68,14 +79,15 @@ class Ranked:
 
 
 def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, min_score: float | None,
-                 matched_only: bool = False, hide_cross_lists: bool = False) -> Ranked:
+                 matched_only: bool = False, hide_cross_lists: bool = False,
+                 hidden: Hidden | None = None) -> Ranked:
     """Rank ``records``, leaving out (and counting) the cross-lists with ``hide_cross_lists``, and
     with ``matched_only`` (and a scorer that can match anything) the papers that matched
     nothing (not counted when min_score > 0 would hide them anyway)."""
     matched_only = matched_only and can_match(scorer) and not (min_score is not None and min_score > 0)
     out = Ranked([])
     if not matched_only and not hide_cross_lists:
-        out.entries = scorer.rank(records, limit=limit, min_score=min_score)
+        out.entries = scorer.rank(records, limit=limit, min_score=min_score, hidden=hidden)
         return out
 
     def kept() -> Iterable[dict]:
@@ -87,7 +99,7 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
             else:
                 yield r
 
-    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score)
+    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score, hidden=hidden)
     return out
 
 
@@ -95,15 +107,17 @@ def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags |
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
                  warnings: list[str] | None = None, unmatched: int = 0,
                  updates: Iterable[tuple[dict, list[str]]] = (), cross_lists: str = "show",
-                 cross_hidden: int = 0) -> Report:
-    """A Report of ranked entries, with the tags of the papers it shows."""
+                 cross_hidden: int = 0, hidden: Hidden | None = None) -> Report:
+    """A Report of ranked entries, with the tags of the papers it shows (and of those
+    ``hidden`` by mute terms)."""
     tags = tags or {}
     shown = {}
-    for s in entries:
+    hidden = hidden or Hidden()
+    for s in entries + hidden.entries:
         t = sorted(tags.get(s.record["id"], ()))
         if t:
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
                   warnings=list(warnings or []), tags=shown, date=date.today().isoformat(),
                   unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates],
-                  cross_lists=cross_lists, cross_hidden=cross_hidden)
+                  cross_lists=cross_lists, cross_hidden=cross_hidden, hidden=hidden)

@@ -15,7 +15,7 @@ import heapq
 import os
 import sys
 
-from digest.ranking.score import Scored, Scorer, rank_key
+from digest.ranking.score import Hidden, Scored, Scorer, rank_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -25,16 +25,31 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int]:
-    """The best candidates of one byte range, how many papers it holds, and how many candidates
+def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
+    """The best candidates of one byte range; how many papers it holds; how many candidates
     were left out for matching nothing (``matched_only``; a paper is checked only when it would
-    otherwise be kept, so the count is complete when fewer than ``limit`` were kept)."""
+    otherwise be kept, so the count is complete when fewer than ``limit`` were kept) and for
+    being cross-lists; and the papers hidden by mute terms (below min_score only because of
+    them): up to ``limit`` of them, and a count per mute term."""
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
     matched_only = _JOB.get("matched_only", False)
     hide_cross = _JOB.get("hide_cross_lists", False)
+    mutes = scorer.has_mutes and min_score is not None
     fast = scorer.fast_score
+    parts = scorer.fast_parts
     seen = unmatched = crossed = 0
+    hidden: list = []  # (key, off, n) of hidden papers, the best `limit`
+    hidden_by: dict[int, int] = {}
+
+    def hide(s: float, neg: float, worst: int, rec: dict, off: int, n: int) -> None:
+        if neg < 0 and s - neg >= min_score:
+            hidden_by[worst] = hidden_by.get(worst, 0) + 1
+            hidden.append((rank_key(s, rec), off, n))
+            if limit is not None and len(hidden) > 2 * limit:
+                hidden.sort()
+                del hidden[limit:]
+
     if limit is None:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
@@ -48,8 +63,10 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int]:
                     unmatched += 1
                     continue
                 keyed.append((rank_key(s, rec), off, n))
+            elif mutes:
+                hide(*parts(rec), rec, off, n)
         keyed.sort()
-        return keyed, seen, unmatched, crossed
+        return keyed, seen, unmatched, crossed, sorted(hidden), hidden_by
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
@@ -61,6 +78,8 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int]:
             continue
         s = fast(rec)
         if s < floor:
+            if mutes and s < min_score:  # (min_score is not None when there are mutes to count)
+                hide(*parts(rec), rec, off, n)
             continue
         if matched_only and s == 0 and not scorer.score(rec).matches:
             unmatched += 1
@@ -74,7 +93,8 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int]:
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
             floor = max(floor, -heap[0][0].key[0])
-    return sorted((neg.key, off, n) for neg, off, n in heap), seen, unmatched, crossed
+    hidden.sort()
+    return sorted((neg.key, off, n) for neg, off, n in heap), seen, unmatched, crossed, hidden[:limit], hidden_by
 
 
 class _Neg:
@@ -98,11 +118,12 @@ def workers_wanted() -> int:
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
              workers: int | None = None, matched_only: bool = False, hide_cross_lists: bool = False,
-             stats: dict | None = None) -> tuple[list[Scored], int]:
+             stats: dict | None = None, hidden: Hidden | None = None) -> tuple[list[Scored], int]:
     """The best ``limit`` stored papers and how many papers were scored. With ``matched_only``,
     papers that matched nothing are left out; ``stats["unmatched"]`` (when ``stats`` is given)
     is then how many, or None when not all were counted (``limit`` papers were found first). With
-    ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many)."""
+    ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many).
+    The papers hidden by mute terms are counted into ``hidden`` (the best ``limit`` explained)."""
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -135,6 +156,18 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
         complete = limit is None or len(best) < limit
         stats["unmatched"] = sum(p[2] for p in parts) if complete else None
         stats["cross_lists"] = sum(p[3] for p in parts)
-    records = store.records_at([(off, n) for _, off, n in best])
-    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records, strict=True)}
-    return [scorer.score(by_off[off]) for _, off, _n in best], seen
+    if hidden is not None:
+        hid = list(heapq.merge(*(p[4] for p in parts)))[:limit]
+        hidden.entries.extend(scorer.score(r) for r in _in_order(store, hid))
+        for p in parts:
+            for t, c in p[5].items():
+                term = scorer.specs[t].text
+                hidden.by_term[term] = hidden.by_term.get(term, 0) + c
+    return [scorer.score(r) for r in _in_order(store, best)], seen
+
+
+def _in_order(store: Store, rows: list) -> list[dict]:
+    """The records of ``(key, off, n)`` rows, in the rows' order."""
+    records = store.records_at([(off, n) for _, off, n in rows])
+    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in rows), records, strict=True)}
+    return [by_off[off] for _, off, _n in rows]

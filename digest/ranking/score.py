@@ -1,12 +1,16 @@
 """Scoring papers against the user's interests, explainably.
 
-Each (term, field) pair counts once: ``weight * field_weight``. Author and
-organisation boosts add their weight. Terms muted and authors followed from
-triage count like configured ones (marked so in ``explain``); the terms learned
-from votes (:mod:`digest.ranking.learned`) go through the same matcher and add up
-to one ``learned`` contribution that names its words. The score is the sum of the
-contributions, and every contribution is kept as a :class:`Match` for
-``digest explain``. Term matching itself lives in :mod:`digest.ranking.match`.
+A term found in a field adds ``weight x field weight x damping`` once, however often it
+occurs there (which words it matches, and how overlapping terms are settled, is
+:mod:`digest.ranking.match`). ``damping`` is 1 for most terms; a wanted term found in
+more than ``[matching] damping_from`` of the store's papers weighs less (see
+:mod:`digest.ranking.damping`). Author and organisation boosts add their weight, and
+the optional boosts (similarity to tagged papers) theirs. Terms muted and authors followed
+from triage count like configured ones (marked so in ``explain``); the terms learned from
+votes (:mod:`digest.ranking.learned`) go through the same matcher, with the same rules and
+overlaps, and add up to one ``learned`` contribution that names its words. The score is the
+sum of the contributions, and every contribution is kept as a :class:`Match` for
+``digest explain``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from digest.ranking.match import Matcher, fold, normalize, term_patterns
+from digest.config import NUMBER, Checker, got
+from digest.ranking.abbreviations import ABBREVIATIONS
+from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
+from digest.words import phrase_words
 
 FIELDS = ("title", "abstract")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -29,9 +37,10 @@ class Match:
     field: str  # title, abstract, authors, org, votes (learned) or similarity
     weight: float  # the contribution to the score
     detail: str = ""
+    forms: tuple[str, ...] = ()  # the words matched, normalised (title and abstract matches)
 
     def to_dict(self) -> dict:
-        d = {"term": self.term, "field": self.field, "weight": round(self.weight, 3)}
+        d: dict = {"term": self.term, "field": self.field, "weight": round(self.weight, 3)}
         if self.detail:
             d["detail"] = self.detail
         return d
@@ -47,17 +56,41 @@ class Scored:
     def terms(self) -> list[str]:
         return [m.term for m in self.matches if m.field in FIELDS]
 
+    def forms(self, *, mute: bool = False) -> set[str]:
+        """The words this paper matched, of wanted terms (or of mute terms)."""
+        return {f for m in self.matches if m.field in FIELDS and (m.weight < 0) == mute for f in m.forms}
+
+    @property
+    def sunk_by(self) -> str | None:
+        """The mute term that cost this paper most, if any."""
+        neg: dict[str, float] = {}
+        for m in self.matches:
+            if m.field in FIELDS and m.weight < 0:
+                neg[m.term] = neg.get(m.term, 0.0) + m.weight
+        return min(neg, key=lambda t: neg[t]) if neg else None
+
+
+@dataclass
+class Hidden:
+    """Papers below min_score only because of mute terms: the best of them, explained, and how
+    many each mute term sank (the one that took most from a paper sank it)."""
+
+    entries: list[Scored] = field(default_factory=list)
+    by_term: dict[str, int] = field(default_factory=dict)
+
+    def add(self, s: Scored) -> None:
+        self.entries.append(s)
+        t = s.sunk_by or "?"
+        self.by_term[t] = self.by_term.get(t, 0) + 1
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_term.values())
+
 
 MUTED = "muted in triage"  # the detail of a contribution from a muted term
 FOLLOWED = "followed in triage"  # ... and from a followed author
 LEARNED = "learned"  # the term of the learned contribution (its field: "votes")
-
-
-@dataclass
-class Term:
-    text: str  # as written in the config (or muted, or learned)
-    weight: float
-    origin: str = ""  # "" (config), MUTED or LEARNED
 
 
 @functools.lru_cache(maxsize=65536)
@@ -65,6 +98,62 @@ def name_key(name: str) -> str:
     """An author, organisation or term as compared: folded, punctuation and spacing ignored
     (memoised: the same authors come back paper after paper)."""
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
+
+
+_name_key = name_key
+
+
+def learned_detail(contributions: list[tuple[str, float]], votes: int, *, shown: int = 6) -> str:
+    """``sparse +0.8, pruning +0.6 … from 23 votes``: the learned words behind one score, largest first."""
+    parts = sorted(contributions, key=lambda kv: (-abs(kv[1]), kv[0]))
+    text = ", ".join(f"{t} {w:+.1f}" for t, w in parts[:shown])
+    more = f" … {len(parts) - shown} more" if len(parts) > shown else ""
+    return f"{text}{more} from {votes} vote{'s' if votes != 1 else ''}"
+
+
+MATCHING_KEYS = {"stemming": bool, "compounds": bool, "abbreviations": bool, "acronym_names": bool,
+                 "connectives": bool, "overlap": str, "damping": bool, "damping_from": NUMBER}
+
+
+def check_matching(check: Checker, table: Any) -> dict:
+    """Validate ``[matching]``: known keys, their types, an overlap rule of OVERLAPS, a share."""
+    table = check.table("matching", table)
+    check.keys("matching", table, MATCHING_KEYS)
+    if "overlap" in table and table["overlap"] not in OVERLAPS:
+        raise check.fail("matching.overlap", f"must be one of {', '.join(OVERLAPS)}, got {table['overlap']!r}")
+    if "damping_from" in table and not 0 < table["damping_from"] < 1:
+        raise check.fail("matching.damping_from", "must be a share between 0 and 1 (0.2 = 20% of your papers)")
+    return dict(table)
+
+
+def check_abbreviations(check: Checker, table: Any) -> dict[str, str]:
+    """Validate ``[abbreviations]``: "ABBR" = "what it stands for" ("" removes a built-in one)."""
+    table = check.table("abbreviations", table)
+    out = {}
+    for k, v in table.items():
+        if not isinstance(v, str):
+            raise check.fail(f'abbreviations."{k}"', f"must be the words it stands for (a string), got {got(v)}")
+        if not phrase_words(k)[0] or (v.strip() and not phrase_words(v)[0]):
+            raise check.fail(f'abbreviations."{k}"', "must contain a word")
+        out[k] = v
+    return out
+
+
+def rules_of(matching: Mapping) -> Rules:
+    """The matching rules a ``[matching]`` table asks for (damping is not a matching rule)."""
+    return Rules(**{k: v for k, v in matching.items() if k in Rules.__dataclass_fields__})
+
+
+def abbreviation_table(rules: Rules, own: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The built-in abbreviations (unless switched off) with the config's own on top;
+    an own entry of "" removes that abbreviation."""
+    table = dict(ABBREVIATIONS) if rules.abbreviations else {}
+    for k, v in (own or {}).items():
+        for old in [x for x in table if x.casefold() == k.casefold()]:
+            del table[old]
+        if v.strip():
+            table[k] = v
+    return table
 
 
 class Scorer:
@@ -76,47 +165,102 @@ class Scorer:
         authors: dict[str, float] | None = None,
         orgs: dict[str, float] | None = None,
         extra: Iterable[Callable[[dict], list[Match]]] = (),
+        rules: Rules | None = None,
+        vocabulary: Vocabulary | None = None,
+        abbreviations: Mapping[str, str] | None = None,
         muted: dict[str, float] | None = None,
         followed: dict[str, float] | None = None,
         learned=None,
     ) -> None:
-        self.terms = [Term(k, v) for k, v in interests.items() if term_patterns(k)]
-        own = {name_key(t.text) for t in self.terms}  # a configured term wins over the same one muted
-        self.terms += [Term(k, v, MUTED) for k, v in (muted or {}).items()
-                       if term_patterns(k) and name_key(k) not in own]
+        self.rules = rules or Rules()
+        table = abbreviation_table(self.rules, abbreviations)
+        self.abbreviations = table
+        # the configured terms first (damping counts them alone: n_config), then the terms muted
+        # in triage, then the learned ones; a term the config already has (the same words under
+        # the rules: benchmark = benchmarks) is left to the config
+        self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
+        self.n_config = len(self.specs)
+        seen = {sp.signature(self.rules.stemming) for sp in self.specs}
+        self.origins = [""] * len(self.specs)
         self.learned = learned  # a digest.ranking.learned.Model, or None
-        if learned is not None:  # (a learned word the config names already is left to the config)
-            self.terms += [Term(t.term, t.weight, LEARNED) for t in learned.terms
-                           if term_patterns(t.term) and name_key(t.term) not in own]
-        self.matcher = Matcher([t.text for t in self.terms])
-        self._term_weights = [t.weight for t in self.terms]
+        extra_terms = [(k, v, MUTED) for k, v in (muted or {}).items()]
+        extra_terms += [(t.term, t.weight, LEARNED) for t in (learned.terms if learned is not None else [])]
+        if extra_terms:
+            more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
+            origin_of = {k: o for k, _, o in reversed(extra_terms)}
+            for sp in more:
+                sig = sp.signature(self.rules.stemming)
+                if sig not in seen:
+                    seen.add(sig)
+                    self.specs.append(sp)
+                    self.origins.append(origin_of.get(sp.text, LEARNED))
+        self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
+        self.damping = [1.0] * len(self.specs)
+        self.shares: list[float | None] = [None] * len(self.specs)
+        self._term_weights = [t.weight for t in self.specs]
+        # what a mute term took from a paper ("hidden by mute terms"): not a learned weight
+        self._is_mute = [t.weight < 0 and o != LEARNED for t, o in zip(self.specs, self.origins, strict=True)]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
-        self.authors = {name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
-        self.authors |= {name_key(k): (k, v, "") for k, v in (authors or {}).items()}
-        self.orgs = [(f" {name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
+        self.authors = {_name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
+        self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
+        self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
+        self.has_mutes = any(self._is_mute)
+
+    @property
+    def terms(self) -> list[TermSpec]:
+        return self.specs
 
     @classmethod
-    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (), *,
-                    muted: dict[str, float] | None = None, followed: dict[str, float] | None = None,
-                    learned=None) -> Scorer:
+    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (),
+                    vocabulary: Vocabulary | None = None, *, muted: dict[str, float] | None = None,
+                    followed: dict[str, float] | None = None, learned=None) -> Scorer:
         return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
+                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations,
                    muted=muted, followed=followed, learned=learned)
+
+    def set_damping(self, factors: list[float], shares: list[float | None]) -> None:
+        """Damping factors per configured term (1 = none) and the share of papers each term is in;
+        muted and learned terms are not damped (the learned weights already weigh how common a
+        word is)."""
+        pad = len(self.specs) - len(factors)
+        self.damping = list(factors) + [1.0] * pad
+        self.shares = list(shares) + [None] * pad
+        self._term_weights = [t.weight * d for t, d in zip(self.specs, self.damping, strict=True)]
+
+    def _term_matches(self, fname: str, text: str, learned: dict[str, float] | None = None) -> list[Match]:
+        norm = normalize(text)
+        fw = self.weights.get(fname, 1.0)
+        by_term: dict[int, list[tuple[str, str]]] = {}
+        matcher = self.matcher
+        for hit in matcher.hits(norm):
+            t = matcher.owner[hit[0]]
+            via = self.specs[t].phrases[matcher.phrase[hit[0]]].via
+            by_term.setdefault(t, []).append((matcher.form(norm, hit), via))
+        out = []
+        for t in sorted(by_term):
+            spec = self.specs[t]
+            if self.origins[t] == LEARNED:
+                if learned is not None:
+                    learned[spec.text] = learned.get(spec.text, 0.0) + spec.weight * fw
+                continue
+            forms = tuple(dict.fromkeys(f for f, _ in by_term[t]))
+            notes = [v for v in dict.fromkeys(v for _, v in by_term[t]) if v and v != "alias"]
+            if self.origins[t] == MUTED:
+                notes.insert(0, MUTED)
+            d = self.damping[t]
+            if d != 1.0 and self.shares[t] is not None:
+                notes.append(f"×{d:.2f}: in {self.shares[t]:.0%} of your papers")
+            out.append(Match(spec.text, fname, spec.weight * fw * d, "; ".join(notes), forms))
+        return out
 
     def score(self, rec: dict) -> Scored:
         matches: list[Match] = []
         learned: dict[str, float] = {}
         for fname in FIELDS:
             text = rec.get(fname) or ""
-            if not text:
-                continue
-            fw = self.weights.get(fname, 1.0)
-            for i in sorted(self.matcher.find(normalize(text))):
-                term = self.terms[i]
-                if term.origin == LEARNED:
-                    learned[term.text] = learned.get(term.text, 0.0) + term.weight * fw
-                else:
-                    matches.append(Match(term.text, fname, term.weight * fw, term.origin))
+            if text:
+                matches.extend(self._term_matches(fname, text, learned))
         if learned:
             votes = self.learned.votes if self.learned is not None else 0
             matches.append(Match(LEARNED, "votes", round(sum(learned.values()), 3),
@@ -124,11 +268,11 @@ class Scorer:
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
-                hit = self.authors.get(name_key(name))
+                hit = self.authors.get(_name_key(name))
                 if hit:
                     matches.append(Match(hit[0], "authors", hit[1] * aw, hit[2]))
         if self.orgs and rec.get("org"):
-            org = f" {name_key(rec['org'])} "
+            org = f" {_name_key(rec['org'])} "
             ow = self.weights.get("org", 1.0)
             for key, name, weight in self.orgs:
                 if key in org:
@@ -140,7 +284,7 @@ class Scorer:
 
     def prepare_for_scan(self) -> None:
         """Rebuild the matcher for scoring very many papers (a full rescore)."""
-        self.matcher = Matcher([t.text for t in self.terms], dfa=True)
+        self.matcher = Matcher(self.specs, overlap=self.rules.overlap, dfa=True)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""
@@ -156,27 +300,73 @@ class Scorer:
                     total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
         return round(total, 3)
 
+    def fast_parts(self, rec: dict) -> tuple[float, float, int]:
+        """``(score, what mute terms took from it, the mute term that took most or -1)``, fast."""
+        if self.authors or self.orgs or self.extra:
+            sc = self.score(rec)
+            neg: dict[int, float] = {}
+            index = {t.text: i for i, t in enumerate(self.specs)}
+            for m in sc.matches:
+                if m.field in FIELDS and m.weight < 0:
+                    neg[index[m.term]] = neg.get(index[m.term], 0.0) + m.weight
+        else:
+            total = 0.0
+            weights = self._term_weights
+            neg = {}
+            for fname in FIELDS:
+                text = rec.get(fname)
+                if text:
+                    found = self.matcher.find(normalize(text))
+                    if found:
+                        fw = self.weights.get(fname, 1.0)
+                        for i in found:
+                            w = weights[i] * fw
+                            total += w
+                            if w < 0 and self._is_mute[i]:
+                                neg[i] = neg.get(i, 0.0) + w
+            sc = Scored(rec, round(total, 3))
+        if not neg:
+            return sc.score, 0.0, -1
+        return sc.score, round(sum(neg.values()), 3), min(neg, key=lambda i: neg[i])
+
+    def muted(self, rec: dict, score: float, min_score: float) -> Scored | None:
+        """The paper explained, when it scores below ``min_score`` only because of mute terms."""
+        if not self.has_mutes or score >= min_score:
+            return None
+        s = self.score(rec)
+        negative = sum(m.weight for m in s.matches if m.weight < 0 and m.field in FIELDS)
+        return s if negative < 0 and s.score - negative >= min_score else None
+
     def rank(
         self,
         records: Iterable[dict],
         *,
         limit: int | None = None,
         min_score: float | None = None,
+        hidden: Hidden | None = None,
     ) -> list[Scored]:
-        """Score and sort: highest score first, then newest, then title."""
+        """Score and sort: highest score first, then newest, then title. Papers below
+        ``min_score`` only because of mute terms are added to ``hidden`` (when given)."""
         keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
         if min_score is not None:
-            keyed = (k for k in keyed if -k[0][0] >= min_score)
+            floor = min_score
+
+            def kept(k) -> bool:
+                if -k[0][0] >= floor:
+                    return True
+                if hidden is not None:
+                    m = self.muted(k[2], -k[0][0], floor)
+                    if m is not None:
+                        hidden.add(m)
+                return False
+
+            keyed = (k for k in keyed if kept(k))
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
+        if hidden is not None:
+            hidden.entries.sort(key=lambda s: rank_key(s.score, s.record))
+            if limit is not None:
+                del hidden.entries[limit:]
         return [self.score(r) for _, _, r in best]
-
-
-def learned_detail(contributions: list[tuple[str, float]], votes: int, *, shown: int = 6) -> str:
-    """``sparse +0.8, pruning +0.6 … from 23 votes``: the learned words behind one score, largest first."""
-    parts = sorted(contributions, key=lambda kv: (-abs(kv[1]), kv[0]))
-    text = ", ".join(f"{t} {w:+.1f}" for t, w in parts[:shown])
-    more = f" … {len(parts) - shown} more" if len(parts) > shown else ""
-    return f"{text}{more} from {votes} vote{'s' if votes != 1 else ''}"
 
 
 def rank_key(score: float, rec: dict) -> tuple:

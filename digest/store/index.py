@@ -6,6 +6,13 @@ length of its latest line, with its first run and first-seen time; a
 ``superseded`` table lists the offsets of lines replaced by a later version, so
 a full scan skips old versions without loading every offset.
 
+It also holds the store's **vocabulary** (:class:`digest.words.Lexicon`), grown with
+every indexed record: each word of the titles and abstracts with its stem key
+(``words``), the two-part hyphenated compounds written (``compounds``) and the
+names ending in an upper-case acronym (``names``). Interest terms are expanded into
+the words that share their keys, so scoring never stems text. A ``cache`` table keeps
+small derived values for the ranking (term shares for damping), dropped with the rest.
+
 The index remembers the signature of the JSONL file it describes (size, inode
 and the last :data:`TAIL` bytes). When the file only grew, the appended lines
 are indexed; when it changed in any other way, or the index is missing,
@@ -26,8 +33,11 @@ from digest import identity
 from digest.errors import StoreError
 from digest.store.files import os_error
 from digest.store.format import FORMAT, decode_record, fast_loads
+from digest.words import KEY_VERSION, Lexicon, stem_key
 
-INDEX_VERSION = 3  # bump when the index schema changes: old indexes are rebuilt
+# bump the first number when the index schema changes (words.KEY_VERSION when word keys do): old
+# indexes are rebuilt
+INDEX_VERSION = f"4.{KEY_VERSION}"
 TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
 
 _SCHEMA = """
@@ -40,7 +50,13 @@ CREATE INDEX IF NOT EXISTS items_run ON items(first_run);
 CREATE INDEX IF NOT EXISTS items_seen ON items(first_seen);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS superseded(off INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS words_key ON words(key);
+CREATE TABLE IF NOT EXISTS compounds(key TEXT, form TEXT, PRIMARY KEY(key, form)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names(acronym TEXT, name TEXT, PRIMARY KEY(acronym, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cache(name TEXT PRIMARY KEY, value TEXT);
 """
+_DERIVED = ("items", "superseded", "words", "compounds", "names", "cache")
 
 Row = tuple  # (id, off, len, arxiv, tkey, first_run, first_seen)
 
@@ -249,9 +265,10 @@ class Index:
         db.execute("BEGIN IMMEDIATE")
         try:
             if start == 0:
-                db.execute("DELETE FROM items")
-                db.execute("DELETE FROM superseded")
+                for table in _DERIVED:
+                    db.execute(f"DELETE FROM {table}")
             rows = []
+            lex = Lexicon()
             if self.items.exists():
                 loads = fast_loads()
                 with open(self.items, "rb") as fh:
@@ -265,11 +282,14 @@ class Index:
                                 bad.append((off, line))
                         else:
                             rows.append(row(rec, off, n))
+                            lex.add_record(rec)
                             if len(rows) >= 10000:
                                 upsert(db, rows)
-                                rows = []
+                                add_words(db, lex)
+                                rows, lex = [], Lexicon()
                         off += n
             upsert(db, rows)
+            add_words(db, lex)
             self.write_sig(db)
             db.execute("COMMIT")
         except BaseException:
@@ -277,12 +297,15 @@ class Index:
             raise
         return bad
 
-    def add(self, rows: list[Row]) -> None:
-        """Index rows of records just appended, and the file's new signature (lock held)."""
+    def add(self, rows: list[Row], lexicon: Lexicon | None = None) -> None:
+        """Index rows of records just appended (and their words), and the file's new signature
+        (lock held)."""
         db = self.db(locked=True)
         db.execute("BEGIN IMMEDIATE")
         try:
             upsert(db, rows)
+            if lexicon is not None:
+                add_words(db, lexicon)
             self.write_sig(db)
             db.execute("COMMIT")
         except BaseException:
@@ -315,3 +338,18 @@ def upsert(db: sqlite3.Connection, rows: Iterable[Row]) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         list(latest.values()),
     )
+
+
+def add_words(db: sqlite3.Connection, lex: Lexicon) -> None:
+    """Grow the vocabulary with a lexicon: the words not known yet get their stem key."""
+    words = list(lex.words)
+    known: set[str] = set()
+    for i in range(0, len(words), 900):
+        chunk = words[i : i + 900]
+        q = f"SELECT word FROM words WHERE word IN ({','.join('?' * len(chunk))})"
+        known.update(w for (w,) in db.execute(q, chunk))
+    db.executemany("INSERT OR IGNORE INTO words(word, key) VALUES (?, ?)",
+                   [(w, stem_key(w)) for w in words if w not in known])
+    db.executemany("INSERT OR IGNORE INTO compounds(key, form) VALUES (?, ?)",
+                   [(stem_key(c.replace("-", "")), c) for c in lex.compounds])
+    db.executemany("INSERT OR IGNORE INTO names(acronym, name) VALUES (?, ?)", sorted(lex.names))

@@ -19,6 +19,7 @@ unchanged, is decided by :mod:`digest.ingest.diff` with :meth:`Store.lookup`.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -42,6 +43,7 @@ from digest.store.format import (
 )
 from digest.store.index import Index, guard_sqlite, row
 from digest.store.scan import ScanPlan, iter_range
+from digest.words import Lexicon
 
 
 def _newer(what: str, version: int, path: Path) -> StoreError:
@@ -238,6 +240,47 @@ class Store:
             return []
         return self.records_at(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
 
+    # ------------------------------------------------------------------ vocabulary
+    def vocabulary(self) -> StoreVocabulary:
+        """The words of every stored paper (see :mod:`digest.store.index`)."""
+        return StoreVocabulary(self)
+
+    @guard_sqlite
+    def max_rowid(self) -> int:
+        """The index's latest row number: it grows with every record written."""
+        db = self._reader_index()
+        return db.execute("SELECT coalesce(max(rowid), 0) FROM items").fetchone()[0] if db else 0
+
+    @guard_sqlite
+    def records_after_rowid(self, rowid: int, limit: int) -> list[dict]:
+        """Up to ``limit`` records written after index row ``rowid`` (latest versions)."""
+        db = self._reader_index()
+        if db is None:
+            return []
+        return self.records_at(db.execute("SELECT off, len FROM items WHERE rowid>? ORDER BY rowid LIMIT ?",
+                                          (rowid, limit)))
+
+    def cache_get(self, name: str) -> str | None:
+        """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
+        try:
+            db = self._reader_index()
+            r = db.execute("SELECT value FROM cache WHERE name=?", (name,)).fetchone() if db else None
+        except sqlite3.Error:
+            return None
+        return r[0] if r else None
+
+    def cache_put(self, name: str, value: str) -> bool:
+        """Keep a derived value; False when the store cannot be written (read-only, full): the
+        value is computed again next time. Needs no lock: one row, written atomically."""
+        try:
+            db = self._reader_index()
+            if db is None:
+                return False
+            db.execute("INSERT OR REPLACE INTO cache(name, value) VALUES (?, ?)", (name, value))
+        except sqlite3.Error:
+            return False
+        return True
+
     def iter_records(self) -> Iterator[dict]:
         """Every paper, latest version only, in file order (a full scan)."""
         plan = self.scan_plan(1)
@@ -370,11 +413,13 @@ class Store:
 
         start = durable_append(self.items_path, chunks())
         rows = []
+        lex = Lexicon()
         off = start
         for rec, n in zip(records, lengths, strict=True):
             rows.append(row(rec, off, n))
+            lex.add_record(rec)
             off += n
-        self.index.add(rows)
+        self.index.add(rows, lex)
 
     # ------------------------------------------------------------------ events
     def append_events(self, events: list[dict]) -> None:
@@ -454,3 +499,34 @@ class Selection:
             for off, n in self.rows:
                 yield self.store._read_at(off, n, fh)
 
+
+
+class StoreVocabulary:
+    """The store's vocabulary, asked in batches (the protocol of digest.ranking.match.Vocabulary)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _lookup(self, sql: str, values: Iterable[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        values = sorted(set(values))
+        try:
+            db = self.store._reader_index()
+            if db is None:
+                return out
+            for i in range(0, len(values), 500):
+                chunk = values[i : i + 500]
+                for k, v in db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                    out.setdefault(k, set()).add(v)
+        except sqlite3.Error as exc:
+            raise StoreError(f"index error: {exc}", path=self.store.index_path) from None
+        return out
+
+    def forms(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT key, word FROM words WHERE key IN ({})", keys)
+
+    def compounds(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT key, form FROM compounds WHERE key IN ({})", keys)
+
+    def names(self, acronyms: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT acronym, name FROM names WHERE acronym IN ({})", acronyms)

@@ -118,7 +118,7 @@ class TriageSession:
 
     def filter(self, words: str) -> list[int]:
         """Indexes of the papers whose title, abstract or authors hold every word (by prefix)."""
-        matcher, n = search_matcher([words])
+        matcher, n = search_matcher([words], self.store)
         if matcher is None:
             return list(range(len(self.entries)))
         out = []
