@@ -38,55 +38,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import re
 import sys
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DUMP_ORDER = ("000", "002", "004")
+if str(HERE) not in sys.path:  # (run as a script, benchmarks/ is on the path already)
+    sys.path.insert(0, str(HERE))
+
+# the development set's metrics and loading, as benchmarks/ranking.py defines them (one definition)
+from ranking import BenchError, load_shared, mean_of, metrics, title_key  # noqa: E402
+
 GROUPS = (("R1–R7", None), ("R1–R4", ("R1", "R2", "R3", "R4")), ("R5–R7", ("R5", "R6", "R7")))
 TOP = 20  # papers triaged per day
 BACKLOG_DAYS = 2  # days 4 and 5: the top of `digest triage --untriaged`
 BIG = 1_000_000
 DECISION = {2: "keep", 0: "reject", 1: "later"}
-
-_NON_ALNUM = re.compile(r"[\W_]+")
-
-
-class BenchError(Exception):
-    pass
-
-
-def title_key(title: str) -> str:
-    t = unicodedata.normalize("NFKD", title.casefold())
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    return " ".join(_NON_ALNUM.sub(" ", t).split())
-
-
-# --------------------------------------------------------------------------- metrics (as benchmarks/ranking.py)
-def metrics(ranked: list[str], grades: dict[str, int]) -> dict:
-    g = [grades[i] for i in ranked]
-    r = sum(1 for x in g if x == 2)
-    in_r = sum(1 for x in g[:r] if x == 2)
-    dcg = sum(x / math.log2(k + 2) for k, x in enumerate(g[:10]))
-    idcg = sum(x / math.log2(k + 2) for k, x in enumerate(sorted(g, reverse=True)[:10]))
-    top10 = g[:10]
-    return {"r_precision": in_r / r if r else 0.0, "grade2_in_top_r": in_r, "r": r,
-            "ndcg10": dcg / idcg if idcg else 0.0, "p10": sum(1 for x in top10 if x >= 1) / 10,
-            "top10_relevant": sum(1 for x in top10 if x >= 1), "pool": len(ranked)}
-
-
-def mean_of(rows: list[dict]) -> dict:
-    out = {k: sum(r[k] for r in rows) / len(rows) for k in ("r_precision", "ndcg10", "p10")}
-    for k in ("grade2_in_top_r", "r", "top10_relevant", "pool"):
-        out[k] = sum(r[k] for r in rows)
-    return out
 
 
 # --------------------------------------------------------------------------- the world
@@ -100,19 +70,6 @@ class Profile:
 def toml_config(interests: dict[str, float], extra: str = "") -> str:
     lines = ["[interests]"] + [f"{json.dumps(k, ensure_ascii=False)} = {float(v)!r}" for k, v in interests.items()]
     return "\n".join(lines) + "\n" + extra
-
-
-def load(shared: Path):
-    dumps = []
-    for prefix in DUMP_ORDER:
-        found = sorted((shared / "dumps").glob(f"{prefix}_*.txt"))
-        if len(found) != 1:
-            raise BenchError(f"expected one dump {prefix}_*.txt in {shared / 'dumps'}")
-        dumps.append(found[0])
-    profiles = json.loads((shared / "judged" / "profiles.json").read_text(encoding="utf-8"))
-    judgments = [json.loads(line) for line in
-                 (shared / "judged" / "judgments.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    return dumps, profiles, judgments
 
 
 class Reader:
@@ -171,7 +128,7 @@ def ordered(ranking: list[str], pool: set[str]) -> list[str]:
 
 
 def setup(shared: Path, tmp: Path):
-    dumps, raw_profiles, judgments = load(shared)
+    dumps, raw_profiles, judgments = load_shared(shared)
     profiles = [Profile(pid, {**{k: float(v) for k, v in p["terms"].items()},
                               **{k: float(v) for k, v in p.get("negative", {}).items()}})
                 for pid, p in raw_profiles.items()]
