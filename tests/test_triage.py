@@ -311,3 +311,18 @@ def test_mute_and_follow_commands_list_add_and_remove(day):
     assert "stopped following" in run("unfollow", "ada lovelace").stderr
     r = CliRunner().invoke(cli, ["mute", "..."])
     assert r.exit_code == 1 and r.stderr.startswith("Error: a mute term needs a word")
+
+
+def test_detail_pane_marks_wanted_and_mute_terms_apart():
+    from digest.ranking.score import Scorer
+    from digest.render.triage import MUTED, WANTED, detail
+
+    scorer = Scorer({"diffusion": 2.0}, muted={"survey": -3.0})
+    s = scorer.score({"id": "a" * 16, "title": "A survey of diffusion models", "abstract": "Diffusion models."})
+    text = detail(s, tags=["toread"], notes=["check"], decision="keep", read=True)
+    styles: dict = {}
+    for sp in text.spans:  # the first span of each text: the title and abstract come first
+        styles.setdefault(text.plain[sp.start:sp.end], sp.style)
+    assert styles["survey"] == MUTED and styles["diffusion"] == WANTED and styles["Diffusion"] == WANTED
+    assert "muted in triage" in text.plain and "kept, read" in text.plain and "#toread" in text.plain
+    assert "note: check" in text.plain

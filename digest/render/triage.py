@@ -13,8 +13,8 @@ from rich.style import Style
 from rich.text import Text
 
 from digest.identity import short_id
-from digest.ranking.match import highlight_regex
-from digest.ranking.score import FIELDS, Scored
+from digest.ranking.report import highlighter_of
+from digest.ranking.score import Scored
 from digest.render import extra_links, paper_link
 from digest.text import clean
 
@@ -34,12 +34,11 @@ def row_cells(rank: int, s: Scored, mark: str, read: bool, width: int) -> tuple[
     return mark_text, Text(f"{rank:>3}"), Text(f"{s.score:6.1f}", style=score_style), title
 
 
-def _marked(text: str, wanted, muted) -> Text:
+def _marked(text: str, hl) -> Text:
     t = Text(text)
-    for regex, style in ((wanted, WANTED), (muted, MUTED)):
-        if regex is not None:
-            for m in regex.finditer(text):
-                t.stylize(style, m.start(), m.end())
+    if hl is not None:
+        for m in hl.finditer(text):
+            t.stylize(MUTED if m.lastgroup == "mute" else WANTED, m.start(), m.end())
     return t
 
 
@@ -47,10 +46,9 @@ def detail(s: Scored, *, tags: list[str], notes: list[str], decision: str, read:
     """The detail pane: title, authors, date, links, tags, notes, abstract (terms marked) and
     the score, contribution by contribution (as ``digest explain``)."""
     r = s.record
-    wanted = highlight_regex({m.term for m in s.matches if m.field in FIELDS and m.weight > 0})
-    muted = highlight_regex({m.term for m in s.matches if m.field in FIELDS and m.weight < 0})
+    hl = highlighter_of([s])  # the words this paper matched, wanted and mute ones apart
     out = Text()
-    title = _marked(clean(r.get("title")) or "(untitled)", wanted, muted)
+    title = _marked(clean(r.get("title")) or "(untitled)", hl)
     title.stylize(Style(bold=True))
     out.append_text(title)
     out.append("\n")
@@ -88,7 +86,7 @@ def detail(s: Scored, *, tags: list[str], notes: list[str], decision: str, read:
         out.append("note: " + clean(n) + "\n", style="italic")
     if r.get("abstract"):
         out.append("\n")
-        out.append_text(_marked(clean(r["abstract"]), wanted, muted))
+        out.append_text(_marked(clean(r["abstract"]), hl))
         out.append("\n")
     out.append("\n")
     if not s.matches:
