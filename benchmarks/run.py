@@ -200,6 +200,12 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     rows.append(timed_row(f"digest eval: a year of daily runs replayed ({days} runs with a tagged paper, "
                           f"~{PER_RUN} papers each), store of {big:,}", "≤ 5 s", 5.0, None, m))
 
+    from learning import learning_rows  # issue 12: what votes cost the daily path
+
+    rows += learning_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml",
+                          run_once=run_once, median_of=median_of, Row=Row)
+
+    rows.append(list_row(dg, data / f"store-{big}", big, env, runs))
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
         m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
@@ -286,6 +292,22 @@ def eval_store(src: Path, days: int, dg: list[str], env: dict) -> Path:
         raise SystemExit(f"tagging for the eval row failed: {p.stderr[-2000:]}")
     (dst / ".tagged").write_text("ok\n")
     return dst
+
+
+def list_row(dg: list[str], store: Path, n: int, env: dict, runs: int) -> Row:
+    """`digest list --untagged` of the whole store as a table (piped, as to a pager or a file):
+    one scan for the sort keys, then every record read again and laid out as it is written. The
+    verdict is the time a paper costs beyond start-up (the same command listing nothing)."""
+    whole = median_of(lambda i: run_once(dg + ["--store", str(store), "list", "--untagged"], env),
+                      max(1, min(runs, 3)))
+    empty = median_of(lambda i: run_once(dg + ["--store", str(store), "list", "--tag", "no-such-tag"], env), runs)
+    per = (whole.wall - empty.wall) / n * 1000
+    per_cpu = (whole.cpu - empty.cpu) / n * 1000
+    row = timed_row(f"list --untagged as a table, all {n:,} papers of the store", "≤ 0.05 ms a paper",
+                    None, None, whole)
+    row.note = f"{per:.4f} ms a paper ({per_cpu:.4f} CPU) beyond the {empty.wall * 1000:.0f} ms start-up"
+    row.ok = per <= 0.05
+    return row
 
 
 PARSE_RATE = """

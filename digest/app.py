@@ -8,15 +8,17 @@ prints or exits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, NotFound
+from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Hidden, Scored
@@ -49,6 +51,14 @@ def check_sections(cfg: Config) -> Config:
 
         cfg.matching = check_matching(check, cfg.raw.get("matching", {}))
         cfg.abbreviations = check_abbreviations(check, cfg.raw.get("abbreviations", {}))
+    if "learning" in cfg.raw:
+        from digest.ranking.feedback import check_learning  # [learning] keys, tags, ranges
+
+        cfg.learning = check_learning(check, cfg.raw["learning"])
+    if "triage" in cfg.raw:
+        from digest.triage.settings import check_triage  # [triage] keep_tag
+
+        cfg.triage = check_triage(check, cfg.raw["triage"])
     if "semantic" in cfg.raw:
         from digest.ranking.semantic import check_semantic  # [semantic] keys, model, the extra installed
 
@@ -62,6 +72,7 @@ class Context:
 
     config_path: Path | None = None  # explicit --config / DIGEST_CONFIG
     store_path: Path | None = None  # explicit --store
+    feedback: Feedback = QUIET  # progress, waits, and what -v shows
     _config: Config | None = None
     _stores: list = field(default_factory=list)
 
@@ -75,9 +86,15 @@ class Context:
         return self._config
 
     def store(self) -> Store:
-        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout,
+                      origin=paths.store_origin(self.store_path), feedback=self.feedback)
         self._stores.append(store)
         return store
+
+    def empty_store_hint(self) -> str | None:
+        """A first-run hint when the store holds no paper yet (or the path is mistyped)."""
+        store = self._stores[-1] if self._stores else self.store()
+        return empty_store_hint(store)
 
     def store_warnings(self) -> list[str]:
         """What the stores opened so far had to say (a torn line repaired, damaged lines set aside),
@@ -85,11 +102,49 @@ class Context:
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
 
 
-def tag_map(store: Store) -> dict[str, list[str]]:
-    """The reading list's tags (item id -> tags), for ranking and reports."""
-    from digest.readinglist import ReadingList
+ADD_PAPERS = "add papers with `digest ingest FILE` or `digest run`; `digest run --demo` shows a sample"
+DEMO_NEXT = ("that was the built-in sample, in a throw-away store. Next: `digest config init` for a config of "
+             "your own (interests, sources), then `digest ingest FILE` or `digest run`")
 
-    return ReadingList.load(store).tag_map()
+
+def empty_store_hint(store: Store) -> str | None:
+    """What to do when the store holds no paper: it does not exist (a mistyped --store or
+    DIGEST_HOME?) or it is empty."""
+    try:
+        if store.items_path.stat().st_size > 0:
+            return None
+    except OSError:
+        pass
+    if not store.root.exists():
+        where = f" (is {store.origin} right?)" if store.origin else ""
+        return f"no store at {store.root} yet{where}: {ADD_PAPERS}"
+    return f"the store {store.root} is empty: {ADD_PAPERS}"
+
+
+@contextmanager
+def _hinting(ctx: Context):
+    """An unknown id in an empty store says how to add papers."""
+    try:
+        yield
+    except NotFound as exc:
+        hint = ctx.empty_store_hint()
+        if hint and not exc.details:
+            exc.details = [f"Hint: {hint}"]
+        raise
+
+
+def ranking_inputs(cfg: Config, store: Store):
+    """The reading list's tags (item id -> tags) and feedback (votes, mutes, follows), for
+    ranking and reports."""
+    from digest.readinglist import ranking_inputs as _inputs
+
+    return _inputs(store, cfg)
+
+
+def scorer_and_tags(cfg: Config, store: Store):
+    """The config's scorer with everything the reading list teaches, and the tags."""
+    tags, feedback = ranking_inputs(cfg, store)
+    return scorer_for(cfg, store, tags, feedback), tags
 
 
 def revisions(store: Store, *, after_run: int | None = None, since: str | None = None, ids=None):
@@ -104,7 +159,8 @@ def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = Fa
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
     from digest import readinglist
 
-    return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
+    with _hinting(ctx):
+        return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
 
 
 def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
@@ -114,11 +170,12 @@ def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
 
     store = ctx.store()
     change = None
-    if clear:
-        change = readinglist.clear_notes(store, prefix)
-    elif text is not None:
-        change = readinglist.add_note(store, prefix, text)
-    item_id = change.id if change else store.resolve(prefix)
+    with _hinting(ctx):
+        if clear:
+            change = readinglist.clear_notes(store, prefix)
+        elif text is not None:
+            change = readinglist.add_note(store, prefix, text)
+        item_id = change.id if change else store.resolve(prefix)
     return change, readinglist.ReadingList.load(store).notes_of(item_id)
 
 
@@ -128,15 +185,18 @@ def all_tags(ctx: Context) -> dict[str, int]:
     return _all(ctx.store())
 
 
-def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest", updated_since: str | None = None):
-    """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
+def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, untriaged: bool = False,
+                 read: bool | None = None, search: Sequence[str] = (), since: str | None = None,
+                 sort: str = "newest", updated_since: str | None = None, limit: int | None = None):
+    """The filtered, sorted reading list (a readinglist.Listing of Entry, read as it is iterated)
+    and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
-    scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer, updated_since=updated_since)
+    scorer = scorer_and_tags(ctx.config, store)[0] if sort == "score" else None
+    entries = readinglist.listing(store, tags=tags, untagged=untagged, untriaged=untriaged, read=read,
+                                  search=search, since=since, sort=sort, scorer=scorer,
+                                  updated_since=updated_since, limit=limit)
     return entries, list(store.warnings)
 
 
@@ -146,22 +206,140 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     from digest.render import paper_link as link_of
 
     store = ctx.store()
-    rec = store.get(store.resolve(prefix))
+    with _hinting(ctx):
+        rec = store.get(store.resolve(prefix))
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
     return rec, link_of(rec).url
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file the user asked for (``export -o``) atomically, with the mode a new file gets
+    from the umask (or the existing file's). A missing folder is an error, never created: a typo
+    in a folder name should not make a tree of folders."""
+    from digest.store.files import atomic_write, user_file_mode
+
+    atomic_write(path, data, mode=user_file_mode(path), parents=False)
+
+
+def set_read(ctx: Context, prefixes: list[str], *, read: bool = True):
+    """Mark papers read or unread: list of readinglist.Change."""
+    from digest import readinglist
+
+    return readinglist.set_read(ctx.store(), prefixes, read=read)
+
+
+def preferences(ctx: Context, kind: str, values: Sequence[str] = (), *, on: bool = True):
+    """Mute or unmute terms (``kind`` "mute"), follow or unfollow authors ("follow"); with no
+    values nothing changes. Returns the actions and the current list, as (value, when)."""
+    from digest import readinglist
+
+    store = ctx.store()
+    actions = readinglist.set_preference(store, kind, values, on=on) if values else []
+    rl = readinglist.ReadingList.load(store)
+    return actions, rl.muted_terms() if kind == "mute" else rl.followed_authors()
+
+
+# --------------------------------------------------------------------------- triage
+TRIAGE_ALL_LIMIT = 500  # papers `digest triage --all` / `--untriaged` rank at most (the best first)
+TriageMode = Literal["new", "since", "all", "untriaged", "tag"]
+
+
+def triage(ctx: Context, *, mode: TriageMode = "new", since: str | None = None, tag: str | None = None,
+           limit: int | None = None):
+    """The triage session over the papers of ``mode``, ranked: the latest ingest's new papers
+    (default), those first seen since a date, every stored paper, every paper never triaged,
+    or the papers carrying a tag. Papers kept or rejected before are left out, except with
+    ``all`` and ``tag``."""
+    from digest.ranking.rescore import rank_all
+    from digest.readinglist import ReadingList, ranking_inputs
+    from digest.tags import normalize_tag
+    from digest.triage.session import TriageSession
+    from digest.triage.settings import keep_tag
+
+    cfg = ctx.config
+    store = ctx.store()
+    rl = ReadingList.load(store)
+    tags, feedback = ranking_inputs(store, cfg, rl)
+    scorer = scorer_for(cfg, store, tags, feedback)
+    settled = rl.triaged_ids()
+    if mode in ("all", "untriaged"):
+        want = limit or TRIAGE_ALL_LIMIT
+        extra = len(settled) if mode == "untriaged" else 0
+        entries, pool = rank_all(store, scorer, limit=want + extra, min_score=None)
+        heading = "All stored papers" if mode == "all" else "Every paper not triaged yet"
+        if mode == "untriaged":
+            entries = [e for e in entries if e.record["id"] not in settled][:want]
+        left_out = 0
+        return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=left_out)
+    if mode == "tag":
+        t = normalize_tag(tag or "")
+        records: list = store.get_many(rl.ids_with([t]))
+        heading = f"Papers tagged #{t}"
+        keep_settled = True
+    elif mode == "since":
+        records = list(store.select("first_seen>=?", (since or "",)))
+        heading = f"Papers first seen since {since}"
+        keep_settled = False
+    else:
+        run_ = store.latest_run()
+        records = list(store.select("first_run=?", (run_,))) if run_ else []
+        heading = "New papers"
+        first = min((r.get("first_seen") or "" for r in records), default="")[:10]
+        if first:
+            heading = f"New papers, {first}"
+        keep_settled = False
+    pool = len(records)
+    if not keep_settled:
+        records = [r for r in records if r["id"] not in settled]
+    entries = scorer.rank(records, limit=limit, min_score=None)
+    return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=pool - len(records))
+
+
+def after_triage(ctx: Context) -> None:
+    """Bring the learned model's cache up to date with the votes just cast, so the next
+    digest does not pay for the rebuild."""
+    cfg = ctx.config
+    store = ctx.store()
+    tags, feedback = ranking_inputs(cfg, store)
+    scorer_for(cfg, store, tags, feedback)
+
+
+# --------------------------------------------------------------------------- tune
+def tune(ctx: Context):
+    """What the votes, mutes and follows suggest for the config: a digest.tune.Tuning."""
+    from digest.tune import suggest
+
+    return suggest(ctx.config, ctx.store())
+
+
+def tune_target(ctx: Context) -> Path:
+    """The config file ``digest tune --apply`` writes: the one in use, or the user's config path
+    when the built-in default is in use."""
+    cfg = ctx.config
+    return paths.config_path(ctx.config_path) if cfg.is_default else cfg.path
+
+
+def tune_apply(ctx: Context, numbers: list[int] | None, *, write: bool):
+    """The chosen suggestions, the config's text before and after (written when ``write``)."""
+    from digest.tune import apply, pick, suggest
+
+    store = ctx.store()
+    chosen = pick(suggest(ctx.config, store), numbers)
+    old, new = apply(ctx.config, tune_target(ctx), store, chosen, write=write)
+    return chosen, old, new
 
 
 # --------------------------------------------------------------------------- ingest / parse
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
     """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.ingest.pipeline import expand, parse_input
+    from digest.ingest.pipeline import expand, nothing_found, parse_input
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield spec, None, f"{spec}: no files match"
+            yield spec, None, f"{spec}: {nothing_found(spec)}"
             continue
         for name in names:
             try:
@@ -173,20 +351,21 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs
+    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
-        found = expand(spec)
+        found = expand(spec, ctx.feedback)
         if not found:
-            missing.append(IngestResult(source=spec, error=f"{spec}: no files match"))
+            missing.append(IngestResult(source=spec, error=f"{spec}: {nothing_found(spec)}"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
-                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
+                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
+                                feedback=ctx.feedback)
         if not dry_run:
             update_semantic_cache(cfg, store)
     return missing + results, store.warnings
@@ -204,7 +383,7 @@ def _source_lines(results: list[IngestResult]) -> list[SourceLine]:
 def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     return [
         SourceLine(run.name, run.parsed, len(run.new), len(run.updated),
-                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors)
+                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors, note=run.note)
         for run in runs
     ]
 
@@ -218,17 +397,18 @@ def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
+            unmatched: bool | None = None, updates=(), cross_lists: str | None = None,
+            sort: str = "score") -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
     papers mute terms hid)."""
-    tags = tag_map(store)
+    scorer, tags = scorer_and_tags(cfg, store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
     hidden = Hidden()
-    ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
+    ranked = rank_records(scorer, records, limit=limit, min_score=min_score,
                           matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide",
-                          hidden=hidden)
+                          hidden=hidden, sort=sort)
     return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings,
                         unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
@@ -237,23 +417,23 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
          min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None,
-         hidden: bool = False) -> Report:
+         hidden: bool = False, sort: str = "score") -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, since a date, or
-    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered).
-    ``hidden``: instead, the papers of that digest that mute terms hid."""
+    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered);
+    ``sort``: one of RANK_SORTS. ``hidden``: instead, the papers of that digest that mute terms hid."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
         from digest.ranking.rescore import rank_all
 
-        tags = tag_map(store)
+        scorer, tags = scorer_and_tags(cfg, store)
         stats: dict = {}
-        scorer = scorer_for(cfg, store, tags)
         muted = Hidden()
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
                                  matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
-                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted)
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted,
+                                 sort=sort, feedback=ctx.feedback)
         report = build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
                               warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
                               cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
@@ -262,20 +442,20 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         records = store.select("first_seen>=?", (since or "",))
         report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
                          min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
-                         updates=revisions(store, since=since))
+                         updates=revisions(store, since=since), sort=sort)
     elif mode == "held":
         from digest.mail.outbox import held_back
 
         records = held_back(store, held_run or 0)
         report = _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
                          limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
-                         unmatched=True, cross_lists="show")
+                         unmatched=True, cross_lists="show", sort=sort)
     else:
         run = store.latest_run()
         records = store.select("first_run=?", (run,)) if run else []
         report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score,
                          pool=len(records), unmatched=unmatched,
-                         updates=revisions(store, after_run=run - 1) if run else ())
+                         updates=revisions(store, after_run=run - 1) if run else (), sort=sort)
         first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
         if first:
             report.heading = f"New papers, {first}"
@@ -287,12 +467,13 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     store = ctx.store()
-    item_id = store.resolve(prefix)
+    with _hinting(ctx):
+        item_id = store.resolve(prefix)
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
-    tags = tag_map(store)
-    scored = scorer_for(ctx.config, store, tags).score(rec)
+    scorer, tags = scorer_and_tags(ctx.config, store)
+    scored = scorer.score(rec)
     return scored, tags.get(item_id, [])
 
 
@@ -302,8 +483,8 @@ def _revised_now(runs: list[SourceRun]) -> list[str]:
             if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
 
 
-def config_check(ctx: Context) -> tuple[list[str], list[str]]:
-    """What ``config show`` adds on stderr: warnings about interest terms that the matching
+def term_report(ctx: Context) -> tuple[list[str], list[str]]:
+    """What ``config show`` and ``config check`` add on stderr: warnings about interest terms that the matching
     rules make identical (or let share spellings), and the abbreviation expansions in use."""
     from digest.ranking.score import Scorer
 
@@ -338,7 +519,7 @@ def evaluate(ctx: Context, *, other: Path | None = None, only: Sequence[str] = (
     from digest.tags import normalize_tag
 
     store = ctx.store()
-    tags = tag_map(store)
+    tags = ranking_inputs(ctx.config, store)[0]
     only = [normalize_tag(t) for t in only]
     configs = [ctx.config] + ([load_config(other, explicit=True)] if other is not None else [])
     return [replay(store, cfg, tags, only=only, top=top) for cfg in configs]
@@ -357,6 +538,11 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
+    if not cfg.sources and cfg.is_default:
+        raise DigestError(
+            "no config of your own yet, so no sources to run: `digest config init` writes one here; "
+            "add a [sources.NAME] table with a path or url to it (README, \"Sources\"), "
+            "or use `digest ingest PATH`", path=paths.config_path(ctx.config_path))
     if not cfg.sources:
         raise DigestError(
             f"no sources configured in {cfg.path}: add a [sources.NAME] table with a path or url "
@@ -364,7 +550,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         )
     store = ctx.store()
     with store:
-        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
+        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, feedback=ctx.feedback)
         update_semantic_cache(cfg, store)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
@@ -402,6 +588,17 @@ def demo(*, limit: int | None = None, min_score: float | None = None, unmatched:
                          warnings=res.warnings, unmatched=unmatched)
         store.close()
     return report
+
+
+# --------------------------------------------------------------------------- config check
+def config_check(ctx: Context):
+    """``digest config check``: the config, loaded and checked (a mistake raises ConfigError),
+    and for each configured source whether it can be read or reached and what state.json says
+    about it: ``(Config, [pipeline.SourceCheck])``."""
+    from digest.ingest.pipeline import check_sources
+
+    cfg = ctx.config
+    return cfg, check_sources(ctx.store(), cfg)
 
 
 # --------------------------------------------------------------------------- email

@@ -12,23 +12,112 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
 from digest.errors import EXIT_ERROR, DigestError
+from digest.ranking import RANK_SORTS
 from digest.readinglist import SORTS
 from digest.render import DETAIL_FORMATS, EXPORT_FORMATS, LIST_FORMATS, PARSE_FORMATS, REPORT_FORMATS
 from digest.sources import KINDS
 
 
+class Holder:
+    """The app's Context and the command line's own settings (verbose, pager)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.verbose = False
+        self.pager = True
+
+    def set(self, name: str, value) -> None:
+        from pathlib import Path
+
+        if name == "config_path":
+            self.app.config_path = Path(value)
+            self.app._config = None
+        elif name == "store_path":
+            self.app.store_path = Path(value)
+        elif name == "verbose":
+            self.verbose = True
+            self.app.feedback.verbose = True
+        elif name == "pager":
+            self.pager = False
+
+
+def _late_option(ctx: click.Context, param: click.Parameter, value) -> None:
+    """An option of the group given after the subcommand (``digest show --store DIR``)."""
+    holder = ctx.find_object(Holder)
+    if holder is not None and value not in (None, False) and param.name:
+        holder.set(param.name, value)
+
+
+CONFIG_HELP = ("Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
+               "~/.config/digest/config.toml, else the built-in default.")
+STORE_HELP = "Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest."
+VERBOSE_HELP = "Say what was read, what was skipped and why (on stderr)."
+NO_PAGER_HELP = "Do not page long output (a terminal's output goes through $PAGER, less -FRX by default)."
+
+
+def _late_params() -> list[click.Parameter]:
+    """--config, --store and -v, also accepted after the subcommand."""
+    return [
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_late_option, help="Config file (as before the command).", metavar="PATH"),
+        click.Option(["--store", "store_path"], type=click.Path(), expose_value=False, callback=_late_option,
+                     help="Store directory (as before the command).", metavar="DIR"),
+        click.Option(["--verbose", "-v", "verbose"], is_flag=True, expose_value=False, callback=_late_option,
+                     help=VERBOSE_HELP),
+    ]
+
+
+class DigestCommand(click.Command):
+    """A command that also takes the group's --config, --store and -v after its name (unless it
+    has an option of that name of its own: `digest eval --config OTHER` compares with OTHER)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        own = {opt for p in self.params for opt in getattr(p, "opts", [])}
+        self.params.extend(p for p in _late_params() if not own & set(p.opts))
+
+
+def no_pager_option(f):
+    return click.option("--no-pager", "pager", is_flag=True, expose_value=False, callback=_late_option,
+                        help=NO_PAGER_HELP)(f)
+
+
+class SinceDate(click.ParamType):
+    """--since: YYYY-MM-DD, today, yesterday, 7d, 2w (digest.dates)."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
+        from digest.dates import parse_since
+
+        try:
+            return parse_since(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class DigestGroup(click.Group):
     """Translates the project's errors into one line and an exit code."""
+
+    command_class = DigestCommand
+    group_class = type  # subgroups (digest config) are DigestGroups too
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
             click.echo(f"Error: {exc}", err=True)
+            for line in exc.details:
+                click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -39,19 +128,30 @@ class DigestGroup(click.Group):
             ctx.exit(130)
 
 
-def _ctx(ctx: click.Context):
+def _holder(ctx: click.Context) -> Holder:
     holder = ctx.find_object(Holder)
     assert holder is not None  # (the group callback always sets it)
-    return holder.app
+    return holder
 
 
-class Holder:
-    def __init__(self, app) -> None:
-        self.app = app
+def _ctx(ctx: click.Context):
+    return _holder(ctx).app
 
 
 def warn(msg: str) -> None:
     click.echo(f"Warning: {msg}", err=True)
+
+
+def hint(msg: str) -> None:
+    click.echo(f"Hint: {msg}", err=True)
+
+
+def _empty_store_hint(ctx: click.Context) -> bool:
+    """On a store without papers, say how to add some (stderr); True when it did."""
+    msg = _ctx(ctx).empty_store_hint()
+    if msg:
+        hint(msg)
+    return msg is not None
 
 
 def _store_warnings(ctx: click.Context) -> None:
@@ -76,7 +176,7 @@ def report_options(f):
     f = click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table",
                      show_default=True, help="Output format.")(f)
     f = UNMATCHED_OPTION(f)
-    return f
+    return no_pager_option(f)
 
 
 UNMATCHED_OPTION = click.option(
@@ -85,31 +185,121 @@ UNMATCHED_OPTION = click.option(
          "are configured, and counted; [show] unmatched = \"show\" to always show them).")
 
 
-def emit_report(report, fmt: str) -> None:
-    """Render a report to stdout; for JSON formats the summary goes to stderr."""
-    if fmt == "json":
-        from digest.render.data import render_json
+def _stderr_is_stdout() -> bool:
+    """stdout and stderr are the same terminal or file (a terminal; ``>> log 2>&1``)."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
+    except (OSError, ValueError, AttributeError):  # not real files (tests, an embedding program)
+        return False
 
-        click.echo(render_json(report), nl=False)
-    elif fmt == "jsonl":
-        from digest.render.data import render_jsonl
 
-        click.echo(render_jsonl(report), nl=False)
-    elif fmt == "markdown":
-        from digest.render.markdown import render_markdown
+def _pager_command() -> str | None:
+    """The pager to use, as git chooses one: $DIGEST_PAGER, else $PAGER, else less; none when it
+    is empty or ``cat``, or when its program is not installed (said in a warning when named)."""
+    import shlex
+    import shutil
 
-        click.echo(render_markdown(report), nl=False)
+    cmd = os.environ.get("DIGEST_PAGER", os.environ.get("PAGER"))
+    if cmd is None:
+        return "less" if shutil.which("less") else None
+    if cmd.strip() in ("", "cat"):
+        return None
+    try:
+        program = shlex.split(cmd)[0]
+    except (ValueError, IndexError):
+        program = cmd
+    if not shutil.which(program):
+        warn(f"pager {program!r} not found (DIGEST_PAGER or PAGER); not paging")
+        return None
+    return cmd
+
+
+@contextmanager
+def paged(ctx: click.Context):
+    """What the block writes to stdout goes through a pager when stdout is a terminal, as git
+    does (``--no-pager`` turns it off). less gets ``LESS=FRX`` unless LESS is set: it quits at
+    once when the text fits on one screen, shows colours, and leaves the text on the screen.
+    Yields the terminal's width while paging (the renderers then draw as for that terminal),
+    else None. Quitting the pager early ends the command normally."""
+    cmd = _pager_command() if _holder(ctx).pager and sys.stdout.isatty() else None
+    if cmd is None:
+        yield None
         return
-    else:
-        from digest.render.terminal import print_report
+    import shutil
+    import subprocess
 
-        print_report(report)
+    width = shutil.get_terminal_size().columns
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE, env=env)  # (git too runs it by the shell)
+    except OSError:
+        yield None
         return
-    for w in report.warnings:
-        warn(w)
-    for u in report.updates:
-        click.echo(u.text(), err=True)
-    click.echo(report.summary(), err=True)
+    saved = os.dup(sys.stdout.fileno())
+    assert proc.stdin is not None
+    os.dup2(proc.stdin.fileno(), sys.stdout.fileno())
+    proc.stdin.close()
+    try:
+        yield width
+        sys.stdout.flush()
+    except BrokenPipeError:  # the pager was quit before the end
+        pass
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        os.dup2(saved, sys.stdout.fileno())
+        os.close(saved)
+        import signal
+
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pager's while it runs (git's way)
+        try:
+            proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, old)
+
+
+def _console(width: int | None):
+    """The rich Console to draw on: the default one (rich's own detection), or, while paging, one
+    that draws for the terminal behind the pager."""
+    from digest.render.terminal import make_console
+
+    return make_console() if width is None else make_console(width=width, force_terminal=True)
+
+
+def emit_report(ctx: click.Context, report, fmt: str) -> None:
+    """Render a report to stdout (paged in a terminal). Warnings go to stderr; the terminal and
+    Markdown documents also show them (where stderr is the same file as stdout they are not
+    repeated there)."""
+    document = fmt in ("table", "markdown")
+    if not document or not _stderr_is_stdout():
+        for w in report.warnings:
+            warn(w)
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.render.data import render_json
+
+            click.echo(render_json(report), nl=False)
+        elif fmt == "jsonl":
+            from digest.render.data import render_jsonl
+
+            click.echo(render_jsonl(report), nl=False)
+        elif fmt == "markdown":
+            from digest.render.markdown import render_markdown
+
+            click.echo(render_markdown(report), nl=False)
+        else:
+            from digest.render.terminal import print_report
+
+            print_report(report, _console(width))
+    if not document:
+        for u in report.updates:
+            click.echo(u.text(), err=True)
+        click.echo(report.summary(), err=True)
 
 
 def print_counts(results) -> bool:
@@ -123,9 +313,10 @@ def print_counts(results) -> bool:
             click.echo(f"Error: {res.error}", err=True)
             continue
         c = res.counts()
+        merged = f", {c['merged']} merged (the same paper twice in this input)" if c["merged"] else ""
         click.echo(
             f"{c['source']}: {c['parsed']} parsed, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged",
+            f"{c['unchanged']} unchanged{merged}",
             err=True,
         )
     return failed
@@ -133,13 +324,15 @@ def print_counts(results) -> bool:
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="digest", prog_name="digest")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
-                   "~/.config/digest/config.toml, else the built-in default.")
-@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
-              help="Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help=CONFIG_HELP + " Also after the command.")
+@click.option("--store", "store_path", type=click.Path(), default=None, metavar="DIR",
+              help=STORE_HELP + " Also after the command.")
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP + " Also after the command.")
+@click.option("--no-pager", "no_pager", is_flag=True, help=NO_PAGER_HELP + " Also after the command.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, store_path: str | None, verbose: bool,
+        no_pager: bool) -> None:
     """digest: a ranked daily digest of new machine-learning papers.
 
     Feed it saved Hugging Face Daily Papers pages, arXiv feeds or the HF
@@ -156,11 +349,17 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> 
     from pathlib import Path
 
     from digest.app import Context
+    from digest.render.progress import StderrFeedback
 
+    feedback = StderrFeedback(verbose=verbose)
     ctx.obj = Holder(Context(
         config_path=Path(config_path) if config_path else None,
         store_path=Path(store_path) if store_path else None,
+        feedback=feedback,
     ))
+    ctx.obj.verbose = verbose
+    ctx.obj.pager = not no_pager
+    ctx.call_on_close(feedback.close)
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -247,17 +446,20 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--new", "mode", flag_value="new", default=True,
               help="Papers first seen in the latest ingest that added any (default).")
 @click.option("--all", "mode", flag_value="all", help="Every stored paper (a full rescore).")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=SinceDate(), default=None,
+              help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--held-back", "held_run", type=click.IntRange(min=1), default=None, metavar="RUN",
               help="Every paper the digest mail of ingest run RUN left out (the mail's text part "
                    "gives this command).")
 @click.option("--hidden", is_flag=True,
               help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
                    "with the term that sank each.")
+@click.option("--sort", type=click.Choice(RANK_SORTS), default="score", show_default=True,
+              help="score: best first; upvotes: most upvoted first (Daily Papers' count), among the papers "
+                   "that pass --min-score.")
 @report_options
 @click.pass_context
-def show(ctx, mode, since, held_run, hidden, limit, min_score, fmt, unmatched):
+def show(ctx, mode, since, held_run, hidden, sort, limit, min_score, fmt, unmatched):
     """Print the ranked digest from the store."""
     from digest import app
 
@@ -267,31 +469,40 @@ def show(ctx, mode, since, held_run, hidden, limit, min_score, fmt, unmatched):
         mode = "since"
     if held_run is not None:
         mode = "held"
-    report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+    report = app.show(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
                       limit=limit, min_score=min_score, unmatched=unmatched, held_run=held_run,
-                      hidden=hidden)
-    emit_report(report, fmt)
+                      hidden=hidden, sort=sort)
+    emit_report(ctx, report, fmt)
+    _empty_store_hint(ctx)
 
 
 @cli.command()
-@click.argument("item_id", metavar="ID")
+@click.argument("item_ids", metavar="ID...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
-              show_default=True, help="Output format.")
+              show_default=True, help="Output format (json: an object for one ID, a list for several).")
+@no_pager_option
 @click.pass_context
-def explain(ctx, item_id, fmt):
-    """Show how one paper's score is made up. ID may be any unique prefix."""
+def explain(ctx, item_ids, fmt):
+    """Show how papers' scores are made up. ID: any unique id prefix, or an arXiv id
+    (2508.14002, arXiv:2508.14002v2, an arXiv URL). All ids are checked first."""
     from digest import app
 
-    scored, tags = app.explain(_ctx(ctx), item_id)
-    if fmt == "json":
-        from digest.ranking.report import entry_dict
-        from digest.render import to_json
+    explained = [app.explain(_ctx(ctx), item_id) for item_id in item_ids]
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.ranking.report import entry_dict
+            from digest.render import to_json
 
-        click.echo(to_json(entry_dict(scored, 1, tags), indent=2))
-        return
-    from digest.render.terminal import make_console, render_explain
+            dicts = [entry_dict(scored, 1, tags) for scored, tags in explained]
+            click.echo(to_json(dicts[0] if len(dicts) == 1 else dicts, indent=2))
+            return
+        from digest.render.terminal import render_explain
 
-    render_explain(scored, make_console(), tags)
+        console = _console(width)
+        for i, (scored, tags) in enumerate(explained):
+            if i:
+                console.print()
+            render_explain(scored, console, tags)
 
 
 @cli.command("eval")
@@ -342,7 +553,7 @@ def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
     else:
         ids, tags = given[:1], given[1:]
     if not ids:
-        raise click.UsageError("give a paper ID (any unique prefix)")
+        raise click.UsageError("give a paper ID (any unique prefix, or an arXiv id)")
     if not tags:
         raise click.UsageError("give at least one TAG: `ID TAG...`, or several ids with `ID... -t TAG`")
     if "-" in ids:
@@ -372,7 +583,8 @@ TAG_HELP = """\b
     digest tag ID... -t TAG       several papers (-t repeatable)
     digest tag - -t TAG           ids from standard input, one per line
 
-ID is any unique id prefix as the digest shows it. Tags are case-insensitive
+ID is any unique id prefix as the digest shows it, or an arXiv id (2508.14002,
+arXiv:2508.14002v2, an arXiv or Hugging Face paper URL). Tags are case-insensitive
 (stored lower-case), 1-40 letters, digits and - _ . / : starting with a
 letter or digit; a leading # is dropped. All ids are checked before anything
 is written."""
@@ -411,7 +623,7 @@ untag = _tag_command("untag", remove=True)
 @click.option("--clear", is_flag=True, help="Remove the paper's notes.")
 @click.pass_context
 def note(ctx, item_id, text, clear):
-    """Attach a short note to a paper: digest note ID "text".
+    """Attach a short note to a paper: digest note ID "text" (ID: an id prefix or an arXiv id).
 
     Without TEXT, print the paper's notes. A paper can carry several notes;
     they show in `digest list` and go into exports (BibTeX: annote).
@@ -439,7 +651,8 @@ def note(ctx, item_id, text, clear):
 @click.option("--print", "print_only", is_flag=True, help="Print the link instead of opening it.")
 @click.pass_context
 def open_cmd(ctx, item_id, print_only):
-    """Open a paper's link in the browser (printed when there is no browser)."""
+    """Open a paper's link in the browser (printed when there is no browser). ID: an id prefix
+    or an arXiv id (2508.14002, arXiv:2508.14002v2, an arXiv URL)."""
     from digest import app
 
     _rec, url = app.paper_link(_ctx(ctx), item_id)
@@ -454,6 +667,179 @@ def open_cmd(ctx, item_id, print_only):
             click.echo(f"opened {url}", err=True)
             return
     click.echo(url)
+
+
+def _read_command(name: str, read: bool):
+    """`digest read` and `digest unread`: the read state of papers."""
+
+    @cli.command(name, short_help=f"Mark papers {name}: ID...")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.pass_context
+    def command(ctx, ids):
+        from digest import app
+        from digest.text import clean
+
+        changes = app.set_read(_ctx(ctx), list(ids), read=read)
+        _store_warnings(ctx)
+        for ch in changes:
+            what = f"marked {name}" if ch.added else f"already {name}"
+            click.echo(f"{ch.short_id}  {what}  {clean(ch.title)[:60]}", err=True)
+
+    command.help = (f"Mark papers {name} (`digest list --{'read' if read else 'unread'}` lists them). "
+                    "ID is any unique id prefix.")
+    return command
+
+
+read_cmd = _read_command("read", True)
+unread_cmd = _read_command("unread", False)
+
+
+PREFERENCES = {  # name -> (kind, on, what the arguments are, help); short help in PREFERENCE_SHORT
+    "mute": ("mute", True, "TERM", "Mute TERMs: each counts as an interest of weight [learning] mute_weight (-3 by "
+             "default), as `m` in `digest triage` does. Without TERM, list the muted terms (`digest tune` turns "
+             "them into [interests] entries)."),
+    "unmute": ("mute", False, "TERM", "Unmute TERMs muted with `digest mute` or in `digest triage`."),
+    "follow": ("follow", True, "NAME", "Follow authors: their papers get a boost of [learning] follow_weight (2 by "
+               "default), as `a` in `digest triage` does. Without NAME, list the authors followed (`digest tune` "
+               "turns them into [authors] entries)."),
+    "unfollow": ("follow", False, "NAME",
+                 "Stop following authors followed with `digest follow` or in `digest triage`."),
+}
+
+
+PREFERENCE_SHORT = {"mute": "Mute terms (a negative interest); no TERM: list them.", "unmute": "Unmute terms.",
+                    "follow": "Follow authors (an author boost); no NAME: list them.",
+                    "unfollow": "Stop following authors."}
+
+
+def _preference_command(name: str):
+    """`digest mute`, `unmute`, `follow`, `unfollow`: the same arguments, four changes."""
+    kind, on, metavar, help_text = PREFERENCES[name]
+    empty = {"mute": "no muted terms (digest mute TERM, or m in digest triage)",
+             "follow": "no authors followed (digest follow NAME, or a in digest triage)"}[kind]
+
+    @cli.command(name, help=help_text, short_help=PREFERENCE_SHORT[name])
+    @click.argument("values", nargs=-1, required=not on, metavar=f"[{metavar}]..." if on else f"{metavar}...")
+    @click.pass_context
+    def command(ctx, values):
+        from digest import app
+        from digest.text import clean
+
+        actions, current = app.preferences(_ctx(ctx), kind, list(values), on=on)
+        _store_warnings(ctx)
+        for a in actions:
+            click.echo(clean(a.what), err=True)
+        if on and not values:
+            for value, at in current:
+                click.echo(f"{clean(at[:10])}  {clean(value)}")
+            if not current:
+                click.echo(empty, err=True)
+
+    return command
+
+
+for _name in PREFERENCES:
+    _preference_command(_name)
+
+
+@cli.command("triage")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--all", "mode", flag_value="all", help="Every stored paper, triaged ones too (the best 500).")
+@click.option("--untriaged", "mode", flag_value="untriaged",
+              help="Every stored paper never kept or rejected (the best 500).")
+@click.option("--tag", "-t", "tag", default=None, metavar="TAG", help="The papers carrying TAG.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most N papers, the best first.")
+@click.pass_context
+def triage_cmd(ctx, since, mode, tag, limit):
+    """Triage papers in a full-screen terminal interface, one key each.
+
+    By default: the latest ingest's new papers, ranked, without those kept or
+    rejected before. y keeps (tags toread), n marks not interested, s decides
+    later, t tags, N notes, m mutes a term, a follows an author, o opens, r
+    marks read, u undoes, / filters, ? shows every key, q quits. Every key is
+    saved when it is pressed; the votes teach the ranking ([learning]).
+    Needs a terminal (80x24 or more).
+    """
+    from digest import app
+
+    chosen = [x for x in (since is not None and "--since", mode and f"--{mode}", tag and "--tag") if x]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other")
+    not_tty = [name for name, f in (("standard output", sys.stdout), ("standard input", sys.stdin),
+                                    ("standard error", sys.stderr)) if not f.isatty()]
+    if not_tty:  # (Textual draws on standard error and reads standard input)
+        raise DigestError(f"triage needs a terminal, and {not_tty[0]} is not one; "
+                          "in scripts use digest show, tag and note")
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        raise DigestError(f"triage needs a full-screen terminal (TERM={os.environ['TERM']})")
+    mode = "since" if since is not None else ("tag" if tag else (mode or "new"))
+    session = app.triage(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+                         tag=tag, limit=limit)
+    from digest.triage.ui import run as run_ui
+
+    run_ui(session)
+    click.echo(session.summary(), err=True)
+    app.after_triage(_ctx(ctx))
+    _store_warnings(ctx)
+
+
+@cli.command("tune")
+@click.option("--suggest", "action", flag_value="suggest", default=True,
+              help="Print what your votes suggest, as numbered changes to config.toml (default).")
+@click.option("--apply", "action", flag_value="apply",
+              help="Write the suggestions into config.toml (comments and layout kept), after showing the diff.")
+@click.option("--pick", "numbers", default=None, metavar="N,N...",
+              help="With --apply: only these suggestions (numbers from --suggest).")
+@click.option("--yes", "-y", is_flag=True, help="With --apply: do not ask before writing.")
+@click.pass_context
+def tune_cmd(ctx, action, numbers, yes):
+    """Turn what triage taught (votes, mute terms, followed authors) into config.
+
+    --suggest lists new interests, weight changes, new mute terms and authors
+    to follow, each with the voted papers it rests on; --apply writes them
+    (or --pick 1,3 of them) into your config.toml with your comments and
+    layout kept, after showing the diff.
+    """
+    from digest import app
+    from digest.text import clean
+
+    if numbers is not None and action != "apply":
+        raise click.UsageError("--pick goes with --apply")
+    picked = None
+    if numbers is not None:
+        try:
+            picked = [int(x) for x in numbers.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise click.BadParameter("give suggestion numbers like 1,3", param_hint="--pick") from None
+    if action == "suggest":
+        tuning = app.tune(_ctx(ctx))
+        _store_warnings(ctx)
+        click.echo(f"{tuning.votes} votes ({tuning.kept} kept, {tuning.rejected} not interested)", err=True)
+        if not tuning.suggestions:
+            click.echo("nothing to suggest yet: triage more papers (digest triage)", err=True)
+            return
+        width = max(len(clean(s.line())) for s in tuning.suggestions)
+        for s in tuning.suggestions:
+            click.echo(f"{s.number:>3}. {clean(s.line()):<{width}}  {s.kind}: {clean(s.why)}")
+        click.echo("digest tune --apply writes them all (--pick 1,3: some), showing the diff first", err=True)
+        return
+    chosen, old, new = app.tune_apply(_ctx(ctx), picked, write=False)
+    target = app.tune_target(_ctx(ctx))
+    if not chosen or old == new:
+        click.echo("nothing to change", err=True)
+        return
+    from digest.tune import diff
+
+    click.echo(diff(old, new, target), nl=False)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise DigestError("not written: add --yes to write without a question")
+        if not click.confirm(f"Write these {len(chosen)} change(s) to {target}?", err=True):
+            click.echo("nothing written", err=True)
+            return
+    app.tune_apply(_ctx(ctx), [s.number for s in chosen], write=True)
+    click.echo(f"wrote {len(chosen)} change(s) to {target}", err=True)
 
 
 @cli.command("tags")
@@ -471,7 +857,7 @@ def tags_cmd(ctx, fmt):
 
         click.echo(to_json(counts, indent=2))
         return
-    if not counts:
+    if not counts and not _empty_store_hint(ctx):
         click.echo("no tags yet (digest tag ID TAG)", err=True)
     from digest.text import clean
 
@@ -484,16 +870,23 @@ def selection_options(f):
     f = click.option("--sort", type=click.Choice(SORTS), default="newest",
                      show_default=True,
                      help="newest: by publication date; added: most recently tagged first; "
-                          "score: by the digest's score.")(f)
-    f = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                          "score: by the digest's score; upvotes: most upvoted first.")(f)
+    f = click.option("--since", type=SinceDate(), default=None,
                      help="Papers added to the reading list (tagged or noted) on or after DATE; "
-                          "with --untagged: first seen on or after DATE.")(f)
+                          "with --untagged: first seen on or after DATE. DATE: YYYY-MM-DD, today, "
+                          "yesterday, 7d, 2w.")(f)
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
-    f = click.option("--updated-since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                     metavar="DATE",
-                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD).")(f)
+    f = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+                     help="At most N papers (the first N in the --sort order).")(f)
+    f = click.option("--read/--unread", "read", default=None,
+                     help="Only papers marked read (--read) or not (--unread).")(f)
+    f = click.option("--untriaged", is_flag=True,
+                     help="Stored papers never kept or rejected in `digest triage` instead.")(f)
+    f = click.option("--updated-since", type=SinceDate(), default=None, metavar="DATE",
+                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD, today, "
+                          "yesterday, 7d, 2w).")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -501,18 +894,19 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
+def _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since=None):
     from digest import app
     from digest.tags import InvalidTag
 
     if untagged and tags:
         raise click.UsageError("--untagged and --tag exclude each other")
+    if untriaged and (untagged or tags):
+        raise click.UsageError("--untriaged excludes --tag and --untagged")
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
-                                             search=list(search),
-                                             since=since.date().isoformat() if since else None, sort=sort,
-                                             updated_since=updated_since.date().isoformat() if updated_since
-                                             else None)
+                                             untriaged=untriaged, read=read, search=list(search), limit=limit,
+                                             since=since.isoformat() if since else None, sort=sort,
+                                             updated_since=updated_since.isoformat() if updated_since else None)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
     for w in warnings:
@@ -520,9 +914,11 @@ def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
     return entries
 
 
-def _heading(tags, untagged) -> str:
+def _heading(tags, untagged, untriaged=False) -> str:
     if untagged:
         return "Untagged papers"
+    if untriaged:
+        return "Papers not triaged yet"
     return "Reading list" + (": " + " ".join(f"#{t}" for t in tags) if tags else "")
 
 
@@ -530,8 +926,9 @@ def _heading(tags, untagged) -> str:
 @selection_options
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
+@no_pager_option
 @click.pass_context
-def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
@@ -539,18 +936,27 @@ def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
     digest list --updated-since 2025-11-01     new arXiv versions of listed papers
+    digest list --tag toread --unread
+    digest list --untriaged
     """
-    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
-    if fmt == "table":
-        from digest.render.readinglist import print_table
+    entries = _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since)
+    with paged(ctx) as width:
+        if fmt == "table":
+            from digest.render import may_be_terminal, screen_width
+            from digest.render.readinglist import write_table
 
-        print_table(entries)
-    else:
-        from digest.render.readinglist import render
+            console = _console(width) if width is not None or may_be_terminal() else None
+            write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
+        else:
+            from digest.render.readinglist import chunks
 
-        click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
+            for chunk in chunks(entries, fmt, heading=_heading(tags, untagged, untriaged)):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 @cli.command("export")
@@ -558,9 +964,10 @@ def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               default="bibtex", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+              metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "
+                                   "output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, RIS, Markdown, JSON or CSV.
 
     \b
@@ -570,19 +977,21 @@ def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, out
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
-    text = render(entries, fmt, heading=_heading(tags, untagged))
+    entries = _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since)
+    text = render(entries, fmt, heading=_heading(tags, untagged, untriaged))
     n = len(entries)
     if output and output != "-":
         from pathlib import Path
 
-        from digest.store.files import atomic_write
+        from digest import app
 
-        atomic_write(Path(output), text.encode("utf-8"))
+        app.write_output(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {output}", err=True)
     else:
         click.echo(text, nl=False)
         click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 # --------------------------------------------------------------------------- run
@@ -622,8 +1031,11 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         if send_email:
             raise click.UsageError("--email cannot be combined with --demo")
         report = app.demo(limit=limit, min_score=min_score, unmatched=unmatched)
-        emit_report(report, fmt)
+        emit_report(ctx, report, fmt)
+        hint(app.DEMO_NEXT)
         return
+    if quiet:
+        _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
                       min_score=min_score, only=list(only), force=force, unmatched=unmatched)
     if send_email:
@@ -636,7 +1048,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
                          sources=outcome.report.sources, warnings=outcome.report.warnings, unmatched=unmatched)
         emit_email(sent, quiet=quiet)
     else:
-        emit_report(outcome.report, fmt)
+        emit_report(ctx, outcome.report, fmt)
     if outcome.failed:
         ctx.exit(EXIT_ERROR)
 
@@ -680,6 +1092,8 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
 
     if dry_run and to_file:
         raise click.UsageError("give --dry-run or --to-file, not both")
+    if quiet:
+        _ctx(ctx).feedback.quiet = True
     emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
                          unmatched=unmatched), quiet=quiet)
 
@@ -687,7 +1101,7 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
 # --------------------------------------------------------------------------- config
 @cli.group()
 def config():
-    """Where the config is, what it says, and a starting copy."""
+    """Where the config is, what it says, whether it works, and a starting copy."""
 
 
 @config.command("path")
@@ -716,11 +1130,70 @@ def config_show(ctx):
     cfg = _ctx(ctx).config
     click.echo(cfg.path.read_text(encoding="utf-8"), nl=False)
     click.echo(f"({cfg.path}{', built-in default' if cfg.is_default else ''})", err=True)
-    warnings, notes = app.config_check(_ctx(ctx))
+    warnings, notes = app.term_report(_ctx(ctx))
     for n in notes:
         click.echo(n, err=True)
     for w in warnings:
         warn(w)
+
+
+@config.command("check")
+@click.pass_context
+def config_check_cmd(ctx):
+    """Check the config, and for each configured source whether it can be read or reached and
+    when it last gave something new.
+
+    The config is loaded with every rule the commands apply (a mistake is one
+    Error line). Files are checked for reading; URLs are fetched once with the
+    validators the run keeps (an unchanged feed answers 304); nothing is
+    written. Last new, last error and the calendar's word come from the store's
+    state.json, the facts `digest run` uses. Exit 1 when a source cannot be read.
+    """
+    from datetime import datetime, timezone
+
+    from digest import app
+    from digest.text import clean
+
+    cfg, checks = app.config_check(_ctx(ctx))
+    own = "the built-in default (no config of your own: digest config init)" if cfg.is_default else "valid"
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((len(cfg.interests), "interest"),
+                                                                  (len(cfg.sources), "source"))]
+    parts += [f"[{name}] set" for name in ("email", "similarity") if getattr(cfg, name)]
+    click.echo(f"{cfg.path}: {own}; {', '.join(parts)}")
+    for w in app.term_report(_ctx(ctx))[0]:  # terms the matching rules make one
+        warn(w)
+    if not checks:
+        click.echo("no sources configured: add a [sources.NAME] table with a path or url (README, \"Sources\")")
+    now = datetime.now(timezone.utc)
+    failed = False
+    for c in checks:
+        click.echo()
+        click.echo(f"{clean(c.name)}{'' if c.enabled else ' (disabled)'}  {clean(c.where)}")
+        click.echo(f"  {'ok' if c.ok else 'fails'}: {clean(c.status)}")
+        failed |= c.enabled and not c.ok
+        click.echo(f"  last gave something new: {_ago(c.last_new, now)}")
+        if c.last_error:
+            click.echo(f"  the last run failed: {clean(c.last_error)}")
+        if c.calendar:
+            click.echo(f"  {clean(c.calendar)}")
+    _store_warnings(ctx)
+    if failed:
+        ctx.exit(EXIT_ERROR)
+
+
+def _ago(stamp: str | None, now) -> str:
+    """``2025-11-21 07:30 UTC (2 days ago)`` for a state.json time, ``never`` for none."""
+    from datetime import datetime, timezone
+
+    if not stamp:
+        return "never (no run has got anything from it yet)"
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return stamp
+    days = (now - then).days
+    ago = "today" if days <= 0 else "1 day ago" if days == 1 else f"{days} days ago"
+    return f"{then:%Y-%m-%d %H:%M} UTC ({ago})"
 
 
 @config.command("init")

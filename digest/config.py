@@ -14,6 +14,7 @@ from typing import Any
 from digest import paths
 from digest.errors import ConfigError
 from digest.sources import KINDS
+from digest.sources.calendar import SCHEDULES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,8 +31,9 @@ STR_OR_LIST = "str_or_list"
 # the section belongs to a higher layer, whose check function validates it
 # (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
 # [similarity] -> digest.ranking.similarity.check_similarity, [matching] and [abbreviations]
-# -> digest.ranking.score.check_matching / check_abbreviations, [semantic] ->
-# digest.ranking.semantic.check_semantic).
+# -> digest.ranking.score.check_matching / check_abbreviations, [learning] ->
+# digest.ranking.feedback.check_learning, [triage] -> digest.triage.settings.check_triage,
+# [semantic] -> digest.ranking.semantic.check_semantic).
 OWNED = "owned"
 SECTIONS: dict[str, Any] = {
     "interests": None,
@@ -46,11 +48,13 @@ SECTIONS: dict[str, Any] = {
     "similarity": OWNED,
     "matching": OWNED,
     "abbreviations": OWNED,
+    "learning": OWNED,
+    "triage": OWNED,
     "semantic": OWNED,
 }
 UNMATCHED = ("hide", "show")  # [show] unmatched
 CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
-SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
+SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool, "calendar": str}
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
 
@@ -93,6 +97,7 @@ class Source:
     url: str | None = None
     kind: str | None = None
     enabled: bool = True
+    calendar: str | None = None  # when it publishes (sources.calendar.SCHEDULES, "none"); None: from the URL
 
 
 @dataclass
@@ -118,6 +123,8 @@ class Config:
     similarity: dict[str, Any] = field(default_factory=dict)
     matching: dict[str, Any] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)
+    learning: dict[str, Any] = field(default_factory=dict)
+    triage: dict[str, Any] = field(default_factory=dict)
     semantic: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +155,30 @@ class Checker:
             if expected is not None and not _is(value, expected):
                 raise self.fail(f"{where}.{key}" if where else key,
                                 f"must be {_type_name(expected)}, got {got(value)}")
+
+    def owned(self, name: str, table: Any, allowed: dict[str, Any]) -> dict:
+        """The start of every owned section's check: a table of known keys and types, copied, with
+        its ``tags`` (when it has them) normalised."""
+        table = self.table(name, table)
+        self.keys(name, table, allowed)
+        out = dict(table)
+        if "tags" in table:
+            out["tags"] = self.tag_list(f"{name}.tags", table["tags"])
+        return out
+
+    def tag_list(self, where: str, value: list) -> list[str]:
+        """A list of tag names (``[similarity] tags``, ``[learning] tags``), normalised."""
+        from digest.tags import InvalidTag, normalize_tag
+
+        tags: list[str] = []
+        for i, t in enumerate(value):
+            if not isinstance(t, str):
+                raise self.fail(f"{where}[{i}]", f"must be a tag name (a string), got {t!r}")
+            try:
+                tags.append(normalize_tag(t))
+            except InvalidTag as exc:
+                raise self.fail(f"{where}[{i}]", str(exc)) from None
+        return tags
 
     def weights(self, where: str, table: Any) -> dict[str, float]:
         table = self.table(where, table)
@@ -204,11 +235,15 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
             raise check.fail(f"{where}.url", "must start with http:// or https://")
         if table.get("kind") is not None and table["kind"] not in KINDS:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+        if "calendar" in table and table["calendar"] not in (*SCHEDULES, "none"):
+            raise check.fail(f"{where}.calendar", f"must be one of {', '.join((*SCHEDULES, 'none'))}")
         cfg.sources.append(Source(name=name, **table))
     cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
     cfg.similarity = raw.get("similarity", {})
     cfg.matching = raw.get("matching", {})
     cfg.abbreviations = raw.get("abbreviations", {})
+    cfg.learning = raw.get("learning", {})
+    cfg.triage = raw.get("triage", {})
     cfg.semantic = raw.get("semantic", {})
     return cfg
 

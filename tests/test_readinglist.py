@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from digest import readinglist
 from digest import readinglist as rl
 from digest.errors import DigestError, NotFound
 from digest.ingest.diff import ingest_items
@@ -104,10 +105,9 @@ def test_ambiguous_prefix_lists_candidates_and_writes_nothing(store):
     with pytest.raises(NotFound) as exc:
         rl.tag(store, [ok, prefix], ["toread"])  # the good id is not tagged either
     msg = str(exc.value)
-    assert f"id prefix {prefix!r} is ambiguous" in msg
+    assert f"id prefix {prefix!r} is ambiguous: {len(group)} papers match" in msg
     titles = {r["id"]: r["title"] for r in store.get_many(group)}
-    for i in group:
-        assert i[:8] in msg and titles[i][:40] in msg
+    assert sorted(exc.value.details) == sorted(f"{i[:8]} {titles[i][:70]}" for i in group)
     assert "\n" not in msg
     assert events(store) == []
 
@@ -302,3 +302,96 @@ def test_events_file_is_plain_jsonl(listed):
     text = s.events_path.read_text()
     assert text.endswith("\n") and all(json.loads(line)["type"] in rl.EVENT_TYPES for line in text.splitlines())
     assert os.path.getsize(s.events_path) < 2000
+
+
+# --------------------------------------------------------------------------- issue 14: a list that scales
+@pytest.fixture
+def many(tmp_path):
+    s = Store(tmp_path / "many")
+    with s:
+        ingest_items(s, [Item(title=f"Paper number {i}", abstract=f"About topic {i % 7}.",
+                              published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}", upvotes=i % 50)
+                         for i in range(400)], source="gen")
+    return s
+
+
+def test_listing_reads_records_as_they_are_shown(many, monkeypatch):
+    """The untagged list is streamed: one pass for the sort keys, then each record is read
+    again only when it is shown (the whole store is never a list of records in memory)."""
+    expected = rl.select(many, untagged=True)
+    reads = []
+    real = Store._read_at
+
+    def counting(self, *a, **kw):
+        reads.append(a[0])
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Store, "_read_at", counting)
+    listing = rl.listing(many, untagged=True)
+    assert len(listing) == 400 and reads == []  # the key pass reads lines, not records by offset
+    it = iter(listing)
+    first = next(it)
+    assert len(reads) == 1 and first.id == expected[0].id
+    rest = list(it)
+    assert [e.id for e in [first, *rest]] == [e.id for e in expected]
+    assert len(reads) == 400
+
+
+@pytest.mark.parametrize("sort", ["newest", "added", "upvotes"])
+def test_limit_keeps_the_first_n_of_the_order(many, sort):
+    full = [e.id for e in rl.select(many, untagged=True, sort=sort)]
+    assert [e.id for e in rl.select(many, untagged=True, sort=sort, limit=7)] == full[:7]
+
+
+def test_newest_order_across_dates(many):
+    days = [e.record["published"] for e in rl.select(many, untagged=True)]
+    assert days == sorted(days, reverse=True)
+    ups = [e.record["upvotes"] for e in rl.select(many, untagged=True, sort="upvotes")]
+    assert ups == sorted(ups, reverse=True)
+
+
+# --------------------------------------------------------------------------- the fold's cache
+def _fold_plain(store):
+    rl = readinglist.ReadingList()
+    for ev in store.iter_events():
+        rl.apply(ev)
+    return rl.to_json()
+
+
+def test_cached_fold_plus_new_events_equals_a_full_fold(tmp_path, monkeypatch):
+    from digest.store import Store
+
+    monkeypatch.setattr(readinglist, "CACHE_MIN_BYTES", 1)  # cache after every fold
+    store = Store(tmp_path / "s")
+    ids = [f"{i:016x}" for i in range(30)]
+    with store:
+        store.append_events([{"type": "tag", "id": i, "tag": "toread"} for i in ids[:20]])
+        store.append_events([{"type": "triage", "id": i, "decision": "reject"} for i in ids[10:25]])
+    first = readinglist.ReadingList.load(store)
+    assert (store.root / "readinglist.json").exists()
+    assert first.to_json() == _fold_plain(store)
+    with store:  # appended after the cache was written
+        store.append_events([{"type": "untag", "id": ids[0], "tag": "toread"}, {"type": "mute", "term": "survey"},
+                             {"type": "note", "id": ids[29], "text": "later"}])
+    again = readinglist.ReadingList.load(store)
+    assert again.to_json() == _fold_plain(store)
+    assert again.tags_of(ids[0]) == [] and [t for t, _ in again.muted_terms()] == ["survey"]
+
+
+def test_a_cache_that_no_longer_describes_the_events_is_not_used(tmp_path, monkeypatch):
+    from digest.store import Store
+
+    monkeypatch.setattr(readinglist, "CACHE_MIN_BYTES", 1)
+    store = Store(tmp_path / "s")
+    with store:
+        store.append_events([{"type": "tag", "id": "a" * 16, "tag": "x"}, {"type": "tag", "id": "b" * 16, "tag": "y"}])
+    readinglist.ReadingList.load(store)
+    # events.jsonl replaced by a shorter history (a restored backup): the cache is longer than the file
+    store.events_path.write_bytes(store.events_path.read_bytes().splitlines(keepends=True)[0])
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["x"]}
+    # ... and a same-length file with other content: the fingerprint differs
+    readinglist.ReadingList.load(store)
+    store.events_path.write_bytes(store.events_path.read_bytes().replace(b'"x"', b'"z"'))
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["z"]}
+    (store.root / "readinglist.json").write_text("{damaged")
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["z"]}

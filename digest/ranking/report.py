@@ -33,10 +33,13 @@ class SourceLine:
     unchanged: int = 0
     skipped: int = 0  # inputs unchanged since last time (not fetched/parsed)
     errors: list[str] = field(default_factory=list)
+    note: str | None = None  # why nothing new was expected ("no announcement expected (Saturday)")
 
     def text(self) -> str:
         if self.errors and not self.parsed:
             return f"{self.name}: failed"
+        if self.note and not self.new and not self.updated:
+            return f"{self.name}: {self.note}"
         bits = [f"{self.new} new"]
         if self.updated:
             bits.append(f"{self.updated} updated")

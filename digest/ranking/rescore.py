@@ -18,7 +18,8 @@ import sys
 from collections.abc import Iterator
 from itertools import islice
 
-from digest.ranking.score import BATCH, Hidden, Scored, Scorer, rank_key
+from digest.feedback import QUIET, Feedback
+from digest.ranking.score import BATCH, Hidden, Scored, Scorer, rank_key, sort_key
 from digest.store import Store
 from digest.store.scan import iter_range
 
@@ -28,9 +29,23 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
-def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, dict]]:
+LABEL = "scoring every stored paper"
+
+
+def _rows(part: int, rng: tuple[int, int]):
+    """The records of one range, counted in the part's progress slot (shared with the parent)."""
+    slots, feedback = _JOB["slots"], _JOB["feedback"]
+    for k, row in enumerate(iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]), 1):
+        if not k & 4095:
+            slots[part] = k
+            if feedback is not None:  # scanned in this process: report directly
+                feedback.progress(LABEL, k, _JOB["total"])
+        yield row
+
+
+def _records(scorer: Scorer, part: int, rng: tuple[int, int]) -> Iterator[tuple[int, int, dict]]:
     """The range's current records, prepared a batch at a time when the scorer batches work."""
-    it = iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"])
+    it = _rows(part, rng)
     if not scorer.batched:
         yield from it
         return
@@ -50,14 +65,16 @@ def _records(scorer: Scorer, rng: tuple[int, int]) -> Iterator[tuple[int, int, d
             gc.enable()
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
+def _scan(job: tuple[int, tuple[int, int]]) -> tuple[list, int, int, int, list, dict]:
     """The best candidates of one byte range; how many papers it holds; how many candidates
     were left out for matching nothing (``matched_only``; a paper is checked only when it would
     otherwise be kept, so the count is complete when fewer than ``limit`` were kept) and for
     being cross-lists; and the papers hidden by mute terms (below min_score only because of
     them): up to ``limit`` of them, and a count per mute term."""
+    part, rng = job
     scorer: Scorer = _JOB["scorer"]
-    limit, min_score = _JOB["limit"], _JOB["min_score"]
+    limit, min_score, key_of = _JOB["limit"], _JOB["min_score"], _JOB["key"]
+    by_score = key_of is rank_key  # the heap's worst key then gives a score floor
     matched_only = _JOB.get("matched_only", False)
     hide_cross = _JOB.get("hide_cross_lists", False)
     mutes = scorer.has_mutes and min_score is not None
@@ -77,7 +94,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
 
     if limit is None:
         keyed = []
-        for off, n, rec in _records(scorer, rng):
+        for off, n, rec in _records(scorer, part, rng):
             seen += 1
             if hide_cross and rec.get("cross_list") is True:
                 crossed += 1
@@ -87,7 +104,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
                 if matched_only and s == 0 and not scorer.score(rec).matches:
                     unmatched += 1
                     continue
-                keyed.append((rank_key(s, rec), off, n))
+                keyed.append((key_of(s, rec), off, n))
             elif mutes:
                 hide(*parts(rec), rec, off, n)
         keyed.sort()
@@ -96,7 +113,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
-    for off, n, rec in _records(scorer, rng):
+    for off, n, rec in _records(scorer, part, rng):
         seen += 1
         if hide_cross and rec.get("cross_list") is True:
             crossed += 1
@@ -109,15 +126,16 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int, list, dict]:
         if matched_only and s == 0 and not scorer.score(rec).matches:
             unmatched += 1
             continue
-        key = rank_key(s, rec)
+        key = key_of(s, rec)
         item = (_Neg(key), off, n)
         if len(heap) < limit:
             heapq.heappush(heap, item)
-            if len(heap) == limit:
+            if len(heap) == limit and by_score:
                 floor = max(floor, -heap[0][0].key[0])
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
-            floor = max(floor, -heap[0][0].key[0])
+            if by_score:
+                floor = max(floor, -heap[0][0].key[0])
     hidden.sort()
     return sorted((neg.key, off, n) for neg, off, n in heap), seen, unmatched, crossed, hidden[:limit], hidden_by
 
@@ -143,8 +161,10 @@ def workers_wanted() -> int:
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
              workers: int | None = None, matched_only: bool = False, hide_cross_lists: bool = False,
-             stats: dict | None = None, hidden: Hidden | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored. With ``matched_only``,
+             stats: dict | None = None, hidden: Hidden | None = None, sort: str = "score",
+             feedback: Feedback = QUIET) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers (by ``sort``, one of RANK_SORTS; ``feedback`` hears how
+    far the scan is) and how many papers were scored. With ``matched_only``,
     papers that matched nothing are left out; ``stats["unmatched"]`` (when ``stats`` is given)
     is then how many, or None when not all were counted (``limit`` papers were found first). With
     ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many).
@@ -161,19 +181,30 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
         return [], 0
     if plan.count > 10_000:
         scorer.prepare_for_scan()
+    from multiprocessing.sharedctypes import RawArray
+
+    slots = RawArray("q", len(plan.ranges))  # records scanned by each part (shared memory: seen after fork)
+    inline = len(plan.ranges) == 1
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
-                superseded=plan.superseded, matched_only=matched_only, hide_cross_lists=hide_cross_lists)
+                superseded=plan.superseded, matched_only=matched_only, hide_cross_lists=hide_cross_lists,
+                key=sort_key(sort), slots=slots, total=plan.count, feedback=feedback if inline else None)
+    jobs = list(enumerate(plan.ranges))
     try:
-        if len(plan.ranges) == 1:
-            parts = [_scan(plan.ranges[0])]
+        if inline:
+            parts = [_scan(jobs[0])]
         else:
             import multiprocessing
 
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(len(plan.ranges)) as pool:
-                parts = pool.map(_scan, plan.ranges, chunksize=1)
+                pending = pool.map_async(_scan, jobs, chunksize=1)
+                while not pending.ready():
+                    pending.wait(0.2)
+                    feedback.progress(LABEL, sum(slots), plan.count)
+                parts = pending.get()
     finally:
         _JOB.clear()
+        feedback.finished(LABEL)
     merged = heapq.merge(*(p[0] for p in parts))
     best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)

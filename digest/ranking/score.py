@@ -5,12 +5,17 @@ occurs there (which words it matches, and how overlapping terms are settled, is
 :mod:`digest.ranking.match`). ``damping`` is 1 for most terms; a wanted term found in
 more than ``[matching] damping_from`` of the store's papers weighs less (see
 :mod:`digest.ranking.damping`). Author and organisation boosts add their weight, and
-the optional boosts (similarity to tagged papers) theirs. The score is the sum of the
-contributions, and every contribution is kept as a :class:`Match` for ``digest explain``.
+the optional boosts (similarity to tagged papers) theirs. Terms muted and authors followed
+from triage count like configured ones (marked so in ``explain``); the terms learned from
+votes (:mod:`digest.ranking.learned`) go through the same matcher, with the same rules and
+overlaps, and add up to one ``learned`` contribution that names its words. The score is the
+sum of the contributions, and every contribution is kept as a :class:`Match` for
+``digest explain``.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -19,6 +24,7 @@ from itertools import islice
 from typing import Any
 
 from digest.config import NUMBER, Checker, got
+from digest.ranking import RANK_SORTS
 from digest.ranking.abbreviations import ABBREVIATIONS
 from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
 from digest.words import phrase_words
@@ -31,7 +37,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 @dataclass
 class Match:
     term: str
-    field: str  # title, abstract, authors, org, similarity or semantic
+    field: str  # title, abstract, authors, org, votes (learned), similarity or semantic
     weight: float  # the contribution to the score
     detail: str = ""
     forms: tuple[str, ...] = ()  # the words matched, normalised (title and abstract matches)
@@ -85,8 +91,27 @@ class Hidden:
         return sum(self.by_term.values())
 
 
-def _name_key(name: str) -> str:
+MUTED = "muted in triage"  # the detail of a contribution from a muted term
+FOLLOWED = "followed in triage"  # ... and from a followed author
+LEARNED = "learned"  # the term of the learned contribution (its field: "votes")
+
+
+@functools.lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """An author, organisation or term as compared: folded, punctuation and spacing ignored
+    (memoised: the same authors come back paper after paper)."""
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
+
+
+_name_key = name_key
+
+
+def learned_detail(contributions: list[tuple[str, float]], votes: int, *, shown: int = 6) -> str:
+    """``sparse +0.8, pruning +0.6 … from 23 votes``: the learned words behind one score, largest first."""
+    parts = sorted(contributions, key=lambda kv: (-abs(kv[1]), kv[0]))
+    text = ", ".join(f"{t} {w:+.1f}" for t, w in parts[:shown])
+    more = f" … {len(parts) - shown} more" if len(parts) > shown else ""
+    return f"{text}{more} from {votes} vote{'s' if votes != 1 else ''}"
 
 
 MATCHING_KEYS = {"stemming": bool, "compounds": bool, "abbreviations": bool, "acronym_names": bool,
@@ -146,17 +171,41 @@ class Scorer:
         rules: Rules | None = None,
         vocabulary: Vocabulary | None = None,
         abbreviations: Mapping[str, str] | None = None,
+        muted: dict[str, float] | None = None,
+        followed: dict[str, float] | None = None,
+        learned=None,
     ) -> None:
         self.rules = rules or Rules()
         table = abbreviation_table(self.rules, abbreviations)
         self.abbreviations = table
+        # the configured terms first (damping counts them alone: n_config), then the terms muted
+        # in triage, then the learned ones; a term the config already has (the same words under
+        # the rules: benchmark = benchmarks) is left to the config
         self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
+        self.n_config = len(self.specs)
+        seen = {sp.signature(self.rules.stemming) for sp in self.specs}
+        self.origins = [""] * len(self.specs)
+        self.learned = learned  # a digest.ranking.learned.Model, or None
+        extra_terms = [(k, v, MUTED) for k, v in (muted or {}).items()]
+        extra_terms += [(t.term, t.weight, LEARNED) for t in (learned.terms if learned is not None else [])]
+        if extra_terms:
+            more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
+            origin_of = {k: o for k, _, o in reversed(extra_terms)}
+            for sp in more:
+                sig = sp.signature(self.rules.stemming)
+                if sig not in seen:
+                    seen.add(sig)
+                    self.specs.append(sp)
+                    self.origins.append(origin_of.get(sp.text, LEARNED))
         self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
         self.damping = [1.0] * len(self.specs)
         self.shares: list[float | None] = [None] * len(self.specs)
         self._term_weights = [t.weight for t in self.specs]
+        # what a mute term took from a paper ("hidden by mute terms"): not a learned weight
+        self._is_mute = [t.weight < 0 and o != LEARNED for t, o in zip(self.specs, self.origins, strict=True)]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
-        self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
+        self.authors = {_name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
+        self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
         # An extra contribution may offer ``fast(rec) -> float`` (the number without the
@@ -164,7 +213,7 @@ class Scorer:
         # product for the semantic contribution); without them it is called per paper.
         self._fast_extras = [getattr(fn, "fast", None) for fn in self.extra]
         self._preparers = [fn.prepare for fn in self.extra if hasattr(fn, "prepare")]
-        self.has_mutes = any(t.weight < 0 for t in self.specs)
+        self.has_mutes = any(self._is_mute)
 
     @property
     def terms(self) -> list[TermSpec]:
@@ -172,17 +221,22 @@ class Scorer:
 
     @classmethod
     def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (),
-                    vocabulary: Vocabulary | None = None) -> Scorer:
+                    vocabulary: Vocabulary | None = None, *, muted: dict[str, float] | None = None,
+                    followed: dict[str, float] | None = None, learned=None) -> Scorer:
         return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
-                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations)
+                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations,
+                   muted=muted, followed=followed, learned=learned)
 
     def set_damping(self, factors: list[float], shares: list[float | None]) -> None:
-        """Damping factors per term (1 = none) and the share of papers each term is in."""
-        self.damping = list(factors)
-        self.shares = list(shares)
+        """Damping factors per configured term (1 = none) and the share of papers each term is in;
+        muted and learned terms are not damped (the learned weights already weigh how common a
+        word is)."""
+        pad = len(self.specs) - len(factors)
+        self.damping = list(factors) + [1.0] * pad
+        self.shares = list(shares) + [None] * pad
         self._term_weights = [t.weight * d for t, d in zip(self.specs, self.damping, strict=True)]
 
-    def _term_matches(self, fname: str, text: str) -> list[Match]:
+    def _term_matches(self, fname: str, text: str, learned: dict[str, float] | None = None) -> list[Match]:
         norm = normalize(text)
         fw = self.weights.get(fname, 1.0)
         by_term: dict[int, list[tuple[str, str]]] = {}
@@ -194,8 +248,14 @@ class Scorer:
         out = []
         for t in sorted(by_term):
             spec = self.specs[t]
+            if self.origins[t] == LEARNED:
+                if learned is not None:
+                    learned[spec.text] = learned.get(spec.text, 0.0) + spec.weight * fw
+                continue
             forms = tuple(dict.fromkeys(f for f, _ in by_term[t]))
             notes = [v for v in dict.fromkeys(v for _, v in by_term[t]) if v and v != "alias"]
+            if self.origins[t] == MUTED:
+                notes.insert(0, MUTED)
             d = self.damping[t]
             if d != 1.0 and self.shares[t] is not None:
                 notes.append(f"×{d:.2f}: in {self.shares[t]:.0%} of your papers")
@@ -204,16 +264,21 @@ class Scorer:
 
     def score(self, rec: dict) -> Scored:
         matches: list[Match] = []
+        learned: dict[str, float] = {}
         for fname in FIELDS:
             text = rec.get(fname) or ""
             if text:
-                matches.extend(self._term_matches(fname, text))
+                matches.extend(self._term_matches(fname, text, learned))
+        if learned:
+            votes = self.learned.votes if self.learned is not None else 0
+            matches.append(Match(LEARNED, "votes", round(sum(learned.values()), 3),
+                                 learned_detail(list(learned.items()), votes)))
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
                 hit = self.authors.get(_name_key(name))
                 if hit:
-                    matches.append(Match(hit[0], "authors", hit[1] * aw))
+                    matches.append(Match(hit[0], "authors", hit[1] * aw, hit[2]))
         if self.orgs and rec.get("org"):
             org = f" {_name_key(rec['org'])} "
             ow = self.weights.get("org", 1.0)
@@ -281,7 +346,7 @@ class Scorer:
                         for i in found:
                             w = weights[i] * fw
                             total += w
-                            if w < 0:
+                            if w < 0 and self._is_mute[i]:
                                 neg[i] = neg.get(i, 0.0) + w
             for fast in self._fast_extras:
                 total += fast(rec)  # type: ignore[misc]
@@ -305,23 +370,27 @@ class Scorer:
         limit: int | None = None,
         min_score: float | None = None,
         hidden: Hidden | None = None,
+        sort: str = "score",
     ) -> list[Scored]:
-        """Score and sort: highest score first, then newest, then title. Papers below
-        ``min_score`` only because of mute terms are added to ``hidden`` (when given)."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(self.batches(records)))
+        """Score and sort: highest score first, then newest, then title (``sort="upvotes"``: most
+        upvoted first, then the same). Papers below ``min_score`` only because of mute terms are
+        added to ``hidden`` (when given)."""
+        key = sort_key(sort)
+        scored = ((self.fast_score(r), i, r) for i, r in enumerate(self.batches(records)))
         if min_score is not None:
             floor = min_score
 
-            def kept(k) -> bool:
-                if -k[0][0] >= floor:
+            def kept(x) -> bool:
+                if x[0] >= floor:
                     return True
                 if hidden is not None:
-                    m = self.muted(k[2], -k[0][0], floor)
+                    m = self.muted(x[2], x[0], floor)
                     if m is not None:
                         hidden.add(m)
                 return False
 
-            keyed = (k for k in keyed if kept(k))
+            scored = (x for x in scored if kept(x))
+        keyed = ((key(s, r), i, r) for s, i, r in scored)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
         if hidden is not None:
             hidden.entries.sort(key=lambda s: rank_key(s.score, s.record))
@@ -351,3 +420,16 @@ def rank_key(score: float, rec: dict) -> tuple:
     except ValueError:
         day = 0
     return (-score, day, rec.get("title") or "")
+
+
+def upvotes_key(score: float, rec: dict) -> tuple:
+    """Sort key: most upvotes first (papers without a count last), then as :func:`rank_key`."""
+    up = rec.get("upvotes")
+    return (-up if isinstance(up, int) and not isinstance(up, bool) else 1, *rank_key(score, rec))
+
+
+def sort_key(sort: str) -> Callable[[float, dict], tuple]:
+    """The sort key (score, record) -> tuple of one of :data:`digest.ranking.RANK_SORTS`."""
+    if sort not in RANK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return upvotes_key if sort == "upvotes" else rank_key

@@ -21,8 +21,13 @@ from rich.text import Text
 from digest.identity import short_id
 from digest.ranking.report import Report, highlighter_of
 from digest.render import (
+    GLUE,
+    INDENT,
+    NARROW_BODY,
     SEARCH_LABEL,
+    URL_WORD,
     cross_list_from,
+    glued,
     grouped_matches,
     labelled_links,
     link_prefix,
@@ -36,11 +41,7 @@ from digest.text import clean
 HIT = Style(bold=True, color="yellow")  # a word a wanted term matched
 MUTE = Style(color="red", strike=True)  # a word a mute term matched
 DIM = Style(dim=True)
-NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
-INDENT = 4
-GLUE = "\u00a0"  # a space break_lines never breaks at (printed as a plain space)
 _WORD = re.compile(r"[^ ]+ *")
-_URL = re.compile(r"(?i)^\W{0,2}https?://")
 
 
 def no_color_set() -> bool:
@@ -78,7 +79,7 @@ def break_lines(text: Text, first: int, rest: int) -> list[Text]:
         if used and used + wlen > width:
             offsets.append(m.start())
             width, used = rest, 0
-        if wlen <= width - used or _URL.match(word):
+        if wlen <= width - used or URL_WORD.match(word):
             used += cell_len(word)
             continue
         pos = m.start()  # fold a long word that is not a URL
@@ -97,11 +98,6 @@ def break_lines(text: Text, first: int, rest: int) -> list[Text]:
             line = Text(line.plain.replace(GLUE, " "), style=line.style, spans=line.spans, end=line.end)
         out.append(line)
     return out
-
-
-def glued(bits: list[str]) -> str:
-    """Meta bits joined by " · ", a short bit ("12 upvotes", "added 2025-11-20") kept whole."""
-    return " · ".join(b.replace(" ", GLUE) if len(b) <= 30 else b for b in bits)
 
 
 def _highlighted(text: str, hl, base: Style | None = None) -> Text:

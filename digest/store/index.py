@@ -31,6 +31,7 @@ from typing import Any
 
 from digest import identity
 from digest.errors import StoreError
+from digest.feedback import QUIET
 from digest.store.files import os_error
 from digest.store.format import FORMAT, decode_record, fast_loads
 from digest.words import KEY_VERSION, Lexicon, stem_key
@@ -112,6 +113,7 @@ class Index:
         self.items = items
         self.fresh = False  # known to describe items.jsonl (checked, or caught up, under the lock)
         self._db: sqlite3.Connection | None = None
+        self.feedback = QUIET  # progress of a long (re)build
 
     # ------------------------------------------------------------------ connection
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -271,6 +273,7 @@ class Index:
             lex = Lexicon()
             if self.items.exists():
                 loads = fast_loads()
+                size = os.path.getsize(self.items)
                 with open(self.items, "rb") as fh:
                     fh.seek(start)
                     off = start
@@ -287,6 +290,7 @@ class Index:
                                 upsert(db, rows)
                                 add_words(db, lex)
                                 rows, lex = [], Lexicon()
+                                self.feedback.progress("indexing the store (bytes)", off, size)
                         off += n
             upsert(db, rows)
             add_words(db, lex)
@@ -295,6 +299,8 @@ class Index:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            self.feedback.finished("indexing the store (bytes)")
         return bad
 
     def add(self, rows: list[Row], lexicon: Lexicon | None = None) -> None:

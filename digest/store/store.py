@@ -26,6 +26,7 @@ from typing import IO
 
 from digest import identity
 from digest.errors import NotFound, StoreError
+from digest.feedback import QUIET, Feedback
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
 from digest.store.format import (
@@ -39,7 +40,9 @@ from digest.store.format import (
     NewerFormat,
     decode_record,
     dumps,
+    fast_loads,
     utcnow,
+    valid_record,
 )
 from digest.store.index import Index, guard_sqlite, row
 from digest.store.scan import ScanPlan, iter_range
@@ -51,9 +54,41 @@ def _newer(what: str, version: int, path: Path) -> StoreError:
                       "upgrade digest", path=path)
 
 
+def check_root(root: Path, origin: str | None = None) -> None:
+    """Raise a one-line StoreError when ``root`` cannot be a store: it (or a folder above it) is
+    not a directory, or it cannot be read. A store that does not exist yet is fine (a reader sees
+    an empty store; the first writer creates it). ``origin`` names where the path came from
+    (``--store``, ``DIGEST_HOME``) for the message."""
+    import os
+    import stat
+
+    what = f"the store ({origin})" if origin else "the store"
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        return  # not created yet (every folder above it that exists is a directory)
+    except NotADirectoryError:
+        parent = root.parent
+        while parent != parent.parent and not parent.is_dir():
+            if parent.exists():
+                raise StoreError(f"{parent} is not a directory, so {what} cannot be here", path=root) from None
+            parent = parent.parent
+        raise StoreError(f"not a directory: {what} must be a directory", path=root) from None
+    except OSError as exc:
+        raise os_error(exc, root, f"use {what}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"not a directory: {what} must be a directory", path=root)
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise StoreError(f"permission denied: {what} cannot be read", path=root)
+
+
 class Store:
-    def __init__(self, root: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None,
+                 feedback: Feedback = QUIET) -> None:
         self.root = Path(root)
+        self.origin = origin
+        self.feedback = feedback
+        check_root(self.root, origin)
         self.items_path = self.root / ITEMS
         self.events_path = self.root / EVENTS
         self.state_path = self.root / STATE
@@ -61,6 +96,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.warnings: list[str] = []
         self.index = Index(self.index_path, self.items_path)
+        self.index.feedback = feedback
         self._lock: FileLock | None = None
         self._run: int | None = None
 
@@ -97,7 +133,7 @@ class Store:
     def __enter__(self) -> Store:
         self._check_format()
         self._create()
-        lock = FileLock(self.root / LOCK, self.lock_timeout)
+        lock = FileLock(self.root / LOCK, self.lock_timeout, on_wait=self._waiting)
         lock.acquire()
         self._lock = lock
         try:
@@ -113,6 +149,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self._unlock()
+
+    def _waiting(self, pid: int | None) -> None:
+        who = f"another digest (pid {pid})" if pid else "another digest"
+        self.feedback.waiting(f"waiting for {who} to finish with {self.root} … (up to {self.lock_timeout:g}s)")
 
     def _unlock(self) -> None:
         self._run = None
@@ -153,7 +193,7 @@ class Store:
                 pass
         return self._db()
 
-    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None) -> dict:
+    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None) -> dict:
         close = fh is None
         if fh is None:
             fh = open(self.items_path, "rb")
@@ -164,7 +204,7 @@ class Store:
             if close:
                 fh.close()
         try:
-            rec = decode_record(line)
+            rec = decode_record(line, loads) if loads else decode_record(line)
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
         if rec is None:
@@ -188,18 +228,9 @@ class Store:
         r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
         return self._read_at(*r) if r else None
 
-    @guard_sqlite
     def get_many(self, ids: Iterable[str]) -> list[dict]:
-        db = self._reader_index()
-        if db is None:
-            return []
-        ids = list(ids)
-        rows = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})"
-            rows += db.execute(q, chunk).fetchall()
-        return self.records_at(rows)
+        """The papers with these ids (unknown ids left out), in file order."""
+        return [rec for _off, _n, rec in self.rows_of(ids)]
 
     @guard_sqlite
     def count(self) -> int:
@@ -283,12 +314,36 @@ class Store:
 
     def iter_records(self) -> Iterator[dict]:
         """Every paper, latest version only, in file order (a full scan)."""
+        for _off, _n, rec in self.iter_rows():
+            yield rec
+
+    def iter_rows(self) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of every paper, latest version only, in file order (a full scan):
+        ``Selection(store, rows)`` reads chosen ones again later, without keeping them in memory."""
         plan = self.scan_plan(1)
         if plan is None:
             return
         start, end = plan.ranges[0]
-        for _off, _n, rec in iter_range(self.items_path, start, end, plan.superseded):
-            yield rec
+        for off, n, rec in iter_range(self.items_path, start, end, plan.superseded):
+            if valid_record(rec):  # (a damaged line is set aside by the next writer)
+                yield off, n, rec
+
+    @guard_sqlite
+    def rows_of(self, ids: Iterable[str]) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of the papers with these ids (unknown ids are left out), in file order."""
+        db = self._reader_index()
+        if db is None:
+            return
+        ids = list(ids)
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows += db.execute(f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+                               chunk).fetchall()
+        rows.sort()
+        with open(self.items_path, "rb") as fh:
+            for off, n in rows:
+                yield off, n, self._read_at(off, n, fh)
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -324,10 +379,20 @@ class Store:
 
     @guard_sqlite
     def resolve(self, prefix: str) -> str:
-        """The full id for a unique id prefix (as shown in the digest)."""
+        """The full id for a unique id prefix (as shown in the digest), or for an arXiv id
+        (``2508.14002``, ``arXiv:2508.14002v2``, an arXiv URL: :func:`identity.arxiv_reference`),
+        looked up in the index."""
         p = prefix.strip().lower()
         if not p or any(c not in "0123456789abcdef" for c in p):
-            raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest)")
+            aid = identity.arxiv_reference(prefix)
+            if aid is None:
+                raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest, "
+                               "or an arXiv id such as 2508.14002)")
+            db = self._reader_index()
+            r = db.execute("SELECT id FROM items WHERE arxiv=?", (aid,)).fetchone() if db is not None else None
+            if r is None:
+                raise NotFound(f"no paper with arXiv id {aid} in the store")
+            return r[0]
         db = self._reader_index()
         rows = []
         if db is not None:
@@ -339,13 +404,14 @@ class Store:
             raise NotFound(f"no item with id {prefix!r}")
         if len(rows) > 1:
             with open(self.items_path, "rb") as fh:
-                cands = "; ".join(
+                cands = [
                     f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
-                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:60]}"
+                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:70]}"
                     for r in rows[:10]
-                )
-            more = " ..." if len(rows) > 10 else ""
-            raise NotFound(f"id prefix {prefix!r} is ambiguous: {cands}{more}")
+                ]
+            count = "more than 10 papers match" if len(rows) > 10 else f"{len(rows)} papers match"
+            raise NotFound(f"id prefix {prefix!r} is ambiguous: {count}; give more characters",
+                           details=cands + (["..."] if len(rows) > 10 else []))
         return rows[0][0]
 
     # ------------------------------------------------------------------ writing
@@ -432,25 +498,37 @@ class Store:
         durable_append(self.events_path, data)
 
     def iter_events(self) -> Iterator[dict]:
+        for _end, ev in self.events_from(0):
+            yield ev
+
+    def events_from(self, start: int = 0) -> Iterator[tuple[int, dict]]:
+        """The events from byte ``start`` of events.jsonl (a line boundary), each with the offset
+        just after its line: a reader that remembers the last offset reads only what was appended
+        since (the reading list's cache)."""
         self._check_format()
         try:
             fh = open(self.events_path, "rb")
         except FileNotFoundError:
             return
+        loads = json.loads  # (orjson's import costs more than a day's events take to decode)
         with fh:
-            for lineno, line in enumerate(fh, 1):
+            fh.seek(start)
+            pos = start
+            for line in fh:
                 if not line.endswith(b"\n"):
                     break  # an append in progress (or torn: repaired under the lock)
+                at = pos
+                pos += len(line)
                 try:
-                    ev = json.loads(line)
+                    ev = loads(line)
                 except ValueError:
-                    self.warnings.append(f"{self.events_path}:{lineno}: damaged event line skipped")
+                    self.warnings.append(f"{self.events_path}: damaged event line at byte {at} skipped")
                     continue
                 if isinstance(ev, dict):
                     v = ev.get("v", FORMAT)
                     if isinstance(v, int) and v > FORMAT:
                         raise _newer("an event", v, self.events_path)
-                    yield ev
+                    yield pos, ev
 
     # ------------------------------------------------------------------ state
     def read_state(self) -> dict:
@@ -471,21 +549,24 @@ class Store:
 
 
 class Selection:
-    """A lazily read set of records (see :meth:`Store.select`)."""
+    """A lazily read set of records (see :meth:`Store.select`): ``rows`` are (offset, length)
+    pairs, read in their order; an iterable of them needs ``count``."""
 
-    def __init__(self, store: Store, rows: list[tuple[int, int]]) -> None:
+    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None) -> None:
         self.store = store
         self.rows = rows
+        self.count = len(rows) if count is None else count  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
     def __iter__(self) -> Iterator[dict]:
-        if not self.rows:
+        if not self.count:
             return
+        loads = fast_loads() if self.count > 100 else None
         with open(self.store.items_path, "rb") as fh:
             for off, n in self.rows:
-                yield self.store._read_at(off, n, fh)
+                yield self.store._read_at(off, n, fh, loads)
 
 
 
