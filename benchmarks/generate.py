@@ -143,7 +143,8 @@ def dump_text(rng: random.Random, n_items: int, start: int) -> str:
     for i in range(n_items):
         out += [title(rng, start + i), "", abstract(rng), ""]
         if rng.random() < 0.7:
-            out += [f"  • {rng.randint(1, 12)} authors", "·", f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, 2025 {rng.randint(0, 90)}", ""]
+            out += [f"  • {rng.randint(1, 12)} authors", "·",
+                    f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, 2025 {rng.randint(0, 90)}", ""]
     return "\n".join(out) + "\n"
 
 

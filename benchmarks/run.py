@@ -145,22 +145,25 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     for n_terms, limit in ((100, 8.0), (1000, 12.0)):
         cfg = data / f"interests-{n_terms}.toml"
         args = dg + ["--store", str(data / f"store-{big}"), "--config", str(cfg), "show", "--all", "--limit", "50"]
-        t, m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
-        rows.append(Row(f"full rescore of {big:,} items, {n_terms} interests, both cores", f"≤ {limit:g} s", limit, None, t, m))
+        t, m = median_of(lambda i, args=args: run_once(args, env), max(1, min(runs, 3)))
+        rows.append(Row(f"full rescore of {big:,} items, {n_terms} interests, both cores", f"≤ {limit:g} s",
+                        limit, None, t, m))
         if n_terms == 100:
-            t1, m1 = median_of(lambda i: run_once(args, env_with(DIGEST_HOME=home, DIGEST_WORKERS=1)), max(1, min(runs, 3)))
-            rows.append(Row(f"the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, t1, m1))
+            one_core = env_with(DIGEST_HOME=home, DIGEST_WORKERS=1)
+            t1, m1 = median_of(lambda i, args=args, env=one_core: run_once(args, env), max(1, min(runs, 3)))
+            rows.append(Row("the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, t1, m1))
 
     t, m = median_of(lambda i: run_once(dg + ["--help"], env), runs * 2)
     rows.append(Row("digest --help", "≤ 60 ms", 0.060, None, t, m))
 
-    args = dg + ["--store", str(data / f"store-{big}"), "--config", str(data / "interests-100.toml"), "show", "--limit", "20"]
+    args = dg + ["--store", str(data / f"store-{big}"), "--config", str(data / "interests-100.toml"),
+                 "show", "--limit", "20"]
     t, m = median_of(lambda i: run_once(args, env), runs * 2)
     rows.append(Row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, t, m))
 
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
-        t, m = median_of(lambda i: run_once(dg + ["parse", str(path)], env), runs)
+        t, m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
         rows.append(Row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, t, m))
     return rows
 

@@ -7,20 +7,44 @@ prints or exits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from digest import config as configmod
 from digest import paths
-from digest.config import Config, load_config
+from digest.config import Config
 from digest.errors import DigestError, InputError
-from digest.report import Report, SourceLine
-from digest.scoring import Scored, Scorer
-from digest.store import IngestResult, Store
+from digest.ranking.rank import build_report, scorer_for
+from digest.ranking.report import Mode, Report, SourceLine
+from digest.ranking.score import Scored
+from digest.store import Store
 
 if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest
-    from digest.pipeline import SourceRun
+    from digest.ingest.diff import IngestResult
+    from digest.ingest.pipeline import SourceRun
+
+
+def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
+    """The config at ``path`` (see :func:`digest.config.load_config`), with the sections owned by
+    higher layers checked by their owners, so every mistake is an error when the config loads."""
+    return check_sections(configmod.load_config(path, explicit=explicit))
+
+
+def check_sections(cfg: Config) -> Config:
+    """Check the sections of ``cfg`` that higher layers own (config.OWNED), with their owners' rules."""
+    check = configmod.Checker(cfg.path)
+    if "email" in cfg.raw:
+        from digest.mail.settings import check_email  # [email] keys, types, addresses, subject
+
+        cfg.email = check_email(check, cfg.raw["email"])
+    if "similarity" in cfg.raw:
+        from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
+
+        cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    return cfg
 
 
 @dataclass
@@ -52,26 +76,11 @@ class Context:
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
 
 
-def scorer_for(cfg: Config, store: Store | None = None) -> Scorer:
-    extra = []
-    if store is not None and cfg.similarity.get("tags"):
-        try:
-            from digest.similarity import similarity_boost
-        except ImportError:  # pragma: no cover - until the reading list lands
-            similarity_boost = None
-        if similarity_boost is not None:
-            fn = similarity_boost(store, cfg)
-            if fn is not None:
-                extra.append(fn)
-    return Scorer.from_config(cfg, extra=extra)
+def tag_map(store: Store) -> dict[str, list[str]]:
+    """The reading list's tags (item id -> tags), for ranking and reports."""
+    from digest.readinglist import ReadingList
 
-
-def tags_for(store: Store, ids: list[str]) -> dict[str, list[str]]:
-    try:
-        from digest.readinglist import tags_by_id
-    except ImportError:  # pragma: no cover - until the reading list lands
-        return {}
-    return tags_by_id(store, ids)
+    return ReadingList.load(store).tag_map()
 
 
 # --------------------------------------------------------------------------- reading list
@@ -103,13 +112,13 @@ def all_tags(ctx: Context) -> dict[str, int]:
     return _all(ctx.store())
 
 
-def reading_list(ctx: Context, *, tags: list[str] = (), untagged: bool = False, search: list[str] = (),
+def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
                  since: str | None = None, sort: str = "newest"):
     """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
-    scorer = scorer_for(ctx.config, store) if sort == "score" else None
+    scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
     entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
                                  sort=sort, scorer=scorer)
     return entries, list(store.warnings)
@@ -121,7 +130,7 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     from urllib.parse import urlencode
 
     from digest.identity import arxiv_abs_url
-    from digest.render import paper_url
+    from digest.render import paper_url  # (a link rule, not rendering: see render/__init__)
 
     store = ctx.store()
     rec = store.get(store.resolve(prefix))
@@ -136,7 +145,7 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
 def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
                  stdin: BinaryIO | None = None, timeout: float = 30.0):
     """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.pipeline import expand, parse_input
+    from digest.ingest.pipeline import expand, parse_input
 
     for spec in specs:
         names = expand(spec)
@@ -152,7 +161,8 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
 
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
-    from digest.pipeline import expand, ingest_inputs
+    from digest.ingest.diff import IngestResult
+    from digest.ingest.pipeline import expand, ingest_inputs
 
     names: list[str] = []
     missing: list[IngestResult] = []
@@ -161,11 +171,11 @@ def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date:
         if not found:
             missing.append(IngestResult(source=spec, error=f"{spec}: no files match"))
         names.extend(found)
-    timeout = ctx.config.fetch_timeout
+    cfg = ctx.config
     store = ctx.store()
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
-                                stdin=stdin, timeout=timeout)
+                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
     return missing + results, store.warnings
 
 
@@ -186,53 +196,43 @@ def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     ]
 
 
-def rank(cfg: Config, store: Store, records: list[dict], *, limit: int | None,
-         min_score: float | None) -> list[Scored]:
-    scorer = scorer_for(cfg, store)
-    return scorer.rank(records, limit=limit, min_score=min_score)
-
-
-def _report(store: Store, entries: list[Scored], heading: str, *, pool: int, mode: str = "new",
+def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
+            min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
-    """A Report of ranked entries, with the tags of the papers it shows."""
-    report = Report(entries, heading, mode=mode, pool=pool, sources=sources or [],
-                    warnings=list(store.warnings) if warnings is None else warnings,
-                    date=date.today().isoformat())
-    report.tags = tags_for(store, [s.record["id"] for s in entries])
-    return report
+    """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
+    tags = tag_map(store)
+    limit = cfg.limit if limit is None else limit
+    min_score = cfg.min_score if min_score is None else min_score
+    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score)
+    return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
+                        warnings=list(store.warnings) if warnings is None else warnings)
 
 
-def show(ctx: Context, *, mode: str = "new", since: str | None = None, limit: int | None = None,
+def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
          min_score: float | None = None) -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, or since a date."""
     cfg = ctx.config
     store = ctx.store()
-    limit = cfg.limit if limit is None else limit
-    min_score = cfg.min_score if min_score is None else min_score
     if mode == "all":
-        from digest.rescore import rank_all
+        from digest.ranking.rescore import rank_all
 
-        entries, pool = rank_all(store, scorer_for(cfg, store), limit=limit, min_score=min_score)
-        return _report(store, entries, "All stored papers", pool=pool, mode=mode)
+        tags = tag_map(store)
+        entries, pool = rank_all(store, scorer_for(cfg, store, tags),
+                                 limit=cfg.limit if limit is None else limit,
+                                 min_score=cfg.min_score if min_score is None else min_score)
+        return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
+                            warnings=list(store.warnings))
     if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
-        entries = rank(cfg, store, records, limit=limit, min_score=min_score)
-        return _report(store, entries, f"Papers first seen since {since}", pool=len(records), mode=mode)
+        return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
+                       min_score=min_score, pool=len(records), mode=mode)
     run = store.latest_run()
     records = store.select("first_run=?", (run,)) if run else []
-    entries = rank(cfg, store, records, limit=limit, min_score=min_score)
-    first = entries[0].record.get("first_seen", "")[:10] if entries else ""
-    return _report(store, entries, f"New papers{', ' + first if first else ''}", pool=len(records))
-
-
-def report_for_results(ctx: Context, store: Store, lines: list[SourceLine], new: list[dict], *,
-                       limit: int | None, min_score: float | None, warnings: list[str],
-                       heading: str) -> Report:
-    cfg = ctx.config
-    limit = cfg.limit if limit is None else limit
-    min_score = cfg.min_score if min_score is None else min_score
-    entries = rank(cfg, store, new, limit=limit, min_score=min_score)
-    return _report(store, entries, heading, pool=len(new), sources=lines, warnings=warnings)
+    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records))
+    first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
+    if first:
+        report.heading = f"New papers, {first}"
+    return report
 
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
@@ -241,23 +241,21 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
-    scored = scorer_for(ctx.config, store).score(rec)
-    return scored, tags_for(store, [item_id]).get(item_id, [])
+    tags = tag_map(store)
+    scored = scorer_for(ctx.config, store, tags).score(rec)
+    return scored, tags.get(item_id, [])
 
 
 @dataclass
 class RunOutcome:
     report: Report
-    store: Store
-    runs: list[SourceRun] = field(default_factory=list)
     failed: bool = False  # a source failed (the others were still processed)
 
 
 def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
-        min_score: float | None = None, only: list[str] | None = None, force: bool = False,
-        dry_run: bool = False) -> RunOutcome:
+        min_score: float | None = None, only: list[str] | None = None, force: bool = False) -> RunOutcome:
     """Fetch and ingest the configured sources, then rank what is new."""
-    from digest.pipeline import run_sources
+    from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
     if not cfg.sources:
@@ -267,7 +265,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         )
     store = ctx.store()
     with store:
-        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, dry_run=dry_run)
+        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:
@@ -275,24 +273,22 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         warnings.extend(f"{run_.name}: {e}" if not e.startswith(run_.name) else e for e in run_.errors)
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
-    report = report_for_results(ctx, store, _runs_lines(runs), new, limit=limit, min_score=min_score,
-                                warnings=warnings, heading=f"New papers, {date.today().isoformat()}")
-    return RunOutcome(report, store, runs, failed=any(r.errors for r in runs))
+    report = _ranked(cfg, store, new, f"New papers, {date.today().isoformat()}", limit=limit,
+                     min_score=min_score, pool=len(new), sources=_runs_lines(runs), warnings=warnings)
+    return RunOutcome(report, failed=any(r.errors for r in runs))
 
 
 def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
     """Ingest the sample dump shipped with digest into a throw-away store and rank it
     with the built-in default config. Touches neither the user's store nor config."""
-    from digest.pipeline import ingest_inputs
-
-    from digest.config import load_config as _load
-
     import tempfile
+
+    from digest.ingest.pipeline import ingest_inputs
 
     sample = paths.sample_dump_path()
     with tempfile.TemporaryDirectory(prefix="digest-demo-") as tmp:
         ctx = Context(config_path=None, store_path=Path(tmp))
-        ctx._config = _load(paths.default_config_path())
+        ctx._config = load_config(paths.default_config_path())
         store = ctx.store()
         with store:
             results = ingest_inputs(store, [str(sample)], ref_date=date.today())
@@ -300,9 +296,9 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
         if res.error:
             raise DigestError(res.error)
         res.source = "sample dump (built in)"
-        report = report_for_results(ctx, store, _source_lines(results), res.new, limit=limit,
-                                    min_score=min_score, warnings=res.warnings,
-                                    heading="digest demo: the built-in sample dump")
+        report = _ranked(ctx.config, store, res.new, "digest demo: the built-in sample dump", limit=limit,
+                         min_score=min_score, pool=len(res.new), sources=_source_lines(results),
+                         warnings=res.warnings)
         store.close()
     return report
 
@@ -311,11 +307,11 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
 def email(ctx: Context, *, dry_run: bool = False, to_file: str | None = None, limit: int | None = None,
           min_score: float | None = None, sources: list[SourceLine] | None = None,
           warnings: list[str] | None = None):
-    """Email the digest of the papers not emailed yet; see :mod:`digest.outbox`.
+    """Email the digest of the papers not emailed yet; see :mod:`digest.mail.outbox`.
 
-    Returns an :class:`digest.outbox.EmailOutcome`; raises DeliveryError (nothing
+    Returns an :class:`digest.mail.outbox.EmailOutcome`; raises DeliveryError (nothing
     marked as emailed), ConfigError, or StoreBusy."""
-    from digest.outbox import email_digest
+    from digest.mail.outbox import email_digest
 
-    return email_digest(ctx, dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
-                        sources=sources, warnings=warnings)
+    return email_digest(ctx.config, ctx.store(), dry_run=dry_run, to_file=to_file, limit=limit,
+                        min_score=min_score, sources=sources, warnings=warnings)

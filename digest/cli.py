@@ -15,10 +15,10 @@ import sys
 
 import click
 
-from digest import __version__
 from digest.errors import EXIT_ERROR, DigestError
-
-REPORT_FORMATS = ("table", "json", "jsonl", "markdown")
+from digest.readinglist import SORTS
+from digest.render import DETAIL_FORMATS, EXPORT_FORMATS, LIST_FORMATS, PARSE_FORMATS, REPORT_FORMATS
+from digest.sources import KINDS
 
 
 class DigestGroup(click.Group):
@@ -40,7 +40,9 @@ class DigestGroup(click.Group):
 
 
 def _ctx(ctx: click.Context):
-    return ctx.find_object(Holder).app
+    holder = ctx.find_object(Holder)
+    assert holder is not None  # (the group callback always sets it)
+    return holder.app
 
 
 class Holder:
@@ -121,7 +123,7 @@ def print_counts(results) -> bool:
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="digest")
+@click.version_option(None, "--version", package_name="digest", prog_name="digest")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
                    "~/.config/digest/config.toml, else the built-in default.")
@@ -153,7 +155,7 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> 
 
 
 # --------------------------------------------------------------------------- ingest / parse
-KIND_OPTION = click.option("--kind", type=click.Choice(["dump", "feed", "hf_json"]), default=None,
+KIND_OPTION = click.option("--kind", type=click.Choice(KINDS), default=None,
                            help="Force the input kind instead of detecting it from the content.")
 
 
@@ -192,7 +194,7 @@ def ingest(ctx, inputs, ref_date, kind, dry_run):
 @click.argument("inputs", nargs=-1, required=True)
 @date_option
 @KIND_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl",
+@click.option("--format", "fmt", type=click.Choice(PARSE_FORMATS), default="jsonl",
               show_default=True, help="Output format.")
 @click.pass_context
 def parse(ctx, inputs, ref_date, kind, fmt):
@@ -253,7 +255,7 @@ def show(ctx, mode, since, limit, min_score, fmt):
 
 @cli.command()
 @click.argument("item_id", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.pass_context
 def explain(ctx, item_id, fmt):
@@ -262,8 +264,8 @@ def explain(ctx, item_id, fmt):
 
     scored, tags = app.explain(_ctx(ctx), item_id)
     if fmt == "json":
+        from digest.ranking.report import entry_dict
         from digest.render import to_json
-        from digest.report import entry_dict
 
         click.echo(to_json(entry_dict(scored, 1, tags), indent=2))
         return
@@ -275,13 +277,13 @@ def explain(ctx, item_id, fmt):
 # --------------------------------------------------------------------------- reading list
 def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
     """``ID TAG...`` or ``ID... -t TAG``; ``-`` among the ids reads ids from stdin."""
-    from digest.readinglist import InvalidTag, normalize_tag
+    from digest.tags import InvalidTag, normalize_tag
 
-    args = list(args)
+    given = list(args)
     if tag_opts:
-        ids, tags = args, list(tag_opts)
+        ids, tags = given, list(tag_opts)
     else:
-        ids, tags = args[:1], args[1:]
+        ids, tags = given[:1], given[1:]
     if not ids:
         raise click.UsageError("give a paper ID (any unique prefix)")
     if not tags:
@@ -297,7 +299,7 @@ def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
 
 
 def _print_changes(changes, remove: bool) -> None:
-    from digest.render import clean
+    from digest.text import clean
 
     for ch in changes:
         bits = [("-" if remove else "+") + t for t in (ch.removed if remove else ch.added)]
@@ -367,7 +369,7 @@ def note(ctx, item_id, text, clear):
         what = "note added" if not clear else f"{len(change.removed)} note(s) removed"
         click.echo(f"{change.short_id}  {what}", err=True)
         return
-    from digest.render import clean
+    from digest.text import clean
 
     for n in notes:
         click.echo(f"{clean(n.at[:10])}  {clean(n.text)}")
@@ -398,7 +400,7 @@ def open_cmd(ctx, item_id, print_only):
 
 
 @cli.command("tags")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.pass_context
 def tags_cmd(ctx, fmt):
@@ -414,7 +416,7 @@ def tags_cmd(ctx, fmt):
         return
     if not counts:
         click.echo("no tags yet (digest tag ID TAG)", err=True)
-    from digest.render import clean
+    from digest.text import clean
 
     width = len(str(max(counts.values(), default=0)))
     for t, n in counts.items():
@@ -422,7 +424,7 @@ def tags_cmd(ctx, fmt):
 
 
 def selection_options(f):
-    f = click.option("--sort", type=click.Choice(["newest", "added", "score"]), default="newest",
+    f = click.option("--sort", type=click.Choice(SORTS), default="newest",
                      show_default=True,
                      help="newest: by publication date; added: most recently tagged first; "
                           "score: by the digest's score.")(f)
@@ -441,7 +443,7 @@ def selection_options(f):
 
 def _select(ctx, tags, untagged, search, since, sort):
     from digest import app
-    from digest.readinglist import InvalidTag
+    from digest.tags import InvalidTag
 
     if untagged and tags:
         raise click.UsageError("--untagged and --tag exclude each other")
@@ -464,7 +466,7 @@ def _heading(tags, untagged) -> str:
 
 @cli.command("list")
 @selection_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "markdown", "bibtex", "csv"]),
+@click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
 @click.pass_context
 def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
@@ -490,7 +492,7 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
 
 @cli.command("export")
 @selection_options
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "markdown", "json", "jsonl", "csv"]),
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               default="bibtex", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
@@ -510,7 +512,7 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
     if output and output != "-":
         from pathlib import Path
 
-        from digest.storeio import atomic_write
+        from digest.store.files import atomic_write
 
         atomic_write(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {output}", err=True)

@@ -13,17 +13,25 @@ from typing import Any
 
 from digest import paths
 from digest.errors import ConfigError
+from digest.sources import KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+# The one type vocabulary of config.toml: a Python type (int, str, bool, list, dict),
+# NUMBER (an int or a float, never a boolean) or STR_OR_LIST (a string or a list of strings).
 NUMBER = (int, float)
+STR_OR_LIST = "str_or_list"
 
 # Allowed keys and their types, section by section. A value of None means
-# "a table of user-chosen keys" validated by its own function below.
-SECTIONS: dict[str, dict[str, Any] | None] = {
+# "a table of user-chosen keys" validated by its own function below; OWNED means
+# the section belongs to a higher layer, whose check function validates it
+# (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
+# [similarity] -> digest.ranking.similarity.check_similarity).
+OWNED = "owned"
+SECTIONS: dict[str, Any] = {
     "interests": None,
     "weights": {"title": NUMBER, "abstract": NUMBER, "authors": NUMBER, "org": NUMBER},
     "authors": None,
@@ -32,11 +40,10 @@ SECTIONS: dict[str, dict[str, Any] | None] = {
     "sources": None,
     "fetch": {"timeout": NUMBER, "stale_days": int, "user_agent": str},
     "store": {"lock_timeout": NUMBER},
-    "email": None,
-    "similarity": {"tags": list, "weight": NUMBER, "min_similarity": NUMBER, "max_neighbours": int},
+    "email": OWNED,
+    "similarity": OWNED,
 }
 SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
-SOURCE_KINDS = ("dump", "feed", "hf_json")
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
 
@@ -44,10 +51,13 @@ TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true
 def _type_name(expected: Any) -> str:
     if expected is NUMBER:
         return "a number"
+    if expected is STR_OR_LIST:
+        return "a string or a list of strings"
     return TYPE_NAMES.get(expected, getattr(expected, "__name__", str(expected)))
 
 
-def _got(value: Any) -> str:
+def got(value: Any) -> str:
+    """How an unexpected value is named in an error: ``string 'x'``, ``boolean true``, ..."""
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, str):
@@ -60,6 +70,8 @@ def _got(value: Any) -> str:
 
 
 def _is(value: Any, expected: Any) -> bool:
+    if expected is STR_OR_LIST:
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     if expected is NUMBER or expected is float:
         return isinstance(value, NUMBER) and not isinstance(value, bool)
     if expected is int:
@@ -98,7 +110,9 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-class _Checker:
+class Checker:
+    """Checks a config's values, raising one-line ConfigErrors that name the file and key."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -107,7 +121,7 @@ class _Checker:
 
     def table(self, where: str, value: Any) -> dict:
         if not isinstance(value, dict):
-            raise self.fail(where, f"must be a table, got {_got(value)}")
+            raise self.fail(where, f"must be a table, got {got(value)}")
         return value
 
     def keys(self, where: str, table: dict, allowed: dict[str, Any]) -> None:
@@ -117,18 +131,18 @@ class _Checker:
                 raise self.fail(f"{where}.{key}" if where else key,
                                 f"unknown key (expected one of: {hint})")
             expected = allowed[key]
-            if isinstance(expected, dict) or (expected is None and not where):
+            if isinstance(expected, dict) or (expected in (None, OWNED) and not where):
                 expected = dict  # a section: must be a table
             if expected is not None and not _is(value, expected):
                 raise self.fail(f"{where}.{key}" if where else key,
-                                f"must be {_type_name(expected)}, got {_got(value)}")
+                                f"must be {_type_name(expected)}, got {got(value)}")
 
     def weights(self, where: str, table: Any) -> dict[str, float]:
         table = self.table(where, table)
         out: dict[str, float] = {}
         for key, value in table.items():
             if not _is(value, NUMBER):
-                raise self.fail(f'{where}."{key}"', f"weight must be a number, got {_got(value)}")
+                raise self.fail(f'{where}."{key}"', f"weight must be a number, got {got(value)}")
             if not key.strip() or key.strip() == "*":
                 raise self.fail(f'{where}."{key}"', "term must contain a word")
             out[key] = float(value)
@@ -140,11 +154,11 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from None
-    check = _Checker(path)
+    check = Checker(path)
     check.keys("", raw, SECTIONS)
     cfg = Config(path=path, is_default=is_default, raw=raw)
     for name, allowed in SECTIONS.items():
-        if name in raw and allowed is not None:
+        if name in raw and isinstance(allowed, dict):
             check.keys(name, check.table(name, raw[name]), allowed)
     cfg.interests = check.weights("interests", raw.get("interests", {}))
     cfg.authors = check.weights("authors", raw.get("authors", {}))
@@ -170,17 +184,11 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
             raise check.fail(where, "needs exactly one of 'path' or 'url'")
         if "url" in table and not table["url"].lower().startswith(("http://", "https://")):
             raise check.fail(f"{where}.url", "must start with http:// or https://")
-        if table.get("kind") is not None and table["kind"] not in SOURCE_KINDS:
-            raise check.fail(f"{where}.kind", f"must be one of {', '.join(SOURCE_KINDS)}")
+        if table.get("kind") is not None and table["kind"] not in KINDS:
+            raise check.fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
         cfg.sources.append(Source(name=name, **table))
-    if "email" in raw:  # (the checkers load only when their section is there)
-        from digest.mailconfig import check_email  # [email] keys, types, addresses, subject
-
-        cfg.email = check_email(check, raw["email"])
-    if "similarity" in raw:
-        from digest.similarity import check_similarity  # [similarity] tags, ranges
-
-        cfg.similarity = check_similarity(check, raw["similarity"])
+    cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
+    cfg.similarity = raw.get("similarity", {})
     return cfg
 
 
@@ -208,7 +216,7 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
 
 def init_config(path: Path, *, force: bool = False) -> Path:
     """Write the documented default config to ``path`` (never overwrites unless force)."""
-    from digest.storeio import atomic_write
+    from digest.store.files import atomic_write
 
     if path.exists() and not force:
         raise ConfigError("already exists (use --force to overwrite)", path=path)

@@ -6,18 +6,12 @@ place that turns them into ``Error: ...`` on stderr and an exit code.
 
 from __future__ import annotations
 
-import re
+from digest.text import collapse
 
-# Exit codes a cron user can act on (documented in README "Exit codes").
-EXIT_OK = 0
+# Exit codes a cron user can act on (documented in README "Exit codes"); usage errors
+# (exit 2) are click's.
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 EXIT_BUSY = 75  # EX_TEMPFAIL: another digest holds the store lock; try again later
-
-
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
 
 
 class DigestError(Exception):
@@ -31,7 +25,7 @@ class DigestError(Exception):
             message = f"{self.path}: {message}"
         # One line, always: data from files must not break the message apart, nor reach the
         # terminal as control characters (a title quoted in an error is data too).
-        message = " ".join(_UNSAFE.sub(" ", str(message)).split())
+        message = collapse(str(message))
         super().__init__(message)
 
     @property

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from digest.text import collapse
+
 SHORT_ID_LEN = 8
 ID_LEN = 16
 
@@ -25,10 +27,8 @@ _TEX_GREEK = {
     "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }
 _TEX_CMD = re.compile(r"\\([A-Za-z]+)")
-_WS = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ASCII_NON_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 # arXiv identifiers: new style 2401.01234(v2), old style astro-ph/0601001(v1), math.GT/0309136
 _ARXIV_NEW = r"(\d{4}\.\d{4,5})"
@@ -46,8 +46,7 @@ def clean_title(title: str) -> str:
         return ""
     if title.isprintable() and "  " not in title:  # the common case, 5x faster
         return title.strip()
-    title = _CONTROL.sub(" ", title)
-    return _WS.sub(" ", title).strip()
+    return collapse(title)
 
 
 def fold_tex(text: str) -> str:

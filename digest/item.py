@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 from digest import identity
 
@@ -60,11 +60,6 @@ class Item:
     def to_dict(self) -> dict:
         d = asdict(self)
         return {k: d[k] for k in PARSE_KEYS} | {"arxiv_version": self.arxiv_version}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Item":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass

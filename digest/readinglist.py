@@ -14,59 +14,31 @@ merges. A change is one small fsynced append under the store lock; the store
 is never rewritten. :class:`ReadingList` folds the events (in file order) into
 the current state; events of other types (deliveries, ...) are ignored.
 
-Tag names are case-insensitive and stored lower-case: 1 to 40 characters,
-letters, digits and ``- _ . / :``, starting with a letter or a digit (so
-``toread``, ``project:llm-eval``, ``2025/q4``). A leading ``#`` (as the digest
-shows tags) is dropped.
+Tag names follow :func:`digest.text.normalize_tag`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
 from digest.identity import short_id
-from digest.store import Store
+from digest.tags import InvalidTag, normalize_tag
+from digest.text import collapse
 
-TAG_MAX = 40
+if TYPE_CHECKING:  # (kept light: the CLI reads SORTS at start-up)
+    from digest.store import Store
+
 NOTE_MAX = 2000
-_TAG_RE = re.compile(r"^[^\W_][\w\-./:]*$")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-_WS = re.compile(r"\s+")
 EVENT_TYPES = ("tag", "untag", "note", "unnote")
-
-
-class InvalidTag(DigestError):
-    """A tag name that is empty, too long or has characters tags may not have."""
-
-
-def normalize_tag(tag: str) -> str:
-    """The stored form of a tag name (lower-case), or :class:`InvalidTag`."""
-    if not isinstance(tag, str):
-        raise InvalidTag(f"tag must be a string, got {tag!r}")
-    t = unicodedata.normalize("NFC", tag.strip())
-    if t.startswith("#"):
-        t = t[1:]
-    t = t.casefold()
-    if not t:
-        raise InvalidTag(f"empty tag name {tag!r}")
-    if len(t) > TAG_MAX:
-        raise InvalidTag(f"tag {tag[:TAG_MAX]!r}... is longer than {TAG_MAX} characters")
-    if not _TAG_RE.match(t):
-        raise InvalidTag(
-            f"invalid tag {tag!r}: use letters, digits and - _ . / : (no spaces), "
-            "starting with a letter or digit"
-        )
-    return t
 
 
 def clean_note(text: str) -> str:
     """A note as stored: one line, no control characters, at most NOTE_MAX characters."""
-    t = _WS.sub(" ", _CONTROL.sub(" ", text or "")).strip()
+    t = collapse(text)
     if not t:
         raise DigestError("empty note (to remove an item's notes use --clear)")
     if len(t) > NOTE_MAX:
@@ -108,7 +80,7 @@ class ReadingList:
         self.items: dict[str, ItemState] = {}
 
     @classmethod
-    def load(cls, store: Store) -> "ReadingList":
+    def load(cls, store: Store) -> ReadingList:
         rl = cls()
         for ev in store.iter_events():
             rl.apply(ev)
@@ -119,7 +91,8 @@ class ReadingList:
         item_id = ev.get("id")
         if kind not in EVENT_TYPES or not isinstance(item_id, str):
             return
-        at = ev.get("at") if isinstance(ev.get("at"), str) else ""
+        stamp = ev.get("at")
+        at = stamp if isinstance(stamp, str) else ""
         if kind in ("tag", "untag"):
             tag = ev.get("tag")
             if not isinstance(tag, str) or not tag:
@@ -135,8 +108,8 @@ class ReadingList:
                 self.items.setdefault(item_id, ItemState()).notes.append(Note(at, text))
         elif item_id in self.items:  # unnote
             self.items[item_id].notes.clear()
-        st = self.items.get(item_id)
-        if st is not None and st.empty:
+        state = self.items.get(item_id)
+        if state is not None and state.empty:
             del self.items[item_id]
 
     # ------------------------------------------------------------------ queries
@@ -167,6 +140,10 @@ class ReadingList:
             return list(self.items)
         return [i for i, st in self.items.items() if want <= st.tags.keys()]
 
+    def tag_map(self) -> dict[str, list[str]]:
+        """Item id -> its tags (sorted), for every item that has a tag."""
+        return {i: sorted(st.tags) for i, st in self.items.items() if st.tags}
+
     def tagged_ids(self) -> set[str]:
         return {i for i, st in self.items.items() if st.tags}
 
@@ -174,13 +151,8 @@ class ReadingList:
 # --------------------------------------------------------------------------- reading helpers
 def tags_by_id(store: Store, ids: Iterable[str]) -> dict[str, list[str]]:
     """Current tags of the given items (items without tags are left out)."""
-    rl = ReadingList.load(store)
-    out = {}
-    for i in ids:
-        tags = rl.tags_of(i)
-        if tags:
-            out[i] = tags
-    return out
+    tags = ReadingList.load(store).tag_map()
+    return {i: tags[i] for i in ids if i in tags}
 
 
 def all_tags(store: Store) -> dict[str, int]:
@@ -191,10 +163,6 @@ def all_tags(store: Store) -> dict[str, int]:
 def notes_by_id(store: Store, ids: Iterable[str]) -> dict[str, list[Note]]:
     rl = ReadingList.load(store)
     return {i: rl.notes_of(i) for i in ids if rl.notes_of(i)}
-
-
-def ids_with_tags(store: Store, tags: Iterable[str]) -> list[str]:
-    return ReadingList.load(store).ids_with(normalize_tag(t) for t in tags)
 
 
 # --------------------------------------------------------------------------- writing
@@ -343,7 +311,7 @@ class Entry:
 
 def _search_matcher(search: Iterable[str]):
     """A matcher for every search word (whole words, by prefix), and how many words there are."""
-    from digest.scoring import Matcher, term_patterns
+    from digest.ranking.match import Matcher, term_patterns
 
     words = [w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()]
     words = [w for w in words if term_patterns(w)]
@@ -351,7 +319,7 @@ def _search_matcher(search: Iterable[str]):
 
 
 def _haystack(e: Entry) -> bytes:
-    from digest.scoring import normalize
+    from digest.ranking.match import normalize
 
     r = e.record
     parts = [r.get("title") or "", r.get("abstract") or "", " ".join(r.get("authors") or []),
@@ -379,7 +347,7 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
       tag or note) on or after it; untagged papers by when they were first seen.
     - ``sort``: ``newest`` (publication date, newest first), ``added`` (most
       recently added first) or ``score`` (needs ``scorer``, a
-      :class:`digest.scoring.Scorer`).
+      :class:`digest.ranking.score.Scorer`).
     """
     if sort not in SORTS:
         raise DigestError(f"unknown sort {sort!r} (expected one of: {', '.join(SORTS)})")

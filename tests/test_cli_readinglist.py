@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
+from digest.ingest.diff import ingest_items
 
 pybtex_database = pytest.importorskip("pybtex.database")
 
@@ -104,9 +105,9 @@ def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
 
     store = Store(tmp_path / "many")
     with store:
-        store.ingest([Item(title=f"Generated paper {i}") for i in range(40)], source="gen")
+        ingest_items(store, [Item(title=f"Generated paper {i}") for i in range(40)], source="gen")
     ids = sorted(r["id"] for r in store.iter_records())
-    a, b = next((x, y) for x, y in zip(ids, ids[1:]) if x[0] == y[0])
+    a, b = next((x, y) for x, y in zip(ids, ids[1:], strict=False) if x[0] == y[0])
     r = run(runner, "--store", str(tmp_path / "many"), "tag", a[0], "toread")
     assert r.exit_code == 1
     (line,) = r.stderr.splitlines()
@@ -302,13 +303,13 @@ def test_similarity_boost_shows_in_explain(runner, tmp_path):
     cfg.write_text('[interests]\n"diffusion" = 2.0\n[similarity]\ntags = ["toread"]\nweight = 8.0\n')
     store = Store(home)
     with store:
-        store.ingest([Item(title="Tactile Grasping with Robot Hands",
+        ingest_items(store, [Item(title="Tactile Grasping with Robot Hands",
                            abstract="Tactile fingertip sensors let a robot hand grasp deformable objects."),
                       Item(title="Protein Folding at Scale", abstract="Folding proteins with physics.")],
                      source="old")
     old = {r["title"]: r["id"] for r in store.iter_records()}
     with store:
-        store.ingest([Item(title="Grasping Deformable Objects by Touch",
+        ingest_items(store, [Item(title="Grasping Deformable Objects by Touch",
                            abstract="A robot hand with tactile sensors grasps deformable objects.")], source="new")
     new_id = next(r["id"] for r in store.iter_records() if r["title"].startswith("Grasping"))
     base = ["--store", str(home), "--config", str(cfg)]

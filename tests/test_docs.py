@@ -7,8 +7,8 @@ import re
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from digest.cli import cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -427,7 +427,7 @@ def test_text_and_html_parts_both_hold_every_ranked_item(runner, tmp_path):
         cfg = write_config(tmp_path, port=port, max_items=50)
         assert invoke(runner, cfg, "email").exit_code == 0
         text, html = parts(inbox.messages()[0])
-        for t, i in zip(titles, ids):
+        for t, i in zip(titles, ids, strict=True):
             assert t in text and i[:8] in text
             assert i[:8] in html
             assert f"study number {t[23:25]}" in html

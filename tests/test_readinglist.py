@@ -10,8 +10,9 @@ import pytest
 
 from digest import readinglist as rl
 from digest.errors import DigestError, NotFound
+from digest.ingest.diff import ingest_items
+from digest.ingest.pipeline import ingest_inputs
 from digest.item import Item
-from digest.pipeline import ingest_inputs
 from digest.store import Store
 
 
@@ -24,7 +25,7 @@ def make_items(n: int) -> list[Item]:
 def store(tmp_path):
     s = Store(tmp_path / "store", lock_timeout=2)
     with s:
-        s.ingest(make_items(60), source="dump.txt")
+        ingest_items(s, make_items(60), source="dump.txt")
     return s
 
 
@@ -245,7 +246,7 @@ def listed(tmp_path):
         Item(title="Untagged Survey", abstract="A survey of everything.", published="2025-11-20"),
     ]
     with s:
-        res = s.ingest(papers, source="x")
+        res = ingest_items(s, papers, source="x")
     by = {r["title"].split()[0].lower(): r["id"] for r in res.new}
     rl.tag(s, [by["diffusion"]], ["toread", "cite"], now="2025-11-18T09:00:00Z")
     rl.tag(s, [by["sparse"]], ["toread"], now="2025-11-21T09:00:00Z")
@@ -280,7 +281,7 @@ def test_select_filters(listed):
 def test_select_sorts(listed):
     s, by = listed
     assert [e.id for e in rl.select(s, sort="added")] == [by["sparse"], by["diffusion"], by["weather"]]
-    from digest.scoring import Scorer
+    from digest.ranking.score import Scorer
 
     scored = rl.select(s, sort="score", scorer=Scorer({"weather": 1.0, "robot*": 3.0}))
     assert [e.id for e in scored] == [by["diffusion"], by["weather"], by["sparse"]]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from digest.ranking.report import Report, SourceLine
+from digest.ranking.score import Scorer
 from digest.render.html import render_html
 from digest.render.text import WIDTH, cell_width, render_text, wrap
-from digest.report import Report, SourceLine
-from digest.scoring import Scorer
 
 INTERESTS = {"diffusion": 2.0, "large language model*": 2.0, "reinforcement learning": 2.0,
              "survey": -1.0}

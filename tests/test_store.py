@@ -11,6 +11,7 @@ import time
 import pytest
 
 from digest.errors import NotFound, StoreBusy, StoreError
+from digest.ingest.diff import ingest_items
 from digest.item import Item
 from digest.store import Store
 
@@ -30,10 +31,10 @@ def lines(store):
 
 def test_ingest_diff_new_updated_unchanged(store):
     with store:
-        r1 = store.ingest(items("Alpha", "Beta"), source="d1.txt")
+        r1 = ingest_items(store, items("Alpha", "Beta"), source="d1.txt")
     assert [len(r1.new), len(r1.updated), len(r1.unchanged)] == [2, 0, 0]
     with store:
-        r2 = store.ingest(items("Beta", "Gamma") + [Item(title="Alpha", abstract="Abstract of Alpha.", upvotes=5)],
+        r2 = ingest_items(store, items("Beta", "Gamma") + [Item(title="Alpha", abstract="Abstract of Alpha.", upvotes=5)],
                           source="d2.txt")
     assert [r["title"] for r in r2.new] == ["Gamma"]
     assert [r["title"] for r in r2.updated] == ["Alpha"]
@@ -47,57 +48,57 @@ def test_ingest_diff_new_updated_unchanged(store):
 
 def test_overlapping_dump_reports_unchanged_not_new(store):
     with store:
-        store.ingest(items("One", "Two", "Three"), source="a")
+        ingest_items(store, items("One", "Two", "Three"), source="a")
     with store:
-        r = store.ingest(items("Two", "Three", "Four"), source="a")
+        r = ingest_items(store, items("Two", "Three", "Four"), source="a")
     assert [x["title"] for x in r.new] == ["Four"]
     assert len(r.unchanged) == 2
 
 
 def test_same_title_different_spelling_is_one_item(store):
     with store:
-        r = store.ingest([Item(title="Pre-Training at Scale"), Item(title="pretraining  at scale")], source="x")
+        r = ingest_items(store, [Item(title="Pre-Training at Scale"), Item(title="pretraining  at scale")], source="x")
     assert len(r.new) == 1
 
 
 def test_dry_run_writes_nothing(store):
     with store:
-        r = store.ingest(items("Alpha"), source="x", dry_run=True)
+        r = ingest_items(store, items("Alpha"), source="x", dry_run=True)
     assert len(r.new) == 1
     assert not store.items_path.exists() or store.items_path.read_text() == ""
 
 
 def test_unchanged_item_seen_again_same_day_writes_nothing(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     size = store.items_path.stat().st_size
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     assert store.items_path.stat().st_size == size
 
 
 def test_records_carry_format_version_and_are_plain_jsonl(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     rec = lines(store)[0]
     assert rec["v"] == 1 and rec["title"] == "Alpha" and rec["sources"] == ["x"]
 
 
 def test_index_is_rebuilt_when_deleted(store):
     with store:
-        store.ingest(items("Alpha", "Beta"), source="x")
+        ingest_items(store, items("Alpha", "Beta"), source="x")
     store.close()
     os.unlink(store.index_path)
     fresh = Store(store.root)
     assert fresh.count() == 2
     with fresh:
-        r = fresh.ingest(items("Beta", "Gamma"), source="y")
+        r = ingest_items(fresh, items("Beta", "Gamma"), source="y")
     assert [x["title"] for x in r.new] == ["Gamma"]
 
 
 def test_index_catches_up_after_an_append_it_did_not_see(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     store.close()
     # another writer (or a crash after the JSONL append) left the index behind
     rec = dict(lines(store)[0], id="ffff000011112222", title="Written Behind Its Back")
@@ -106,26 +107,26 @@ def test_index_catches_up_after_an_append_it_did_not_see(store):
     fresh = Store(store.root)
     assert fresh.count() == 2
     with fresh:
-        r = fresh.ingest(items("Written Behind Its Back"), source="y")
+        r = ingest_items(fresh, items("Written Behind Its Back"), source="y")
     assert r.new == [] and len(r.unchanged) == 1
 
 
 def test_index_rebuilt_when_file_edited_in_place(store):
     with store:
-        store.ingest(items("Alpha", "Beta"), source="x")
+        ingest_items(store, items("Alpha", "Beta"), source="x")
     store.close()
     kept = store.items_path.read_text().splitlines()[1:]
     store.items_path.write_text("\n".join(kept) + "\n")
     fresh = Store(store.root)
     assert fresh.count() == 1
     with fresh:
-        r = fresh.ingest(items("Alpha"), source="x")
+        r = ingest_items(fresh, items("Alpha"), source="x")
     assert len(r.new) == 1
 
 
 def test_torn_last_line_is_kept_aside_and_repaired(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     with open(store.items_path, "ab") as fh:
         fh.write(b'{"v":1,"id":"abc","title":"Half a rec')
     fresh = Store(store.root)
@@ -139,7 +140,7 @@ def test_torn_last_line_is_kept_aside_and_repaired(store):
 
 def test_complete_last_line_without_newline_is_kept(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     data = store.items_path.read_bytes().rstrip(b"\n")
     store.items_path.write_bytes(data)
     fresh = Store(store.root)
@@ -151,7 +152,7 @@ def test_complete_last_line_without_newline_is_kept(store):
 
 def test_garbage_line_in_the_middle_is_set_aside_not_lost(store):
     with store:
-        store.ingest(items("Alpha", "Beta"), source="x")
+        ingest_items(store, items("Alpha", "Beta"), source="x")
     store.close()
     a, b = store.items_path.read_text().splitlines()
     store.items_path.write_text(a + "\nthis is not json\n" + b + "\n")
@@ -168,7 +169,7 @@ def test_garbage_line_in_the_middle_is_set_aside_not_lost(store):
 
 def test_newer_format_is_refused(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     (store.root / "meta.json").write_text('{"format": 99}')
     with pytest.raises(StoreError, match="newer"):
         with Store(store.root):
@@ -177,7 +178,7 @@ def test_newer_format_is_refused(store):
 
 def test_newer_record_version_is_refused(store):
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     store.close()
     rec = dict(lines(store)[0], v=7, id="0000111122223333")
     with open(store.items_path, "a") as fh:
@@ -188,7 +189,7 @@ def test_newer_record_version_is_refused(store):
 
 def test_resolve_prefix_unique_ambiguous_unknown(store):
     with store:
-        r = store.ingest(items(*[f"Paper number {i}" for i in range(40)]), source="x")
+        r = ingest_items(store, items(*[f"Paper number {i}" for i in range(40)]), source="x")
     ids = [x["id"] for x in r.new]
     assert store.resolve(ids[0][:8]) == ids[0]
     assert store.resolve(ids[0].upper()[:10]) == ids[0]
@@ -204,9 +205,9 @@ def test_resolve_prefix_unique_ambiguous_unknown(store):
 
 def test_arxiv_match_merges_v1_then_v2_and_keeps_id(store):
     with store:
-        r1 = store.ingest([Item(title="Old Title", arxiv_id="2401.00001", arxiv_version=1)], source="feed")
+        r1 = ingest_items(store, [Item(title="Old Title", arxiv_id="2401.00001", arxiv_version=1)], source="feed")
     with store:
-        r2 = store.ingest([Item(title="New Title", arxiv_id="2401.00001", arxiv_version=2)], source="feed")
+        r2 = ingest_items(store, [Item(title="New Title", arxiv_id="2401.00001", arxiv_version=2)], source="feed")
     assert r2.new == [] and len(r2.updated) == 1
     assert r2.updated[0]["id"] == r1.new[0]["id"]
     assert r2.updated[0]["title"] == "New Title"
@@ -214,9 +215,9 @@ def test_arxiv_match_merges_v1_then_v2_and_keeps_id(store):
 
 def test_two_different_arxiv_ids_with_same_title_stay_apart(store):
     with store:
-        store.ingest([Item(title="Introduction", arxiv_id="2401.00001")], source="feed")
+        ingest_items(store, [Item(title="Introduction", arxiv_id="2401.00001")], source="feed")
     with store:
-        r = store.ingest([Item(title="Introduction", arxiv_id="2402.00002")], source="feed")
+        r = ingest_items(store, [Item(title="Introduction", arxiv_id="2402.00002")], source="feed")
     # same title hash: the second paper needs its own id
     assert len(r.new) == 1 and r.updated == []
     assert store.count() == 2
@@ -224,11 +225,11 @@ def test_two_different_arxiv_ids_with_same_title_stay_apart(store):
 
 def test_several_ingests_under_one_lock_share_a_run(store):
     with store:
-        store.ingest(items("A"), source="1")
-        store.ingest(items("B"), source="2")
+        ingest_items(store, items("A"), source="1")
+        ingest_items(store, items("B"), source="2")
     assert {r["title"] for r in store.records_of_run(store.latest_run())} == {"A", "B"}
     with store:
-        store.ingest(items("C"), source="3")
+        ingest_items(store, items("C"), source="3")
     assert [r["title"] for r in store.records_of_run(store.latest_run())] == ["C"]
 
 
@@ -265,7 +266,7 @@ def test_lock_waiter_proceeds_when_holder_finishes(store):
     try:
         assert p.stdout.readline().strip() == "locked"
         with Store(store.root, lock_timeout=5) as s:
-            s.ingest(items("After"), source="x")
+            ingest_items(s, items("After"), source="x")
     finally:
         p.wait(10)
     assert store.count() == 1
@@ -292,7 +293,7 @@ resource.setrlimit(resource.RLIMIT_FSIZE, (size + 300, size + 300))
 import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 try:
     with s:
-        s.ingest([Item(title=f"Big paper {i}", abstract="x" * 200) for i in range(20)], source="big")
+        ingest_items(s, [Item(title=f"Big paper {i}", abstract="x" * 200) for i in range(20)], source="big")
 except StoreError as exc:
     print("ERR", exc)
 """
@@ -300,7 +301,7 @@ except StoreError as exc:
 
 def test_full_disk_fails_cleanly_and_leaves_no_partial_line(store):
     with store:
-        store.ingest(items("Before"), source="x")
+        ingest_items(store, items("Before"), source="x")
     store.close()
     before = store.items_path.read_bytes()
     out = subprocess.run([sys.executable, "-c", FULL_DISK, str(store.root)], capture_output=True, text=True)
@@ -312,16 +313,16 @@ def test_full_disk_fails_cleanly_and_leaves_no_partial_line(store):
 
 def test_write_without_lock_is_a_programming_error(store):
     with pytest.raises(RuntimeError):
-        store.ingest(items("A"), source="x")
+        ingest_items(store, items("A"), source="x")
 
 
 def test_retitled_paper_is_found_by_its_new_title(store):
     with store:
-        r1 = store.ingest([Item(title="Old Title", arxiv_id="2401.00009", arxiv_version=1)], source="feed")
+        r1 = ingest_items(store, [Item(title="Old Title", arxiv_id="2401.00009", arxiv_version=1)], source="feed")
     with store:
-        store.ingest([Item(title="Brand New Title", arxiv_id="2401.00009", arxiv_version=2)], source="feed")
+        ingest_items(store, [Item(title="Brand New Title", arxiv_id="2401.00009", arxiv_version=2)], source="feed")
     with store:  # a Daily Papers page (no arXiv id) with the new title
-        r3 = store.ingest([Item(title="Brand new title", abstract="From the page.")], source="page")
+        r3 = ingest_items(store, [Item(title="Brand new title", abstract="From the page.")], source="page")
     assert r3.new == []
     assert [r["id"] for r in r3.updated] == [r1.new[0]["id"]]
     assert store.count() == 1
@@ -331,7 +332,7 @@ def test_old_index_schema_is_rebuilt(store):
     import sqlite3
 
     with store:
-        store.ingest(items("Alpha"), source="x")
+        ingest_items(store, items("Alpha"), source="x")
     store.close()
     db = sqlite3.connect(store.index_path)
     db.execute("UPDATE meta SET value=1 WHERE key='index_version'")
@@ -340,5 +341,5 @@ def test_old_index_schema_is_rebuilt(store):
     fresh = Store(store.root)
     assert fresh.count() == 1
     with fresh:
-        r = fresh.ingest(items("Alpha"), source="y")
+        r = ingest_items(fresh, items("Alpha"), source="y")
     assert r.new == []

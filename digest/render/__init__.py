@@ -1,27 +1,26 @@
-"""Renderers: each turns a :class:`digest.report.Report` into one output format.
+"""Renderers: each turns a :class:`digest.ranking.report.Report` (or reading-list entries)
+into one output format; this module holds the helpers they share and the closed sets of
+formats.
 
 Text from dumps and feeds is data, never markup or terminal control: every
-renderer passes it through :func:`clean` first, which removes C0/C1 control
-characters (ESC, the one-byte CSI ``\\x9b``, ``\\r``), and bidirectional
-overrides, and folds newlines into spaces.
+renderer passes it through :func:`digest.text.clean` first, which removes control
+characters (ESC, the one-byte CSI ``\\x9b``, ``\\r``) and bidirectional overrides,
+and folds newlines into spaces.
 """
 
 from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
-)
-_WS = re.compile(r"[ \t\n]+")
+from digest.text import clean, json_safe
 
-FORMATS = ("table", "json", "jsonl", "markdown")
+# The output formats, each closed set spelled once (the CLI's choices come from these).
+REPORT_FORMATS = ("table", "json", "jsonl", "markdown")  # show, run
+DETAIL_FORMATS = ("table", "json")  # explain, tags
+PARSE_FORMATS = ("jsonl", "json")  # parse
+LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")  # list
+EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")  # export
 
-# What JSON leaves raw with ensure_ascii=False but a terminal may act on: DEL and the C1
-# controls (U+009B is a one-byte CSI for some terminals), bidi overrides, line separators.
-_JSON_UNSAFE = re.compile(
-    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
-)
 
 
 def to_json(obj: object, *, indent: int | None = None) -> str:
@@ -29,18 +28,7 @@ def to_json(obj: object, *, indent: int | None = None) -> str:
     could act on is written as a ``\\uXXXX`` escape (the same data, safe to print)."""
     import json
 
-    text = json.dumps(obj, ensure_ascii=False, indent=indent)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def clean(text: object, *, keep_newlines: bool = False) -> str:
-    """Data text made safe to show: no control characters, no bidi overrides."""
-    if text is None:
-        return ""
-    s = _UNSAFE.sub(" ", str(text))
-    if keep_newlines:
-        return "\n".join(_WS.sub(" ", line).strip() for line in s.split("\n"))
-    return _WS.sub(" ", s).strip()
+    return json_safe(json.dumps(obj, ensure_ascii=False, indent=indent))
 
 
 def safe_url(url: object) -> str | None:

@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 from digest.identity import ARXIV_ID_RE
-from digest.render import clean, safe_url
+from digest.render import safe_url
+from digest.text import clean
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from digest.ranking.report import Report, entry_dict
 from digest.render import to_json
-from digest.report import Report, entry_dict
 
 
 def entries(report: Report) -> list[dict]:

@@ -16,10 +16,11 @@ import re
 from urllib.parse import urlsplit
 
 from digest.identity import short_id
-from digest.render import clean, extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.ranking.match import highlight_regex
+from digest.ranking.report import Report
+from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
 from digest.render.text import overview, source_summary
-from digest.report import Report
-from digest.scoring import highlight_regex
+from digest.text import clean
 
 SNIPPET_CHARS = 360
 

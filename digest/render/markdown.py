@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from digest.identity import short_id
-from digest.render import clean, grouped_matches, meta_bits, paper_url, snippet
-from digest.report import Report
+from digest.ranking.report import Report
+from digest.render import grouped_matches, meta_bits, paper_url, snippet
+from digest.text import clean
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 

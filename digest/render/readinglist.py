@@ -1,7 +1,7 @@
 """The reading list (``digest list`` / ``digest export``) in every format but BibTeX.
 
 Each function takes a list of :class:`digest.readinglist.Entry`. Text from the
-store is passed through :func:`digest.render.clean` (table, CSV) or
+store is passed through :func:`digest.text.clean` (table, CSV) or
 :func:`digest.render.markdown.md_escape` (Markdown), as in the digest.
 """
 
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from digest.identity import short_id
-from digest.render import clean, meta_bits, paper_url, to_json
+from digest.render import meta_bits, paper_url, to_json
+from digest.tags import TAG_RE
+from digest.text import clean
 
-LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")
-EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")
 CSV_COLUMNS = ("id", "short_id", "title", "authors", "n_authors", "published", "arxiv_id", "url",
                "tags", "notes", "added", "first_seen", "abstract")
-_SAFE_TAG = re.compile(r"^[^\W_][\w\-./:]*$")
 
 
 def render(entries, fmt: str, *, heading: str = "Reading list") -> str:
@@ -67,7 +65,7 @@ def render_csv(entries) -> str:
 def _md_tags(tags) -> str:
     from digest.render.markdown import md_escape
 
-    return " ".join("#" + (t if _SAFE_TAG.match(t) else md_escape(t)) for t in tags)
+    return " ".join("#" + (t if TAG_RE.match(t) else md_escape(t)) for t in tags)
 
 
 def render_markdown(entries, *, heading: str = "Reading list") -> str:

@@ -15,9 +15,10 @@ from rich.style import Style
 from rich.text import Text
 
 from digest.identity import short_id
-from digest.render import clean, grouped_matches, meta_bits, paper_url, snippet
-from digest.report import Report
-from digest.scoring import highlight_regex
+from digest.ranking.match import highlight_regex
+from digest.ranking.report import Report
+from digest.render import grouped_matches, meta_bits, paper_url, snippet
+from digest.text import clean
 
 HIT = Style(bold=True, color="yellow")
 DIM = Style(dim=True)
@@ -82,6 +83,7 @@ def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> li
     width = max(24, console.width - head.cell_len)
     out: list[Text] = []
     for part in _body(s, tags, hl).renderables:
+        assert isinstance(part, Text)  # (_body builds a Group of Text lines)
         for line in part.wrap(console, width, overflow="fold"):
             line.rstrip()
             out.append((pad if out else head) + line)

@@ -23,9 +23,9 @@ import re
 import unicodedata
 
 from digest.identity import short_id
-from digest.render import clean, extra_links, grouped_matches, meta_bits, paper_url, snippet
-from digest.report import Report
-from digest.scoring import highlight_regex
+from digest.ranking.report import Report
+from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
 SNIPPET_CHARS = 320

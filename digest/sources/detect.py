@@ -15,8 +15,7 @@ from datetime import date
 
 from digest.errors import InputError
 from digest.item import ParseResult
-
-KINDS = ("dump", "feed", "hf_json")
+from digest.sources import KINDS
 
 SNIFF_BYTES = 16384  # how much of the input detection looks at
 _BLANK = b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"
@@ -30,7 +29,7 @@ def _head(data: bytes) -> str:
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4] or head[:4] == b"\x4c\x6f\xa7\x94":
         # UTF-16/32 or EBCDIC: transcode to UTF-8 (the feed module, and its
         # imports, load only for such input)
-        from digest.sources.feed import to_ascii_compatible
+        from digest.sources.xmlsafe import to_ascii_compatible
 
         head = to_ascii_compatible(head)
     return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n\x00")[:SNIFF_BYTES]
@@ -38,10 +37,10 @@ def _head(data: bytes) -> str:
 
 def _root_name(head: str) -> str | None:
     """Lower-cased name of the root element (after declaration, comments, DOCTYPE), if in the head."""
-    from digest.sources.feed import _scan_prolog
+    from digest.sources.xmlsafe import scan_prolog
 
     raw = head.encode("utf-8")
-    root = _scan_prolog(raw).root
+    root = scan_prolog(raw).root
     if root is None:
         return None
     m = _NAME.match(raw, root)

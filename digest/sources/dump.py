@@ -52,7 +52,7 @@ builtins; only short lines (metadata, header, short titles) are classified,
 and those results are cached; the entry loop is hand-written. Parsing alone
 runs at 130,000-230,000 entries/s on the real dumps; building the ``Item``
 objects (``identity.item_id``) costs more than the parsing itself.
-``python -m digest.sources.dump [FILE...]`` prints the speed.
+``python benchmarks/parse_speed.py [FILE...]`` prints the speed.
 """
 
 from __future__ import annotations
@@ -60,10 +60,13 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from dataclasses import dataclass, field
 from itertools import compress, count
 
 from digest.errors import InputError
 from digest.item import Item, ParseResult
+from digest.sources.fields import MAX_ABSTRACT_CHARS  # longer abstracts are cut, as feeds' are
+from digest.text import UNSAFE_BUT_LINE_BREAKS
 
 KIND = "dump"
 
@@ -111,9 +114,8 @@ _URL_RE = re.compile(r"https?://[^\s<>\"'`]+")
 _WS_RE = re.compile(r"\s")
 # Control characters that never occur in text (tab, LF, VT, FF, CR excluded).
 _BINARY_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
-# What a dump line may not carry (control characters, bidi overrides): a space instead, as
+# What a dump line may not carry (digest.text.UNSAFE_BUT_LINE_BREAKS) becomes a space, as
 # in titles (identity.clean_title); LF and CR split lines.
-_LINE_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 # Line kinds (non-zero, so that a cache miss, None, is falsy).
 _TEXT, _AUTHORS, _DOT, _DATE, _NUMBER, _HEADER = range(1, 7)
@@ -122,7 +124,6 @@ _SHORT = 48  # metadata and header lines are shorter than this
 assert _SHORT > max(len(line) for line in HEADER_LINES)
 _TITLE_MAX = 300  # no title is longer; a longer line is abstract text
 _ABSTRACT_MIN = 200  # a line this long is certainly abstract text, not a title
-MAX_ABSTRACT_CHARS = 20_000  # longer abstracts are cut (as feeds' are: feed.MAX_ABSTRACT_CHARS)
 _ORG_MAX = 80
 _SENTENCE_END = frozenset(".!?…)]}\"'”’»")
 _URL_TRAIL = ".,;:!?'\""
@@ -161,6 +162,43 @@ def looks_like_dump(head: str) -> bool:
     return abstract.count(" ") >= 3 and (len(abstract) >= 80 or (last and len(abstract) >= 20))
 
 
+@dataclass(slots=True)
+class _Entry:
+    """One paper entry as read from the lines, before it becomes an Item."""
+
+    title: str
+    parts: list[str]  # the abstract's lines (hard-wrapped abstracts have several)
+    n_authors: int | None = None
+    published: str | None = None
+    upvotes: int | None = None
+    org: str | None = None
+    meta: bool = False  # a metadata block follows the abstract
+    complete: bool = False  # ... and it ends with its date line
+
+
+@dataclass
+class _Lines:
+    """The non-blank lines, stripped, with their kinds; ``pos[j]`` is the line number of
+    ``lines[j]``, so a blank line precedes ``lines[j]`` when ``pos[j] - pos[j - 1] > 1``."""
+
+    lines: list[str]
+    kinds: list[int]
+    pos: list[int]
+
+
+@dataclass
+class _Read:
+    """What the entry loop found."""
+
+    entries: list[_Entry] = field(default_factory=list)
+    noise: list[str] = field(default_factory=list)  # lines that belong to no entry
+    orphans: list[str] = field(default_factory=list)  # titles without an abstract
+    bad_dates: list[str] = field(default_factory=list)
+    page_date: datetime.date | None = None
+    header_seen: bool = False
+    orphans_before_last: int = 0  # len(orphans) when the last entry was read
+
+
 def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> ParseResult:
     """Parse a Daily Papers text dump into items.
 
@@ -170,32 +208,69 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
     """
     if isinstance(ref_date, datetime.datetime):
         ref_date = ref_date.date()
-    text_lines = _decode_lines(data, source)
+    lines = _classify_lines(_decode_lines(data, source))
+    if not lines.lines:
+        raise InputError("empty dump: no papers found", path=source)
+    read = _read_entries(lines, ref_date)
+    if not read.entries:
+        if read.header_seen or read.page_date is not None:
+            raise InputError("empty dump: no papers found (only the page header)", path=source)
+        raise InputError("no papers found: not a Daily Papers text dump", path=source)
 
-    # -- pass 1: the non-blank lines, stripped, and their kinds (C-speed
-    # builtins; only short lines get a closer look). pos[j] is the line
-    # number of lines[j], so a blank line precedes lines[j] when
-    # pos[j] - pos[j - 1] > 1.
+    # Title-like lines after the last entry: one is a title cut off from its
+    # abstract; several are the page footer.
+    trailing = read.orphans[read.orphans_before_last:]
+    del read.orphans[read.orphans_before_last:]
+    items, duplicates, final_id = _items(read.entries, source, truncated_last=_last_cut_off(read.entries, trailing))
+    if not items:
+        raise InputError("no papers found: not a Daily Papers text dump", path=source)
+
+    warnings: list[str] = []
+    if duplicates:
+        warnings.append(f"{duplicates} duplicate entries merged")
+    if read.orphans:
+        warnings.append(f"dropped {len(read.orphans)} title(s) without an abstract, e.g. {_quote(read.orphans[0])}")
+    if len(trailing) == 1:
+        warnings.append(f"dropped the final title, which has no abstract (dump cut off?): {_quote(trailing[0])}")
+    elif trailing:
+        warnings.append(f"ignored {len(trailing)} lines after the last paper (page footer?), "
+                        f"e.g. {_quote(trailing[0])}")
+    if read.noise:
+        warnings.append(
+            f"skipped {len(read.noise)} line(s) that belong to no paper entry, e.g. {_quote(read.noise[0])}"
+        )
+    if read.bad_dates:
+        warnings.append(f"ignored {len(read.bad_dates)} invalid date(s), e.g. {_quote(read.bad_dates[0])}")
+    final = next((it for it in items if it.id == final_id), None)
+    if final is not None and final.truncated:
+        warnings.append(f"the final entry looks cut off: {_quote(final.title)}")
+
+    return ParseResult(
+        items=items,
+        source=source,
+        kind=KIND,
+        warnings=warnings,
+        date=read.page_date.isoformat() if read.page_date else None,
+    )
+
+
+def _classify_lines(text_lines: list[str]) -> _Lines:
+    """Pass 1: the non-blank lines, stripped, and their kinds (C-speed builtins; only
+    short lines get a closer look)."""
     stripped = list(map(str.strip, text_lines))
-    del text_lines
     pos = list(compress(count(), stripped))
     lines = list(filter(None, stripped))
     known_kind = _SHORT_KINDS.get
     kinds = [_TEXT if len(s) >= _SHORT else (known_kind(s) or _classify_short(s)) for s in lines]
-    del stripped
-    if not lines:
-        raise InputError("empty dump: no papers found", path=source)
+    return _Lines(lines, kinds, pos)
 
-    # -- pass 2: the entries.
+
+def _read_entries(ls: _Lines, ref_date: datetime.date) -> _Read:
+    """Pass 2: the entries (title, abstract, metadata), and the lines that are none of them."""
+    lines, kinds = ls.lines, ls.kinds
     n = len(lines)
-    entries: list[list] = []  # [title, abstract parts, n_authors, published, upvotes, org, meta, complete]
-    noise: list[str] = []
-    orphans: list[str] = []
-    bad_dates: list[str] = []
-    page_date: datetime.date | None = None
-    header_seen = False
+    r = _Read()
     after_header = False
-    orphans_before_last = 0  # len(orphans) when the last entry was read
     date_cache: dict[str, tuple[str | None, int | None]] = {}
     i = 0
     while i < n:
@@ -203,157 +278,168 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
         s = lines[i]
         if k != _TEXT:
             if k == _HEADER:
-                header_seen = after_header = True
-            elif k == _DATE and (not entries or after_header):
+                r.header_seen = after_header = True
+            elif k == _DATE and (not r.entries or after_header):
                 # The page date (a second header: a second pasted page).
-                if page_date is None:
-                    page_date = _page_date(s, ref_date)
+                if r.page_date is None:
+                    r.page_date = _page_date(s, ref_date)
                 after_header = False
             else:
-                noise.append(s)
+                r.noise.append(s)
             i += 1
             continue
         after_header = False
 
         if len(s) > _TITLE_MAX:
-            last = entries[-1] if entries else None
-            if last is not None and not last[6] and last[1]:
-                last[1].append(s)  # a further paragraph of the previous abstract
+            last = r.entries[-1] if r.entries else None
+            if last is not None and not last.meta and last.parts:
+                last.parts.append(s)  # a further paragraph of the previous abstract
             else:
-                noise.append(s)
+                r.noise.append(s)
             i += 1
             continue
 
-        # s is a title; find its abstract.
-        title = s
-        j = i + 1
-        abstract = None
-        while j < n:
-            kj = kinds[j]
-            if kj != _TEXT:
-                break
-            a = lines[j]
-            if len(a) < _ABSTRACT_MIN and a[-1] != "." and j + 1 < n and kinds[j + 1] == _TEXT:
-                # `a` looks like a title: the rest of a hard-wrapped title
-                # (no blank line before it, but one or a long line after it),
-                # or the next entry's title (the current one has no abstract).
-                next_long = len(lines[j + 1]) >= _ABSTRACT_MIN
-                if (
-                    pos[j] - pos[j - 1] == 1
-                    and len(title) + len(a) < _TITLE_MAX
-                    and (next_long or pos[j + 1] - pos[j] > 1)
-                ):
-                    title = f"{title} {a}"
-                    j += 1
-                    continue
-                if next_long:
-                    break
-            if a.count(" ", 0, 120) >= 3 or (j == n - 1 and (" " in a or len(a) >= 15)):
-                abstract = a  # (the last line of a cut-off dump may be a short stub)
-            break
+        title, abstract, j = _title_and_abstract(ls, i)
         if abstract is None:
-            if entries or header_seen or j >= n:
-                orphans.append(title)
+            if r.entries or r.header_seen or j >= n:
+                r.orphans.append(title)
             else:
-                noise.append(title)
+                r.noise.append(title)
             i = j
             continue
+        entry = _Entry(title, [abstract])
+        j = _abstract_continues(ls, j + 1, entry.parts)
+        i = _metadata(ls, j, entry, r.page_date or ref_date, r.bad_dates, date_cache)
+        r.entries.append(entry)
+        r.orphans_before_last = len(r.orphans)
+    return r
 
-        parts = [abstract]
-        j += 1
-        # Hard-wrapped abstract: text lines with no blank line before them.
-        while j < n and kinds[j] == _TEXT and pos[j] - pos[j - 1] == 1:
-            c = lines[j]
-            if j + 1 < n and kinds[j + 1] == _DOT:
-                break  # an organisation line
+
+def _title_and_abstract(ls: _Lines, i: int) -> tuple[str, str | None, int]:
+    """The title starting at line ``i`` (hard-wrapped titles joined), its abstract's first
+    line (None: it has none), and the index of that line (or of the next title)."""
+    lines, kinds, pos = ls.lines, ls.kinds, ls.pos
+    n = len(lines)
+    title = lines[i]
+    j = i + 1
+    while j < n:
+        if kinds[j] != _TEXT:
+            break
+        a = lines[j]
+        if len(a) < _ABSTRACT_MIN and a[-1] != "." and j + 1 < n and kinds[j + 1] == _TEXT:
+            # `a` looks like a title: the rest of a hard-wrapped title
+            # (no blank line before it, but one or a long line after it),
+            # or the next entry's title (the current one has no abstract).
+            next_long = len(lines[j + 1]) >= _ABSTRACT_MIN
             if (
-                parts[-1][-1] in _SENTENCE_END
-                and len(c) < _ABSTRACT_MIN
-                and j + 1 < n
-                and kinds[j + 1] == _TEXT
-                and len(lines[j + 1]) >= _ABSTRACT_MIN
+                pos[j] - pos[j - 1] == 1
+                and len(title) + len(a) < _TITLE_MAX
+                and (next_long or pos[j + 1] - pos[j] > 1)
             ):
-                break  # the next entry's title
-            parts.append(c)
-            j += 1
-
-        # Metadata block.
-        n_authors = published = upvotes = org = None
-        meta = complete = saw_dot = False
-        while j < n:
-            k = kinds[j]
-            if k == _AUTHORS and n_authors is None:
-                n_authors = _n_authors(lines[j])
-                meta = True
-            elif k == _DOT:
-                saw_dot = meta = True
-            elif k == _DATE:
-                d = lines[j]
-                cached = date_cache.get(d)
-                if cached is None:
-                    cached = date_cache[d] = _entry_date(d, page_date or ref_date, bad_dates)
-                published, upvotes = cached
-                meta = complete = True
+                title = f"{title} {a}"
                 j += 1
-                if upvotes is None and j < n and kinds[j] == _NUMBER and pos[j] - pos[j - 1] == 1:
-                    upvotes = int(lines[j])
-                    j += 1
+                continue
+            if next_long:
                 break
-            elif (
-                k == _TEXT
-                and org is None
-                and len(lines[j]) <= _ORG_MAX
-                and j + 1 < n
-                and (kinds[j + 1] == _DOT or (saw_dot and kinds[j + 1] == _DATE))
-            ):
-                org = _org_name(lines[j])
-                meta = True
-            else:
-                break
+        if a.count(" ", 0, 120) >= 3 or (j == n - 1 and (" " in a or len(a) >= 15)):
+            return title, a, j  # (the last line of a cut-off dump may be a short stub)
+        break
+    return title, None, j
+
+
+def _abstract_continues(ls: _Lines, j: int, parts: list[str]) -> int:
+    """Hard-wrapped abstract: the text lines from ``j`` with no blank line before them are
+    added to ``parts``; returns the index after them."""
+    lines, kinds, pos = ls.lines, ls.kinds, ls.pos
+    n = len(lines)
+    while j < n and kinds[j] == _TEXT and pos[j] - pos[j - 1] == 1:
+        c = lines[j]
+        if j + 1 < n and kinds[j + 1] == _DOT:
+            break  # an organisation line
+        if (
+            parts[-1][-1] in _SENTENCE_END
+            and len(c) < _ABSTRACT_MIN
+            and j + 1 < n
+            and kinds[j + 1] == _TEXT
+            and len(lines[j + 1]) >= _ABSTRACT_MIN
+        ):
+            break  # the next entry's title
+        parts.append(c)
+        j += 1
+    return j
+
+
+def _metadata(ls: _Lines, j: int, e: _Entry, anchor: datetime.date, bad_dates: list[str],
+              date_cache: dict[str, tuple[str | None, int | None]]) -> int:
+    """The metadata block from line ``j`` (authors, organisation, ``·``, date and upvotes)
+    into ``e``; returns the index after it."""
+    lines, kinds, pos = ls.lines, ls.kinds, ls.pos
+    n = len(lines)
+    saw_dot = False
+    while j < n:
+        k = kinds[j]
+        if k == _AUTHORS and e.n_authors is None:
+            e.n_authors = _n_authors(lines[j])
+            e.meta = True
+        elif k == _DOT:
+            saw_dot = e.meta = True
+        elif k == _DATE:
+            d = lines[j]
+            cached = date_cache.get(d)
+            if cached is None:
+                cached = date_cache[d] = _entry_date(d, anchor, bad_dates)
+            e.published, e.upvotes = cached
+            e.meta = e.complete = True
             j += 1
-        entries.append([title, parts, n_authors, published, upvotes, org, meta, complete])
-        orphans_before_last = len(orphans)
-        i = j
+            if e.upvotes is None and j < n and kinds[j] == _NUMBER and pos[j] - pos[j - 1] == 1:
+                e.upvotes = int(lines[j])
+                j += 1
+            break
+        elif (
+            k == _TEXT
+            and e.org is None
+            and len(lines[j]) <= _ORG_MAX
+            and j + 1 < n
+            and (kinds[j + 1] == _DOT or (saw_dot and kinds[j + 1] == _DATE))
+        ):
+            e.org = _org_name(lines[j])
+            e.meta = True
+        else:
+            break
+        j += 1
+    return j
 
-    warnings: list[str] = []
-    if not entries:
-        if header_seen or page_date is not None:
-            raise InputError("empty dump: no papers found (only the page header)", path=source)
-        raise InputError("no papers found: not a Daily Papers text dump", path=source)
 
-    # Title-like lines after the last entry: one is a title cut off from its
-    # abstract; several are the page footer.
-    trailing = orphans[orphans_before_last:]
-    del orphans[orphans_before_last:]
-
-    # -- the final entry may be cut off (unless something follows it).
+def _last_cut_off(entries: list[_Entry], trailing: list[str]) -> bool:
+    """Is the final entry cut off? (Only the final entry can be, unless something follows it.)"""
     last = entries[-1]
     if trailing:
-        truncated_last = False
-    elif last[6]:
-        truncated_last = not last[7]
-    else:
-        with_meta = sum(1 for e in entries if e[7])
-        truncated_last = not _ends_complete(last[1][-1]) or with_meta * 2 > len(entries)
+        return False
+    if last.meta:
+        return not last.complete
+    with_meta = sum(1 for e in entries if e.complete)
+    return not _ends_complete(last.parts[-1]) or with_meta * 2 > len(entries)
 
-    # -- items, duplicates merged.
+
+def _items(entries: list[_Entry], source: str, *, truncated_last: bool) -> tuple[list[Item], int, str | None]:
+    """The entries as Items, duplicates merged: (items, duplicates merged, the final entry's id)."""
     items: list[Item] = []
     by_id: dict[str, int] = {}
     duplicates = 0
     last_index = len(entries) - 1
     final_id: str | None = None
-    for index, (title, parts, n_authors, published, upvotes, org, _meta, _complete) in enumerate(entries):
-        abstract = parts[0] if len(parts) == 1 else " ".join(parts)
+    for index, e in enumerate(entries):
+        abstract = e.parts[0] if len(e.parts) == 1 else " ".join(e.parts)
         cut = len(abstract) > MAX_ABSTRACT_CHARS
         if cut:  # (a 50 MB "abstract" is not one: keep what a feed would)
             abstract = abstract[: MAX_ABSTRACT_CHARS - 1].rstrip() + "\u2026"
         item = Item(
-            title=title,
+            title=e.title,
             abstract=abstract,
-            n_authors=n_authors,
-            published=published,
-            upvotes=upvotes,
-            org=org,
+            n_authors=e.n_authors,
+            published=e.published,
+            upvotes=e.upvotes,
+            org=e.org,
             # ("/" is a memchr scan, several times cheaper than looking for "://")
             links=extract_links(abstract) if "/" in abstract and "://" in abstract else [],
             truncated=cut or (truncated_last if index == last_index else False),
@@ -370,33 +456,7 @@ def parse_dump(data: bytes | str, *, source: str, ref_date: datetime.date) -> Pa
         else:
             items[seen] = _merge(items[seen], item)
             duplicates += 1
-
-    if not items:
-        raise InputError("no papers found: not a Daily Papers text dump", path=source)
-    if duplicates:
-        warnings.append(f"{duplicates} duplicate entries merged")
-    if orphans:
-        warnings.append(f"dropped {len(orphans)} title(s) without an abstract, e.g. {_quote(orphans[0])}")
-    if len(trailing) == 1:
-        warnings.append(f"dropped the final title, which has no abstract (dump cut off?): {_quote(trailing[0])}")
-    elif trailing:
-        warnings.append(f"ignored {len(trailing)} lines after the last paper (page footer?), e.g. {_quote(trailing[0])}")
-    if noise:
-        warnings.append(
-            f"skipped {len(noise)} line(s) that belong to no paper entry, e.g. {_quote(noise[0])}"
-        )
-    if bad_dates:
-        warnings.append(f"ignored {len(bad_dates)} invalid date(s), e.g. {_quote(bad_dates[0])}")
-    if final_id is not None and items[by_id[final_id]].truncated:
-        warnings.append(f"the final entry looks cut off: {_quote(items[by_id[final_id]].title)}")
-
-    return ParseResult(
-        items=items,
-        source=source,
-        kind=KIND,
-        warnings=warnings,
-        date=page_date.isoformat() if page_date else None,
-    )
+    return items, duplicates, final_id
 
 
 def extract_links(text: str) -> list[str]:
@@ -440,8 +500,8 @@ def _decode(data: bytes | str, source: str) -> str:
     head = text[:1024]
     if _BINARY_RE.search(head) and len(_BINARY_RE.findall(head)) * 100 > len(head):
         raise InputError("not a text dump (binary data)", path=source)
-    if _LINE_CONTROL.search(text):
-        text = _LINE_CONTROL.sub(" ", text)
+    if UNSAFE_BUT_LINE_BREAKS.search(text):
+        text = UNSAFE_BUT_LINE_BREAKS.sub(" ", text)
     return text
 
 
@@ -475,8 +535,8 @@ def _decode_lines(data: bytes | str, source: str) -> list[str]:
             head = text[:1024]
             if _BINARY_RE.search(head) and len(_BINARY_RE.findall(head)) * 100 > len(head):
                 raise InputError("not a text dump (binary data)", path=source)
-        if _LINE_CONTROL.search(text):
-            text = _LINE_CONTROL.sub(" ", text)
+        if UNSAFE_BUT_LINE_BREAKS.search(text):
+            text = UNSAFE_BUT_LINE_BREAKS.sub(" ", text)
         part = _split_lines(text)
         if end < n:
             part.pop()  # the "" after the chunk's final newline: the next chunk goes on from there
@@ -523,10 +583,18 @@ def _classify_short_uncached(s: str) -> int:
 _AUTHOR_COUNTS: dict[str, int] = {}
 
 
+def _full(pattern: re.Pattern[str], s: str) -> re.Match[str]:
+    """The match of a line already classified as matching ``pattern``."""
+    m = pattern.fullmatch(s)
+    if m is None:  # pragma: no cover - the line was classified by this same pattern
+        raise ValueError(f"not a {pattern.pattern!r} line: {s!r}")
+    return m
+
+
 def _n_authors(s: str) -> int:
     n = _AUTHOR_COUNTS.get(s)
     if n is None:
-        n = int(_AUTHORS_RE.fullmatch(s).group(1))
+        n = int(_full(_AUTHORS_RE, s).group(1))
         if len(_AUTHOR_COUNTS) < 1024:
             _AUTHOR_COUNTS[s] = n
     return n
@@ -550,7 +618,7 @@ def _infer_year(month: int, day: int, anchor: datetime.date) -> datetime.date | 
 
 
 def _page_date(s: str, ref_date: datetime.date) -> datetime.date | None:
-    m = _DATE_RE.fullmatch(s)
+    m = _full(_DATE_RE, s)
     month = _MONTHS[m.group(1).lower()]
     day = int(m.group(2))
     if m.group(3):
@@ -571,7 +639,7 @@ def _entry_date(s: str, anchor: datetime.date, bad: list[str]) -> tuple[str | No
     Written without ``datetime`` objects on the common paths: this runs once
     per entry and ``date()`` + ``isoformat()`` would cost more than the rest.
     """
-    name, day_s, year_s, up_s = _DATE_RE.fullmatch(s).groups()
+    name, day_s, year_s, up_s = _full(_DATE_RE, s).groups()
     month = _MONTHS[name.lower()]
     day = int(day_s)
     upvotes = int(up_s) if up_s else None
@@ -713,63 +781,3 @@ def _iso_date(value: str | None) -> datetime.date | None:
 
 def _quote(s: str, limit: int = 60) -> str:
     return repr(s if len(s) <= limit else s[: limit - 1] + "…")
-
-
-def _self_check(argv: list[str]) -> None:
-    """``python -m digest.sources.dump [FILE...]``: parse speed, by hand (not a test).
-
-    Parses each FILE (default: the packaged sample) repeatedly, plus a large
-    synthetic dump built from it with unique titles, and prints items/s for
-    the whole of ``parse_dump`` (decoding and ``Item`` construction included).
-    """
-    import time
-    from importlib import resources
-
-    if argv:
-        blobs = [(path, open(path, "rb").read()) for path in argv]
-    else:
-        sample = resources.files("digest.data").joinpath("sample_dump.txt").read_bytes()
-        blobs = [("sample_dump.txt", sample)]
-    ref = datetime.date.today()
-    for name, data in blobs:
-        parsed = parse_dump(data, source=name, ref_date=ref).items
-        rounds = max(1, 20000 // len(parsed))
-        start = time.perf_counter()
-        for _ in range(rounds):
-            parse_dump(data, source=name, ref_date=ref)
-        elapsed = (time.perf_counter() - start) / rounds
-        # The share of that spent building Items (identity.item_id & co).
-        fields = [(i.title, i.abstract, i.n_authors, i.published, i.upvotes, i.org) for i in parsed]
-        start = time.perf_counter()
-        for _ in range(rounds):
-            for t, a, na, pub, up, org in fields:
-                Item(title=t, abstract=a, n_authors=na, published=pub, upvotes=up, org=org, source=name)
-        building = (time.perf_counter() - start) / rounds
-        print(
-            f"{name}: {len(parsed)} items, {len(parsed) / elapsed:,.0f} items/s "
-            f"({elapsed / len(parsed) * 1e6:.1f} us/item, of which Item() {building / len(parsed) * 1e6:.1f} us; "
-            f"without it {len(parsed) / max(elapsed - building, 1e-9):,.0f} items/s)"
-        )
-
-    # One large dump: the first file's entries repeated under unique titles.
-    name, data = blobs[0]
-    result = parse_dump(data, source=name, ref_date=ref)
-    blocks = []
-    for k in range(20000 // len(result.items) + 1):
-        for item in result.items:
-            meta = ""
-            if item.published:
-                day = datetime.date.fromisoformat(item.published)
-                meta = f"\n\n  • {item.n_authors or 3} authors\n·\n{day:%b} {day.day}, {day.year}"
-            blocks.append(f"{item.title} (copy {k})\n\n{item.abstract}{meta}\n")
-    big = ("Daily Papers\n\nNov 14\n\n" + "\n".join(blocks)).encode("utf-8")
-    start = time.perf_counter()
-    result = parse_dump(big, source="synthetic", ref_date=ref)
-    elapsed = time.perf_counter() - start
-    print(f"synthetic ({len(big) / 1e6:.1f} MB): {len(result.items)} items, {len(result.items) / elapsed:,.0f} items/s")
-
-
-if __name__ == "__main__":
-    import sys
-
-    _self_check(sys.argv[1:])

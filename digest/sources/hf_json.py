@@ -11,7 +11,7 @@ of a list, an entry that is the paper object itself, ``organization`` as an
 object (``fullname`` or ``name``) or a plain string, authors as strings,
 ``upvotes`` as a numeric string. Entries without a title are skipped with a
 warning; invalid JSON or a document of the wrong shape is an ``InputError``.
-The same caps as for feeds apply (``digest.sources.feed.MAX_*``).
+The same caps as for feeds apply (``digest.sources.fields.MAX_*``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from digest import identity
 from digest.errors import InputError
 from digest.item import Item, ParseResult
-from digest.sources.feed import (
+from digest.sources.fields import (
     MAX_ABSTRACT_CHARS,
     MAX_AUTHOR_CHARS,
     MAX_AUTHORS,
@@ -32,10 +32,10 @@ from digest.sources.feed import (
     MAX_ORG_CHARS,
     MAX_TITLE_CHARS,
     clip,
-    collapse,
     date_of,
     http_url,
 )
+from digest.text import collapse
 
 KIND = "hf_json"
 MAX_JSON_BYTES = 50 * 2**20

@@ -13,6 +13,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stresskit  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/stress carries the ``stress`` marker: ``pytest -m "not stress"``
+    is the fast loop."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.stress)
+
+
 @pytest.fixture
 def home(tmp_path) -> Path:
     """An empty store directory (DIGEST_HOME of the subprocesses)."""

@@ -163,7 +163,7 @@ def jsonl_records(path: Path) -> list[dict]:
         try:
             rec = json.loads(line)
         except ValueError:
-            raise AssertionError(f"{path}:{n}: not a JSON line (interleaved or torn write?): {line[:200]!r}")
+            raise AssertionError(f"{path}:{n}: not a JSON line (interleaved or torn write?): {line[:200]!r}") from None
         assert isinstance(rec, dict), f"{path}:{n}: not an object"
         out.append(rec)
     return out
@@ -345,7 +345,7 @@ print(json.dumps({"maxrss_kb": ru.ru_maxrss, "status": os.waitstatus_to_exitcode
 def measure(argv: list[str], env: dict, timeout: float = 600) -> dict:
     """Run ``argv`` under the launcher (stdout discarded): exit code, peak RSS (MB), wall time, stderr."""
     out = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, json.dumps(argv)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                         capture_output=True, timeout=timeout)
     line = out.stdout.decode().strip().splitlines()[-1]
     res = json.loads(line)
     res["rss_mb"] = res["maxrss_kb"] / 1024

@@ -20,7 +20,6 @@ from collections import Counter
 from datetime import date
 
 import pytest
-
 from stresskit import digest, dump_text, jsonl_records, show_all, spawn, tags_in, write_config, write_dump
 
 from digest.errors import EXIT_BUSY

@@ -17,9 +17,17 @@ import signal
 import subprocess
 
 import pytest
-
-from stresskit import (digest, digest_exe, env_for, in_namespace, jsonl_records, show_all, userns_available,
-                       write_config, write_dump)
+from stresskit import (
+    digest,
+    digest_exe,
+    env_for,
+    in_namespace,
+    jsonl_records,
+    show_all,
+    userns_available,
+    write_config,
+    write_dump,
+)
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -217,7 +225,7 @@ def _readonly_runner(home, tmp_path):
         def run(*argvs):
             res = in_namespace({"mounts": [{"type": "ro-bind", "path": str(home)}],
                                 "steps": [{"argv": [digest_exe(), *a]} for a in argvs]}, env_for(home))
-            return [subprocess.CompletedProcess(a, x["rc"], x["stdout"], x["stderr"]) for a, x in zip(argvs, res)]
+            return [subprocess.CompletedProcess(a, x["rc"], x["stdout"], x["stderr"]) for a, x in zip(argvs, res, strict=True)]
         return run
     if subprocess.run(["chattr", "+i", str(home)], capture_output=True).returncode == 0:
         def run(*argvs):

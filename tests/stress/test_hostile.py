@@ -32,7 +32,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-
 from stresskit import env_for, jsonl_records, write_config
 
 ESC_PAYLOAD = ("\x1b[2J\x1b[31mRED\x1b[0m \x1b]8;;http://evil.example/\x07CLICK\x1b]8;;\x07 "
@@ -305,7 +304,7 @@ def test_bibtex_is_clean_and_parses(scene):
         db = parse_string(bib, "bibtex")
         assert len(db.entries) == len(scene["ids"])
         for entry in db.entries.values():
-            for key, value in entry.fields.items():
+            for value in entry.fields.values():
                 assert "\\write" not in value and "\\input" not in value and "\\immediate" not in value
 
 

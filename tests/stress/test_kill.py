@@ -27,9 +27,19 @@ import time
 from collections import Counter
 
 import pytest
-
-from stresskit import (KILLS, Sink, digest, jsonl_records, kill_after, replay, show_all, spawn, tags_in,
-                       write_config, write_dump)
+from stresskit import (
+    KILLS,
+    Sink,
+    digest,
+    jsonl_records,
+    kill_after,
+    replay,
+    show_all,
+    spawn,
+    tags_in,
+    write_config,
+    write_dump,
+)
 
 
 def moment(rng, t_run: float) -> float:

@@ -36,12 +36,23 @@ import threading
 import time
 
 import pytest
+from stresskit import (
+    BIG_MB,
+    FEED_ENTRIES,
+    LINE_MB,
+    baseline_rss,
+    digest,
+    digest_exe,
+    env_for,
+    measure,
+    write_big_dump,
+    write_big_feed,
+    write_config,
+)
 
-from stresskit import (BIG_MB, FEED_ENTRIES, LINE_MB, baseline_rss, digest, digest_exe, env_for, measure,
-                       write_big_dump, write_big_feed, write_config)
-
-from digest.pipeline import MAX_INPUT_BYTES
-from digest.sources.feed import MAX_ENTRIES, MAX_FEED_BYTES
+from digest.ingest.pipeline import MAX_INPUT_BYTES
+from digest.sources.feed import MAX_FEED_BYTES
+from digest.sources.fields import MAX_ENTRIES
 
 FACTOR = {"dump": 3.5, "feed": 8.0, "hf_json": 4.0}
 FIXED = {"dump": 40, "feed": 60, "hf_json": 40}

@@ -41,12 +41,16 @@ import heapq
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
-from typing import Callable, Iterable
 
-from digest.render import clean
-from digest.scoring import Match, fold
+from digest.config import NUMBER, Checker
+from digest.ranking.match import fold
+from digest.ranking.score import Match
+from digest.tags import InvalidTag, normalize_tag
+from digest.text import clean
 
+SIMILARITY_KEYS = {"tags": list, "weight": NUMBER, "min_similarity": NUMBER, "max_neighbours": int}
 DEFAULT_WEIGHT = 8.0
 DEFAULT_MIN_SIMILARITY = 0.15
 DEFAULT_NEIGHBOURS = 1
@@ -251,8 +255,6 @@ def _shorten(text: str, width: int = 100) -> str:
 
 def settings(cfg) -> tuple[list[str], float, float, int]:
     """(tags, weight, min_similarity, max_neighbours) from ``cfg.similarity``."""
-    from digest.readinglist import normalize_tag
-
     sim = getattr(cfg, "similarity", None) or {}
     tags = []
     for t in sim.get("tags") or []:
@@ -264,15 +266,14 @@ def settings(cfg) -> tuple[list[str], float, float, int]:
             int(sim.get("max_neighbours", DEFAULT_NEIGHBOURS)))
 
 
-def build_profile(store, tags: list[str]) -> Profile:
-    """The profile of the stored papers carrying any of ``tags``."""
-    from digest.readinglist import ReadingList
-
-    rl = ReadingList.load(store)
+def build_profile(store, tags: list[str], item_tags: Mapping[str, Iterable[str]]) -> Profile:
+    """The profile of the stored papers carrying any of ``tags`` (``item_tags``: the reading
+    list's tags, item id -> tags)."""
     labels: dict[str, str] = {}
-    for item_id, st in rl.items.items():
+    for item_id, have in item_tags.items():
+        have = set(have)
         for t in tags:  # the label is the first configured tag the paper has
-            if t in st.tags:
+            if t in have:
                 labels[item_id] = t
                 break
     if not labels:
@@ -312,22 +313,21 @@ def boost_from_profile(profile: Profile, *, weight: float = DEFAULT_WEIGHT,
     return boost
 
 
-def similarity_boost(store, cfg) -> Callable[[dict], list[Match]] | None:
+def similarity_boost(store, cfg, item_tags: Mapping[str, Iterable[str]]) -> Callable[[dict], list[Match]] | None:
     """The scorer's similarity contribution, or None when it is off or nothing is tagged."""
     tags, weight, min_sim, k = settings(cfg)
     if not tags or weight == 0:
         return None
-    profile = build_profile(store, tags)
+    profile = build_profile(store, tags, item_tags)
     if not len(profile):
         return None
     return boost_from_profile(profile, weight=weight, min_similarity=min_sim, max_neighbours=k)
 
 
-def check_similarity(check, table) -> dict:
-    """Validate the ``[similarity]`` table (types are checked by the config loader)."""
-    from digest.readinglist import InvalidTag, normalize_tag
-
+def check_similarity(check: Checker, table) -> dict:
+    """Validate the ``[similarity]`` table: keys, types, tag names and ranges."""
     table = check.table("similarity", table)
+    check.keys("similarity", table, SIMILARITY_KEYS)
     out = dict(table)
     tags = []
     for i, t in enumerate(table.get("tags", [])):

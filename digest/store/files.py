@@ -1,5 +1,8 @@
 """File durability primitives: atomic rewrite, durable append, the run lock.
 
+Used by the store and by every command that writes a file (``config init``,
+``export -o``).
+
 - ``atomic_write``: temp file in the same directory, fsync, ``os.replace``,
   fsync of the directory (rss2email's pattern): a reader sees the old file or
   the new one, never half of either.
@@ -13,8 +16,8 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from digest.errors import StoreBusy, StoreError
 
@@ -24,7 +27,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-def _os_error(exc: OSError, path: Path, doing: str) -> StoreError:
+def os_error(exc: OSError, path: Path, doing: str) -> StoreError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         reason = "no space left (disk full or file size limit)"
@@ -54,7 +57,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise _os_error(exc, path, "write") from None
+        raise os_error(exc, path, "write") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -68,7 +71,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise _os_error(exc, path, "write") from None
+        raise os_error(exc, path, "write") from None
     fsync_dir(path.parent)
 
 
@@ -83,7 +86,7 @@ def durable_append(path: Path, data: bytes | Iterable[bytes]) -> int:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise _os_error(exc, path, "write") from None
+        raise os_error(exc, path, "write") from None
     start = os.lseek(fd, 0, os.SEEK_END)
     try:
         for part in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
@@ -99,7 +102,7 @@ def durable_append(path: Path, data: bytes | Iterable[bytes]) -> int:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise _os_error(exc, path, "append to") from None
+            raise os_error(exc, path, "append to") from None
         raise
     finally:
         os.close(fd)
@@ -122,7 +125,7 @@ class FileLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise _os_error(exc, self.path, "lock") from None
+            raise os_error(exc, self.path, "lock") from None
         deadline = time.monotonic() + max(0.0, self.timeout)
         delay = 0.01
         while True:
@@ -132,7 +135,7 @@ class FileLock:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     os.close(fd)
-                    raise _os_error(exc, self.path, "lock") from None
+                    raise os_error(exc, self.path, "lock") from None
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     raise StoreBusy(
@@ -157,7 +160,7 @@ class FileLock:
                 os.close(self._fd)
                 self._fd = None
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         self.acquire()
         return self
 

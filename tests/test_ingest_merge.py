@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digest.merge import content_changed, merge
+from digest.ingest.merge import content_changed, merge
 
 
 def test_richest_value_of_each_field():

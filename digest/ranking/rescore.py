@@ -15,8 +15,9 @@ import heapq
 import os
 import sys
 
-from digest.scoring import Scored, Scorer, rank_key
-from digest.store import Store, iter_range
+from digest.ranking.score import Scored, Scorer, rank_key
+from digest.store import Store
+from digest.store.scan import iter_range
 
 PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than forking
 
@@ -67,7 +68,7 @@ class _Neg:
     def __init__(self, key: tuple) -> None:
         self.key = key
 
-    def __lt__(self, other: "_Neg") -> bool:
+    def __lt__(self, other: _Neg) -> bool:
         return other.key < self.key
 
 
@@ -107,8 +108,8 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     finally:
         _JOB.clear()
     merged = heapq.merge(*(p[0] for p in parts))
-    best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged)]
+    best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)
-    records = store._records_for([(off, n) for _, off, n in best])
-    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records)}
+    records = store.records_at([(off, n) for _, off, n in best])
+    by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records, strict=True)}
     return [scorer.score(by_off[off]) for _, off, _n in best], seen

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from digest import rescore
+from digest.ingest.diff import ingest_items
 from digest.item import Item
-from digest.scoring import Scorer
+from digest.ranking import rescore
+from digest.ranking.score import Scorer
 from digest.store import Store
 
 
@@ -16,12 +17,12 @@ def store(tmp_path):
     s = Store(tmp_path / "s")
     words = ["diffusion", "robot", "language", "survey", "graph"]
     with s:
-        s.ingest([Item(title=f"Paper {i} about {words[i % 5]}", abstract=f"{words[(i * 3) % 5]} text {i}",
+        ingest_items(s, [Item(title=f"Paper {i} about {words[i % 5]}", abstract=f"{words[(i * 3) % 5]} text {i}",
                        published=f"2024-01-{1 + i % 28:02d}") for i in range(300)], source="a")
     with s:  # new versions: paper 7 now mentions diffusion twice, paper 8 no longer does
-        s.ingest([Item(title="Paper 7 about language", abstract="diffusion text 7, updated with a much longer abstract than before"),
+        ingest_items(s, [Item(title="Paper 7 about language", abstract="diffusion text 7, updated with a much longer abstract than before"),
                   Item(title="Paper 8 about survey", abstract="nothing relevant")], source="b")
-        s.ingest([Item(title="Paper 7 about language", abstract="diffusion text 7, updated with a much longer abstract than before",
+        ingest_items(s, [Item(title="Paper 7 about language", abstract="diffusion text 7, updated with a much longer abstract than before",
                        upvotes=99)], source="c")
     return s
 

@@ -21,8 +21,9 @@ from typing import BinaryIO
 
 from digest.config import Config, Source
 from digest.errors import DigestError, InputError
+from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
-from digest.store import IngestResult, Store, utcnow
+from digest.store import Store, utcnow
 
 MAX_INPUT_BYTES = 256 * 2**20  # refuse a single input larger than this
 
@@ -81,13 +82,14 @@ def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> Pars
 
 
 def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = None,
-                stdin: BinaryIO | None = None, timeout: float = 30.0) -> ParseResult:
+                stdin: BinaryIO | None = None, timeout: float = 30.0,
+                user_agent: str | None = None) -> ParseResult:
     """Read and parse one input (file, ``-`` or URL)."""
     source = "<stdin>" if name == "-" else name
     if is_url(name):
-        from digest.fetch import fetch_url
+        from digest.sources.fetch import fetch_url
 
-        res = fetch_url(name, timeout=timeout)
+        res = fetch_url(name, timeout=timeout, user_agent=user_agent)
         data, mdate = res.body or b"", None
     else:
         data, mdate = read_bytes(name, stdin)
@@ -96,14 +98,16 @@ def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = N
 
 def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
                   ref_date: date | None = None, dry_run: bool = False,
-                  stdin: BinaryIO | None = None, timeout: float = 30.0) -> list[IngestResult]:
+                  stdin: BinaryIO | None = None, timeout: float = 30.0,
+                  user_agent: str | None = None) -> list[IngestResult]:
     """Parse and ingest each input; the store lock must be held."""
     results = []
     for name in names:
         source = "<stdin>" if name == "-" else name
         try:
-            parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout)
-            res = store.ingest(parsed.items, source=source, dry_run=dry_run)
+            parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
+                                 user_agent=user_agent)
+            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run)
             res.warnings.extend(parsed.warnings)
         except InputError as exc:
             res = IngestResult(source=source, error=str(exc))
@@ -143,8 +147,7 @@ class SourceRun:
 
 
 def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
-                only: list[str] | None = None, force: bool = False,
-                dry_run: bool = False) -> list[SourceRun]:
+                only: list[str] | None = None, force: bool = False) -> list[SourceRun]:
     """Fetch and ingest every configured source (lock held). Never raises for one
     source's failure: it is recorded in that source's :class:`SourceRun`."""
     state = store.read_state()
@@ -158,9 +161,9 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
         run = SourceRun(src.name)
         try:
             if src.url:
-                _run_url(store, src, st, run, cfg, ref_date, force, dry_run)
+                _run_url(store, src, st, run, cfg, ref_date, force)
             else:
-                _run_path(store, src, st, run, ref_date, force, dry_run)
+                _run_path(store, src, st, run, ref_date, force)
         except DigestError as exc:
             run.error = str(exc)
         st["last_attempt"] = now
@@ -176,17 +179,18 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
         st.setdefault("first_run", now)
         run.stale_warning = _stale(src.name, st, cfg.stale_days, now)
         runs.append(run)
-    if not dry_run:
-        store.write_state(state)
+    store.write_state(state)
     return runs
 
 
-def _run_url(store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date, force, dry_run) -> None:
-    from digest.fetch import fetch_url
+def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date: date | None,
+             force: bool) -> None:
+    from digest.sources.fetch import fetch_url
 
     res = fetch_url(
-        src.url,
+        src.url or "",
         timeout=cfg.fetch_timeout,
+        user_agent=cfg.user_agent,
         etag=None if force else st.get("etag"),
         last_modified=None if force else st.get("last_modified"),
     )
@@ -194,16 +198,15 @@ def _run_url(store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date
         run.skipped += 1
         return
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
-    ing = store.ingest(parsed.items, source=src.name, dry_run=dry_run)
+    ing = ingest_items(store, parsed.items, source=src.name)
     ing.warnings.extend(parsed.warnings)
     run.results.append(ing)
-    if not dry_run:
-        # remember validators only once the content is safely stored
-        st["etag"] = res.etag
-        st["last_modified"] = res.last_modified
+    # remember validators only once the content is safely stored
+    st["etag"] = res.etag
+    st["last_modified"] = res.last_modified
 
 
-def _run_path(store, src: Source, st: dict, run: SourceRun, ref_date, force, dry_run) -> None:
+def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool) -> None:
     names = expand(src.path or "")
     if not names:
         raise InputError("no files match", path=src.path)
@@ -219,9 +222,9 @@ def _run_path(store, src: Source, st: dict, run: SourceRun, ref_date, force, dry
             continue
         try:
             parsed = parse_input(name, kind=src.kind, ref_date=ref_date)
-            ing = store.ingest(parsed.items, source=src.name, dry_run=dry_run)
+            ing = ingest_items(store, parsed.items, source=src.name)
             ing.warnings.extend(parsed.warnings)
-            if sig and not dry_run:
+            if sig:
                 seen[name] = sig
         except InputError as exc:
             ing = IngestResult(source=name, error=str(exc))

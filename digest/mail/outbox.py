@@ -37,14 +37,24 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
+from digest.config import Config
 from digest.errors import DigestError, StoreError
-from digest.report import Report, SourceLine
+from digest.mail.message import as_eml, build_message
+from digest.mail.settings import settings_from_config
+from digest.ranking.rank import build_report, scorer_for
+from digest.ranking.report import Report, SourceLine
+from digest.readinglist import ReadingList
 from digest.store import Store
 
 SENT = "sent"
 BASELINE = "email_baseline"
 SKIPPED = "email_skipped"
+
+# What an email command did (EmailOutcome.status), a closed set.
+Status = Literal["sent", "nothing", "dry-run", "written"]
+STATUSES: tuple[Status, ...] = ("sent", "nothing", "dry-run", "written")
 
 
 @dataclass
@@ -92,7 +102,7 @@ def select(store: Store, log: MailLog) -> Selection:
 
 @dataclass
 class EmailOutcome:
-    status: str  # sent | nothing | dry-run | written
+    status: Status
     report: Report
     held_back: int = 0
     eml: bytes | None = None  # the message, for --dry-run
@@ -125,15 +135,14 @@ def _dedupe(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def compose(ctx, store: Store, settings, *, max_items: int, min_score: float,
+def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None
             ) -> tuple[MailLog, Selection, Report]:
     """Select the unsent papers and rank them into the report the mail shows."""
-    from digest.app import rank, tags_for
-
     log = read_log(store)
     sel = select(store, log)
-    ranked = rank(ctx.config, store, sel.pool, limit=None, min_score=None)
+    tags = ReadingList.load(store).tag_map()
+    ranked = scorer_for(cfg, store, tags).rank(sel.pool, limit=None, min_score=None)
     kept = [s for s in ranked if s.score >= min_score]
     entries = kept[:max_items]
     today = date.today().isoformat()
@@ -141,9 +150,8 @@ def compose(ctx, store: Store, settings, *, max_items: int, min_score: float,
         heading = f"New papers, {today}"
     else:
         heading = f"New papers since {log.last_at[:10]}"
-    report = Report(entries, heading, mode="unsent", pool=len(sel.pool), sources=list(sources or []),
-                    warnings=_dedupe(list(warnings or []) + list(store.warnings)), date=today)
-    report.tags = tags_for(store, [s.record["id"] for s in entries])
+    report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
+                          warnings=_dedupe(list(warnings or []) + list(store.warnings)))
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
     if below or beyond:
         why = []
@@ -160,21 +168,21 @@ def compose(ctx, store: Store, settings, *, max_items: int, min_score: float,
     return log, sel, report
 
 
-def email_digest(ctx, *, dry_run: bool = False, to_file: str | Path | None = None,
+def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: str | Path | None = None,
                  limit: int | None = None, min_score: float | None = None,
                  sources: list[SourceLine] | None = None,
                  warnings: list[str] | None = None) -> EmailOutcome:
     """Email the digest of papers not emailed yet (or, with dry_run/to_file, only build it)."""
-    from digest.mail import as_eml, build_message, deliver, resolve_password, settings_from_config
-
-    settings = settings_from_config(ctx.config, sending=not (dry_run or to_file is not None))
+    settings = settings_from_config(cfg, sending=not (dry_run or to_file is not None))
     max_items = limit or settings.max_items
     min_score = settings.min_score if min_score is None else min_score
-    store = ctx.store()
-    kw = dict(max_items=max_items, min_score=min_score, sources=sources, warnings=warnings)
+
+    def composed() -> tuple[MailLog, Selection, Report]:
+        return compose(cfg, store, max_items=max_items, min_score=min_score, sources=sources,
+                       warnings=warnings)
 
     if dry_run or to_file is not None:  # read only: no lock, nothing written to the store
-        _, sel, report = compose(ctx, store, settings, **kw)
+        _, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
         if not report.entries and not settings.send_empty:
             return EmailOutcome("nothing", report, held)
@@ -188,7 +196,7 @@ def email_digest(ctx, *, dry_run: bool = False, to_file: str | Path | None = Non
         return EmailOutcome("written", report, held, path=str(to_file))
 
     with store:  # select -> send -> record, all under the lock
-        log, sel, report = compose(ctx, store, settings, **kw)
+        log, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
         if not report.entries and not settings.send_empty:
             if sel.pool:  # papers came, none qualified: settle them (nothing can fail here)
@@ -196,6 +204,8 @@ def email_digest(ctx, *, dry_run: bool = False, to_file: str | Path | None = Non
             return EmailOutcome("nothing", report, held)
         if log.watermark is None:
             store.append_events([{"type": BASELINE, "after_run": sel.after_run}])
+        from digest.mail.transport import deliver, resolve_password  # (smtplib and ssl load here)
+
         msg = build_message(report, settings)
         password = resolve_password(settings)
         delivery = deliver(msg, settings, password)

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from digest import readinglist as rl
+from digest.app import check_sections
 from digest.config import Config, parse_config
 from digest.errors import ConfigError
+from digest.ingest.diff import ingest_items
 from digest.item import Item
-from digest.scoring import Scorer
-from digest.similarity import Profile, similarity_boost, stem, term_counts, tokens
+from digest.ranking.score import Scorer
+from digest.ranking.similarity import Profile, similarity_boost, stem, term_counts, tokens
 from digest.store import Store
 
 ROBOT_TAGGED = [
@@ -51,17 +53,21 @@ min_similarity = 0.15
 def store(tmp_path):
     s = Store(tmp_path / "store", lock_timeout=2)
     with s:
-        res = s.ingest(ROBOT_TAGGED + FILLER, source="old.txt")
+        res = ingest_items(s, ROBOT_TAGGED + FILLER, source="old.txt")
     tagged = [r["id"] for r in res.new if r["title"] in {i.title for i in ROBOT_TAGGED}]
     rl.tag(s, tagged[:2], ["toread"])
     rl.tag(s, tagged[2:], ["cite"])
     with s:
-        s.ingest([RELATED, UNRELATED, KEYWORDED], source="today.txt")
+        ingest_items(s, [RELATED, UNRELATED, KEYWORDED], source="today.txt")
     return s
 
 
+def _tags(store) -> dict:
+    return rl.ReadingList.load(store).tag_map()
+
+
 def cfg(text: str = CONFIG) -> Config:
-    return parse_config(text, Path("config.toml"))
+    return check_sections(parse_config(text, Path("config.toml")))
 
 
 def today(store) -> dict[str, dict]:
@@ -78,7 +84,7 @@ def test_tokens_fold_stem_and_drop_stopwords():
 def test_boost_lifts_a_related_paper_that_matches_no_keyword(store):
     c = cfg()
     plain = Scorer.from_config(c)
-    boosted = Scorer.from_config(c, extra=[similarity_boost(store, c)])
+    boosted = Scorer.from_config(c, extra=[similarity_boost(store, c, _tags(store))])
     papers = today(store)
     related = papers[RELATED.title]
     assert plain.score(related).score == 0  # shares no configured keyword
@@ -97,7 +103,7 @@ def test_boost_lifts_a_related_paper_that_matches_no_keyword(store):
 
 def test_label_is_the_configured_tag_of_the_nearest_paper(store):
     c = cfg()
-    boost = similarity_boost(store, c)
+    boost = similarity_boost(store, c, _tags(store))
     near_cite = {"id": "0" * 16, "title": "Sim-to-Real Grippers",
                  "abstract": "Grasp policies trained in simulation transfer to real grippers with domain "
                              "randomisation of friction."}
@@ -107,7 +113,7 @@ def test_label_is_the_configured_tag_of_the_nearest_paper(store):
 
 def test_a_tagged_paper_is_not_compared_with_itself(store):
     c = cfg()
-    boost = similarity_boost(store, c)
+    boost = similarity_boost(store, c, _tags(store))
     first = next(r for r in store.iter_records() if r["title"] == ROBOT_TAGGED[0].title)
     matches = boost(first)
     assert all(m.detail != first["title"] for m in matches)
@@ -115,19 +121,19 @@ def test_a_tagged_paper_is_not_compared_with_itself(store):
 
 
 def test_off_without_tags_or_without_tagged_papers(store, tmp_path):
-    assert similarity_boost(store, cfg("[interests]\nx = 1\n")) is None
-    assert similarity_boost(store, cfg('[similarity]\ntags = ["nothing-tagged"]\n')) is None
-    assert similarity_boost(Store(tmp_path / "empty"), cfg()) is None
-    assert similarity_boost(store, cfg('[similarity]\ntags = ["toread"]\nweight = 0\n')) is None
+    assert similarity_boost(store, cfg("[interests]\nx = 1\n"), _tags(store)) is None
+    assert similarity_boost(store, cfg('[similarity]\ntags = ["nothing-tagged"]\n'), _tags(store)) is None
+    assert similarity_boost(Store(tmp_path / "empty"), cfg(), _tags(Store(tmp_path / "empty"))) is None
+    assert similarity_boost(store, cfg('[similarity]\ntags = ["toread"]\nweight = 0\n'), _tags(store)) is None
 
 
 def test_min_similarity_and_neighbours(store):
     papers = today(store)
-    strict = similarity_boost(store, cfg('[similarity]\ntags = ["toread", "cite"]\nmin_similarity = 0.99\n'))
+    strict = similarity_boost(store, cfg('[similarity]\ntags = ["toread", "cite"]\nmin_similarity = 0.99\n'), _tags(store))
     assert strict(papers[RELATED.title]) == []
-    one = similarity_boost(store, cfg('[similarity]\ntags = ["toread", "cite"]\nmin_similarity = 0\n'))
+    one = similarity_boost(store, cfg('[similarity]\ntags = ["toread", "cite"]\nmin_similarity = 0\n'), _tags(store))
     three = similarity_boost(store, cfg('[similarity]\ntags = ["toread", "cite"]\nmin_similarity = 0\n'
-                                        "max_neighbours = 3\n"))
+                                        "max_neighbours = 3\n"), _tags(store))
     w1 = one(papers[RELATED.title])[0].weight
     w3 = three(papers[RELATED.title])[0].weight
     assert 0 < w3 < w1  # the mean of the three nearest is below the nearest

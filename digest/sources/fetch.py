@@ -1,6 +1,6 @@
 """HTTP(S) fetching with the standard library, for feeds and the HF JSON.
 
-``fetch_url`` sends a descriptive User-Agent, makes conditional requests
+``fetch_url`` sends a descriptive User-Agent (or ``[fetch] user_agent``), makes conditional requests
 (``If-None-Match`` / ``If-Modified-Since``; a 304 comes back as
 ``not_modified=True`` with no body), decodes gzip/deflate, refuses schemes
 other than http/https (also on redirects) and bodies over ``max_bytes``
@@ -128,7 +128,8 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
     def https_open(self, req):
         return self.do_open(
-            functools.partial(_HTTPSConnection, deadline=self._deadline), req, context=self._context
+            functools.partial(_HTTPSConnection, deadline=self._deadline), req,
+            context=self._context,  # type: ignore[attr-defined]  # set by HTTPSHandler.__init__
         )
 
 
@@ -283,10 +284,12 @@ def fetch_url(
     etag: str | None = None,
     last_modified: str | None = None,
     max_bytes: int = 50 * 2**20,
+    user_agent: str | None = None,
 ) -> FetchResult:
-    """GET ``url`` (http/https only); see the module doc for the guarantees."""
+    """GET ``url`` (http/https only); see the module doc for the guarantees. ``user_agent``
+    replaces the built-in User-Agent (``[fetch] user_agent``)."""
     url = _check_url(url)
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    headers = {"User-Agent": user_agent or USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digest.scoring import Scorer, highlight_regex, normalize
+from digest.ranking.match import highlight_regex, normalize
+from digest.ranking.score import Scorer
 
 
 def score(interests, title="", abstract="", **kw):
@@ -90,19 +91,6 @@ def test_normalize_keeps_hyphens_and_turns_punctuation_into_spaces():
 def test_punctuation_breaks_a_phrase():
     assert score({"language model": 1}, title="language, model").score == 0
     assert score({"language model": 1}, title="language\nmodel").score == 2.0
-
-
-def test_fallback_matcher_agrees_with_the_automaton():
-    from digest.scoring import Matcher
-
-    terms = ["pre-training", "pretrain*", "language model*", "rl", "α-vae", "diffusion"]
-    texts = ["Pre-Training of Vision-Language Models", "an RL agent", "$\\alpha$-VAE diffusion-based",
-             "pretrained diffusional", "language modelling"]
-    fast = Matcher(terms)
-    slow = Matcher(terms)
-    slow._ac = None
-    for t in texts:
-        assert fast.find(normalize(t)) == slow.find(normalize(t)), t
 
 
 def test_many_terms_one_pass():

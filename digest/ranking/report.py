@@ -8,9 +8,15 @@ same summary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from digest.identity import short_id
-from digest.scoring import Scored
+from digest.ranking.score import Scored
+
+# What a report is drawn from, a closed set: the latest ingest's new papers, every stored
+# paper, the papers first seen since a date, or the papers not yet emailed.
+Mode = Literal["new", "all", "since", "unsent"]
+MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent")
 
 
 @dataclass
@@ -43,7 +49,7 @@ class SourceLine:
 class Report:
     entries: list[Scored]
     heading: str  # e.g. "New papers, 2026-11-22"
-    mode: str = "new"  # new | all | since | unsent
+    mode: Mode = "new"
     pool: int = 0  # how many papers the ranking was drawn from
     sources: list[SourceLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -67,7 +73,8 @@ class Report:
             per = "; ".join(s.text() for s in self.sources)
             more = f", showing {shown}" if shown < self.pool else ""
             return f"{head}{more} — {per}"
-        what = {"new": "new", "all": "stored", "since": "new in this period", "unsent": "not yet emailed"}
+        what: dict[Mode, str] = {"new": "new", "all": "stored", "since": "new in this period",
+                                 "unsent": "not yet emailed"}
         noun = "paper" if self.pool == 1 else "papers"
         return f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
 
@@ -75,7 +82,7 @@ class Report:
         """One regex finding every matched term of the report (compiled once, not per entry:
         a term that occurs in an entry's text is a term that entry matched)."""
         if not hasattr(self, "_hl"):
-            from digest.scoring import highlight_regex
+            from digest.ranking.match import highlight_regex
 
             self._hl = highlight_regex({t for s in self.entries for t in s.terms})
         return self._hl

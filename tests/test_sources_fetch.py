@@ -1,4 +1,4 @@
-"""digest.fetch: against a real HTTP server on 127.0.0.1 (no test touches the internet)."""
+"""digest.sources.fetch: against a real HTTP server on 127.0.0.1 (no test touches the internet)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import digest
-from digest import fetch as fetchmod
 from digest.errors import InputError
-from digest.fetch import FetchResult, fetch_url
+from digest.sources import fetch as fetchmod
+from digest.sources.fetch import FetchResult, fetch_url
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><updated>2025-08-21T00:00:00Z</updated>
@@ -165,6 +165,24 @@ def test_user_agent_and_accept(server):
     )
     assert "application/atom+xml" in headers["Accept"]
     assert "gzip" in headers["Accept-Encoding"]
+
+
+def test_configured_user_agent_is_sent(server, tmp_path):
+    """[fetch] user_agent replaces the built-in one, for configured sources and for ingest URLs."""
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    httpd, base = server
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[fetch]\nuser_agent = "my-lab-bot/1.0 (me@example.org)"\n'
+                   f'[sources.feed]\nurl = "{base}/feed.xml"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "run"])
+    assert result.exit_code == 0, result.output
+    assert httpd.seen[-1][1]["User-Agent"] == "my-lab-bot/1.0 (me@example.org)"
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "ingest", f"{base}/feed.xml"])
+    assert result.exit_code == 0, result.output
+    assert httpd.seen[-1][1]["User-Agent"] == "my-lab-bot/1.0 (me@example.org)"
 
 
 def test_fetched_feed_parses(server):

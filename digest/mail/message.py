@@ -1,0 +1,63 @@
+"""The digest as an email message.
+
+:func:`build_message`: ``multipart/alternative`` (text, then HTML), with a
+single-line subject from the template, ``Date``, ``Message-ID`` and
+``Auto-Submitted: auto-generated``. Paper data never reaches a header.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+from digest import __version__
+from digest.mail.settings import EmailSettings
+from digest.ranking.report import Report
+from digest.text import clean
+
+
+def subject_for(template: str, count: int, day: str) -> str:
+    """The subject line: template fields filled, one line, no control characters."""
+    text = template.format(count=count, date=day, s="" if count == 1 else "s")
+    return " ".join(clean(text).split())[:200] or "digest"
+
+
+def _address(value: str) -> Address:
+    name, addr = email.utils.parseaddr(value)
+    return Address(display_name=" ".join(clean(name).split()), addr_spec=addr)
+
+
+def _msgid_domain(sender: str) -> str:
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2].strip("[]") or "localhost"
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "localhost"
+
+
+def build_message(report: Report, s: EmailSettings, *, now: datetime | None = None) -> EmailMessage:
+    from digest.render.html import render_html
+    from digest.render.text import render_text
+
+    now = now or datetime.now().astimezone()
+    subject = subject_for(s.subject, len(report.entries), report.date or now.date().isoformat())
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = subject
+    msg["From"] = _address(s.sender)
+    msg["To"] = [_address(t) for t in s.to]
+    msg["Date"] = email.utils.format_datetime(now)
+    msg["Message-ID"] = email.utils.make_msgid("digest", domain=_msgid_domain(s.sender))
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
+    msg["X-Mailer"] = f"digest {__version__}"
+    msg.set_content(render_text(report), subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(render_html(report, title=subject), subtype="html", charset="utf-8",
+                        cte="quoted-printable")
+    return msg
+
+
+def as_eml(msg: EmailMessage) -> bytes:
+    """The message as a file (``.eml``): LF line ends, as local tools expect."""
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\n"))

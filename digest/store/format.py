@@ -1,0 +1,126 @@
+"""The store's file format: what each file holds, what a record and an event look like.
+
+This is the one place a reader learns the format. A store is a directory::
+
+    items.jsonl      one line per version of a paper; the last line for an id wins
+    events.jsonl     small appended events: tags, notes, deliveries
+    state.json       fetch validators and source health (a cache, rewritten atomically)
+    meta.json        {"format": 1, "created": "..."}
+    index.sqlite     id / arXiv id / title key -> byte offset; a cache rebuilt from items.jsonl
+    lock             the run lock (flock)
+
+Records (``items.jsonl``), one JSON object per line, ``"v": 1``::
+
+    id              16 hex characters: sha256 of the normalised title (a derived id when
+                    a different paper already holds it); the key of tags and notes
+    title           string
+    abstract        string or null; truncated: true when the source cut it short
+    authors         list of strings; n_authors: integer (a page may give only a count)
+    published       YYYY-MM-DD or null
+    upvotes, org    Daily Papers / HF JSON: integer, string
+    links           list of code/project URLs
+    arxiv_id        without version ("2401.01234", "astro-ph/0601001"); arxiv_version: integer
+    url             the paper's page (the arXiv abstract page when known)
+    categories      arXiv categories, primary first
+    sources         list of the inputs or configured sources it came from
+    first_seen, last_seen   UTC timestamps (YYYY-MM-DDTHH:MM:SSZ)
+    first_run, last_run     ingest run numbers (one per locked ingest)
+    updated_fields  for an updated paper: the content fields that changed
+
+Events (``events.jsonl``), ``{"v": 1, "at": "<UTC timestamp>", "type": ..., ...}``:
+
+    tag / untag     "id", "tag"               (the reading list: digest.readinglist)
+    note / unnote   "id", "text" / "id"
+    sent            "ids", "message_id", "through_run", "held_back", "to", "transport"
+    email_baseline  "after_run"               (the mail log: digest.mail.outbox)
+    email_skipped   "through_run", "held_back"
+
+A record, event or store of a newer format than :data:`FORMAT` is refused
+("upgrade digest"), never half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+FORMAT = 1
+ITEMS = "items.jsonl"
+EVENTS = "events.jsonl"
+STATE = "state.json"
+META = "meta.json"
+INDEX = "index.sqlite"
+LOCK = "lock"
+
+# Event types (the "type" of a line of events.jsonl), by owner.
+TAG, UNTAG, NOTE, UNNOTE = "tag", "untag", "note", "unnote"
+SENT, EMAIL_BASELINE, EMAIL_SKIPPED = "sent", "email_baseline", "email_skipped"
+EVENT_TYPES = (TAG, UNTAG, NOTE, UNNOTE, SENT, EMAIL_BASELINE, EMAIL_SKIPPED)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dumps(obj: dict) -> bytes:
+    """One JSONL line (UTF-8, compact, newline-terminated)."""
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class NewerFormat(Exception):
+    """A record or event written by a newer digest (``version``)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_RECORD_TYPES = {
+    "abstract": _OPT_STR, "published": _OPT_STR, "org": _OPT_STR, "arxiv_id": _OPT_STR, "url": _OPT_STR,
+    "first_seen": _OPT_STR, "last_seen": _OPT_STR, "n_authors": _OPT_INT, "upvotes": _OPT_INT,
+    "arxiv_version": _OPT_INT, "first_run": _OPT_INT, "last_run": _OPT_INT, "truncated": (bool, type(None)),
+}
+_RECORD_LISTS = ("authors", "links", "categories", "sources", "updated_fields")
+
+
+def valid_record(rec: dict) -> bool:
+    """Does this decoded line have the shape of a record (an id of ASCII letters and digits, a
+    string title, known fields of the right types)? A line that does not is damaged: it is set
+    aside, never shown half-read (a hand edit like ``"title": 5`` must not crash every command)."""
+    rid = rec["id"]
+    if not rid or not (rid.isascii() and rid.isalnum()) or not isinstance(rec.get("title"), str):
+        return False
+    for key, types in _RECORD_TYPES.items():
+        if not isinstance(rec.get(key), types):
+            return False
+    for key in _RECORD_LISTS:
+        value = rec.get(key)
+        if value is not None and (type(value) is not list or not all(type(x) is str for x in value)):
+            return False
+    return True
+
+
+def decode_record(line: bytes, loads: Callable[[bytes], Any] = json.loads) -> dict | None:
+    """The record on a line of items.jsonl, or None when the line is not a valid record.
+    Raises :class:`NewerFormat` for a record of a newer format."""
+    try:
+        rec = loads(line)
+    except ValueError:
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("id"), str):
+        return None
+    v = rec.get("v", FORMAT)
+    if isinstance(v, int) and v > FORMAT:
+        raise NewerFormat(v)
+    return rec if valid_record(rec) else None
+
+
+def fast_loads() -> Callable[[bytes], Any]:
+    """The JSON decoder for scans of many lines (orjson: 2-3x faster than json)."""
+    import orjson
+
+    return orjson.loads

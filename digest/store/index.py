@@ -1,0 +1,317 @@
+"""The SQLite index of items.jsonl: a cache, never the source of truth.
+
+``index.sqlite`` maps each paper's id, arXiv id and (for the few papers stored
+under an id that is not their title's hash) title key to the byte offset and
+length of its latest line, with its first run and first-seen time; a
+``superseded`` table lists the offsets of lines replaced by a later version, so
+a full scan skips old versions without loading every offset.
+
+The index remembers the signature of the JSONL file it describes (size, inode
+and the last :data:`TAIL` bytes). When the file only grew, the appended lines
+are indexed; when it changed in any other way, or the index is missing,
+corrupt or of an older schema, the index is rebuilt from the file. So a stale
+or deleted index never gives a wrong answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from digest import identity
+from digest.errors import StoreError
+from digest.store.files import os_error
+from digest.store.format import FORMAT, decode_record, fast_loads
+
+INDEX_VERSION = 3  # bump when the index schema changes: old indexes are rebuilt
+TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items(
+    id TEXT PRIMARY KEY, off INTEGER NOT NULL, len INTEGER NOT NULL,
+    arxiv TEXT, tkey TEXT, first_run INTEGER, first_seen TEXT);
+CREATE INDEX IF NOT EXISTS items_arxiv ON items(arxiv) WHERE arxiv IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_tkey ON items(tkey) WHERE tkey IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_run ON items(first_run);
+CREATE INDEX IF NOT EXISTS items_seen ON items(first_seen);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
+CREATE TABLE IF NOT EXISTS superseded(off INTEGER PRIMARY KEY);
+"""
+
+Row = tuple  # (id, off, len, arxiv, tkey, first_run, first_seen)
+
+
+def short_of_space(root: Path) -> bool:
+    """After a failed write: is the disk (nearly) full, or a file size limit set?"""
+    try:
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return True
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        pass
+    try:
+        st = os.statvfs(root)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 2**20
+
+
+def guard_sqlite(method: Callable) -> Callable:
+    """Translate SQLite failures (disk full, I/O error, locked) into StoreError (on a Store method)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            self.index.fresh = False
+            msg = str(exc)
+            if "full" in msg or ("disk" in msg and short_of_space(self.root)):
+                msg = "cannot write: no space left (disk full or file size limit)"
+            elif "disk" in msg:
+                msg += " (disk full or file size limit?)"
+            raise StoreError(f"index error: {msg}", path=self.index.path) from None
+
+    return wrapper
+
+
+def row(rec: dict, off: int, n: int) -> Row:
+    """The index row of a record stored at ``off`` (``n`` bytes)."""
+    # the title key is indexed only where the id is not the title's own hash (see Store.lookup)
+    title = rec.get("title", "")
+    tkey = None if identity.item_id(title) == rec["id"] else identity.normalize_title(title)
+    return (rec["id"], off, n, rec.get("arxiv_id"), tkey, rec.get("first_run"), rec.get("first_seen"))
+
+
+class Index:
+    """The index of one store's items.jsonl (``path``: index.sqlite)."""
+
+    def __init__(self, path: Path, items: Path) -> None:
+        self.path = path
+        self.items = items
+        self.fresh = False  # known to describe items.jsonl (checked, or caught up, under the lock)
+        self._db: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------------ connection
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """The index as it is on disk, opened read-only without creating its -wal/-shm files: for
+        reading a read-only store, or one on a full disk. is_fresh() still checks it against
+        items.jsonl (a -wal left behind makes it look stale, never wrong)."""
+        uri = self.path.resolve().as_uri() + "?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def db(self, *, locked: bool, _retry: bool = False) -> sqlite3.Connection:
+        """The connection (opened on first use). ``locked``: the caller holds the store lock,
+        so a corrupt index may be thrown away and rebuilt."""
+        if self._db is None and not locked and self.path.exists() and not os.access(self.path.parent, os.W_OK):
+            try:
+                self._db = self._connect_readonly()
+            except sqlite3.Error as exc:
+                raise StoreError(f"index unreadable ({exc}) and the store is read-only", path=self.path) from None
+        if self._db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                # A corrupt cache is thrown away and rebuilt from the JSONL.
+                corrupt = not isinstance(exc, sqlite3.OperationalError) or "malformed" in str(exc)
+                if locked and corrupt and not _retry:
+                    self.drop()
+                    return self.db(locked=locked, _retry=True)
+                if not corrupt:
+                    if not locked and self.path.exists():  # e.g. no room for -shm: read as is
+                        try:
+                            self._db = self._connect_readonly()
+                            return self._db
+                        except sqlite3.Error:
+                            pass
+                    raise
+                raise StoreError(f"index unreadable ({exc}); run any writing command to rebuild it",
+                                 path=self.path) from None
+            except OSError as exc:
+                raise os_error(exc, self.path, "open the index") from None
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def drop(self) -> None:
+        """Delete the index (and its -wal/-shm files): it is rebuilt on the next write."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except FileNotFoundError:
+                pass
+
+    # ------------------------------------------------------------------ signature
+    def file_sig(self) -> tuple[int, int, str]:
+        """(size, inode, hex of the last TAIL bytes) of items.jsonl."""
+        try:
+            st = os.stat(self.items)
+        except FileNotFoundError:
+            return 0, 0, ""
+        tail = b""
+        if st.st_size:
+            with open(self.items, "rb") as fh:
+                fh.seek(max(0, st.st_size - TAIL))
+                tail = fh.read(TAIL)
+        return st.st_size, st.st_ino, tail.hex()
+
+    def tail_at(self, size: int) -> str:
+        with open(self.items, "rb") as fh:
+            fh.seek(max(0, size - TAIL))
+            return fh.read(min(TAIL, size)).hex()
+
+    @staticmethod
+    def meta(db: sqlite3.Connection) -> dict:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    def write_sig(self, db: sqlite3.Connection) -> None:
+        size, ino, tail = self.file_sig()
+        db.executemany(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino), ("tail", tail)],
+        )
+
+    def is_fresh(self, *, locked: bool) -> bool:
+        if self.fresh:
+            return True
+        if not self.path.exists():
+            return not self.items.exists()
+        try:
+            meta = self.meta(self.db(locked=locked))
+        except (sqlite3.DatabaseError, StoreError):
+            return False  # corrupt or unreadable: rebuilt (or the error said) under the lock
+        size, ino, tail = self.file_sig()
+        return (
+            meta.get("format") == FORMAT
+            and meta.get("index_version") == INDEX_VERSION
+            and meta.get("size") == size
+            and meta.get("ino") == ino
+            and meta.get("tail") == tail
+        )
+
+    # ------------------------------------------------------------------ building
+    def catch_up(self) -> list[tuple[int, bytes]]:
+        """Bring the index up to date with items.jsonl (lock held): index the appended lines when
+        the file only grew, else rebuild. Returns the damaged lines found (offset, bytes)."""
+        if self.is_fresh(locked=True):
+            self.fresh = True
+            return []
+        try:
+            db = self.db(locked=True)
+            meta = self.meta(db)
+        except sqlite3.DatabaseError:
+            self.drop()
+            db = self.db(locked=True)
+            meta = {}
+        if meta and meta.get("index_version") != INDEX_VERSION:
+            self.drop()  # an older schema: start the cache afresh
+            db = self.db(locked=True)
+            meta = {}
+        size, ino, _ = self.file_sig()
+        start = 0
+        old_size = meta.get("size")
+        if (
+            meta.get("format") == FORMAT
+            and meta.get("index_version") == INDEX_VERSION
+            and isinstance(old_size, int)
+            and meta.get("ino") == ino
+            and 0 < old_size <= size
+            and self.tail_at(old_size) == meta.get("tail")
+        ):
+            start = old_size  # the file only grew: index the appended lines
+        bad = self.index_from(start)
+        self.fresh = True
+        return bad
+
+    def index_from(self, start: int) -> list[tuple[int, bytes]]:
+        """Index the lines of items.jsonl from byte ``start`` (0: rebuild); the damaged lines."""
+        db = self.db(locked=True)
+        bad: list[tuple[int, bytes]] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if start == 0:
+                db.execute("DELETE FROM items")
+                db.execute("DELETE FROM superseded")
+            rows = []
+            if self.items.exists():
+                loads = fast_loads()
+                with open(self.items, "rb") as fh:
+                    fh.seek(start)
+                    off = start
+                    for line in fh:
+                        n = len(line)
+                        rec = decode_record(line, loads)
+                        if rec is None:
+                            if line.strip():
+                                bad.append((off, line))
+                        else:
+                            rows.append(row(rec, off, n))
+                            if len(rows) >= 10000:
+                                upsert(db, rows)
+                                rows = []
+                        off += n
+            upsert(db, rows)
+            self.write_sig(db)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return bad
+
+    def add(self, rows: list[Row]) -> None:
+        """Index rows of records just appended, and the file's new signature (lock held)."""
+        db = self.db(locked=True)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            upsert(db, rows)
+            self.write_sig(db)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self.fresh = False
+            raise
+
+
+def upsert(db: sqlite3.Connection, rows: Iterable[Row]) -> None:
+    """Insert or replace index rows; the lines they replace are recorded as superseded,
+    so a full scan can skip old versions without loading every offset."""
+    latest: dict[str, Row] = {}
+    old_offs: list[tuple[int]] = []
+    for r in rows:
+        prev = latest.get(r[0])
+        if prev is not None:
+            old_offs.append((prev[1],))
+        latest[r[0]] = r
+    if not latest:
+        return
+    ids = list(latest)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        q = f"SELECT off FROM items WHERE id IN ({','.join('?' * len(chunk))})"
+        old_offs.extend(db.execute(q, chunk).fetchall())
+    if old_offs:
+        db.executemany("INSERT OR IGNORE INTO superseded(off) VALUES (?)", old_offs)
+    db.executemany(
+        "INSERT OR REPLACE INTO items(id, off, len, arxiv, tkey, first_run, first_seen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        list(latest.values()),
+    )

@@ -1,0 +1,444 @@
+"""The store: a directory of plain JSONL files plus a rebuildable index.
+
+The layout and the record and event formats are in :mod:`digest.store.format`.
+The JSONL files are the source of truth (``jq`` and ``grep`` read them); the
+SQLite index (:mod:`digest.store.index`) is a cache that is caught up or rebuilt
+automatically whenever it does not describe the JSONL file byte for byte, so a
+stale or deleted index never gives a wrong answer. A daily ingest looks papers
+up in the index instead of reading the whole history.
+
+Every write happens under the lock (``with store:``). Appends are flushed and
+fsynced per batch and the index is updated after the JSONL append, so a crash
+between the two leaves an index that is caught up on the next open. A torn last
+line and damaged lines are repaired by :mod:`digest.store.repair`.
+
+Which stored paper an incoming one is, and whether it is new, updated or
+unchanged, is decided by :mod:`digest.ingest.diff` with :meth:`Store.lookup`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from digest import identity
+from digest.errors import NotFound, StoreError
+from digest.store import repair
+from digest.store.files import FileLock, atomic_write, durable_append, os_error
+from digest.store.format import (
+    EVENTS,
+    FORMAT,
+    INDEX,
+    ITEMS,
+    LOCK,
+    META,
+    STATE,
+    NewerFormat,
+    decode_record,
+    dumps,
+    utcnow,
+)
+from digest.store.index import Index, guard_sqlite, row
+from digest.store.scan import ScanPlan, iter_range
+
+
+def _newer(what: str, version: int, path: Path) -> StoreError:
+    return StoreError(f"{what} has format {version}, newer than this digest understands ({FORMAT}); "
+                      "upgrade digest", path=path)
+
+
+class Store:
+    def __init__(self, root: Path, *, lock_timeout: float = 10.0) -> None:
+        self.root = Path(root)
+        self.items_path = self.root / ITEMS
+        self.events_path = self.root / EVENTS
+        self.state_path = self.root / STATE
+        self.index_path = self.root / INDEX
+        self.lock_timeout = lock_timeout
+        self.warnings: list[str] = []
+        self.index = Index(self.index_path, self.items_path)
+        self._lock: FileLock | None = None
+        self._run: int | None = None
+
+    # ------------------------------------------------------------------ setup
+    def exists(self) -> bool:
+        return self.items_path.exists()
+
+    def _check_format(self) -> None:
+        meta = self.root / META
+        if not meta.exists():
+            return
+        try:
+            fmt = json.loads(meta.read_text(encoding="utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            raise StoreError("unreadable store metadata", path=meta) from None
+        if not isinstance(fmt, int) or fmt > FORMAT:
+            raise StoreError(
+                f"store format {fmt} is newer than this digest understands ({FORMAT}); upgrade digest",
+                path=meta,
+            )
+
+    def _create(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, self.root, "create the store") from None
+        if not (self.root / META).exists():
+            atomic_write(self.root / META, dumps({"format": FORMAT, "created": utcnow()}))
+
+    # ------------------------------------------------------------------ locking
+    # ``with store:`` takes the lock (bounded wait, then StoreBusy), repairs a
+    # torn last line and brings the index up to date. Every write needs it.
+    @guard_sqlite
+    def __enter__(self) -> Store:
+        self._check_format()
+        self._create()
+        lock = FileLock(self.root / LOCK, self.lock_timeout)
+        lock.acquire()
+        self._lock = lock
+        try:
+            for path in (self.items_path, self.events_path):
+                warning = repair.repair_tail(path)
+                if warning:
+                    self.warnings.append(warning)
+            self._catch_up()
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._unlock()
+
+    def _unlock(self) -> None:
+        self._run = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @property
+    def locked(self) -> bool:
+        return self._lock is not None
+
+    def _require_lock(self) -> None:
+        if not self.locked:
+            raise RuntimeError("store write without the lock")  # a programming error
+
+    # ------------------------------------------------------------------ index
+    def _catch_up(self) -> None:
+        """Bring the index up to date (lock held); damaged lines are set aside and the index rebuilt."""
+        try:
+            bad = self.index.catch_up()
+            if bad:
+                self.warnings.append(repair.set_aside(self.items_path, bad))
+                self.index.index_from(0)
+        except NewerFormat as exc:
+            raise _newer("a record", exc.version, self.items_path) from None
+
+    def _db(self):
+        return self.index.db(locked=self.locked)
+
+    # ------------------------------------------------------------------ reading
+    def _reader_index(self):
+        """The index for reading; catches it up (taking the lock) when stale."""
+        self._check_format()
+        if not self.items_path.exists():
+            return None
+        if not self.locked and not self.index.is_fresh(locked=False):
+            with self:
+                pass
+        return self._db()
+
+    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None) -> dict:
+        close = fh is None
+        if fh is None:
+            fh = open(self.items_path, "rb")
+        try:
+            fh.seek(off)
+            line = fh.read(length)
+        finally:
+            if close:
+                fh.close()
+        try:
+            rec = decode_record(line)
+        except NewerFormat as exc:
+            raise _newer("a record", exc.version, self.items_path) from None
+        if rec is None:
+            raise StoreError(f"index points at a damaged record (offset {off}); "
+                             f"delete {self.index_path.name} to rebuild", path=self.items_path)
+        return rec
+
+    def records_at(self, rows: Iterable[tuple[int, int]]) -> list[dict]:
+        """The records at the given (offset, length) pairs, read in file order."""
+        rows = sorted(rows)
+        if not rows:
+            return []
+        with open(self.items_path, "rb") as fh:
+            return [self._read_at(off, n, fh) for off, n in rows]
+
+    @guard_sqlite
+    def get(self, item_id: str) -> dict | None:
+        db = self._reader_index()
+        if db is None:
+            return None
+        r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
+        return self._read_at(*r) if r else None
+
+    @guard_sqlite
+    def get_many(self, ids: Iterable[str]) -> list[dict]:
+        db = self._reader_index()
+        if db is None:
+            return []
+        ids = list(ids)
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})"
+            rows += db.execute(q, chunk).fetchall()
+        return self.records_at(rows)
+
+    @guard_sqlite
+    def count(self) -> int:
+        db = self._reader_index()
+        return db.execute("SELECT count(*) FROM items").fetchone()[0] if db else 0
+
+    @guard_sqlite
+    def latest_run(self) -> int:
+        db = self._reader_index()
+        if db is None:
+            return 0
+        return db.execute("SELECT coalesce(max(first_run), 0) FROM items").fetchone()[0]
+
+    @guard_sqlite
+    def select(self, where: str, params: tuple = ()) -> Selection:
+        """The papers matching an index condition (on first_run, first_seen), read
+        lazily in file order: memory stays flat however many there are."""
+        db = self._reader_index()
+        if db is None:
+            return Selection(self, [])
+        offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
+        return Selection(self, offsets)
+
+    def records_of_run(self, run: int) -> list[dict]:
+        return list(self.select("first_run=?", (run,)))
+
+    def records_after_run(self, run: int) -> list[dict]:
+        """Records first seen in an ingest run numbered above ``run`` (the email watermark)."""
+        return list(self.select("first_run>?", (run,)))
+
+    @guard_sqlite
+    def recent_records(self, n: int) -> list[dict]:
+        """The ``n`` papers written to the store most recently (latest versions), without a
+        full scan: the index's rowids grow with every write. Background statistics for the
+        similarity boost."""
+        db = self._reader_index()
+        if db is None or n <= 0:
+            return []
+        return self.records_at(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
+
+    def iter_records(self) -> Iterator[dict]:
+        """Every paper, latest version only, in file order (a full scan)."""
+        plan = self.scan_plan(1)
+        if plan is None:
+            return
+        start, end = plan.ranges[0]
+        for _off, _n, rec in iter_range(self.items_path, start, end, plan.superseded):
+            yield rec
+
+    @guard_sqlite
+    def scan_plan(self, parts: int) -> ScanPlan | None:
+        """How to read every latest record in ``parts`` byte ranges (line-aligned)."""
+        db = self._reader_index()
+        if db is None:
+            return None
+        in_txn = db.in_transaction
+        if not in_txn:  # one snapshot: size, superseded lines and count of the same write
+            db.execute("BEGIN")
+        try:
+            meta = self.index.meta(db)
+            size = meta.get("size") or 0
+            superseded = {r[0] for r in db.execute("SELECT off FROM superseded")}
+            count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        finally:
+            if not in_txn:
+                db.execute("COMMIT")
+        bounds = [0]
+        with open(self.items_path, "rb") as fh:
+            for k in range(1, parts):
+                pos = size * k // parts
+                if pos <= bounds[-1]:
+                    continue
+                fh.seek(pos - 1)
+                fh.readline()  # to the start of the next line
+                pos = fh.tell()
+                if bounds[-1] < pos < size:
+                    bounds.append(pos)
+        bounds.append(size)
+        ranges = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a] or [(0, 0)]
+        return ScanPlan(ranges, superseded, count)
+
+    @guard_sqlite
+    def resolve(self, prefix: str) -> str:
+        """The full id for a unique id prefix (as shown in the digest)."""
+        p = prefix.strip().lower()
+        if not p or any(c not in "0123456789abcdef" for c in p):
+            raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest)")
+        db = self._reader_index()
+        rows = []
+        if db is not None:
+            hi = p[:-1] + chr(ord(p[-1]) + 1)
+            rows = db.execute(
+                "SELECT id, off, len FROM items WHERE id>=? AND id<? ORDER BY id LIMIT 11", (p, hi)
+            ).fetchall()
+        if not rows:
+            raise NotFound(f"no item with id {prefix!r}")
+        if len(rows) > 1:
+            with open(self.items_path, "rb") as fh:
+                cands = "; ".join(
+                    f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
+                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:60]}"
+                    for r in rows[:10]
+                )
+            more = " ..." if len(rows) > 10 else ""
+            raise NotFound(f"id prefix {prefix!r} is ambiguous: {cands}{more}")
+        return rows[0][0]
+
+    # ------------------------------------------------------------------ writing
+    def next_run(self) -> int:
+        """The run number of the ingests under this lock (one number for all of them)."""
+        self._require_lock()
+        if self._run is None:
+            self._run = self.latest_run() + 1
+        return self._run
+
+    @guard_sqlite
+    def lookup(self, item: dict) -> tuple[dict | None, bool]:
+        """The stored record of the same paper (same arXiv id, else same title), and whether
+        the item's own id is taken (by a different paper).
+
+        A paper's id is the hash of its normalised title, so the id lookup finds the same
+        title; the title-key index holds only papers stored under another id (a retitled
+        new version, a re-keyed collision). Two different arXiv ids never match."""
+        db = self._db()
+        aid = item.get("arxiv_id")
+        if aid:
+            r = db.execute("SELECT off, len FROM items WHERE arxiv=?", (aid,)).fetchone()
+            if r:
+                return self._read_at(*r), True
+        r = db.execute("SELECT off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
+        taken = r is not None
+        if r and not (aid and r[2] and r[2] != aid):
+            return self._read_at(r[0], r[1]), True
+        tkey = identity.normalize_title(item["title"])
+        for r in db.execute("SELECT off, len, arxiv FROM items WHERE tkey=?", (tkey,)).fetchall():
+            if not (aid and r[2] and r[2] != aid):
+                return self._read_at(r[0], r[1]), taken
+        return None, taken
+
+    @guard_sqlite
+    def free_id(self, d: dict) -> str:
+        """A derived id for ``d`` when a different paper already holds its own."""
+        db = self._db()
+        item_id = d["id"]
+        salt = d.get("arxiv_id") or d.get("abstract", "")[:200]
+        while True:
+            item_id = identity.item_id(f"{d['title']}\x00{salt}\x00{item_id}")
+            if not db.execute("SELECT 1 FROM items WHERE id=?", (item_id,)).fetchone():
+                return item_id
+
+    @guard_sqlite
+    def append_records(self, records: list[dict]) -> None:
+        """Append whole records durably, then index them (lock held)."""
+        self._require_lock()
+        lengths: list[int] = []
+
+        def chunks() -> Iterator[bytes]:  # about a megabyte at a time: a big batch is never all in memory
+            buf: list[bytes] = []
+            size = 0
+            for r in records:
+                line = dumps(r)
+                lengths.append(len(line))
+                buf.append(line)
+                size += len(line)
+                if size >= 2**20:
+                    yield b"".join(buf)
+                    buf, size = [], 0
+            if buf:
+                yield b"".join(buf)
+
+        start = durable_append(self.items_path, chunks())
+        rows = []
+        off = start
+        for rec, n in zip(records, lengths, strict=True):
+            rows.append(row(rec, off, n))
+            off += n
+        self.index.add(rows)
+
+    # ------------------------------------------------------------------ events
+    def append_events(self, events: list[dict]) -> None:
+        """Append events (tags, notes, deliveries) durably (lock held)."""
+        self._require_lock()
+        if not events:
+            return
+        stamp = utcnow()
+        data = b"".join(dumps({"v": FORMAT, "at": stamp} | e) for e in events)
+        durable_append(self.events_path, data)
+
+    def iter_events(self) -> Iterator[dict]:
+        self._check_format()
+        try:
+            fh = open(self.events_path, "rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.endswith(b"\n"):
+                    break  # an append in progress (or torn: repaired under the lock)
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    self.warnings.append(f"{self.events_path}:{lineno}: damaged event line skipped")
+                    continue
+                if isinstance(ev, dict):
+                    v = ev.get("v", FORMAT)
+                    if isinstance(v, int) and v > FORMAT:
+                        raise _newer("an event", v, self.events_path)
+                    yield ev
+
+    # ------------------------------------------------------------------ state
+    def read_state(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            self.warnings.append(f"{self.state_path}: unreadable, starting afresh (it is only a cache)")
+            return {}
+
+    def write_state(self, state: dict) -> None:
+        self._require_lock()
+        atomic_write(self.state_path, json.dumps(state, indent=1, sort_keys=True).encode() + b"\n")
+
+    def close(self) -> None:
+        self.index.close()
+
+
+class Selection:
+    """A lazily read set of records (see :meth:`Store.select`)."""
+
+    def __init__(self, store: Store, rows: list[tuple[int, int]]) -> None:
+        self.store = store
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict]:
+        if not self.rows:
+            return
+        with open(self.store.items_path, "rb") as fh:
+            for off, n in self.rows:
+                yield self.store._read_at(off, n, fh)
+

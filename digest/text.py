@@ -1,0 +1,66 @@
+"""Text rules, defined once: which characters are unsafe, and how text is cleaned.
+
+Text from pages, feeds, JSON, file names and the store is data. Before it is
+stored, shown or quoted in a message, every character a terminal, a mail client
+or a viewer could act on is removed: C0 and C1 control characters (ESC, the
+one-byte CSI ``\\x9b``, ``\\r``), DEL, bidirectional overrides and isolates,
+zero-width and invisible format characters, line and paragraph separators,
+the byte-order mark and the interlinear annotation characters.
+
+Every module that cleans text uses the patterns and helpers here; the variants
+differ only in which whitespace they leave for the caller to handle.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Everything unsafe beyond the C0 range (0x00-0x1f), as a regex character-class body.
+_UNSAFE_HIGH = (
+    "\x7f-\x9f"  # DEL and the C1 controls
+    "\u061c"  # Arabic letter mark
+    "\u200b-\u200f"  # zero-width space/joiners, LRM, RLM
+    "\u2028\u2029"  # line and paragraph separators
+    "\u202a-\u202e"  # bidi embeddings and overrides
+    "\u2060-\u2064"  # word joiner and invisible operators
+    "\u2066-\u2069"  # bidi isolates
+    "\ufeff"  # byte-order mark / zero-width no-break space
+    "\ufff9-\ufffb"  # interlinear annotation
+)
+
+
+def _unsafe(keep: str = "") -> re.Pattern[str]:
+    c0 = "".join(re.escape(chr(c)) for c in range(32) if chr(c) not in keep)
+    return re.compile(f"[{c0}{_UNSAFE_HIGH}]")
+
+
+UNSAFE = _unsafe()  # every unsafe character, whitespace controls included
+UNSAFE_BUT_WHITESPACE = _unsafe("\t\n")  # for text whose tabs and newlines are folded afterwards
+UNSAFE_BUT_LINE_BREAKS = _unsafe("\n\r")  # for line-oriented parsers, before they split lines
+JSON_LEAVES_RAW = re.compile(f"[{_UNSAFE_HIGH}]")  # what json.dumps(ensure_ascii=False) keeps raw
+
+_WS = re.compile(r"\s+")
+_LINE_WS = re.compile(r"[ \t\n]+")
+
+
+def collapse(text: str | None) -> str:
+    """One clean line: unsafe characters dropped, all whitespace collapsed to single spaces."""
+    if not text:
+        return ""
+    return _WS.sub(" ", UNSAFE.sub(" ", text)).strip()
+
+
+def clean(text: object, *, keep_newlines: bool = False) -> str:
+    """Any value made safe to show: unsafe characters dropped, spaces, tabs and (unless
+    ``keep_newlines``) newlines folded to single spaces."""
+    if text is None:
+        return ""
+    s = UNSAFE_BUT_WHITESPACE.sub(" ", str(text))
+    if keep_newlines:
+        return "\n".join(_LINE_WS.sub(" ", line).strip() for line in s.split("\n"))
+    return _LINE_WS.sub(" ", s).strip()
+
+
+def json_safe(text: str) -> str:
+    """JSON text with every character a terminal could act on written as a ``\\uXXXX`` escape."""
+    return JSON_LEAVES_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
