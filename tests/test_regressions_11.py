@@ -168,7 +168,7 @@ def test_csv_guards_formulas_in_every_column(runner, tmp_path):
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert len(rows) == 2
-    for col, cell in zip(rows[0], rows[1]):
+    for col, cell in zip(rows[0], rows[1], strict=True):
         assert cell[:1] not in ("=", "+", "-", "@"), f"column {col} starts a formula: {cell!r}"
 
 

@@ -20,7 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from stresskit import digest, digest_exe, env_for, in_namespace, userns_available
 
 # ---------------------------------------------------------------------------- outcomes
@@ -132,7 +131,7 @@ def readonly_runner(home: Path, tmp_path: Path):
         def run(*argvs, config: Path | None = None):
             res = in_namespace({"mounts": [{"type": "ro-bind", "path": str(home)}],
                                 "steps": [{"argv": [digest_exe(), *a]} for a in argvs]}, env_for(home, config))
-            return [subprocess.CompletedProcess(a, x["rc"], x["stdout"], x["stderr"]) for a, x in zip(argvs, res)]
+            return [subprocess.CompletedProcess(a, x["rc"], x["stdout"], x["stderr"]) for a, x in zip(argvs, res, strict=True)]
         return run
     if subprocess.run(["chattr", "+i", str(home)], capture_output=True).returncode == 0:
         subprocess.run(["chattr", "-i", str(home)], check=True)

@@ -25,12 +25,39 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from promisekit import (RAW_CONTROL, ChattySMTP, LateQuitSink, assert_clean_failure, assert_no_traceback,
-                        assert_papers_or_one_error, edit_in_place, email_config, error_lines, finish,
-                        insert_line, lines_of, papers_once, raw_bytes, readonly_runner, sent_events)
-from stresskit import (LINE_MB, baseline_rss, digest, digest_exe, dump_text, env_for, in_namespace, measure,
-                       show_all, spawn, userns_available, write_config, write_dump)
+from promisekit import (
+    RAW_CONTROL,
+    ChattySMTP,
+    LateQuitSink,
+    assert_clean_failure,
+    assert_no_traceback,
+    assert_papers_or_one_error,
+    edit_in_place,
+    email_config,
+    error_lines,
+    finish,
+    insert_line,
+    lines_of,
+    papers_once,
+    raw_bytes,
+    readonly_runner,
+    sent_events,
+)
+from stresskit import (
+    LINE_MB,
+    baseline_rss,
+    digest,
+    digest_exe,
+    dump_text,
+    env_for,
+    in_namespace,
+    measure,
+    show_all,
+    spawn,
+    userns_available,
+    write_config,
+    write_dump,
+)
 
 
 def titles(papers) -> set[str]:

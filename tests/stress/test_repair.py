@@ -26,11 +26,32 @@ import time
 from collections import Counter
 
 import pytest
-
-from promisekit import (assert_no_traceback, edit_in_place, error_lines, finish, freeze, insert_line, lines_of,
-                        opened, rejected_raw, thaw, wait_for)
-from stresskit import (BIG_MB, KILLS, digest, dump_text, jsonl_records, kill_after, replay, show_all, spawn,
-                       write_config, write_dump)
+from promisekit import (
+    assert_no_traceback,
+    edit_in_place,
+    error_lines,
+    finish,
+    freeze,
+    insert_line,
+    lines_of,
+    opened,
+    rejected_raw,
+    thaw,
+    wait_for,
+)
+from stresskit import (
+    BIG_MB,
+    KILLS,
+    digest,
+    dump_text,
+    jsonl_records,
+    kill_after,
+    replay,
+    show_all,
+    spawn,
+    write_config,
+    write_dump,
+)
 
 REPAIR_KILLS = max(4, KILLS // 3)
 NOTE_KILLS = max(6, KILLS // 2)
@@ -208,7 +229,7 @@ def test_kill_during_a_set_aside_repair(home, tmp_path, rng, request, big_store)
         size = rejected.stat().st_size
         proc = spawn(home, *cmd)
         if k % 2:
-            assert wait_for(lambda: rejected.stat().st_size > size or proc.poll() is not None, 60)
+            assert wait_for(lambda size=size, proc=proc: rejected.stat().st_size > size or proc.poll() is not None, 60)
             killed = proc.poll() is None
             if killed:
                 proc.kill()
@@ -260,7 +281,8 @@ def test_readers_racing_a_repair(home, tmp_path, rng, request, big_store):
         insert_line(items, bad, rng.randrange(1, REPAIR_PAPERS))
         size = rejected.stat().st_size if rejected.exists() else 0
         repairer = spawn(home, "show", "--all", "--limit", "1", "--format", "json")
-        assert wait_for(lambda: (rejected.exists() and rejected.stat().st_size > size) or repairer.poll() is not None,
+        assert wait_for(lambda size=size, repairer=repairer: (rejected.exists() and rejected.stat().st_size > size)
+                        or repairer.poll() is not None,
                         60)
         freeze(repairer)
         readers = []
@@ -268,7 +290,7 @@ def test_readers_racing_a_repair(home, tmp_path, rng, request, big_store):
                     ["show", "--limit", "1000000", "--format", "json"]):
             reader = spawn(home, *cmd)
             # frozen while it reads the file (or, if it waits for the lock, after a while)
-            wait_for(lambda: opened(reader.pid, items) or reader.poll() is not None, 1.5, interval=0.0005)
+            wait_for(lambda reader=reader: opened(reader.pid, items) or reader.poll() is not None, 1.5, interval=0.0005)
             freeze(reader)
             readers.append((cmd, reader))
         thaw(repairer)
