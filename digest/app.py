@@ -142,10 +142,11 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
 
 
 # --------------------------------------------------------------------------- ingest / parse
-def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
-                 stdin: BinaryIO | None = None, timeout: float = 30.0):
-    """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.ingest.pipeline import expand, parse_input
+def parse_inputs(ctx: Context, specs: list[str], *, kind: str | None, ref_date: date | None,
+                 stdin: BinaryIO | None = None):
+    """Yield ``(name, ParseResult or None, error or None)`` for each input. URLs are fetched with
+    ``[fetch]`` timeout and user_agent, as by ingest (the config is read only when there is one)."""
+    from digest.ingest.pipeline import expand, is_url, parse_input
 
     for spec in specs:
         names = expand(spec)
@@ -153,8 +154,11 @@ def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
             yield spec, None, f"{spec}: no files match"
             continue
         for name in names:
+            cfg = ctx.config if is_url(name) else None
             try:
-                yield name, parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout), None
+                yield name, parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin,
+                                        timeout=cfg.fetch_timeout if cfg else 30.0,
+                                        user_agent=cfg.user_agent if cfg else None), None
             except InputError as exc:
                 yield name, None, str(exc)
 

@@ -210,7 +210,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 
     failed = False
     everything = []
-    for name, parsed, error in app.parse_inputs(list(inputs), kind=kind,
+    for name, parsed, error in app.parse_inputs(_ctx(ctx), list(inputs), kind=kind,
                                                 ref_date=ref_date.date() if ref_date else None,
                                                 stdin=sys.stdin.buffer):
         if error:
