@@ -307,6 +307,13 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
     return report
 
 
+def config_text(ctx: Context) -> str:
+    """The config in effect, as ``digest config show`` prints it: the file, any password hidden."""
+    from digest.mail.settings import hide_password
+
+    return hide_password(ctx.config.path.read_text(encoding="utf-8"))
+
+
 # --------------------------------------------------------------------------- email
 def email(ctx: Context, *, dry_run: bool = False, to_file: str | None = None, limit: int | None = None,
           min_score: float | None = None, sources: list[SourceLine] | None = None,

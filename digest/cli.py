@@ -643,8 +643,10 @@ def config_path_cmd(ctx):
 @click.pass_context
 def config_show(ctx):
     """Print the config in use (the built-in default when you have none)."""
+    from digest import app
+
     cfg = _ctx(ctx).config
-    click.echo(cfg.path.read_text(encoding="utf-8"), nl=False)
+    click.echo(app.config_text(_ctx(ctx)), nl=False)
     click.echo(f"({cfg.path}{', built-in default' if cfg.is_default else ''})", err=True)
 
 
