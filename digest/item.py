@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from digest import identity
+from digest.text import storable
+
+_TEXT_FIELDS = ("title", "abstract", "published", "org", "source", "arxiv_id", "url")
+_LIST_FIELDS = ("authors", "links", "categories")
 
 # Keys of `digest parse --format jsonl`, in output order.
 PARSE_KEYS = (
@@ -51,6 +55,16 @@ class Item:
     id: str = ""
 
     def __post_init__(self) -> None:
+        # Every parser's text passes here: what it decoded is made storable (no lone surrogate)
+        # before anything is derived from it, so one bad character never stops an ingest.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.isascii():
+                setattr(self, name, storable(value))
+        for name in _LIST_FIELDS:
+            values = getattr(self, name)
+            if any(not v.isascii() for v in values if isinstance(v, str)):
+                setattr(self, name, [storable(v) if isinstance(v, str) else v for v in values])
         self.title = identity.clean_title(self.title)
         if self.n_authors is None and self.authors:
             self.n_authors = len(self.authors)
