@@ -146,34 +146,34 @@ def parse_inputs(ctx: Context, specs: list[str], *, kind: str | None, ref_date: 
                  stdin: BinaryIO | None = None):
     """Yield ``(name, ParseResult or None, error or None)`` for each input. URLs are fetched with
     ``[fetch]`` timeout and user_agent, as by ingest (the config is read only when there is one)."""
-    from digest.ingest.pipeline import expand, is_url, parse_input
+    from digest.ingest.pipeline import expand, is_url, parse_input, source_label
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield spec, None, f"{spec}: no files match"
+            yield source_label(spec), None, f"{source_label(spec)}: no files match"
             continue
         for name in names:
             cfg = ctx.config if is_url(name) else None
             try:
-                yield name, parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin,
-                                        timeout=cfg.fetch_timeout if cfg else 30.0,
-                                        user_agent=cfg.user_agent if cfg else None), None
+                yield source_label(name), parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin,
+                                                      timeout=cfg.fetch_timeout if cfg else 30.0,
+                                                      user_agent=cfg.user_agent if cfg else None), None
             except InputError as exc:
-                yield name, None, str(exc)
+                yield source_label(name), None, str(exc)
 
 
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs
+    from digest.ingest.pipeline import expand, ingest_inputs, source_label
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
         found = expand(spec)
         if not found:
-            missing.append(IngestResult(source=spec, error=f"{spec}: no files match"))
+            missing.append(IngestResult(source=source_label(spec), error=f"{source_label(spec)}: no files match"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()

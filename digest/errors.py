@@ -6,7 +6,7 @@ place that turns them into ``Error: ...`` on stderr and an exit code.
 
 from __future__ import annotations
 
-from digest.text import collapse
+from digest.text import collapse, printable_name, storable
 
 # Exit codes a cron user can act on (documented in README "Exit codes"); usage errors
 # (exit 2) are click's.
@@ -20,12 +20,12 @@ class DigestError(Exception):
     exit_code = EXIT_ERROR
 
     def __init__(self, message: str, *, path: object | None = None) -> None:
-        self.path = str(path) if path is not None else None
+        self.path = printable_name(str(path)) if path is not None else None
         if self.path and not message.startswith(self.path):
             message = f"{self.path}: {message}"
         # One line, always: data from files must not break the message apart, nor reach the
         # terminal as control characters (a title quoted in an error is data too).
-        message = collapse(str(message))
+        message = collapse(storable(str(message)))
         super().__init__(message)
 
     @property

@@ -77,3 +77,23 @@ def storable(text: str) -> str:
     if text.isascii():
         return text
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+_UNPRINTABLE_IN_NAME = re.compile(f"{UNSAFE.pattern[:-1]}\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    if 0xDC80 <= c <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte itself
+        return f"\\x{c - 0xDC00:02x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def printable_name(name: str) -> str:
+    """A file name (or a URL, or what the user typed) as it can be printed on one line and
+    stored: every unsafe character (ESC, BEL, newline, ``\\r``, bidi overrides, ...) and every
+    byte that is not UTF-8 is written as an escape (``\\x1b``, ``\\n`` as ``\\x0a``,
+    ``\\xe9``, ``\\u202e``), as ``ls -b`` does, so names stay apart and forge nothing."""
+    if name.isprintable() and not UNSAFE.search(name):
+        return name
+    return _UNPRINTABLE_IN_NAME.sub(_escape, name)

@@ -24,12 +24,20 @@ from digest.errors import DigestError, InputError
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
 from digest.store import Store, utcnow
+from digest.text import printable_name
 
 MAX_INPUT_BYTES = 256 * 2**20  # refuse a single input larger than this
 
 
 def is_url(spec: str) -> bool:
     return spec.lower().startswith(("http://", "https://"))
+
+
+def source_label(name: str) -> str:
+    """How an input is named in counts, warnings, errors and the records' ``sources``: ``<stdin>``
+    for ``-``, else the name made printable (a file name is bytes: it may be no UTF-8, or hold
+    escape sequences and newlines). The name itself is kept for opening the file."""
+    return "<stdin>" if name == "-" else printable_name(name)
 
 
 def expand(spec: str) -> list[str]:
@@ -85,7 +93,7 @@ def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = N
                 stdin: BinaryIO | None = None, timeout: float = 30.0,
                 user_agent: str | None = None) -> ParseResult:
     """Read and parse one input (file, ``-`` or URL)."""
-    source = "<stdin>" if name == "-" else name
+    source = source_label(name)
     if is_url(name):
         from digest.sources.fetch import fetch_url
 
@@ -103,7 +111,7 @@ def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
     """Parse and ingest each input; the store lock must be held."""
     results = []
     for name in names:
-        source = "<stdin>" if name == "-" else name
+        source = source_label(name)
         try:
             parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
                                  user_agent=user_agent)
@@ -227,7 +235,7 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
             if sig:
                 seen[name] = sig
         except InputError as exc:
-            ing = IngestResult(source=name, error=str(exc))
+            ing = IngestResult(source=source_label(name), error=str(exc))
         run.results.append(ing)
 
 

@@ -79,7 +79,7 @@ HOSTILE_NAMES = {
     "one-byte-csi": b"\x9b31mred.txt",
     "c1-as-utf8": "c1\u009b31m.txt".encode(),
     "carriage-return": b"over\rwritten.txt",
-    "bidi": "evil\u202etxt.exe".encode(),
+    "bidi": "evil\u202eexe.txt".encode(),
 }
 
 
