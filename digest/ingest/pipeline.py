@@ -158,8 +158,8 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
                 only: list[str] | None = None, force: bool = False) -> list[SourceRun]:
     """Fetch and ingest every configured source (lock held). Never raises for one
     source's failure: it is recorded in that source's :class:`SourceRun`."""
-    state = store.read_state()
-    sstate = state.setdefault("sources", {})
+    state = _checked_state(store)
+    sstate = state["sources"]
     runs = []
     now = utcnow()
     for src in cfg.sources:
@@ -189,6 +189,45 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
         runs.append(run)
     store.write_state(state)
     return runs
+
+
+# What state.json holds per source (this module owns its content): key -> the types allowed.
+_STATE_TYPES: dict[str, tuple[type, ...]] = {
+    "etag": (str, type(None)), "last_modified": (str, type(None)), "last_error": (str,),
+    "last_attempt": (str,), "last_ok": (str,), "last_error_at": (str,), "last_new": (str,), "first_run": (str,),
+    "files": (dict,),
+}
+
+
+def _checked_state(store: Store) -> dict:
+    """state.json with every part of the wrong shape dropped (one warning says which): a source
+    entry that is not an object, a validator or time that is not a string, a file signature that
+    is not [size, mtime_ns]. What is dropped is only fetched or read again."""
+    state = store.read_state()
+    bad: list[str] = []
+    sources = state.get("sources", {})
+    if not isinstance(sources, dict):
+        bad.append("sources")
+        sources = {}
+    for name, st in list(sources.items()):
+        if not isinstance(st, dict):
+            bad.append(f"sources.{name}")
+            del sources[name]
+            continue
+        for key, types in _STATE_TYPES.items():
+            if key in st and not isinstance(st[key], types):
+                bad.append(f"sources.{name}.{key}")
+                del st[key]
+        files = st.get("files", {})
+        for path, sig in list(files.items()):
+            if not (isinstance(sig, list) and len(sig) == 2 and all(type(x) is int for x in sig)):
+                bad.append(f"sources.{name}.files")
+                del files[path]
+    if bad:
+        shown = ", ".join(dict.fromkeys(printable_name(b) for b in bad))
+        store.state_warning(f"wrong shape ({shown[:200]})")
+    state["sources"] = sources
+    return state
 
 
 def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date: date | None,

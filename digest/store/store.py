@@ -409,13 +409,21 @@ class Store:
 
     # ------------------------------------------------------------------ state
     def read_state(self) -> dict:
+        """state.json as a dict ({} when absent, unreadable or not an object: it is a cache, so
+        that is a warning, never an error; its owner, the pipeline, checks what is inside)."""
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
-            self.warnings.append(f"{self.state_path}: unreadable, starting afresh (it is only a cache)")
+            state = None
+        if not isinstance(state, dict):
+            self.state_warning("unreadable or not a JSON object")
             return {}
+        return state
+
+    def state_warning(self, what: str) -> None:
+        self.warnings.append(f"{self.state_path}: {what}; starting afresh (it is only a cache)")
 
     def write_state(self, state: dict) -> None:
         self._require_lock()
