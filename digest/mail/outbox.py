@@ -47,6 +47,7 @@ from digest.ranking.rank import build_report, scorer_for
 from digest.ranking.report import Report, SourceLine
 from digest.readinglist import ReadingList
 from digest.store import Store
+from digest.store.format import run_number
 
 SENT = "sent"
 BASELINE = "email_baseline"
@@ -70,9 +71,13 @@ def read_log(store: Store) -> MailLog:
         kind = ev.get("type")
         if kind not in (SENT, SKIPPED, BASELINE):
             continue
-        mark = ev.get("through_run", ev.get("after_run"))
-        if isinstance(mark, int) and not isinstance(mark, bool):
+        raw = ev.get("through_run", ev.get("after_run"))
+        mark = run_number(raw)
+        if mark is not None:
             log.watermark = mark if log.watermark is None else max(log.watermark, mark)
+        elif raw is not None:  # a hand edit or a bit flip: the mark cannot be a run
+            store.warnings.append(f"{store.events_path}: a {kind} event with run {str(raw)[:30]} "
+                                  "(not a run number) ignored")
         if kind == SENT:
             log.sent_ids.update(i for i in ev.get("ids") or [] if isinstance(i, str))
         if kind in (SENT, SKIPPED) and isinstance(ev.get("at"), str):

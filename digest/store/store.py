@@ -33,11 +33,13 @@ from digest.store.format import (
     INDEX,
     ITEMS,
     LOCK,
+    MAX_RUN,
     META,
     STATE,
     NewerFormat,
     decode_record,
     dumps,
+    store_format,
     utcnow,
 )
 from digest.store.index import Index, guard_sqlite, row
@@ -74,7 +76,11 @@ class Store:
             fmt = json.loads(meta.read_text(encoding="utf-8")).get("format")
         except (OSError, ValueError, AttributeError):
             raise StoreError("unreadable store metadata", path=meta) from None
-        if not isinstance(fmt, int) or fmt > FORMAT:
+        if store_format(fmt) is None:
+            shown = json.dumps(fmt)[:40]
+            raise StoreError(f"not a store format digest knows ({shown}); it should say "
+                             f'{{"format": {FORMAT}}}', path=meta)
+        if fmt > FORMAT:
             raise StoreError(
                 f"store format {fmt} is newer than this digest understands ({FORMAT}); upgrade digest",
                 path=meta,
@@ -310,7 +316,11 @@ class Store:
         """The run number of the ingests under this lock (one number for all of them)."""
         self._require_lock()
         if self._run is None:
-            self._run = self.latest_run() + 1
+            run = self.latest_run() + 1
+            if run > MAX_RUN:  # only a hand-edited record can get here
+                raise StoreError(f"run numbers exhausted: a record has first_run {run - 1} (edited by hand?)",
+                                 path=self.items_path)
+            self._run = run
         return self._run
 
     @guard_sqlite
