@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("digest.config",),
     ("digest.store", "digest.sources"),
     ("digest.item", "digest.identity", "digest.tags", "digest.text", "digest.errors", "digest.paths",
+     "digest.deadline",
      "digest.data", "digest"),
 ]
 

@@ -212,19 +212,22 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
         from digest.mail.transport import deliver, resolve_password  # (smtplib and ssl load here)
 
         msg = build_message(report, settings)
-        password = resolve_password(settings)
-        delivery = deliver(msg, settings, password)
-        del password
         message_id = str(msg["Message-ID"])
         ids = [s.record["id"] for s in report.entries]
-        try:
-            store.append_events([{
-                "type": SENT, "ids": ids, "message_id": message_id, "through_run": sel.latest_run,
-                "held_back": held, "to": settings.envelope_to, "transport": settings.transport,
-            }])
-        except StoreError as exc:
-            raise StoreError(f"the digest WAS sent (Message-ID {message_id}) but could not be recorded, so "
-                             f"the next run will send these papers again: {exc}") from None
+
+        def record() -> None:  # the moment the server accepted it, before QUIT: the window is milliseconds
+            try:
+                store.append_events([{
+                    "type": SENT, "ids": ids, "message_id": message_id, "through_run": sel.latest_run,
+                    "held_back": held, "to": settings.envelope_to, "transport": settings.transport,
+                }])
+            except StoreError as exc:
+                raise StoreError(f"the digest WAS sent (Message-ID {message_id}) but could not be recorded, "
+                                 f"so the next run will send these papers again: {exc}") from None
+
+        password = resolve_password(settings)
+        delivery = deliver(msg, settings, password, on_accepted=record)
+        del password
     out = EmailOutcome("sent", report, held, recipients=settings.envelope_to, where=settings.where,
                        message_id=message_id)
     for addr, why in delivery.refused.items():
