@@ -45,6 +45,11 @@ class StoreError(DigestError):
     """The store cannot be read or written."""
 
 
+class StoreUnwritable(StoreError):
+    """The store cannot be written: read-only, permission denied, disk full or a file size limit.
+    A reader then reads the store as it is, without repairing or indexing it."""
+
+
 class StoreBusy(StoreError):
     """Another digest process holds the store lock."""
 

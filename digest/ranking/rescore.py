@@ -17,6 +17,7 @@ import sys
 
 from digest.ranking.score import Scored, Scorer, rank_key
 from digest.store import Store
+from digest.store.format import DamagedLine, valid_record
 from digest.store.scan import iter_range
 
 PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than forking
@@ -26,6 +27,21 @@ _JOB: dict = {}
 
 
 def _scan(rng: tuple[int, int]) -> tuple[list, int]:
+    """Score one byte range. A record whose fields are of the wrong type (a same-size hand edit,
+    a bit flip) makes the scorer fail: it is reported as a :class:`DamagedLine` (the store sets it
+    aside and the scan is done again). Records are validated only then: checking each one
+    would cost a tenth of the scan."""
+    state: dict = {}
+    try:
+        return _scan_range(rng, state)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        rec, off = state.get("rec"), state.get("off", rng[0])
+        if isinstance(rec, dict) and valid_record(rec):
+            raise
+        raise DamagedLine(off) from None
+
+
+def _scan_range(rng: tuple[int, int], state: dict) -> tuple[list, int]:
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
     fast = scorer.fast_score
@@ -34,6 +50,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
+            state["rec"], state["off"] = rec, off
             s = fast(rec)
             if min_score is None or s >= min_score:
                 keyed.append((rank_key(s, rec), off, n))
@@ -45,6 +62,7 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
         seen += 1
+        state["rec"], state["off"] = rec, off
         s = fast(rec)
         if s < floor:
             continue
@@ -81,7 +99,20 @@ def workers_wanted() -> int:
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
              workers: int | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored."""
+    """The best ``limit`` stored papers and how many papers were scored. A damaged line met on the
+    way (:class:`DamagedLine`) is repaired by the store and the scan done again."""
+    for attempt in range(3):
+        try:
+            return _rank_all(store, scorer, limit=limit, min_score=min_score, workers=workers)
+        except DamagedLine:
+            if attempt == 2:
+                raise
+            store.repair_damaged()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
+              workers: int | None) -> tuple[list[Scored], int]:
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -94,7 +125,7 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
         return [], 0
     if plan.count > 10_000:
         scorer.prepare_for_scan()
-    _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
+    _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=plan.path,
                 superseded=plan.superseded)
     try:
         if len(plan.ranges) == 1:

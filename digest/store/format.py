@@ -46,6 +46,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from digest.errors import StoreError
+
 FORMAT = 1
 ITEMS = "items.jsonl"
 EVENTS = "events.jsonl"
@@ -67,6 +69,19 @@ def utcnow() -> str:
 def dumps(obj: dict) -> bytes:
     """One JSONL line (UTF-8, compact, newline-terminated)."""
     return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class DamagedLine(StoreError):
+    """A line that is not a valid record, found where the index (or a scan) expected one: edited in
+    place with the same size, a bit flip, or the file replaced by a repair while it was read. The
+    store repairs (sets the line aside, rebuilds the index) and the read is done again."""
+
+    def __init__(self, off: int, path: object = None) -> None:
+        super().__init__(f"a damaged line at offset {off} (changed under the index); try again", path=path)
+        self.off = off
+
+    def __reduce__(self):  # raised in a rescore worker process, re-raised in the parent
+        return (DamagedLine, (self.off, self.path))
 
 
 class NewerFormat(Exception):

@@ -18,13 +18,16 @@ unchanged, is decided by :mod:`digest.ingest.diff` with :meth:`Store.lookup`.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from digest import identity
-from digest.errors import NotFound, StoreError
+from digest.errors import NotFound, StoreError, StoreUnwritable
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
 from digest.store.format import (
@@ -36,19 +39,45 @@ from digest.store.format import (
     MAX_RUN,
     META,
     STATE,
+    DamagedLine,
     NewerFormat,
     decode_record,
     dumps,
     store_format,
     utcnow,
+    valid_record,
 )
-from digest.store.index import Index, guard_sqlite, row
+from digest.store.index import Index, guard_sqlite, handle_sig, row
 from digest.store.scan import ScanPlan, iter_range
 
 
 def _newer(what: str, version: int, path: Path) -> StoreError:
     return StoreError(f"{what} has format {version}, newer than this digest understands ({FORMAT}); "
                       "upgrade digest", path=path)
+
+
+def _path_of(fh: IO[bytes], fallback: Path) -> str:
+    """A path that opens the very file ``fh`` is (in this process and in forked workers), even
+    once items.jsonl has been replaced by a repair: /dev/fd/N where there is one."""
+    path = f"/dev/fd/{fh.fileno()}"
+    return path if os.path.exists(path) else str(fallback)
+
+
+def _reads(method):
+    """A read of the store that meets a damaged line (:class:`DamagedLine`) repairs the store and
+    is done again (at most twice)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args, **kwargs):
+        for attempt in range(3):
+            try:
+                return method(self, *args, **kwargs)
+            except DamagedLine:
+                if attempt == 2:
+                    raise
+                self.repair_damaged()
+
+    return wrapper
 
 
 class Store:
@@ -63,6 +92,7 @@ class Store:
         self.index = Index(self.index_path, self.items_path)
         self._lock: FileLock | None = None
         self._run: int | None = None
+        self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
@@ -100,6 +130,7 @@ class Store:
     @guard_sqlite
     def __enter__(self) -> Store:
         self._check_format()
+        self._end_view()  # a reader's snapshot ends where the lock begins
         self._create()
         lock = FileLock(self.root / LOCK, self.lock_timeout)
         lock.acquire()
@@ -120,6 +151,7 @@ class Store:
 
     def _unlock(self) -> None:
         self._run = None
+        self._end_view()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -133,13 +165,21 @@ class Store:
             raise RuntimeError("store write without the lock")  # a programming error
 
     # ------------------------------------------------------------------ index
-    def _catch_up(self) -> None:
-        """Bring the index up to date (lock held); damaged lines are set aside and the index rebuilt."""
+    def _catch_up(self, *, rebuild: bool = False) -> None:
+        """Bring the index up to date (lock held; ``rebuild``: from scratch, whatever its signature
+        says). Damaged lines are set aside first, and the index is committed only for the file
+        without them."""
+        self._end_view()
         try:
-            bad = self.index.catch_up()
-            if bad:
+            bad = self.index.index_from(0) if rebuild else self.index.catch_up()
+            for _ in range(3):
+                if not bad:
+                    break
                 self.warnings.append(repair.set_aside(self.items_path, bad))
-                self.index.index_from(0)
+                bad = self.index.index_from(0)
+            if bad:  # pragma: no cover - lines that change while the lock is held
+                raise StoreError("damaged lines keep appearing while the store is locked", path=self.items_path)
+            self.index.fresh = True
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
 
@@ -147,43 +187,135 @@ class Store:
         return self.index.db(locked=self.locked)
 
     # ------------------------------------------------------------------ reading
-    def _reader_index(self):
-        """The index for reading; catches it up (taking the lock) when stale."""
-        self._check_format()
-        if not self.items_path.exists():
-            return None
-        if not self.locked and not self.index.is_fresh(locked=False):
-            with self:
+    # A command reads through one *view*: the index and items.jsonl opened once, checked to
+    # describe each other. Unlocked, the view is a snapshot (an open read transaction on the
+    # index, the file held open): a repair that replaces items.jsonl meanwhile, or a writer
+    # that appends, changes nothing the reader sees. A stale index is caught up under the lock
+    # first; when the store cannot be written (read-only, disk full) the view is an index built
+    # in memory from the file as it is. A line found damaged where the index says a record is
+    # (a same-size edit, a bit flip) is repaired and the read done again (``_reads``).
+    def _end_view(self) -> None:
+        view, self._view = self._view, None
+        if view is None:
+            return
+        db, fh, snapshot = view
+        if snapshot and db.in_transaction:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
                 pass
-        return self._db()
+        if db is not self.index._db:  # an index in memory
+            db.close()
+        fh.close()
+
+    def _reader_view(self) -> tuple[sqlite3.Connection, IO[bytes], bool] | None:
+        """(index connection, items.jsonl open, is a snapshot), or None for an empty store."""
+        if self._view is not None:
+            return self._view
+        self._check_format()
+        if self.locked:  # nobody else writes: the index is ours, caught up by __enter__
+            try:
+                fh = open(self.items_path, "rb")
+            except FileNotFoundError:
+                return None
+            self._view = (self.index.db(locked=True), fh, False)
+            return self._view
+        for _ in range(5):
+            try:
+                fh = open(self.items_path, "rb")
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise os_error(exc, self.items_path, "read") from None
+            fresh = False
+            db = None
+            try:
+                db = self.index.db(locked=False)
+                db.execute("BEGIN")  # the snapshot: what the index says now, however it changes
+                fresh = Index.describes(Index.meta(db), handle_sig(fh))
+            except (sqlite3.DatabaseError, StoreError):
+                pass  # no usable index (missing, corrupt, unreadable): caught up below, or read in memory
+            if fresh and db is not None:
+                self._view = (db, fh, True)
+                return self._view
+            if db is not None and db.in_transaction:
+                db.execute("ROLLBACK")
+            try:
+                with self:  # repairs and catches the index up (waits for a writer, or StoreBusy)
+                    pass
+            except StoreUnwritable as exc:
+                return self._memory_view(fh, exc)
+            except BaseException:
+                fh.close()
+                raise
+            fh.close()
+        raise StoreError("items.jsonl keeps changing while it is read; try again", path=self.items_path)
+
+    def _memory_view(self, fh: IO[bytes], why: StoreError) -> tuple[sqlite3.Connection, IO[bytes], bool]:
+        """Read a store that cannot be written: an index of ``fh`` in memory, damaged and torn lines
+        skipped with a warning (they cannot be moved aside)."""
+        self.index.close()
+        try:
+            db, bad, torn = Index.in_memory(fh)
+        except NewerFormat as exc:
+            fh.close()
+            raise _newer("a record", exc.version, self.items_path) from None
+        skipped = []
+        if bad:
+            skipped.append(f"{len(bad)} damaged line(s)")
+        if torn:
+            skipped.append("a torn last line")
+        note = f"; {' and '.join(skipped)} skipped, not moved aside" if skipped else ""
+        self.warnings.append(f"{self.items_path}: the store cannot be repaired or indexed ({why}): "
+                             f"read as it is{note}")
+        self._view = (db, fh, False)
+        return self._view
+
+    def _reader_index(self) -> sqlite3.Connection | None:
+        """The index for reading (see the view above), or None for an empty store."""
+        view = self._reader_view()
+        return view[0] if view is not None else None
+
+    def repair_damaged(self) -> None:
+        """After a :class:`DamagedLine`: rebuild the index from the file under the lock (the line is
+        set aside), or, when the store cannot be written, read it through an index in memory."""
+        self._end_view()
+        if self.locked:
+            self._catch_up(rebuild=True)
+            return
+        try:
+            with self:
+                self._catch_up(rebuild=True)
+        except StoreUnwritable as exc:
+            try:
+                fh = open(self.items_path, "rb")
+            except OSError:
+                raise exc from None
+            self._memory_view(fh, exc)
 
     def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None) -> dict:
-        close = fh is None
         if fh is None:
-            fh = open(self.items_path, "rb")
+            view = self._reader_view()
+            if view is None:
+                raise DamagedLine(off, path=self.items_path)
+            fh = view[1]
+        line = os.pread(fh.fileno(), length, off)
         try:
-            fh.seek(off)
-            line = fh.read(length)
-        finally:
-            if close:
-                fh.close()
-        try:
-            rec = decode_record(line)
+            rec = decode_record(line) if line.endswith(b"\n") else None
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
         if rec is None:
-            raise StoreError(f"index points at a damaged record (offset {off}); "
-                             f"delete {self.index_path.name} to rebuild", path=self.items_path)
+            raise DamagedLine(off, path=self.items_path)
         return rec
 
     def records_at(self, rows: Iterable[tuple[int, int]]) -> list[dict]:
-        """The records at the given (offset, length) pairs, read in file order."""
+        """The records at the given (offset, length) pairs of the view, read in file order."""
         rows = sorted(rows)
         if not rows:
             return []
-        with open(self.items_path, "rb") as fh:
-            return [self._read_at(off, n, fh) for off, n in rows]
+        return [self._read_at(off, n) for off, n in rows]
 
+    @_reads
     @guard_sqlite
     def get(self, item_id: str) -> dict | None:
         db = self._reader_index()
@@ -192,6 +324,7 @@ class Store:
         r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
         return self._read_at(*r) if r else None
 
+    @_reads
     @guard_sqlite
     def get_many(self, ids: Iterable[str]) -> list[dict]:
         db = self._reader_index()
@@ -205,11 +338,13 @@ class Store:
             rows += db.execute(q, chunk).fetchall()
         return self.records_at(rows)
 
+    @_reads
     @guard_sqlite
     def count(self) -> int:
         db = self._reader_index()
         return db.execute("SELECT count(*) FROM items").fetchone()[0] if db else 0
 
+    @_reads
     @guard_sqlite
     def latest_run(self) -> int:
         db = self._reader_index()
@@ -223,9 +358,9 @@ class Store:
         lazily in file order: memory stays flat however many there are."""
         db = self._reader_index()
         if db is None:
-            return Selection(self, [])
+            return Selection(self, [], where, params)
         offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
-        return Selection(self, offsets)
+        return Selection(self, offsets, where, params)
 
     def records_of_run(self, run: int) -> list[dict]:
         return list(self.select("first_run=?", (run,)))
@@ -234,6 +369,7 @@ class Store:
         """Records first seen in an ingest run numbered above ``run`` (the email watermark)."""
         return list(self.select("first_run>?", (run,)))
 
+    @_reads
     @guard_sqlite
     def recent_records(self, n: int) -> list[dict]:
         """The ``n`` papers written to the store most recently (latest versions), without a
@@ -245,13 +381,26 @@ class Store:
         return self.records_at(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
 
     def iter_records(self) -> Iterator[dict]:
-        """Every paper, latest version only, in file order (a full scan)."""
-        plan = self.scan_plan(1)
-        if plan is None:
-            return
-        start, end = plan.ranges[0]
-        for _off, _n, rec in iter_range(self.items_path, start, end, plan.superseded):
-            yield rec
+        """Every paper, latest version only, in file order (a full scan). A damaged line met on the
+        way is repaired and the scan goes on from a fresh plan, skipping the papers already given."""
+        given: set[str] = set()
+        for attempt in range(3):
+            plan = self.scan_plan(1)
+            if plan is None:
+                return
+            start, end = plan.ranges[0]
+            try:
+                for off, _n, rec in iter_range(plan.path, start, end, plan.superseded):
+                    if not valid_record(rec):  # (a scan for the reading list: cheap enough to check)
+                        raise DamagedLine(off, path=self.items_path)
+                    if rec["id"] not in given:
+                        given.add(rec["id"])
+                        yield rec
+                return
+            except DamagedLine:
+                if attempt == 2:
+                    raise
+                self.repair_damaged()
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -270,8 +419,11 @@ class Store:
         finally:
             if not in_txn:
                 db.execute("COMMIT")
+        view = self._reader_view()
+        assert view is not None
+        path = _path_of(view[1], self.items_path)
         bounds = [0]
-        with open(self.items_path, "rb") as fh:
+        with open(path, "rb") as fh:
             for k in range(1, parts):
                 pos = size * k // parts
                 if pos <= bounds[-1]:
@@ -283,8 +435,9 @@ class Store:
                     bounds.append(pos)
         bounds.append(size)
         ranges = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a] or [(0, 0)]
-        return ScanPlan(ranges, superseded, count)
+        return ScanPlan(ranges, superseded, count, path)
 
+    @_reads
     @guard_sqlite
     def resolve(self, prefix: str) -> str:
         """The full id for a unique id prefix (as shown in the digest)."""
@@ -323,6 +476,7 @@ class Store:
             self._run = run
         return self._run
 
+    @_reads
     @guard_sqlite
     def lookup(self, item: dict) -> tuple[dict | None, bool]:
         """The stored record of the same paper (same arXiv id, else same title), and whether
@@ -396,8 +550,36 @@ class Store:
         data = b"".join(dumps({"v": FORMAT, "at": stamp} | e) for e in events)
         durable_append(self.events_path, data)
 
+    def _repair_events_tail(self) -> None:
+        """A reader that finds events.jsonl ending without a newline cuts the torn line off (kept in
+        events.jsonl.torn), as a writer would: if it can take the lock at once. A writer holding the
+        lock has repaired the file when it took it, so what it is writing now is its own append in
+        progress: that is left alone; so is a store that cannot be written."""
+        try:
+            with open(self.events_path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if not size or os.pread(fh.fileno(), 1, size - 1) == b"\n":
+                    return
+        except OSError:
+            return
+        lock = FileLock(self.root / LOCK, 0)
+        try:
+            lock.acquire()
+        except StoreError:  # busy, or not writable
+            return
+        try:
+            warning = repair.repair_tail(self.events_path)
+        except StoreError as exc:
+            warning = f"{self.events_path}: the last line is torn and cannot be cut off ({exc})"
+        finally:
+            lock.release()
+        if warning:
+            self.warnings.append(warning)
+
     def iter_events(self) -> Iterator[dict]:
         self._check_format()
+        if not self.locked:
+            self._repair_events_tail()
         try:
             fh = open(self.events_path, "rb")
         except FileNotFoundError:
@@ -440,23 +622,35 @@ class Store:
         atomic_write(self.state_path, json.dumps(state, indent=1, sort_keys=True).encode() + b"\n")
 
     def close(self) -> None:
+        self._end_view()
         self.index.close()
 
 
 class Selection:
-    """A lazily read set of records (see :meth:`Store.select`)."""
+    """A lazily read set of records (see :meth:`Store.select`). A damaged line met on the way is
+    repaired, and the rest is read again from the repaired store (the papers given are not)."""
 
-    def __init__(self, store: Store, rows: list[tuple[int, int]]) -> None:
+    def __init__(self, store: Store, rows: list[tuple[int, int]], where: str = "0", params: tuple = ()) -> None:
         self.store = store
         self.rows = rows
+        self.where, self.params = where, params
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __iter__(self) -> Iterator[dict]:
-        if not self.rows:
-            return
-        with open(self.store.items_path, "rb") as fh:
-            for off, n in self.rows:
-                yield self.store._read_at(off, n, fh)
-
+        rows = self.rows
+        given: set[str] = set()
+        for attempt in range(3):
+            try:
+                for off, n in rows:
+                    rec = self.store._read_at(off, n)
+                    if rec["id"] not in given:
+                        given.add(rec["id"])
+                        yield rec
+                return
+            except DamagedLine:
+                if attempt == 2:
+                    raise
+                self.store.repair_damaged()
+                rows = self.store.select(self.where, self.params).rows

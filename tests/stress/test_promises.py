@@ -356,7 +356,7 @@ def _stale(kind: str, home: Path) -> None:
     elif kind == "appended by hand":
         with open(items, "a") as fh:
             fh.write(json.dumps({"v": 1, "id": "00000000000000cd", "title": "Appended by hand",
-                                 "first_run": 9, "first_seen": "2025-11-21T00:00:00Z"}) + "\n")
+                                 "first_run": 2, "first_seen": "2025-11-21T00:00:00Z"}) + "\n")
     elif kind == "garbage in the middle":
         insert_line(items, b"this is not a record", 4)
     elif kind == "index of another file":
