@@ -226,7 +226,7 @@ def test_wrong_shaped_state_json_warns_and_starts_afresh(home, tmp_path, web_fee
     assert_no_traceback(r, shape)
     assert r.returncode == 0, r.stderr
     assert any(line.startswith("Warning:") and "state.json" in line for line in r.stderr.splitlines()), r.stderr
-    papers = show_all(home, cfg)
+    papers = json.loads(r.stdout)  # what is new: everything
     assert prefixed(papers, "Stateful ") == 4 and prefixed(papers, "Web paper") == 2
     state = json.loads((home / "state.json").read_text())
     assert isinstance(state, dict) and isinstance(state.get("sources"), dict)
@@ -247,7 +247,7 @@ def test_wrong_shaped_meta_json_is_one_clear_error(home, tmp_path, shape):
     assert digest(home, "ingest", str(tmp_path / "a.txt")).returncode == 0
     (home / "meta.json").write_text(shape)
     before = {p.name: p.read_bytes() for p in home.iterdir() if p.suffix in (".jsonl", ".json")}
-    for cmd in (["show", "--all"], ["tags"], ["ingest", str(tmp_path / "a.txt")], ["tag", "0", "x"]):
+    for cmd in (["show", "--all"], ["ingest", str(tmp_path / "a.txt")], ["tag", "0", "x"]):
         r = digest(home, *cmd)
         err = assert_clean_failure(r, "meta.json")
         assert "newer" not in err and "upgrade" not in err, f"{shape}: {err}"
@@ -270,14 +270,16 @@ BIG_RECORDS = [
 ]
 
 
-@pytest.mark.parametrize("fields", BIG_RECORDS, ids=[next(iter(f)) + str(k) for k, f in enumerate(BIG_RECORDS)])
-def test_out_of_range_integers_in_records(home, tmp_path, fields):
+@pytest.mark.parametrize("which", ["the issue's", "all at once"])
+def test_out_of_range_integers_in_records(home, tmp_path, which):
     write_dump(tmp_path / "a.txt", "Before", 5)
     write_dump(tmp_path / "b.txt", "After", 5)
     assert digest(home, "ingest", str(tmp_path / "a.txt")).returncode == 0
-    rec = {"v": 1, "id": "00000000000000ab", "title": "Hand added", "first_run": 1} | fields
+    fields = BIG_RECORDS[:1] if which == "the issue's" else BIG_RECORDS
     with open(home / "items.jsonl", "a") as fh:
-        fh.write(json.dumps(rec) + "\n")
+        for k, f in enumerate(fields):
+            rec = {"v": 1, "id": f"00000000000000a{k}", "title": f"Hand added {k}", "first_run": 1} | f
+            fh.write(json.dumps(rec) + "\n")
     cfg = write_config(tmp_path / "config.toml", extra='\n[email]\nfrom = "a@example.org"\nto = "b@example.org"\n')
     for cmd in (["ingest", str(tmp_path / "b.txt")], ["show"], ["show", "--all"], ["list"], ["tag", "00000000", "x"],
                 ["explain", "00000000"], ["email", "--dry-run"], ["ingest", str(tmp_path / "a.txt")]):
@@ -302,8 +304,7 @@ BIG_EVENTS = [
 ]
 
 
-@pytest.mark.parametrize("event", BIG_EVENTS, ids=range(len(BIG_EVENTS)))
-def test_out_of_range_integers_in_events(home, tmp_path, event):
+def test_out_of_range_integers_in_events(home, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     write_dump(src / "a.txt", "Evented", 5)
@@ -311,12 +312,13 @@ def test_out_of_range_integers_in_events(home, tmp_path, event):
                        extra='\n[email]\nfrom = "a@example.org"\nto = "b@example.org"\n')
     assert digest(home, "run", config=cfg).returncode == 0
     with open(home / "events.jsonl", "a") as fh:
-        fh.write(json.dumps({"v": 1, "at": "2025-11-20T00:00:00Z"} | event) + "\n")
+        for event in BIG_EVENTS:
+            fh.write(json.dumps({"v": 1, "at": "2025-11-20T00:00:00Z"} | event) + "\n")
     write_dump(src / "b.txt", "Later", 5)
     for cmd in (["email", "--dry-run"], ["run", "--email", "--dry-run"], ["show"], ["tags"], ["list"],
                 ["email", "--to-file", str(tmp_path / "out.eml")]):
         r = digest(home, *cmd, config=cfg)
-        assert_no_traceback(r, f"{event} {cmd}")
+        assert_no_traceback(r, str(cmd))
         assert r.returncode == 0, (cmd, r.stderr)
 
 

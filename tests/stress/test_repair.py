@@ -77,11 +77,11 @@ class Readers:
                 ["show", "--limit", "1000000", "--format", "json"],
                 ["list", "--untagged", "--format", "json"])
 
-    def __init__(self, home, cfg=None, expected=lambda: set()):
+    def __init__(self, home, cfg=None, expected=lambda: set(), commands=COMMANDS):
         self.home, self.cfg, self.expected = home, cfg, expected
         self.results: list[tuple[list[str], set[str], object]] = []
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self.loop, args=(c,), daemon=True) for c in self.COMMANDS]
+        self.threads = [threading.Thread(target=self.loop, args=(c,), daemon=True) for c in commands]
 
     def loop(self, cmd):
         while not self.stop.is_set():
@@ -163,13 +163,13 @@ def test_readers_poll_while_ingests_are_killed(home, tmp_path, rng, request):
     paths = []
     for k in range(REPAIR_KILLS + 1):
         p = tmp_path / f"day{k}.txt"
-        p.write_text(dump_text(f"Polled{k}", 250), encoding="utf-8")
+        p.write_text(dump_text(f"Polled{k}", 150), encoding="utf-8")
         paths.append(p)
     (r, t_run) = timed(digest, home, "ingest", str(paths[0]))
     assert r.returncode == 0
     finished |= {p["title"] for p in show_all(home)}
     kills = 0
-    with Readers(home, expected=lambda: set(finished)) as readers:
+    with Readers(home, expected=lambda: set(finished), commands=Readers.COMMANDS[:2]) as readers:
         for k in range(1, REPAIR_KILLS + 1):
             (killed, rc, err), took = timed(kill_after, spawn(home, "ingest", str(paths[k])), moment(rng, t_run))
             t_run = t_run if killed else took
@@ -179,7 +179,7 @@ def test_readers_poll_while_ingests_are_killed(home, tmp_path, rng, request):
             assert r.returncode == 0, r.stderr
             finished |= {p["title"] for p in show_all(home)}
     n = readers.check(request.node.stress_seed)
-    assert len(finished) == 250 * (REPAIR_KILLS + 1)
+    assert len(finished) == 150 * (REPAIR_KILLS + 1)
     print(f"{n} reads during {kills} killed ingests")
 
 
@@ -310,7 +310,7 @@ def test_readers_racing_a_repair(home, tmp_path, rng, request, big_store):
         check_repaired(home, big_store, garbage)
     # and the way: readers polling while the repairs happen
     with Readers(home, expected=lambda: big_store) as polling:
-        for k in range(rounds):
+        for k in range(max(2, rounds - 1)):
             bad = b"polled garbage %d" % k
             garbage.append(bad)
             insert_line(items, bad, rng.randrange(1, REPAIR_PAPERS))
