@@ -31,17 +31,16 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
     a bit flip) makes the scorer fail: it is reported as a :class:`DamagedLine` (the store sets it
     aside and the scan is done again). Records are validated only then: checking each one
     would cost a tenth of the scan."""
-    state: dict = {}
     try:
-        return _scan_range(rng, state)
+        return _scan_range(rng)
     except (TypeError, AttributeError, ValueError, KeyError):
-        rec, off = state.get("rec"), state.get("off", rng[0])
-        if isinstance(rec, dict) and valid_record(rec):
-            raise
-        raise DamagedLine(off) from None
+        for off, _n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+            if not valid_record(rec):  # the record the scorer could not score
+                raise DamagedLine(off) from None
+        raise
 
 
-def _scan_range(rng: tuple[int, int], state: dict) -> tuple[list, int]:
+def _scan_range(rng: tuple[int, int]) -> tuple[list, int]:
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
     fast = scorer.fast_score
@@ -50,7 +49,6 @@ def _scan_range(rng: tuple[int, int], state: dict) -> tuple[list, int]:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
-            state["rec"], state["off"] = rec, off
             s = fast(rec)
             if min_score is None or s >= min_score:
                 keyed.append((rank_key(s, rec), off, n))
@@ -62,7 +60,6 @@ def _scan_range(rng: tuple[int, int], state: dict) -> tuple[list, int]:
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
         seen += 1
-        state["rec"], state["off"] = rec, off
         s = fast(rec)
         if s < floor:
             continue

@@ -42,7 +42,7 @@ def iter_range(path: str | Path, start: int, end: int, superseded: set[int]) -> 
                     rec = loads(line) if line.endswith(b"\n") else None
                 except ValueError:
                     rec = None
-                if not (isinstance(rec, dict) and isinstance(rec.get("id"), str)):
+                if not (isinstance(rec, dict) and "id" in rec):
                     if not line.strip():  # a blank line: never indexed, nothing lost
                         off += n
                         continue
