@@ -152,6 +152,7 @@ class Store:
     def _unlock(self) -> None:
         self._run = None
         self._end_view()
+        self.index.fresh = False  # another process may write as soon as the lock is free
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -454,12 +455,11 @@ class Store:
         if not rows:
             raise NotFound(f"no item with id {prefix!r}")
         if len(rows) > 1:
-            with open(self.items_path, "rb") as fh:
-                cands = "; ".join(
-                    f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
-                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:60]}"
-                    for r in rows[:10]
-                )
+            cands = "; ".join(
+                f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
+                f"{self._read_at(r[1], r[2]).get('title', '')[:60]}"
+                for r in rows[:10]
+            )
             more = " ..." if len(rows) > 10 else ""
             raise NotFound(f"id prefix {prefix!r} is ambiguous: {cands}{more}")
         return rows[0][0]

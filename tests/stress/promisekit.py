@@ -78,10 +78,13 @@ def lines_of(path: Path) -> list[bytes]:
 
 
 def insert_line(path: Path, line: bytes, at: int) -> None:
-    """Put ``line`` before line number ``at`` (0-based), rewriting the file (a hand edit)."""
+    """Put ``line`` before line number ``at`` (0-based): a hand edit saved as editors do, to a new
+    file renamed over the old one (a reader holding the old file keeps reading it whole)."""
     lines = path.read_bytes().split(b"\n")
     lines.insert(at, line)
-    path.write_bytes(b"\n".join(lines))
+    tmp = path.with_name(path.name + ".edit")
+    tmp.write_bytes(b"\n".join(lines))
+    os.replace(tmp, path)
 
 
 def edit_in_place(path: Path, lineno: int, new: bytes) -> None:
