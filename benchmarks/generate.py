@@ -148,12 +148,14 @@ def dump_text(rng: random.Random, n_items: int, start: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def feed_text(rng: random.Random, n_items: int, start: int) -> str:
+def feed_text(rng: random.Random, n_items: int, start: int, yymm: str = "2511") -> str:
+    """An arXiv-style Atom feed of ``n_items`` papers with ids ``yymm.NNNNN`` (``yymm`` outside
+    2001-2611, the range of the stores' ids, gives papers no store has seen)."""
     from xml.sax.saxutils import escape
 
     entries = []
     for i in range(n_items):
-        aid = f"2511.{(start + i) % 100000:05d}"
+        aid = f"{yymm}.{(start + i) % 100000:05d}"
         authors = "".join(f"<author><name>{rng.choice(NAMES)} {rng.choice(NAMES)}</name></author>" for _ in range(3))
         entries.append(
             f"<entry><id>http://arxiv.org/abs/{aid}v1</id><published>2025-11-20T00:00:00Z</published>"

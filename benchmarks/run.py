@@ -4,6 +4,10 @@
     python benchmarks/run.py --scale ci      # small scale (CI): proves the suite runs, asserts no times
     python benchmarks/run.py --markdown      # also print the table as Markdown (for RESULTS.md)
 
+Every row shows the median wall time and, beside it, the median CPU time (user + sys of the
+command and of the children it waited for, from os.wait4); the run prints the machine's load
+average before and after. Verdicts compare the wall time with the target (see RESULTS.md).
+
 Synthetic data is generated on first use under benchmarks/data/ (git-ignored);
 the 1M-item store takes a few minutes and about 2 GB of disk.
 Each row runs the installed `digest` command in a fresh process, as a user would.
@@ -41,6 +45,17 @@ def digest_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "digest"]
 
 
+def fmt_seconds(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 2 else f"{s:.2f} s"
+
+
+@dataclass
+class Sample:
+    wall: float  # seconds
+    rss_mb: float  # peak RSS
+    cpu: float  # user + sys seconds, the command's waited-for children included
+
+
 @dataclass
 class Row:
     name: str
@@ -49,6 +64,8 @@ class Row:
     limit_mb: float | None = None
     seconds: float | None = None
     rss_mb: float | None = None
+    cpu: float | None = None  # median CPU seconds (user + sys, children included)
+    cpu_value: str | None = None  # the CPU figure of a row that is not a time
     note: str = ""
     value: str | None = None  # a measured value that is not a time
     ok: bool | None = None
@@ -58,8 +75,12 @@ class Row:
             return self.value
         if self.seconds is None:
             return "—"
-        t = f"{self.seconds * 1000:.0f} ms" if self.seconds < 2 else f"{self.seconds:.2f} s"
-        return t
+        return fmt_seconds(self.seconds)
+
+    def cpu_measured(self) -> str:
+        if self.cpu_value is not None:
+            return self.cpu_value
+        return "—" if self.cpu is None else fmt_seconds(self.cpu)
 
     def verdict(self) -> str:
         if self.ok is None:
@@ -72,8 +93,8 @@ class Row:
         return "meets" if self.ok else "MISSES"
 
 
-def run_once(args: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, output discarded."""
+def run_once(args: list[str], env: dict | None = None) -> Sample:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one command, output discarded."""
     t0 = time.perf_counter()
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(p.pid, 0)
@@ -82,16 +103,22 @@ def run_once(args: list[str], env: dict | None = None) -> tuple[float, float]:
     err = p.stderr.read().decode(errors="replace") if p.stderr else ""
     if p.returncode not in (0,):
         raise SystemExit(f"benchmark command failed ({p.returncode}): {' '.join(args)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return Sample(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
-def median_of(fn, runs: int) -> tuple[float, float]:
-    times, rss = [], []
-    for i in range(runs):
-        t, m = fn(i)
-        times.append(t)
-        rss.append(m)
-    return statistics.median(times), max(rss)
+def median_of(fn, runs: int) -> Sample:
+    """Median wall and CPU time and the highest peak RSS of ``runs`` runs of ``fn(i) -> Sample``."""
+    samples = [fn(i) for i in range(runs)]
+    return Sample(statistics.median(s.wall for s in samples), max(s.rss_mb for s in samples),
+                  statistics.median(s.cpu for s in samples))
+
+
+def timed_row(name: str, target: str, limit_s: float | None, limit_mb: float | None, m: Sample) -> Row:
+    return Row(name, target, limit_s, limit_mb, seconds=m.wall, rss_mb=m.rss_mb, cpu=m.cpu)
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def env_with(**kw) -> dict:
@@ -129,8 +156,9 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
 
         # a fresh dump for every run, so each one really ingests 100 new papers
         run_once(dg + ["--store", str(store), "show", "--limit", "1"], env)  # warm the page cache / index
-        t, m = median_of(one, runs)
-        return Row(label, f"≤ {limit_s * 1000:.0f} ms, ≤ {limit_mb:.0f} MB" if limit_s else "", limit_s, limit_mb, t, m)
+        m = median_of(one, runs)
+        target = f"≤ {limit_s * 1000:.0f} ms, ≤ {limit_mb:.0f} MB" if limit_s else ""
+        return timed_row(label, target, limit_s, limit_mb, m)
 
     # Each ingest run appends 100 papers; stores are regenerated when their marker is removed.
     r_big = ingest_row(big, f"ingest 100-item dump + diff + score + print top 20, store of {big:,}", 0.150, 64, 0)
@@ -145,26 +173,26 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     for n_terms, limit in ((100, 8.0), (1000, 12.0)):
         cfg = data / f"interests-{n_terms}.toml"
         args = dg + ["--store", str(data / f"store-{big}"), "--config", str(cfg), "show", "--all", "--limit", "50"]
-        t, m = median_of(lambda i, args=args: run_once(args, env), max(1, min(runs, 3)))
-        rows.append(Row(f"full rescore of {big:,} items, {n_terms} interests, both cores", f"≤ {limit:g} s",
-                        limit, None, t, m))
+        m = median_of(lambda i, args=args: run_once(args, env), max(1, min(runs, 3)))
+        rows.append(timed_row(f"full rescore of {big:,} items, {n_terms} interests, both cores", f"≤ {limit:g} s",
+                              limit, None, m))
         if n_terms == 100:
             one_core = env_with(DIGEST_HOME=home, DIGEST_WORKERS=1)
-            t1, m1 = median_of(lambda i, args=args, env=one_core: run_once(args, env), max(1, min(runs, 3)))
-            rows.append(Row("the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, t1, m1))
+            m1 = median_of(lambda i, args=args, env=one_core: run_once(args, env), max(1, min(runs, 3)))
+            rows.append(timed_row("the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, m1))
 
-    t, m = median_of(lambda i: run_once(dg + ["--help"], env), runs * 2)
-    rows.append(Row("digest --help", "≤ 60 ms", 0.060, None, t, m))
+    m = median_of(lambda i: run_once(dg + ["--help"], env), runs * 2)
+    rows.append(timed_row("digest --help", "≤ 60 ms", 0.060, None, m))
 
     args = dg + ["--store", str(data / f"store-{big}"), "--config", str(data / "interests-100.toml"),
                  "show", "--limit", "20"]
-    t, m = median_of(lambda i: run_once(args, env), runs * 2)
-    rows.append(Row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, t, m))
+    m = median_of(lambda i: run_once(args, env), runs * 2)
+    rows.append(timed_row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, m))
 
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
-        t, m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
-        rows.append(Row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, t, m))
+        m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
+        rows.append(timed_row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, m))
     return rows
 
 
@@ -173,40 +201,42 @@ import statistics, sys, time
 from datetime import date
 from digest.sources.dump import parse_dump
 data = open(sys.argv[1], "rb").read()
-times = []
+times, cpu = [], []
 for _ in range(int(sys.argv[2])):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = parse_dump(data, source=sys.argv[1], ref_date=date(2025, 11, 21))
     times.append(time.perf_counter() - t0)
-print(len(res.items), statistics.median(times))
+    cpu.append(time.process_time() - c0)
+print(len(res.items), statistics.median(times), statistics.median(cpu))
 """
 
 
 def parse_row(path: Path, runs: int) -> Row:
     out = subprocess.run([sys.executable, "-c", PARSE_RATE, str(path), str(runs)], check=True,
                          capture_output=True, text=True).stdout.split()
-    n, seconds = int(out[0]), float(out[1])
+    n, seconds, cpu = int(out[0]), float(out[1]), float(out[2])
     rate = n / seconds
     row = Row(f"parse a Daily Papers text dump ({n:,} items, in-process)", "≥ 100,000 items/s",
-              value=f"{rate:,.0f} items/s")
+              value=f"{rate:,.0f} items/s", cpu_value=f"{n / cpu:,.0f} items/s")
     row.ok = rate >= 100_000
     return row
 
 
 def print_table(rows: list[Row], markdown: bool) -> None:
     if markdown:
-        print("| operation | target | measured (median) | peak RSS | verdict |")
-        print("|---|---|---|---|---|")
+        print("| operation | target | measured (median) | CPU user+sys (median) | peak RSS | verdict |")
+        print("|---|---|---|---|---|---|")
         for r in rows:
             rss = f"{r.rss_mb:.0f} MB" if r.rss_mb else "—"
             note = f" ({r.note})" if r.note else ""
-            print(f"| {r.name} | {r.target} | {r.measured()}{note} | {rss} | {r.verdict()} |")
+            print(f"| {r.name} | {r.target} | {r.measured()}{note} | {r.cpu_measured()} | {rss} | {r.verdict()} |")
         return
     w = max(len(r.name) for r in rows)
     for r in rows:
         rss = f"{r.rss_mb:6.0f} MB" if r.rss_mb else "      —  "
         note = f"  {r.note}" if r.note else ""
-        print(f"{r.name:<{w}}  {r.measured():>16}  {rss}  target {r.target:<26} {r.verdict()}{note}")
+        print(f"{r.name:<{w}}  {r.measured():>16}  cpu {r.cpu_measured():>16}  {rss}  target {r.target:<26} "
+              f"{r.verdict()}{note}")
 
 
 def main() -> None:
@@ -220,7 +250,9 @@ def main() -> None:
     data = args.data or HERE / "data" / args.scale
     print(f"# digest benchmarks, scale={args.scale}, {platform.node()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {date.today()}", flush=True)
+    print(f"# load average (1/5/15 min) before: {load_average()}", flush=True)
     rows = bench(args.scale, data, runs)
+    print(f"# load average (1/5/15 min) after: {load_average()}")
     print_table(rows, args.markdown)
     if args.scale == "ci":
         print("(ci scale: times are not asserted)")

@@ -17,7 +17,7 @@ from digest import config as configmod
 from digest import paths
 from digest.config import Config
 from digest.errors import DigestError, InputError
-from digest.ranking.rank import build_report, scorer_for
+from digest.ranking.rank import build_report, can_match, rank_records, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Scored
 from digest.store import Store
@@ -83,6 +83,13 @@ def tag_map(store: Store) -> dict[str, list[str]]:
     return ReadingList.load(store).tag_map()
 
 
+def revisions(store: Store, *, after_run: int | None = None, since: str | None = None, ids=None):
+    """New versions of reading-list papers, for the top of a digest (readinglist.revisions)."""
+    from digest.readinglist import revisions as revised
+
+    return revised(store, after_run=after_run, since=since, ids=ids)
+
+
 # --------------------------------------------------------------------------- reading list
 def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = False):
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
@@ -113,32 +120,27 @@ def all_tags(ctx: Context) -> dict[str, int]:
 
 
 def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest"):
+                 since: str | None = None, sort: str = "newest", updated_since: str | None = None):
     """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
     scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
     entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer)
+                                 sort=sort, scorer=scorer, updated_since=updated_since)
     return entries, list(store.warnings)
 
 
 def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
-    """The paper and the link ``digest open`` opens: its page, else its arXiv page, else an
-    arXiv search for its title (a Daily Papers page names no link)."""
-    from urllib.parse import urlencode
-
-    from digest.identity import arxiv_abs_url
-    from digest.render import paper_url  # (a link rule, not rendering: see render/__init__)
+    """The paper and the link ``digest open`` opens: the one every output gives it
+    (:func:`digest.render.paper_link`: its page, else an arXiv search for its title)."""
+    from digest.render import paper_link as link_of
 
     store = ctx.store()
     rec = store.get(store.resolve(prefix))
-    url = paper_url(rec) or (arxiv_abs_url(rec["arxiv_id"]) if rec.get("arxiv_id") else None)
-    if url is None:
-        query = urlencode({"query": rec.get("title") or "", "searchtype": "title"})
-        url = f"https://arxiv.org/search/?{query}"
-    return rec, url
+    if rec is None:  # pragma: no cover - resolve() found it
+        raise DigestError(f"no item with id {prefix!r}")
+    return rec, link_of(rec).url
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -200,39 +202,64 @@ def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     ]
 
 
+def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
+    """Whether papers that matched none of the interests are left out: ``--unmatched`` shows
+    them (``unmatched=True``), else ``[show] unmatched`` decides (default: left out)."""
+    return not unmatched and cfg.unmatched == "hide"
+
+
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
-            sources: list[SourceLine] | None = None, warnings: list[str] | None = None) -> Report:
+            sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
+            unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
-    entries = scorer_for(cfg, store, tags).rank(records, limit=limit, min_score=min_score)
-    return build_report(entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
-                        warnings=list(store.warnings) if warnings is None else warnings)
+    cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
+    ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
+                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide")
+    return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
+                        warnings=list(store.warnings) if warnings is None else warnings,
+                        unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
+                        cross_hidden=ranked.cross_lists)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
-         min_score: float | None = None) -> Report:
-    """The ranked digest of stored papers: the latest run's new papers, all, or since a date."""
+         min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None) -> Report:
+    """The ranked digest of stored papers: the latest run's new papers, all, since a date, or
+    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered)."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
         from digest.ranking.rescore import rank_all
 
         tags = tag_map(store)
-        entries, pool = rank_all(store, scorer_for(cfg, store, tags),
-                                 limit=cfg.limit if limit is None else limit,
-                                 min_score=cfg.min_score if min_score is None else min_score)
+        stats: dict = {}
+        scorer = scorer_for(cfg, store, tags)
+        entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
+                                 min_score=cfg.min_score if min_score is None else min_score,
+                                 matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats)
         return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
-                            warnings=list(store.warnings))
+                            warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
+                            cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0)
     if mode == "since":
         records = store.select("first_seen>=?", (since or "",))
         return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode)
+                       min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
+                       updates=revisions(store, since=since))
+    if mode == "held":
+        from digest.mail.outbox import held_back
+
+        records = held_back(store, held_run or 0)
+        return _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
+                       limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
+                       unmatched=True, cross_lists="show")
     run = store.latest_run()
     records = store.select("first_run=?", (run,)) if run else []
-    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records))
+    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),
+                     unmatched=unmatched, updates=revisions(store, after_run=run - 1) if run else ())
     first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
     if first:
         report.heading = f"New papers, {first}"
@@ -250,6 +277,12 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     return scored, tags.get(item_id, [])
 
 
+def _revised_now(runs: list[SourceRun]) -> list[str]:
+    """Ids of the papers this run brought a new arXiv version of (revised in the run that wrote them)."""
+    return [r["id"] for run_ in runs for res in run_.results for r in res.updated
+            if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
+
+
 @dataclass
 class RunOutcome:
     report: Report
@@ -257,7 +290,8 @@ class RunOutcome:
 
 
 def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
-        min_score: float | None = None, only: list[str] | None = None, force: bool = False) -> RunOutcome:
+        min_score: float | None = None, only: list[str] | None = None, force: bool = False,
+        unmatched: bool | None = None) -> RunOutcome:
     """Fetch and ingest the configured sources, then rank what is new."""
     from digest.ingest.pipeline import run_sources
 
@@ -278,11 +312,12 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
     report = _ranked(cfg, store, new, f"New papers, {date.today().isoformat()}", limit=limit,
-                     min_score=min_score, pool=len(new), sources=_runs_lines(runs), warnings=warnings)
+                     min_score=min_score, pool=len(new), sources=_runs_lines(runs), warnings=warnings,
+                     unmatched=unmatched, updates=revisions(store, ids=_revised_now(runs)))
     return RunOutcome(report, failed=any(r.errors for r in runs))
 
 
-def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
+def demo(*, limit: int | None = None, min_score: float | None = None, unmatched: bool | None = None) -> Report:
     """Ingest the sample dump shipped with digest into a throw-away store and rank it
     with the built-in default config. Touches neither the user's store nor config."""
     import tempfile
@@ -302,7 +337,7 @@ def demo(*, limit: int | None = None, min_score: float | None = None) -> Report:
         res.source = "sample dump (built in)"
         report = _ranked(ctx.config, store, res.new, "digest demo: the built-in sample dump", limit=limit,
                          min_score=min_score, pool=len(res.new), sources=_source_lines(results),
-                         warnings=res.warnings)
+                         warnings=res.warnings, unmatched=unmatched)
         store.close()
     return report
 
@@ -317,12 +352,14 @@ def config_text(ctx: Context) -> str:
 # --------------------------------------------------------------------------- email
 def email(ctx: Context, *, dry_run: bool = False, to_file: str | None = None, limit: int | None = None,
           min_score: float | None = None, sources: list[SourceLine] | None = None,
-          warnings: list[str] | None = None):
+          warnings: list[str] | None = None, unmatched: bool | None = None):
     """Email the digest of the papers not emailed yet; see :mod:`digest.mail.outbox`.
 
     Returns an :class:`digest.mail.outbox.EmailOutcome`; raises DeliveryError (nothing
     marked as emailed), ConfigError, or StoreBusy."""
     from digest.mail.outbox import email_digest
 
-    return email_digest(ctx.config, ctx.store(), dry_run=dry_run, to_file=to_file, limit=limit,
-                        min_score=min_score, sources=sources, warnings=warnings)
+    cfg = ctx.config
+    return email_digest(cfg, ctx.store(), dry_run=dry_run, to_file=to_file, limit=limit,
+                        min_score=min_score, sources=sources, warnings=warnings,
+                        hide_unmatched=hide_unmatched(cfg, unmatched))

@@ -75,7 +75,14 @@ def report_options(f):
                      help="Hide papers scoring below X (default: [show] min_score).")(f)
     f = click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table",
                      show_default=True, help="Output format.")(f)
+    f = UNMATCHED_OPTION(f)
     return f
+
+
+UNMATCHED_OPTION = click.option(
+    "--unmatched", is_flag=True, default=None,
+    help="Also show papers that matched none of your interests (left out by default when interests "
+         "are configured, and counted; [show] unmatched = \"show\" to always show them).")
 
 
 def emit_report(report, fmt: str) -> None:
@@ -100,6 +107,8 @@ def emit_report(report, fmt: str) -> None:
         return
     for w in report.warnings:
         warn(w)
+    for u in report.updates:
+        click.echo(u.text(), err=True)
     click.echo(report.summary(), err=True)
 
 
@@ -240,16 +249,23 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--all", "mode", flag_value="all", help="Every stored paper (a full rescore).")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--held-back", "held_run", type=click.IntRange(min=1), default=None, metavar="RUN",
+              help="Every paper the digest mail of ingest run RUN left out (the mail's text part "
+                   "gives this command).")
 @report_options
 @click.pass_context
-def show(ctx, mode, since, limit, min_score, fmt):
+def show(ctx, mode, since, held_run, limit, min_score, fmt, unmatched):
     """Print the ranked digest from the store."""
     from digest import app
 
+    if since is not None and held_run is not None:
+        raise click.UsageError("give --since or --held-back, not both")
     if since is not None:
         mode = "since"
+    if held_run is not None:
+        mode = "held"
     report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
-                      limit=limit, min_score=min_score)
+                      limit=limit, min_score=min_score, unmatched=unmatched, held_run=held_run)
     emit_report(report, fmt)
 
 
@@ -434,6 +450,9 @@ def selection_options(f):
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
+    f = click.option("--updated-since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     metavar="DATE",
+                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD).")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -441,7 +460,7 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort):
+def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
     from digest import app
     from digest.tags import InvalidTag
 
@@ -450,7 +469,9 @@ def _select(ctx, tags, untagged, search, since, sort):
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
                                              search=list(search),
-                                             since=since.date().isoformat() if since else None, sort=sort)
+                                             since=since.date().isoformat() if since else None, sort=sort,
+                                             updated_since=updated_since.date().isoformat() if updated_since
+                                             else None)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
     for w in warnings:
@@ -469,15 +490,16 @@ def _heading(tags, untagged) -> str:
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
 @click.pass_context
-def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
     digest list --tag toread
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
+    digest list --updated-since 2025-11-01     new arXiv versions of listed papers
     """
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
     if fmt == "table":
         from digest.render.readinglist import print_table
 
@@ -497,16 +519,17 @@ def list_cmd(ctx, tags, untagged, search, since, sort, fmt):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
-    """Export reading-list papers as BibTeX, Markdown, JSON or CSV.
+def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, output):
+    """Export reading-list papers as BibTeX, RIS, Markdown, JSON or CSV.
 
     \b
     digest export --tag cite -o refs.bib          BibTeX for Zotero, JabRef, LaTeX
+    digest export --format ris -o refs.ris        RIS for Zotero, EndNote, Mendeley
     digest export --tag toread --format markdown  a linked list for notes apps
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort)
+    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
     text = render(entries, fmt, heading=_heading(tags, untagged))
     n = len(entries)
     if output and output != "-":
@@ -539,7 +562,7 @@ def export_cmd(ctx, tags, untagged, search, since, sort, fmt, output):
 @date_option
 @report_options
 @click.pass_context
-def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min_score, fmt):
+def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min_score, fmt, unmatched):
     """Fetch and ingest the configured sources, then show what is new.
 
     This is the one command for cron; with --email the digest is mailed
@@ -557,11 +580,11 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
     if demo:
         if send_email:
             raise click.UsageError("--email cannot be combined with --demo")
-        report = app.demo(limit=limit, min_score=min_score)
+        report = app.demo(limit=limit, min_score=min_score, unmatched=unmatched)
         emit_report(report, fmt)
         return
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
-                      min_score=min_score, only=list(only), force=force)
+                      min_score=min_score, only=list(only), force=force, unmatched=unmatched)
     if send_email:
         for w in outcome.report.warnings:
             warn(w)
@@ -569,7 +592,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
             r = outcome.report
             click.echo(f"{r.new} new of {r.parsed} parsed — " + "; ".join(s.text() for s in r.sources), err=True)
         sent = app.email(_ctx(ctx), dry_run=dry_run, limit=limit, min_score=min_score,
-                         sources=outcome.report.sources, warnings=outcome.report.warnings)
+                         sources=outcome.report.sources, warnings=outcome.report.warnings, unmatched=unmatched)
         emit_email(sent, quiet=quiet)
     else:
         emit_report(outcome.report, fmt)
@@ -600,8 +623,9 @@ def emit_email(outcome, *, quiet: bool = False) -> None:
 @click.option("--min-score", type=float, default=None,
               help="Leave out papers scoring below X (default: [email] min_score, else [show] min_score).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+@UNMATCHED_OPTION
 @click.pass_context
-def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet):
+def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
     """Email the digest of the papers not emailed yet.
 
     The mail holds the best papers first seen since the last digest that was
@@ -615,8 +639,8 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet):
 
     if dry_run and to_file:
         raise click.UsageError("give --dry-run or --to-file, not both")
-    emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score),
-               quiet=quiet)
+    emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
+                         unmatched=unmatched), quiet=quiet)
 
 
 # --------------------------------------------------------------------------- config

@@ -36,13 +36,15 @@ SECTIONS: dict[str, Any] = {
     "weights": {"title": NUMBER, "abstract": NUMBER, "authors": NUMBER, "org": NUMBER},
     "authors": None,
     "orgs": None,
-    "show": {"limit": int, "min_score": NUMBER},
+    "show": {"limit": int, "min_score": NUMBER, "unmatched": str, "cross_lists": str},
     "sources": None,
     "fetch": {"timeout": NUMBER, "stale_days": int, "user_agent": str},
     "store": {"lock_timeout": NUMBER},
     "email": OWNED,
     "similarity": OWNED,
 }
+UNMATCHED = ("hide", "show")  # [show] unmatched
+CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
 SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
@@ -100,6 +102,8 @@ class Config:
     orgs: dict[str, float] = field(default_factory=dict)
     limit: int = 20
     min_score: float = 0.0
+    unmatched: str = "hide"  # papers that matched none of the interests: "hide" or "show"
+    cross_lists: str = "show"  # papers announced as arXiv cross-lists: "show", "fold" or "hide"
     sources: list[Source] = field(default_factory=list)
     fetch_timeout: float = 30.0
     stale_days: int = 3
@@ -169,6 +173,12 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
     if cfg.limit < 1:
         raise check.fail("show.limit", "must be at least 1")
     cfg.min_score = float(show.get("min_score", cfg.min_score))
+    cfg.unmatched = show.get("unmatched", cfg.unmatched)
+    if cfg.unmatched not in UNMATCHED:
+        raise check.fail("show.unmatched", f'must be "hide" or "show", got {got(cfg.unmatched)}')
+    cfg.cross_lists = show.get("cross_lists", cfg.cross_lists)
+    if cfg.cross_lists not in CROSS_LISTS:
+        raise check.fail("show.cross_lists", f'must be "show", "fold" or "hide", got {got(cfg.cross_lists)}')
     fetch = raw.get("fetch", {})
     cfg.fetch_timeout = float(fetch.get("timeout", cfg.fetch_timeout))
     if cfg.fetch_timeout <= 0:

@@ -26,6 +26,7 @@ PARSE_KEYS = (
     "arxiv_id",
     "url",
     "categories",
+    "cross_list",
 )
 
 
@@ -52,6 +53,9 @@ class Item:
     arxiv_version: int | None = None
     url: str | None = None  # the paper's page (arXiv abstract page when known)
     categories: list[str] = field(default_factory=list)
+    # announced as a cross-list (its primary category, categories[0], is another listing's):
+    # True/False from an arXiv listing's announce type, None where the source does not say
+    cross_list: bool | None = None
     id: str = ""
 
     def __post_init__(self) -> None:

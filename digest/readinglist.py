@@ -275,6 +275,26 @@ def clear_notes(store: Store, prefix: str, *, now: str | None = None) -> Change:
     return Change(item_id, title, removed=[n.text for n in old])
 
 
+# --------------------------------------------------------------------------- revisions
+def revisions(store: Store, *, after_run: int | None = None, since: str | None = None,
+              ids: Iterable[str] | None = None, rl: ReadingList | None = None) -> list[tuple[dict, list[str]]]:
+    """Papers on the reading list (tagged or noted) that a new arXiv version replaced in an ingest
+    run above ``after_run``, on or after ``since`` (YYYY-MM-DD), or among ``ids`` (the papers an
+    ingest just revised): ``(record, tags)``, the most recently revised first. The reading list
+    is small: its papers are looked up by id."""
+    rl = rl or ReadingList.load(store)
+    wanted = list(rl.items) if ids is None else [i for i in dict.fromkeys(ids) if i in rl.items]
+    out = []
+    for r in store.get_many(wanted):
+        run, at = r.get("revised_run"), r.get("revised_at")
+        if not isinstance(run, int) or not isinstance(at, str):
+            continue
+        if ids is not None or (after_run is not None and run > after_run) or (since is not None and at >= since):
+            out.append((r, rl.tags_of(r["id"])))
+    out.sort(key=lambda x: (x[0].get("revised_at") or "", x[0]["id"]), reverse=True)
+    return out
+
+
 # --------------------------------------------------------------------------- listing
 SORTS = ("newest", "added", "score")
 
@@ -295,11 +315,14 @@ class Entry:
         return self.record["id"]
 
     def to_dict(self) -> dict:
+        from digest.render import paper_link
+
         r = self.record
         d = {"id": r["id"], "short_id": short_id(r["id"])}
-        for k in ("title", "authors", "n_authors", "published", "arxiv_id", "url", "categories",
-                  "upvotes", "org", "links", "abstract", "sources", "first_seen"):
+        for k in ("title", "authors", "n_authors", "published", "arxiv_id", "arxiv_version", "url",
+                  "categories", "upvotes", "org", "links", "abstract", "sources", "first_seen", "revised_at"):
             d[k] = r.get(k)
+        d["link"] = paper_link(r).to_dict()
         d["tags"] = list(self.tags)
         d["notes"] = [n.to_dict() for n in self.notes]
         d["added"] = self.added or None
@@ -335,7 +358,7 @@ def _newest_key(e: Entry) -> tuple:
 
 def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
            search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
-           scorer=None, rl: ReadingList | None = None) -> list[Entry]:
+           scorer=None, rl: ReadingList | None = None, updated_since: str | None = None) -> list[Entry]:
     """The reading list, filtered and sorted.
 
     - ``tags``: papers carrying every one of these tags; none given: every
@@ -345,6 +368,7 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
       title, abstract, authors, organisation, tags or notes.
     - ``since``: ``YYYY-MM-DD``; papers added to the reading list (their oldest
       tag or note) on or after it; untagged papers by when they were first seen.
+    - ``updated_since``: ``YYYY-MM-DD``; papers a new arXiv version replaced on or after it.
     - ``sort``: ``newest`` (publication date, newest first), ``added`` (most
       recently added first) or ``score`` (needs ``scorer``, a
       :class:`digest.ranking.score.Scorer`).
@@ -369,6 +393,8 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
     entries = [Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"])) for r in records]
     if since:
         entries = [e for e in entries if (e.added or e.record.get("first_seen") or "")[:10] >= since]
+    if updated_since:
+        entries = [e for e in entries if (e.record.get("revised_at") or "")[:10] >= updated_since]
     matcher, n_words = _search_matcher(search)
     if matcher is not None:
         entries = [e for e in entries if len(matcher.find(_haystack(e))) == n_words]

@@ -146,22 +146,69 @@ def test_show_limit_min_score_and_jsonl(runner, day1):
 def test_show_new_is_latest_ingest_all_is_everything(runner, day1, day2):
     run(runner, "ingest", day1)
     run(runner, "ingest", day2)
-    new = json.loads(run(runner, "show", "--format", "json").stdout)
+    new = json.loads(run(runner, "show", "--unmatched", "--format", "json").stdout)
     assert {d["title"] for d in new} == {"[bold]Escaping[/] Titles in Terminal Output",
                                           "Weather Forecasting with Graph Networks"}
-    everything = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--format", "json").stdout)
+    everything = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--unmatched",
+                                "--format", "json").stdout)
     assert len(everything) == 5
     # the default min_score (0) hides the muted survey
-    assert len(json.loads(run(runner, "show", "--all", "--format", "json").stdout)) == 4
-    since = json.loads(run(runner, "show", "--since", "2000-01-01", "--format", "json").stdout)
+    assert len(json.loads(run(runner, "show", "--all", "--unmatched", "--format", "json").stdout)) == 4
+    since = json.loads(run(runner, "show", "--since", "2000-01-01", "--unmatched", "--format", "json").stdout)
     assert len(since) == 4
+
+
+UNMATCHED = {"[bold]Escaping[/] Titles in Terminal Output", "Weather Forecasting with Graph Networks"}
+
+
+def test_papers_that_matched_nothing_are_left_out_and_counted(runner, day1, day2, tmp_path):
+    """Issue 14, defect 3: with interests configured, the papers that matched none of them
+    filled the digest at score 0.0; they are left out by default, and the summary says how many
+    and how to see them (--unmatched, or [show] unmatched = "show")."""
+    run(runner, "ingest", day1)
+    run(runner, "ingest", day2)
+    note = "2 matched nothing (--unmatched shows them)"
+    for args in (["show"], ["show", "--all"], ["show", "--since", "2000-01-01"]):
+        r = run(runner, *args, "--format", "json")
+        assert not UNMATCHED & {d["title"] for d in json.loads(r.stdout)}, args
+        assert note in r.stderr, args
+        table = run(runner, *args).stdout
+        assert note in " ".join(table.split()) and "Weather" not in table, args
+        assert UNMATCHED <= {d["title"] for d in json.loads(run(runner, *args, "--unmatched",
+                                                                  "--format", "json").stdout)}
+    assert "matched nothing" not in run(runner, "show", "--unmatched").stdout
+    everything_unmatched = run(runner, "show").stdout  # the latest ingest: day2's two unmatched papers
+    assert "Nothing new." not in everything_unmatched and "Nothing to show." in everything_unmatched
+    assert "matched nothing" not in run(runner, "show", "--min-score", "1").stdout  # hidden by min_score anyway
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 1.0\n[show]\nunmatched = "show"\n')
+    shown = json.loads(run(runner, "--config", str(cfg), "show", "--format", "json").stdout)
+    assert UNMATCHED <= {d["title"] for d in shown}
+    cfg.write_text('[show]\nlimit = 20\n')  # no interests at all: nothing can match, nothing is left out
+    r = run(runner, "--config", str(cfg), "show", "--format", "json")
+    assert UNMATCHED <= {d["title"] for d in json.loads(r.stdout)} and "matched nothing" not in r.stderr
+    for cmd in ("show", "run", "email"):
+        assert "--unmatched" in run(runner, cmd, "--help").stdout
+    assert "--held-back" in run(runner, "show", "--help").stdout
+    cfg.write_text('[show]\nunmatched = "sometimes"\n')
+    r = run(runner, "--config", str(cfg), "show")
+    assert r.exit_code == 1 and "show.unmatched" in r.stderr and '"hide" or "show"' in r.stderr
+
+
+def test_run_leaves_unmatched_papers_out_too(runner, tmp_path, day2):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[interests]\n"pre-training" = 1.0\n[sources.pages]\npath = "{day2}"\n')
+    r = run(runner, "--config", str(cfg), "run")
+    assert r.exit_code == 0, r.stderr
+    assert "Sparse Pre-Training" in r.stdout and "Weather" not in r.stdout
+    assert "2 matched nothing (--unmatched shows them)" in r.stdout
     assert json.loads(run(runner, "show", "--since", "2999-01-01", "--format", "json").stdout) == []
 
 
 def test_show_table_plain_when_piped_and_markup_literal(runner, day1, day2):
     run(runner, "ingest", day1)
     run(runner, "ingest", day2)
-    r = run(runner, "show")
+    r = run(runner, "show", "--unmatched")
     assert r.exit_code == 0
     assert "\x1b" not in r.stdout
     assert "[bold]Escaping[/] Titles in Terminal Output" in r.stdout
@@ -172,9 +219,11 @@ def test_show_markdown(runner, day1):
     run(runner, "ingest", day1)
     r = run(runner, "show", "--format", "markdown")
     assert r.stdout.startswith("# New papers")
-    assert "1. **Diffusion Policies for Dexterous Robot Manipulation** — score 9 · `" in r.stdout
-    assert "code: https://github.com/example/diffusion\\-dex" not in r.stdout
-    assert "https://github.com/example/diffusion-dex" in r.stdout
+    # a Daily Papers paper has no page: its title links to a title search, labelled as one (issue 14)
+    assert ("1. **[Diffusion Policies for Dexterous Robot Manipulation](https://arxiv.org/search/?query="
+            "Diffusion+Policies+for+Dexterous+Robot+Manipulation&searchtype=title)** (search: arXiv)"
+            " — score 9 · `") in r.stdout
+    assert "[code](https://github.com/example/diffusion-dex)" in r.stdout
 
 
 def test_show_on_empty_store(runner):

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def ids(runner, data_dir):
     """day1 and day2 ingested; title -> id."""
     for day, d in (("day1.txt", "2025-11-20"), ("day2.txt", "2025-11-21")):
         assert run(runner, "ingest", str(data_dir / "cli" / day), "--date", d).exit_code == 0
-    rows = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--format", "json").stdout)
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-99", "--unmatched", "--format", "json").stdout)
     return {r["title"]: r["id"] for r in rows}
 
 
@@ -164,7 +165,7 @@ def test_open_prefers_the_arxiv_page_and_runs_browser_env(tmp_path, data_dir):
     feed = data_dir / "feeds" / "arxiv_api_like.xml"
     subprocess.run([sys.executable, "-m", "digest", "ingest", str(feed)], env=env, check=True,
                    capture_output=True)
-    rows = subprocess.run([sys.executable, "-m", "digest", "show", "--all", "--min-score", "-9", "--format",
+    rows = subprocess.run([sys.executable, "-m", "digest", "show", "--all", "--min-score", "-9", "--unmatched", "--format",
                            "json"], env=env, check=True, capture_output=True, text=True)
     paper = next(p for p in json.loads(rows.stdout) if p["arxiv_id"] == "2508.21001")
     got = tmp_path / "opened.txt"
@@ -238,12 +239,44 @@ def test_list_every_format(runner, tagged):
     assert [x["id"] for x in lines] == [x["id"] for x in listed(runner)]
     md = run(runner, "list", "--tag", "toread", "--format", "markdown").stdout
     assert md.startswith("# Reading list: \\#toread\n\n_2 papers_\n")
-    assert f"- **{DIFFUSION}** — 5 authors · 2025-11-18" in md and "#cite #toread" in md
+    assert f"- **[{DIFFUSION}](https://arxiv.org/search/?query=" in md and "#cite #toread" in md
+    assert "&searchtype=title)** (search: arXiv) — 5 authors · 2025-11-18" in md
     bib = run(runner, "list", "--tag", "toread", "--format", "bibtex").stdout
     assert set(pybtex_database.parse_string(bib, "bibtex").entries) == {"anon2025diffusion", "anon2025sparse"}
     rows = list(csv.DictReader(io.StringIO(run(runner, "list", "--format", "csv").stdout)))
     assert [r["title"] for r in rows] == [WEATHER, SPARSE, DIFFUSION]
     assert rows[2]["tags"] == "cite; toread" and rows[0]["notes"] == "check the radar & 5% error"
+
+
+def test_export_and_list_as_ris(runner, tagged, tmp_path):
+    rispy = pytest.importorskip("rispy")
+    ids = tagged
+    out = tmp_path / "refs.ris"
+    r = run(runner, "export", "--format", "ris", "-o", str(out))
+    assert r.exit_code == 0 and "wrote 3 papers" in r.stderr
+    refs = {x["title"]: x for x in rispy.loads(out.read_text(encoding="utf-8"))}
+    assert set(refs) == {DIFFUSION, SPARSE, WEATHER}
+    assert refs[DIFFUSION]["keywords"] == ["cite", "toread"] and refs[DIFFUSION]["year"] == "2025"
+    assert "year" not in refs[WEATHER] and "authors" not in refs[WEATHER]  # neither is known
+    assert refs[WEATHER]["notes"] == ["check the radar & 5% error"]
+    listed_ris = run(runner, "list", "--tag", "toread", "--format", "ris").stdout
+    assert len(rispy.loads(listed_ris)) == 2
+    assert "RIS" in run(runner, "export", "--help").stdout and "ris" in run(runner, "list", "--help").stdout
+    assert ids
+
+
+def test_list_labels_every_date_by_what_it_is(runner, tagged):
+    """Issue 14, defect 2: the table showed the date first seen, unlabelled, where a paper has no
+    publication date, as if it were one. Dates are labelled: published, first seen, added."""
+    ids = tagged
+    out = run(runner, "list").stdout
+    block = {title: out[out.index(ids[title][:8]):] for title in (DIFFUSION, WEATHER)}
+    diffusion = " ".join(block[DIFFUSION].split("\n\n")[0].split())
+    assert "published 2025-11-18" in diffusion and "added " in diffusion
+    weather = " ".join(block[WEATHER].split("\n\n")[0].split())  # its page gave no date
+    assert "published" not in weather and re.search(r"first seen \d{4}-\d\d-\d\d", weather)
+    dates = re.findall(r"(\w+ )?(\w+ )\d{4}-\d\d-\d\d", weather)
+    assert dates and all(label in ("seen ", "added ") for _, label in dates), weather  # none unlabelled
 
 
 # --------------------------------------------------------------------------- export
@@ -280,7 +313,7 @@ def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
 def test_export_markdown_links_and_escapes(runner, tmp_path, data_dir):
     feed = data_dir / "feeds" / "arxiv_api_like.xml"
     run(runner, "ingest", str(feed))
-    rows = json.loads(run(runner, "show", "--all", "--min-score", "-9", "--format", "json").stdout)
+    rows = json.loads(run(runner, "show", "--all", "--min-score", "-9", "--unmatched", "--format", "json").stdout)
     run(runner, "tag", *[r["id"] for r in rows], "-t", "toread")
     md = run(runner, "export", "--tag", "toread", "--format", "markdown").stdout
     assert "- **[Low-Rank Adapters That Forget Gracefully](https://arxiv.org/abs/2508.21001)**" in md
@@ -326,3 +359,131 @@ def test_similarity_boost_shows_in_explain(runner, tmp_path):
     assert m["field"] == "similarity" and m["detail"] == "Tactile Grasping with Robot Hands" and m["weight"] > 1
     shown = json.loads(run(runner, *base, "show", "--format", "json").stdout)
     assert shown[0]["id"] == new_id and shown[0]["score"] == m["weight"]
+
+
+# --------------------------------------------------------------------------- the list follows its papers
+def listing(*entries: tuple[str, int, str, str, list[str]], category: str = "cs.LG") -> str:
+    """An rss.arxiv.org Atom listing: entries of (arXiv id, version, announce type, title, categories)."""
+    body = "".join(f"""
+  <entry>
+    <id>oai:arXiv.org:{aid}v{v}</id>
+    <title>{title}</title>
+    <updated>2025-08-20T04:00:00+00:00</updated>
+    <link href="https://arxiv.org/abs/{aid}" rel="alternate" type="text/html"/>
+    <summary>arXiv:{aid}v{v} Announce Type: {kind}
+Abstract: We study {title.lower()} with diffusion.</summary>
+    {"".join(f'<category term="{c}"/>' for c in cats)}
+    <published>2025-08-20T00:00:00-04:00</published>
+    <arxiv:announce_type>{kind}</arxiv:announce_type>
+    <dc:creator>Ada Lovelace, Alan Turing</dc:creator>
+  </entry>""" for aid, v, kind, title, cats in entries)
+    return f"""<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns="http://www.w3.org/2005/Atom" xml:lang="en-us">
+  <id>http://rss.arxiv.org/atom/{category}</id>
+  <title>{category} updates on arXiv.org</title>
+  <updated>2025-08-20T04:00:19+00:00</updated>{body}
+</feed>
+"""
+
+
+def test_a_new_version_of_a_paper_on_the_reading_list_opens_the_digest(runner, tmp_path):
+    """Issue 14, item 16: when a feed brings a new version of a paper on the reading list, the
+    digest and the mail open with `Updated: v3 of "…" (on your toread list)`; `digest list
+    --updated-since DATE` finds it."""
+    day1 = tmp_path / "day1.xml"
+    day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Followed Closely", ["cs.LG"]),
+                            ("2508.30002", 1, "new", "Diffusion Not On The List", ["cs.LG"])))
+    run(runner, "ingest", str(day1))
+    followed = json.loads(run(runner, "show", "--format", "json").stdout)
+    fid = next(d["id"] for d in followed if d["title"] == "Diffusion Followed Closely")
+    run(runner, "tag", fid, "toread")
+    assert "Updated:" not in run(runner, "show").stdout
+    day2 = tmp_path / "day2.xml"
+    day2.write_text(listing(("2508.30001", 3, "replace", "Diffusion Followed Closely", ["cs.LG"]),
+                            ("2508.30002", 2, "replace", "Diffusion Not On The List", ["cs.LG"]),
+                            ("2508.30003", 1, "new", "Diffusion Of The Day", ["cs.LG"])))
+    r = run(runner, "ingest", str(day2))
+    assert "1 new, 2 updated" in r.stderr
+    line = 'Updated: v3 of "Diffusion Followed Closely" (on your toread list)'
+    out = run(runner, "show").stdout
+    assert out.splitlines()[2] == line, out  # right under the heading and summary, before the papers
+    assert out.count("Updated:") == 1  # a paper off the list is not announced
+    md = run(runner, "show", "--format", "markdown").stdout
+    assert '- **Updated: v3 of "Diffusion Followed Closely" \\(on your toread list\\)**' in md
+    assert line in run(runner, "show", "--format", "json").stderr
+    run(runner, "tag", fid, "cite")
+    assert 'Updated: v3 of "Diffusion Followed Closely" (on your cite and toread lists)' in run(runner, "show").stdout
+    cfg = tmp_path / "mail.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n[email]\nfrom = "d@example.org"\nto = "me@example.org"\n')
+    eml = run(runner, "--config", str(cfg), "email", "--dry-run").stdout
+    import email
+    import email.policy
+
+    msg = email.message_from_string(eml, policy=email.policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert 'Updated: v3 of "Diffusion Followed Closely" (on your cite and toread lists)' in " ".join(text.split())
+    assert "Updated:" in html and "Diffusion Followed Closely" in html
+    today = run(runner, "list", "--format", "json")
+    assert today.exit_code == 0
+    import datetime as dt
+
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    updated = json.loads(run(runner, "list", "--updated-since", day, "--format", "json").stdout)
+    assert [d["id"] for d in updated] == [fid]
+    assert updated[0]["arxiv_version"] == 3 and updated[0]["revised_at"].startswith(day)
+    assert json.loads(run(runner, "list", "--updated-since", "2999-01-01", "--format", "json").stdout) == []
+    assert "--updated-since" in run(runner, "list", "--help").stdout
+
+
+def test_run_opens_with_the_updates_it_brought(runner, tmp_path):
+    day1, day2 = tmp_path / "day1.xml", tmp_path / "day2.xml"
+    day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Followed Closely", ["cs.LG"])))
+    day2.write_text(listing(("2508.30001", 2, "replace", "Diffusion Followed Closely", ["cs.LG"])))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[interests]\n"diffusion" = 1.0\n[sources.feed]\npath = "{tmp_path}/day*.xml"\n')
+    day2.rename(tmp_path / "later.xml")
+    assert run(runner, "--config", str(cfg), "run").exit_code == 0
+    fid = json.loads(run(runner, "show", "--format", "json").stdout)[0]["id"]
+    run(runner, "tag", fid, "toread")
+    (tmp_path / "later.xml").rename(tmp_path / "day2.xml")
+    out = run(runner, "--config", str(cfg), "run").stdout
+    assert 'Updated: v2 of "Diffusion Followed Closely" (on your toread list)' in out
+    assert "Updated:" not in run(runner, "--config", str(cfg), "run").stdout  # once, not every run
+
+
+CROSS = ("2508.40001", 1, "cross", "Diffusion From Elsewhere", ["cs.CL", "cs.LG"])
+HOME = ("2508.40002", 1, "new", "Diffusion At Home", ["cs.LG", "stat.ML"])
+
+
+def test_cross_lists_say_so_and_follow_show_cross_lists(runner, tmp_path):
+    """Issue 14, item 17: a paper announced as a cross-list says so (`cross-list from cs.CL`) in
+    every output; [show] cross_lists = "show" (default), "fold" (after the others, one line each)
+    or "hide" (left out, counted)."""
+    feed = tmp_path / "cs.LG.xml"
+    feed.write_text(listing(CROSS, HOME))
+    run(runner, "ingest", str(feed))
+    out = run(runner, "show").stdout
+    block = out[out.index("Diffusion From Elsewhere"):]
+    assert "cross-list from cs.CL" in block.split("\n\n")[0]
+    assert "cross-list" not in out[out.index("Diffusion At Home"):].split("\n\n")[0]
+    data = {d["title"]: d for d in json.loads(run(runner, "show", "--format", "json").stdout)}
+    assert data["Diffusion From Elsewhere"]["cross_list"] is True and data["Diffusion At Home"]["cross_list"] is False
+    assert "cross-list from cs.CL" in run(runner, "show", "--format", "markdown").stdout
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 1.0\n"elsewhere" = 5.0\n[show]\ncross_lists = "fold"\n')
+    folded = run(runner, "--config", str(cfg), "show").stdout
+    assert folded.index("Diffusion At Home") < folded.index("Cross-lists") < folded.index("Diffusion From Elsewhere")
+    assert "We study diffusion from elsewhere" not in folded  # folded: no abstract
+
+    cfg.write_text('[interests]\n"diffusion" = 1.0\n[show]\ncross_lists = "hide"\n')
+    hidden = run(runner, "--config", str(cfg), "show", "--format", "json")
+    assert [d["title"] for d in json.loads(hidden.stdout)] == ["Diffusion At Home"]
+    assert '1 cross-list hidden ([show] cross_lists = "hide")' in hidden.stderr
+    everything = run(runner, "--config", str(cfg), "show", "--all", "--format", "json")
+    assert [d["title"] for d in json.loads(everything.stdout)] == ["Diffusion At Home"]
+    cfg.write_text('[show]\ncross_lists = "sometimes"\n')
+    r = run(runner, "--config", str(cfg), "show")
+    assert r.exit_code == 1 and "show.cross_lists" in r.stderr

@@ -85,7 +85,7 @@ def write(tmp_path, name, text):
 
 
 def all_items(runner):
-    r = invoke(runner, "show", "--all", "--min-score", "-1000", "--format", "json")
+    r = invoke(runner, "show", "--all", "--min-score", "-1000", "--unmatched", "--format", "json")
     return {d["title"]: d for d in json.loads(r.stdout)}
 
 
@@ -126,7 +126,7 @@ def test_v1_then_v2_is_updated_not_new(runner, tmp_path):
     items = all_items(runner)
     assert list(items) == ["Low-Rank Adapters That Forget Gracefully, Revised"]
     # the next day's digest (latest run) does not list the replaced paper as new
-    assert json.loads(invoke(runner, "show", "--format", "json").stdout)[0]["arxiv_id"] == "2508.21001"
+    assert json.loads(invoke(runner, "show", "--unmatched", "--format", "json").stdout)[0]["arxiv_id"] == "2508.21001"
 
 
 def test_real_arxiv_feeds_then_each_other(runner, shared_dir):
@@ -252,3 +252,13 @@ def test_stale_source_is_warned_about(runner, tmp_path, server, isolated_home):
     state_path.write_text(json.dumps(state))
     r = invoke(runner, "--config", cfg, "run", "--format", "json")
     assert "source 'quiet' has given nothing new for" in r.stderr
+
+
+def test_a_paper_new_in_one_followed_listing_is_not_a_cross_list():
+    from digest.ingest.merge import merge
+
+    cross = {"title": "T", "cross_list": True, "categories": ["cs.CL", "cs.LG"]}
+    assert merge(cross, {"title": "T", "cross_list": True})["cross_list"] is True
+    assert merge(cross, {"title": "T", "cross_list": False})["cross_list"] is False  # new in cs.CL too
+    assert merge(cross, {"title": "T", "cross_list": None})["cross_list"] is True  # a dump does not say
+    assert merge({"title": "T"}, {"title": "T", "cross_list": True})["cross_list"] is True

@@ -14,6 +14,7 @@ import email.policy
 import hashlib
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -518,8 +519,8 @@ def test_cut_papers_count_as_digested(runner, tmp_path):
         assert r.exit_code == 0
         assert "sent 3 papers" in r.stderr and "3 more counted as digested" in r.stderr
         text, html = parts(inbox.messages()[0])
-        assert "Not in this mail: 2 beyond the 3 per mail (max_items) and 1 below min_score 3." in \
-               " ".join(text.split())
+        assert ("Not in this mail: 3 more papers: 2 beyond the 3 per mail (max_items) and 1 below "
+                "min_score 3.") in " ".join(text.split())
         assert events()[0]["held_back"] == 3
         r = invoke(runner, cfg, "email")
         assert "nothing new" in r.stderr and len(inbox.envelopes) == 1
@@ -527,6 +528,47 @@ def test_cut_papers_count_as_digested(runner, tmp_path):
         r = invoke(runner, cfg, "email")
         assert r.exit_code == 0 and "nothing new" in r.stderr
         assert len(events("email_skipped")) == 1 and len(inbox.envelopes) == 1
+
+
+def test_left_out_note_counts_them_and_its_command_selects_exactly_them(runner, tmp_path):
+    """Issue 14, defect 7: with several ingests on one day, `digest show --since DAY --limit N
+    --min-score X` listed papers that were in an earlier mail too. The mail now gives the count
+    (both parts); the text part gives a command that selects exactly the papers left out; the
+    HTML part (a phone) has no command."""
+    first = add_papers(["Diffusion of the morning"])  # ingest 1, mailed
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, max_items=2)
+        assert invoke(runner, cfg, "email").exit_code == 0
+        second = add_papers([f"Diffusion paper {i}" for i in range(4)] + ["Tabular muted"])  # same day
+        third = add_papers(["Weather only"], abstract="Graph networks forecast the weather.")
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.output
+        text, html = parts(inbox.messages()[1])
+    mailed = set(events()[1]["ids"])
+    left_out = set(second + third) - mailed
+    assert len(mailed) == 2 and len(left_out) == 4
+    flat = " ".join(text.split())
+    assert ("Not in this mail: 4 more papers: 3 beyond the 2 per mail (max_items) and 1 that matched none "
+            "of your interests. They will not be mailed later.") in flat
+    cmd = re.search(r"`(digest show --held-back \d+)`", flat).group(1)
+    shown = json.loads(invoke(runner, cfg, *cmd.split()[1:], "--format", "json").stdout)
+    assert {d["id"] for d in shown} == left_out  # exactly those: not the morning's mailed paper
+    assert not set(first) & {d["id"] for d in shown}
+    html_flat = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Not in this mail: 4 more papers" in html_flat and "digest show" not in html_flat
+
+
+def test_a_preview_names_the_same_command(runner, tmp_path):
+    add_papers(["Diffusion one", "Diffusion two", "Diffusion three"])
+    cfg = write_config(tmp_path, max_items=1)
+    eml = invoke(runner, cfg, "email", "--dry-run").stdout
+    msg = email.message_from_string(eml, policy=email.policy.default)
+    text = " ".join(parts(msg)[0].split())
+    cmd = re.search(r"`(digest show --held-back \d+)`", text).group(1)
+    shown = json.loads(invoke(runner, cfg, *cmd.split()[1:], "--format", "json").stdout)
+    assert len(shown) == 3  # nothing was mailed: all three are still not mailed
+    r = invoke(runner, cfg, "show", "--held-back", "99")
+    assert r.exit_code == 0 and "showing 0 of 0" in r.stdout
 
 
 def test_send_empty(runner, tmp_path):
@@ -595,7 +637,8 @@ def test_run_email_fetches_ingests_and_mails(runner, tmp_path, data_dir):
         r = invoke(runner, cfg, "run", "--email")
         assert r.exit_code == 0, r.output
         assert r.stdout == ""
-        assert "sent 3 papers" in r.stderr
+        # day1's Sparse Pre-Training and Survey papers match none of [interests]: left out, counted
+        assert "sent 1 paper" in r.stderr and "2 more counted as digested" in r.stderr
         text, html = parts(inbox.messages()[0])
         assert "pages: 0 new, 0 parsed, 1 unchanged input skipped" in text  # the run's own source line
         assert "Diffusion Policies for Dexterous Robot Manipulation" in text

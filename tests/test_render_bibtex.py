@@ -138,10 +138,23 @@ def test_entry_without_authors_or_arxiv_id():
     r = rec(3, title="A Survey of Tabular Benchmarks", n_authors=2, url=None,
             links=["https://github.com/x/y"], published=None, first_seen="2024-10-02T00:00:00Z")
     text = render_bibtex([entry(r)])
-    e = parse(text).entries["anon2024survey"]
+    e = parse(text).entries["anonsurvey"]
     assert "author" not in e.persons and "author" not in e.fields  # only a count was known: no invented names
     assert "eprint" not in e.fields and "url" not in e.fields  # a code link is not the paper's page
-    assert e.fields["year"] == "2024" and "month" not in e.fields
+    # no publication date known: no year (the ingest date is not the paper's date), none in the key
+    assert "year" not in e.fields and "month" not in e.fields
+
+
+def test_no_year_is_invented_when_the_date_is_unknown():
+    """Issue 14, defect 2: a paper first stored in 2026 without a publication date got
+    `year = {2026}` and the key anon2026...; the year is left out instead."""
+    r = rec(6, title="Sparse Things", published=None, first_seen="2026-11-20T07:30:00Z")
+    text = render_bibtex([entry(r)])
+    assert "2026" not in text
+    assert base_key(r) == "anonsparse"
+    assert "year" not in parse(text).entries["anonsparse"].fields
+    dated = render_bibtex([entry(rec(7, title="Sparse Things", published="2025-03-01"))])
+    assert "year  = {2025}" in dated and "month = mar" in dated
 
 
 def test_arxiv_url_is_derived_and_bad_ids_are_dropped():

@@ -556,3 +556,20 @@ def test_quadratic_blowup_is_cheap(tmp_path):
     assert report["elapsed"] < 2.0
     assert report["peak_kb"] < 200 * 1024  # KiB
     assert report["outcome"] == [len("quadratic")]  # both the title's and the body's references removed
+
+
+# --------------------------------------------------------------------------- cross-lists (issue 14, item 17)
+def test_rss_arxiv_org_says_which_entries_are_cross_lists(shared_dir):
+    """rss.arxiv.org's <arxiv:announce_type> is new, cross, replace or replace-cross; categories
+    come primary first, so a cross-list's first category is where it comes from."""
+    items = _by_id(_parse(shared_dir / "feeds" / "arxiv" / "rss_arxiv_org_atom_cs.AI_2025-08-20.xml"))
+    assert items["2508.13426"].cross_list is True and items["2508.13426"].categories[0] == "cs.CL"
+    assert items["2508.14001"].cross_list is False and items["2508.14001"].categories[0] == "cs.AI"
+    api = _by_id(_parse(shared_dir / "feeds" / "arxiv" / "api2026_search_testing_m10.xml"))
+    assert all(it.cross_list is None for it in api.values())  # a search answer is no listing
+
+
+def test_cross_list_flag_from_the_fixture(data_dir):
+    items = parse_feed((data_dir / "feeds" / "arxiv_rss_cs_LG.xml").read_bytes(), source="cs.LG").items
+    assert [it.cross_list for it in items] == [False, False, True]  # new, replace, replace-cross
+    assert "cross_list" in items[0].to_dict()

@@ -8,7 +8,7 @@ and classifies it:
 
 - **new**: no stored record; it is written with ``first_seen``/``first_run`` of now.
 - **updated**: a content field changed (``updated_fields`` names them; a new
-  arXiv version is one); written again.
+  arXiv version is one, and then ``revised_at``/``revised_run`` say when); written again.
 - **unchanged**: nothing changed; written again only to note a new source or the
   first sighting of the day (``last_seen``), so the history stays small.
 
@@ -98,6 +98,8 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         changed = content_changed(old, rec)
         if changed:
             rec["updated_fields"] = changed
+            if (old.get("arxiv_version") or 0) > 0 and (rec.get("arxiv_version") or 0) > old["arxiv_version"]:
+                rec["revised_at"], rec["revised_run"] = now, run  # a new version of a known one
             result.updated.append(rec)
         else:
             result.unchanged.append(rec)

@@ -3,7 +3,8 @@
 The merged record keeps the richest value of each field: the longer author
 list, the complete abstract over a truncated one, the newest upvote count, the
 union of links and categories, the arXiv abstract page as URL. A newer arXiv
-version replaces title and abstract.
+version replaces title and abstract. A paper is a cross-list only as long as every
+listing that announced it announced it as one.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def merge(old: dict, new: dict) -> dict:
         m["org"] = new["org"]
     m["links"] = _union(old.get("links") or [], new.get("links") or [])
     m["categories"] = _union(old.get("categories") or [], new.get("categories") or [])
+    if new.get("cross_list") is not None:  # a cross-list only while no followed listing announced it as its own
+        m["cross_list"] = new["cross_list"] if old.get("cross_list") is None else bool(
+            old["cross_list"] and new["cross_list"])
     if m.get("arxiv_id"):
         m["url"] = arxiv_abs_url(m["arxiv_id"])
     elif not old.get("url") and new.get("url"):

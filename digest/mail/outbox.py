@@ -33,7 +33,6 @@ papers again: delivery is at least once, and never twice otherwise.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,9 +42,9 @@ from digest.config import Config
 from digest.errors import DigestError, StoreError
 from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
-from digest.ranking.rank import build_report, scorer_for
+from digest.ranking.rank import build_report, rank_records, scorer_for
 from digest.ranking.report import Report, SourceLine
-from digest.readinglist import ReadingList
+from digest.readinglist import ReadingList, revisions
 from digest.store import Store
 from digest.store.format import run_number
 
@@ -124,6 +123,9 @@ class EmailOutcome:
     def summary(self) -> str:
         n = self.count
         papers = f"{n} paper{'' if n == 1 else 's'}"
+        if self.report.updates:
+            k = len(self.report.updates)
+            papers += f" and {k} new version{'' if k == 1 else 's'} of reading-list papers"
         untouched = "nothing was sent and nothing marked as emailed"
         if self.status == "nothing":
             return ("nothing new to email since the last digest (send_empty = false): no mail sent")
@@ -141,13 +143,15 @@ def _dedupe(lines: list[str]) -> list[str]:
 
 
 def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
-            sources: list[SourceLine] | None = None, warnings: list[str] | None = None
-            ) -> tuple[MailLog, Selection, Report]:
+            sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
+            hide_unmatched: bool = True) -> tuple[MailLog, Selection, Report]:
     """Select the unsent papers and rank them into the report the mail shows."""
     log = read_log(store)
     sel = select(store, log)
     tags = ReadingList.load(store).tag_map()
-    ranked = scorer_for(cfg, store, tags).rank(sel.pool, limit=None, min_score=None)
+    result = rank_records(scorer_for(cfg, store, tags), sel.pool, limit=None, min_score=None,
+                          matched_only=hide_unmatched and min_score <= 0, hide_cross_lists=cfg.cross_lists == "hide")
+    ranked, unmatched, crossed = result.entries, result.unmatched, result.cross_lists
     kept = [s for s in ranked if s.score >= min_score]
     entries = kept[:max_items]
     today = date.today().isoformat()
@@ -156,27 +160,55 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     else:
         heading = f"New papers since {log.last_at[:10]}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
-                          warnings=_dedupe(list(warnings or []) + list(store.warnings)))
+                          warnings=_dedupe(list(warnings or []) + list(store.warnings)),
+                          updates=revisions(store, after_run=sel.after_run), cross_lists=cfg.cross_lists)
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
-    if below or beyond:
+    left_out = below + beyond + unmatched + crossed
+    if left_out:
         why = []
         if beyond:
             why.append(f"{beyond} beyond the {max_items} per mail (max_items)")
         if below:
             why.append(f"{below} below min_score {min_score:g}")
-        oldest = min((r.get("first_seen") or "")[:10] for r in sel.pool) or today
-        cmd = f"digest show --since {oldest} --limit {len(sel.pool)}"
-        if below:
-            cmd += f" --min-score {math.floor(min(s.score for s in ranked)):d}"
-        report.notes.append(f"Not in this mail: {' and '.join(why)}. They will not be mailed later; "
-                            f"`{cmd}` lists them all.")
+        if unmatched:
+            why.append(f"{unmatched} that matched none of your interests")
+        if crossed:
+            why.append(f"{crossed} cross-list{'s' if crossed != 1 else ''} (cross_lists = \"hide\")")
+        listed = ", ".join(why[:-1]) + (" and " if len(why) > 1 else "") + why[-1]
+        report.notes.append(f"Not in this mail: {left_out} more paper{'s' if left_out != 1 else ''}: "
+                            f"{listed}. They will not be mailed later.")
+        # the command goes in the text part only (a phone cannot type it); it names this mail's
+        # ingest run, so it selects exactly these papers however many ingests a day had
+        report.hints.append(f"`digest show --held-back {sel.latest_run}` lists them.")
     return log, sel, report
+
+
+def held_back(store: Store, run: int) -> list[dict]:
+    """The papers the digest mail of ingest run ``run`` left out: those first seen in the runs
+    it covered (after the previous mail's, or the run before ``run`` for a first mail) that no
+    mail included. For a mail only previewed (``--dry-run``, ``--to-file``), nothing was mailed:
+    every paper it covered."""
+    before = [m for m in _marks(store) if m < run]
+    after = max(before) if before else run - 1
+    mailed = read_log(store).sent_ids
+    return [r for r in store.select("first_run>? AND first_run<=?", (after, run)) if r["id"] not in mailed]
+
+
+def _marks(store: Store) -> list[int]:
+    """Every watermark of the mail log (the runs mails, skipped days and the baseline went up to)."""
+    out = []
+    for ev in store.iter_events():
+        if ev.get("type") in (SENT, SKIPPED, BASELINE):
+            mark = ev.get("through_run", ev.get("after_run"))
+            if isinstance(mark, int) and not isinstance(mark, bool):
+                out.append(mark)
+    return out
 
 
 def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: str | Path | None = None,
                  limit: int | None = None, min_score: float | None = None,
                  sources: list[SourceLine] | None = None,
-                 warnings: list[str] | None = None) -> EmailOutcome:
+                 warnings: list[str] | None = None, hide_unmatched: bool = True) -> EmailOutcome:
     """Email the digest of papers not emailed yet (or, with dry_run/to_file, only build it)."""
     settings = settings_from_config(cfg, sending=not (dry_run or to_file is not None))
     max_items = limit or settings.max_items
@@ -184,12 +216,12 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
 
     def composed() -> tuple[MailLog, Selection, Report]:
         return compose(cfg, store, max_items=max_items, min_score=min_score, sources=sources,
-                       warnings=warnings)
+                       warnings=warnings, hide_unmatched=hide_unmatched)
 
     if dry_run or to_file is not None:  # read only: no lock, nothing written to the store
         _, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
-        if not report.entries and not settings.send_empty:
+        if not report.entries and not report.updates and not settings.send_empty:
             return EmailOutcome("nothing", report, held)
         eml = as_eml(build_message(report, settings))
         if to_file is None:
@@ -203,7 +235,7 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
     with store:  # select -> send -> record, all under the lock
         log, sel, report = composed()
         held = len(sel.pool) - len(report.entries)
-        if not report.entries and not settings.send_empty:
+        if not report.entries and not report.updates and not settings.send_empty:
             if sel.pool:  # papers came, none qualified: settle them (nothing can fail here)
                 store.append_events([{"type": SKIPPED, "through_run": sel.latest_run, "held_back": held}])
             return EmailOutcome("nothing", report, held)

@@ -10,10 +10,11 @@ ranking never imports the reading list.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from digest.config import Config
-from digest.ranking.report import Mode, Report, SourceLine
+from digest.ranking.report import Mode, Report, Revision, SourceLine
 from digest.ranking.score import Scored, Scorer
 from digest.store import Store
 
@@ -33,9 +34,53 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
     return Scorer.from_config(cfg, extra=extra)
 
 
+def can_match(scorer: Scorer) -> bool:
+    """Whether anything is configured that a paper could match (interests, authors,
+    organisations, a boost): without, no paper is "unmatched"."""
+    return bool(scorer.terms or scorer.authors or scorer.orgs or scorer.extra)
+
+
+def matched(scorer: Scorer, rec: dict) -> bool:
+    """Did the paper match anything (a score of 0 may still be matches that cancel out)?"""
+    return scorer.fast_score(rec) != 0 or bool(scorer.score(rec).matches)
+
+
+@dataclass
+class Ranked:
+    entries: list[Scored]
+    unmatched: int = 0  # left out for matching nothing
+    cross_lists: int = 0  # left out for being arXiv cross-lists ([show] cross_lists = "hide")
+
+
+def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, min_score: float | None,
+                 matched_only: bool = False, hide_cross_lists: bool = False) -> Ranked:
+    """Rank ``records``, leaving out (and counting) the cross-lists with ``hide_cross_lists``, and
+    with ``matched_only`` (and a scorer that can match anything) the papers that matched
+    nothing (not counted when min_score > 0 would hide them anyway)."""
+    matched_only = matched_only and can_match(scorer) and not (min_score is not None and min_score > 0)
+    out = Ranked([])
+    if not matched_only and not hide_cross_lists:
+        out.entries = scorer.rank(records, limit=limit, min_score=min_score)
+        return out
+
+    def kept() -> Iterable[dict]:
+        for r in records:
+            if hide_cross_lists and r.get("cross_list") is True:
+                out.cross_lists += 1
+            elif matched_only and not matched(scorer, r):
+                out.unmatched += 1
+            else:
+                yield r
+
+    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score)
+    return out
+
+
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
-                 warnings: list[str] | None = None) -> Report:
+                 warnings: list[str] | None = None, unmatched: int = 0,
+                 updates: Iterable[tuple[dict, list[str]]] = (), cross_lists: str = "show",
+                 cross_hidden: int = 0) -> Report:
     """A Report of ranked entries, with the tags of the papers it shows."""
     tags = tags or {}
     shown = {}
@@ -44,4 +89,6 @@ def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags |
         if t:
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
-                  warnings=list(warnings or []), tags=shown, date=date.today().isoformat())
+                  warnings=list(warnings or []), tags=shown, date=date.today().isoformat(),
+                  unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates],
+                  cross_lists=cross_lists, cross_hidden=cross_hidden)

@@ -14,9 +14,10 @@ from digest.identity import short_id
 from digest.ranking.score import Scored
 
 # What a report is drawn from, a closed set: the latest ingest's new papers, every stored
-# paper, the papers first seen since a date, or the papers not yet emailed.
-Mode = Literal["new", "all", "since", "unsent"]
-MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent")
+# paper, the papers first seen since a date, the papers not yet emailed, or the papers a
+# digest mail left out (``show --held-back RUN``).
+Mode = Literal["new", "all", "since", "unsent", "held"]
+MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent", "held")
 
 
 @dataclass
@@ -46,6 +47,28 @@ class SourceLine:
 
 
 @dataclass
+class Revision:
+    """A new arXiv version of a paper on the reading list (``record``: the paper as now stored)."""
+
+    record: dict
+    tags: list[str] = field(default_factory=list)  # its reading-list tags (none: it has notes only)
+
+    def text(self) -> str:
+        """``Updated: v3 of "Title" (on your toread list)``."""
+        from digest.text import clean
+
+        r = self.record
+        tags = [clean(t) for t in self.tags if clean(t)]
+        if not tags:
+            where = "on your reading list"
+        else:
+            names = ", ".join(tags[:-1]) + (" and " if len(tags) > 1 else "") + tags[-1]
+            where = f"on your {names} list{'s' if len(tags) > 1 else ''}"
+        version = f"v{r['arxiv_version']}" if r.get("arxiv_version") else "a new version"
+        return f'Updated: {version} of "{clean(r.get("title"))}" ({where})'
+
+
+@dataclass
 class Report:
     entries: list[Scored]
     heading: str  # e.g. "New papers, 2026-11-22"
@@ -56,6 +79,11 @@ class Report:
     tags: dict[str, list[str]] = field(default_factory=dict)
     date: str = ""
     notes: list[str] = field(default_factory=list)  # informational lines (e.g. what a mail left out)
+    hints: list[str] = field(default_factory=list)  # commands to type: terminal and the mail's text part only
+    unmatched: int = 0  # papers left out because they matched none of the interests
+    updates: list[Revision] = field(default_factory=list)  # new versions of reading-list papers: shown first
+    cross_lists: str = "show"  # [show] cross_lists: "fold" shows cross-lists after the others, one line each
+    cross_hidden: int = 0  # cross-lists left out ([show] cross_lists = "hide")
 
     @property
     def parsed(self) -> int:
@@ -66,17 +94,40 @@ class Report:
         return sum(s.new for s in self.sources)
 
     def summary(self) -> str:
-        """One line: what this digest is drawn from."""
+        """One line: what this digest is drawn from, then what was left out (:meth:`left_out`)."""
         shown = len(self.entries)
+        out = "; ".join([self._drawn_from(shown)] + self.left_out())
         if self.sources:
-            head = f"{self.new} new of {self.parsed} parsed"
-            per = "; ".join(s.text() for s in self.sources)
+            out += " — " + "; ".join(s.text() for s in self.sources)
+        return out
+
+    def _drawn_from(self, shown: int) -> str:
+        if self.sources:
             more = f", showing {shown}" if shown < self.pool else ""
-            return f"{head}{more} — {per}"
-        what: dict[Mode, str] = {"new": "new", "all": "stored", "since": "new in this period",
-                                 "unsent": "not yet emailed"}
+            return f"{self.new} new of {self.parsed} parsed{more}"
         noun = "paper" if self.pool == 1 else "papers"
-        return f"showing {shown} of {self.pool} {what.get(self.mode, '')} {noun}".replace("  ", " ")
+        what: dict[Mode, str] = {"new": f"new {noun}", "all": f"stored {noun}",
+                                 "since": f"{noun} first seen in this period", "unsent": f"{noun} not yet emailed",
+                                 "held": f"{noun} a mail left out"}
+        return f"showing {shown} of {self.pool} {what.get(self.mode, noun)}"
+
+    def left_out(self) -> list[str]:
+        """What the summary says was left out, and how to see it: one clause each."""
+        out = []
+        if self.unmatched:
+            out.append(f"{self.unmatched} matched nothing (--unmatched shows them)")
+        if self.cross_hidden:
+            n = self.cross_hidden
+            out.append(f'{n} cross-list{"s" if n != 1 else ""} hidden ([show] cross_lists = "hide")')
+        return out
+
+    def sections(self) -> tuple[list[Scored], list[Scored]]:
+        """The entries to show in full, and those folded after them (cross-lists, with
+        ``[show] cross_lists = "fold"``), each in rank order."""
+        if self.cross_lists != "fold":
+            return list(self.entries), []
+        main = [s for s in self.entries if s.record.get("cross_list") is not True]
+        return main, [s for s in self.entries if s.record.get("cross_list") is True]
 
     def highlighter(self):
         """One regex finding every matched term of the report (compiled once, not per entry:
@@ -92,7 +143,10 @@ class Report:
 
 
 def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:
-    """The JSON form of one ranked entry (``show --format json``)."""
+    """The JSON form of one ranked entry (``show --format json``): the record's fields (``url``
+    only when the paper's page is known) and ``link``, the link every output gives it."""
+    from digest.render import paper_link
+
     r = s.record
     d = {
         "rank": rank,
@@ -102,8 +156,9 @@ def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:
         "matches": [m.to_dict() for m in s.matches],
     }
     for k in ("title", "abstract", "authors", "n_authors", "published", "upvotes", "org",
-              "links", "truncated", "arxiv_id", "url", "categories", "sources",
+              "links", "truncated", "arxiv_id", "url", "categories", "cross_list", "sources",
               "first_seen", "last_seen"):
         d[k] = r.get(k)
+    d["link"] = paper_link(r).to_dict()
     d["tags"] = list(tags or [])
     return d

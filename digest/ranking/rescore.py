@@ -26,11 +26,14 @@ PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than fo
 _JOB: dict = {}
 
 
-def _scan(rng: tuple[int, int]) -> tuple[list, int]:
-    """Score one byte range. A record whose fields are of the wrong type (a same-size hand edit,
-    a bit flip) makes the scorer fail: it is reported as a :class:`DamagedLine` (the store sets it
-    aside and the scan is done again). Records are validated only then: checking each one
-    would cost a tenth of the scan."""
+def _scan(rng: tuple[int, int]) -> tuple[list, int, int, int]:
+    """The best candidates of one byte range, how many papers it holds, and how many candidates
+    were left out for matching nothing (``matched_only``; a paper is checked only when it would
+    otherwise be kept, so the count is complete when fewer than ``limit`` were kept).
+
+    A record whose fields are of the wrong type (a same-size hand edit, a bit flip) makes the
+    scorer fail: it is reported as a :class:`DamagedLine` (the store sets it aside and the scan is
+    done again). Records are validated only then: checking each one would cost a tenth of the scan."""
     try:
         return _scan_range(rng)
     except (TypeError, AttributeError, ValueError, KeyError):
@@ -40,28 +43,42 @@ def _scan(rng: tuple[int, int]) -> tuple[list, int]:
         raise
 
 
-def _scan_range(rng: tuple[int, int]) -> tuple[list, int]:
+def _scan_range(rng: tuple[int, int]) -> tuple[list, int, int, int]:
     scorer: Scorer = _JOB["scorer"]
     limit, min_score = _JOB["limit"], _JOB["min_score"]
+    matched_only = _JOB.get("matched_only", False)
+    hide_cross = _JOB.get("hide_cross_lists", False)
     fast = scorer.fast_score
-    seen = 0
+    seen = unmatched = crossed = 0
     if limit is None:
         keyed = []
         for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
             seen += 1
+            if hide_cross and rec.get("cross_list") is True:
+                crossed += 1
+                continue
             s = fast(rec)
             if min_score is None or s >= min_score:
+                if matched_only and s == 0 and not scorer.score(rec).matches:
+                    unmatched += 1
+                    continue
                 keyed.append((rank_key(s, rec), off, n))
         keyed.sort()
-        return keyed, seen
+        return keyed, seen, unmatched, crossed
     # Keep the best `limit` in a heap whose top is the worst kept; a record that
     # scores below it cannot enter, and costs no sort key.
     heap: list = []  # (negated key, off, n): heap[0] is the worst kept
     floor = float("-inf") if min_score is None else min_score
     for off, n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
         seen += 1
+        if hide_cross and rec.get("cross_list") is True:
+            crossed += 1
+            continue
         s = fast(rec)
         if s < floor:
+            continue
+        if matched_only and s == 0 and not scorer.score(rec).matches:
+            unmatched += 1
             continue
         key = rank_key(s, rec)
         item = (_Neg(key), off, n)
@@ -72,7 +89,7 @@ def _scan_range(rng: tuple[int, int]) -> tuple[list, int]:
         elif key < heap[0][0].key:
             heapq.heapreplace(heap, item)
             floor = max(floor, -heap[0][0].key[0])
-    return sorted((neg.key, off, n) for neg, off, n in heap), seen
+    return sorted((neg.key, off, n) for neg, off, n in heap), seen, unmatched, crossed
 
 
 class _Neg:
@@ -95,12 +112,18 @@ def workers_wanted() -> int:
 
 
 def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-             workers: int | None = None) -> tuple[list[Scored], int]:
-    """The best ``limit`` stored papers and how many papers were scored. A damaged line met on the
-    way (:class:`DamagedLine`) is repaired by the store and the scan done again."""
+             workers: int | None = None, matched_only: bool = False, hide_cross_lists: bool = False,
+             stats: dict | None = None) -> tuple[list[Scored], int]:
+    """The best ``limit`` stored papers and how many papers were scored. With ``matched_only``,
+    papers that matched nothing are left out; ``stats["unmatched"]`` (when ``stats`` is given)
+    is then how many, or None when not all were counted (``limit`` papers were found first). With
+    ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many).
+    A damaged line met on the way (:class:`DamagedLine`) is repaired by the store and the scan
+    done again."""
     for attempt in range(3):
         try:
-            return _rank_all(store, scorer, limit=limit, min_score=min_score, workers=workers)
+            return _rank_all(store, scorer, limit=limit, min_score=min_score, workers=workers,
+                             matched_only=matched_only, hide_cross_lists=hide_cross_lists, stats=stats)
         except DamagedLine:
             if attempt == 2:
                 raise
@@ -109,7 +132,8 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
 
 
 def _rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
-              workers: int | None) -> tuple[list[Scored], int]:
+              workers: int | None, matched_only: bool, hide_cross_lists: bool,
+              stats: dict | None) -> tuple[list[Scored], int]:
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -123,7 +147,7 @@ def _rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: flo
     if plan.count > 10_000:
         scorer.prepare_for_scan()
     _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=plan.path,
-                superseded=plan.superseded)
+                superseded=plan.superseded, matched_only=matched_only, hide_cross_lists=hide_cross_lists)
     try:
         if len(plan.ranges) == 1:
             parts = [_scan(plan.ranges[0])]
@@ -138,6 +162,10 @@ def _rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: flo
     merged = heapq.merge(*(p[0] for p in parts))
     best = list(merged) if limit is None else [x for _, x in zip(range(limit), merged, strict=False)]
     seen = sum(p[1] for p in parts)
+    if stats is not None:
+        complete = limit is None or len(best) < limit
+        stats["unmatched"] = sum(p[2] for p in parts) if complete else None
+        stats["cross_lists"] = sum(p[3] for p in parts)
     records = store.records_at([(off, n) for _, off, n in best])
     by_off = {off: rec for (off, _n), rec in zip(sorted((o, n) for _, o, n in best), records, strict=True)}
     return [scorer.score(by_off[off]) for _, off, _n in best], seen

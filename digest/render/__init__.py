@@ -11,15 +11,18 @@ and folds newlines into spaces.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
+from digest.identity import ARXIV_ID_RE, arxiv_abs_url
 from digest.text import clean, json_safe
 
 # The output formats, each closed set spelled once (the CLI's choices come from these).
 REPORT_FORMATS = ("table", "json", "jsonl", "markdown")  # show, run
 DETAIL_FORMATS = ("table", "json")  # explain, tags
 PARSE_FORMATS = ("jsonl", "json")  # parse
-LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "csv")  # list
-EXPORT_FORMATS = ("bibtex", "markdown", "json", "jsonl", "csv")  # export
+LIST_FORMATS = ("table", "json", "jsonl", "markdown", "bibtex", "ris", "csv")  # list
+EXPORT_FORMATS = ("bibtex", "ris", "markdown", "json", "jsonl", "csv")  # export
 
 
 
@@ -42,8 +45,52 @@ def safe_url(url: object) -> str | None:
 
 
 def paper_url(rec: dict) -> str | None:
-    """The paper's own page (the arXiv abstract page when known), if safe to link."""
-    return safe_url(rec.get("url"))
+    """The paper's own page, if known and safe to link: its ``url``, else the arXiv abstract
+    page of its arXiv id. Never a search (JSON's ``url``, CSV, BibTeX and RIS use this)."""
+    url = safe_url(rec.get("url"))
+    if url is None:
+        aid = rec.get("arxiv_id")
+        if isinstance(aid, str) and ARXIV_ID_RE.fullmatch(aid):
+            url = arxiv_abs_url(aid)
+    return url
+
+
+SEARCH_LABEL = "search: arXiv"  # how a link that is a title search, not the paper's page, is labelled
+
+
+@dataclass(frozen=True)
+class PaperLink:
+    """The link a paper gets in every output and in ``digest open``."""
+
+    url: str
+    search: bool = False  # True: an arXiv title search, since no page of the paper is known
+
+    @property
+    def label(self) -> str:
+        """What to call the link where its kind must be said ("" for the paper's own page)."""
+        return SEARCH_LABEL if self.search else ""
+
+    def to_dict(self) -> dict:
+        return {"url": self.url, "search": self.search}
+
+
+def paper_link(rec: dict) -> PaperLink:
+    """The paper's page (:func:`paper_url`), else an arXiv search for its title (a Daily
+    Papers page names no link, and every paper on it is on arXiv)."""
+    url = paper_url(rec)
+    if url is not None:
+        return PaperLink(url)
+    query = urlencode({"query": clean(rec.get("title")) or "", "searchtype": "title"})
+    return PaperLink(f"https://arxiv.org/search/?{query}", search=True)
+
+
+CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sourceforge.net")
+
+
+def link_kind(url: str) -> str:
+    """``code`` for a repository host, else ``project`` (a project page, a demo, a dataset)."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return "code" if host in CODE_HOSTS else "project"
 
 
 def extra_links(rec: dict, limit: int = 2) -> list[str]:
@@ -55,6 +102,20 @@ def extra_links(rec: dict, limit: int = 2) -> list[str]:
         if s and s != page and "arxiv.org/" not in s and s not in out:
             out.append(s)
     return out[:limit]
+
+
+def labelled_links(rec: dict) -> list[tuple[str, str]]:
+    """``(label, url)`` of every link an entry shows: the paper link (label "" for its page,
+    "search: arXiv" for a search), then code and project links."""
+    link = paper_link(rec)
+    return [(link.label, link.url)] + [(link_kind(u), u) for u in extra_links(rec)]
+
+
+def link_prefix(label: str) -> str:
+    """What goes before a URL shown as text: ``code: ``, ``search: arXiv ``, nothing for a page."""
+    if not label:
+        return ""
+    return f"{label} " if label == SEARCH_LABEL else f"{label}: "
 
 
 def snippet(text: str, terms_re, width: int = 240) -> str:
@@ -76,8 +137,10 @@ def snippet(text: str, terms_re, width: int = 240) -> str:
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
-def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
-    """authors · date · upvotes · org, as short plain strings."""
+def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
+    """authors · date · upvotes · org · arXiv id, as short plain strings (links are separate:
+    :func:`labelled_links`). The date is the publication date; with ``label_dates`` it says so
+    (``published 2025-11-18``), and a paper without one shows when it was ``first seen``."""
     bits = []
     authors = [clean(a) for a in rec.get("authors") or [] if clean(a)]
     if authors:
@@ -86,14 +149,29 @@ def meta_bits(rec: dict, *, upvote_word: str = "upvotes") -> list[str]:
         n = rec["n_authors"]
         bits.append(f"{n} author{'s' if n != 1 else ''}")
     if rec.get("published"):
-        bits.append(clean(rec["published"]))
+        bits.append(("published " if label_dates else "") + clean(rec["published"]))
+    elif label_dates and rec.get("first_seen"):
+        bits.append("first seen " + clean(rec["first_seen"])[:10])
     if rec.get("upvotes") is not None:
-        bits.append(f"{rec['upvotes']} {upvote_word}")
+        n = rec["upvotes"]
+        bits.append(f"{n} upvote{'' if n == 1 else 's'}")
     if rec.get("org"):
         bits.append(clean(rec["org"]))
     if rec.get("arxiv_id"):
         bits.append(f"arXiv:{clean(rec['arxiv_id'])}")
-    return bits + [f"code: {u}" if "github.com" in u else u for u in extra_links(rec)]
+    origin = cross_list_from(rec)
+    if origin:
+        bits.append(origin)
+    return bits
+
+
+def cross_list_from(rec: dict) -> str:
+    """``cross-list from cs.CL`` for a paper announced as a cross-list (arXiv's own wording: its
+    primary category is another listing's), else ""."""
+    if rec.get("cross_list") is not True:
+        return ""
+    cats = [clean(c) for c in rec.get("categories") or [] if clean(c)]
+    return f"cross-list from {cats[0]}" if cats else "cross-list"
 
 
 def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:

@@ -23,7 +23,9 @@ preprints::
   category) is known. Tags go to ``keywords`` (Zotero makes them tags), notes
   to ``annote`` (not printed by bibliography styles).
 - Citation keys: first author's last name + year + first significant title
-  word, ASCII only (``schmidt2025diffusion``; ``anon`` without authors). Keys
+  word, ASCII only (``schmidt2025diffusion``; ``anon`` without authors, no
+  year when the publication date is unknown). Nothing is invented: ``year``
+  and ``month`` only from the publication date (never the date first stored). Keys
   are unique within a file: papers whose keys collide get ``b``, ``c``, ...
   in the order they were first stored (then by id), so a paper keeps its key
   when papers stored later collide with it, and the same export always gives
@@ -43,7 +45,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from digest.identity import ARXIV_ID_RE
-from digest.render import safe_url
+from digest.render import paper_url
 from digest.text import clean
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -208,10 +210,11 @@ def _last_name(name: str) -> str:
 
 
 def _year(rec: dict) -> str:
-    for k in ("published", "first_seen"):
-        v = rec.get(k)
-        if isinstance(v, str) and re.match(r"^\d{4}", v):
-            return v[:4]
+    """The publication year, or "" when the publication date is unknown (never the date the
+    paper was first stored: that is not bibliographic data)."""
+    v = rec.get("published")
+    if isinstance(v, str) and re.match(r"^\d{4}", v):
+        return v[:4]
     return ""
 
 
@@ -275,10 +278,8 @@ def _author_field(authors: list[str]) -> str:
 
 
 def _url(rec: dict) -> str | None:
-    """The paper's own page (never a code link), brace- and backslash-free."""
-    u = safe_url(rec.get("url"))
-    if u is None and _arxiv(rec):
-        u = f"https://arxiv.org/abs/{_arxiv(rec)}"
+    """The paper's own page (never a code link, never a search), brace- and backslash-free."""
+    u = paper_url(rec)
     if u is None:
         return None
     return u.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
 
 from digest.identity import short_id
 from digest.ranking.match import highlight_regex
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.render.text import overview, source_summary
 from digest.text import clean
 
@@ -36,12 +35,17 @@ S_H1 = "font-size:21px;line-height:1.3;margin:0 0 4px;font-weight:700;"
 S_LEAD = f"margin:0 0 14px;color:{MUTED};font-size:14px;"
 S_WARN = ("margin:0 0 14px;padding:10px 12px;background:#fff8e1;border:1px solid #f2d27a;"
           "border-radius:6px;font-size:13px;color:#5c4400;")
+S_UPDATE = ("margin:0 0 14px;padding:10px 12px;background:#f5f0ff;border:1px solid #d8c8f5;"
+            "border-radius:6px;font-size:14px;font-weight:600;")
+S_FOLD_H = "margin:18px 2px 6px;font-size:14px;font-weight:600;"
+S_FOLD = "padding:10px 18px;font-size:15px;"
 S_CARD = "background:#ffffff;border:1px solid #d9dde3;border-radius:8px;"
 S_ITEM = "padding:16px 18px;"
 S_ITEM_SEP = f"border-top:1px solid {LINE};"
 S_TITLE = "margin:0;font-size:17px;line-height:1.35;font-weight:600;"
 S_RANK = f"color:{MUTED};font-weight:400;"
 S_A = f"color:{LINK};text-decoration:none;"
+S_LABEL = f"color:{MUTED};font-size:13px;font-weight:400;white-space:nowrap;"
 S_META = f"margin:5px 0 0;font-size:13px;color:{MUTED};"
 S_SCORE = ("display:inline-block;padding:0 6px;border-radius:10px;background:#e7f5ec;color:#116329;"
            "font-weight:600;")
@@ -63,6 +67,15 @@ S_CODE = f"font-family:{MONO};font-size:12px;background:#eef1f4;padding:1px 4px;
 def esc(value: object) -> str:
     """Data text, cleaned and escaped for HTML text and attribute values."""
     return html.escape(clean(value), quote=True)
+
+
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+S_NOWRAP = "white-space:nowrap"
+
+
+def nowrap_dates(escaped: str) -> str:
+    """Escaped text with its ISO dates kept on one line (a phone broke "2025-" / "11-22")."""
+    return _DATE.sub(lambda m: f'<span style="{S_NOWRAP}">{m.group(0)}</span>', escaped)
 
 
 def _highlighted(text: str, hl) -> str:
@@ -88,29 +101,22 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}" style="{S_A}">{label}</a>'
 
 
-def _link_label(url: str) -> str:
-    host = urlsplit(url).hostname or url
-    host = host.removeprefix("www.")
-    if host == "github.com":
-        return "code"
-    return host
-
-
 def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
     r = s.record
     hl = hl if hl is not None else highlight_regex(s.terms)
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl)
-    url = paper_url(r)
-    if url:
-        title = _link(url, title)
+    link = paper_link(r)
+    title = _link(link.url, title)
+    if link.search:
+        title += f' <span style="{S_LABEL}">({esc(link.label)})</span>'
     sid = short_id(r["id"])
     score_style = S_SCORE if s.score >= 0 else S_SCORE_NEG
     meta = [f'<span style="{score_style}">{s.score:.1f}</span>',
             f'<code style="{S_ID}" title="tag it: digest tag {sid} toread">{sid}</code>']
-    meta += [esc(b) for b in meta_bits(dict(r, links=[]))]
+    meta += [nowrap_dates(esc(b)) for b in meta_bits(r)]
     if r.get("truncated"):
         meta.append("abstract cut off")
-    meta += [_link(u, esc(_link_label(u))) for u in extra_links(r)]
+    meta += [_link(u, esc(link_kind(u))) for u in extra_links(r)]
     clean_tags = [clean(t) for t in tags if clean(t)]
     if clean_tags:
         meta.append(" ".join(f'<span style="{S_TAG}">{esc("#" + t)}</span>' for t in clean_tags))
@@ -146,16 +152,31 @@ def render_html(report: Report, *, title: str = "") -> str:
         "</head>",
         f'<body style="{S_BODY}">',
         f'<div style="{S_WRAP}">',
-        f'<h1 style="{S_H1}">{esc(report.heading)}</h1>',
-        f'<p style="{S_LEAD}">' + "<br>".join(_with_code(esc(line)) for line in lead) + "</p>",
+        f'<h1 style="{S_H1}">{nowrap_dates(esc(report.heading))}</h1>',
+        f'<p style="{S_LEAD}">' + "<br>".join(nowrap_dates(_with_code(esc(line))) for line in lead) + "</p>",
     ]
+    if report.updates:  # new versions of papers on the reading list come first
+        out.append(f'<div style="{S_UPDATE}">' + "<br>".join(
+            _link(paper_link(u.record).url, nowrap_dates(esc(u.text()))) for u in report.updates) + "</div>")
     if report.warnings:
         out.append(f'<div style="{S_WARN}">' + "<br>".join("&#9888; " + esc(w) for w in report.warnings)
                    + "</div>")
-    if report.entries:
+    main, folded = report.sections()
+    if main:
         out.append(f'<div style="{S_CARD}">')
-        for i, s in enumerate(report.entries, 1):
+        for i, s in enumerate(main, 1):
             out.append(_item(i, s, report.tags_of(s.record["id"]), i == 1, report.highlighter()))
+        out.append("</div>")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out.append(f'<p style="{S_FOLD_H}">Cross-lists ({len(folded)})</p>')
+        out.append(f'<div style="{S_CARD}">')
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            link = paper_link(r)
+            out.append(f'<div style="{S_FOLD}{"" if i == len(main) + 1 else S_ITEM_SEP}">'
+                       f'<span style="{S_RANK}">{i}.</span> {_link(link.url, esc(r.get("title") or "(untitled)"))}'
+                       f' <span style="{S_LABEL}">{s.score:.1f} &middot; {esc(short_id(r["id"]))} &middot; '
+                       f'{esc(cross_list_from(r))}</span></div>')
         out.append("</div>")
     foot = []
     if report.sources:

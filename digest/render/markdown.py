@@ -6,7 +6,7 @@ import re
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import grouped_matches, meta_bits, paper_url, snippet
+from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.text import clean
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
@@ -19,37 +19,69 @@ def md_escape(text: object) -> str:
     return "\\" + s if s[:1] in "-+" and s else s
 
 
+def md_url(url: str) -> str:
+    """A URL safe inside Markdown's ``(...)``."""
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
 def md_link(title: str, url: str | None) -> str:
     t = md_escape(title)
     if not url:
         return f"**{t}**"
-    u = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-    return f"**[{t}]({u})**"
+    return f"**[{t}]({md_url(url)})**"
+
+
+def md_paper(rec: dict) -> str:
+    """The paper's title, bold, linked to its page, or to a title search labelled as one."""
+    link = paper_link(rec)
+    out = md_link(rec.get("title") or "(untitled)", link.url)
+    return f"{out} ({link.label})" if link.search else out
+
+
+def md_extra_links(rec: dict) -> str:
+    """Code and project links as ``[code](...)``, ``[project](...)``."""
+    return " · ".join(f"[{link_kind(u)}]({md_url(u)})" for u in extra_links(rec))
 
 
 def render_markdown(report: Report) -> str:
     out = [f"# {md_escape(report.heading)}", "", f"_{md_escape(report.summary())}_", ""]
+    for u in report.updates:  # new versions of papers on the reading list come first
+        out.append(f"- **{md_escape(u.text())}** — [{md_escape(short_id(u.record['id']))}]"
+                   f"({md_url(paper_link(u.record).url)})")
+    if report.updates:
+        out.append("")
     for w in report.warnings:
         out.append(f"> ⚠ {md_escape(w)}")
     if report.warnings:
         out.append("")
     if not report.entries:
-        out.append("Nothing new.")
-    for i, s in enumerate(report.entries, 1):
+        out.append("Nothing new." if not report.pool else "Nothing to show.")
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         r = s.record
         hl = report.highlighter()
-        out.append(f"{i}. {md_link(r.get('title', ''), paper_url(r))} — score {s.score:g} · `{short_id(r['id'])}`")
+        out.append(f"{i}. {md_paper(r)} — score {s.score:g} · `{short_id(r['id'])}`")
         bits = meta_bits(r)
         tags = report.tags_of(r["id"])
         if tags:
             bits.append(" ".join(f"#{t}" for t in tags))
-        if bits:
-            out.append(f"   {md_escape(' · '.join(bits))}")
+        meta = [md_escape(" · ".join(bits))] if bits else []
+        if extra_links(r):
+            meta.append(md_extra_links(r))
+        if meta:
+            out.append("   " + " · ".join(meta))
         if r.get("abstract"):
             out.append(f"   > {md_escape(snippet(r['abstract'], hl, 300))}")
         if s.matches:
             out.append("   matched: " + ", ".join(
                 f"{md_escape(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
                 for term, parts in grouped_matches(s.matches)))
+        out.append("")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out += [f"## Cross-lists ({len(folded)})", ""]
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            out.append(f"{i}. {md_paper(r)} — score {s.score:g} · `{short_id(r['id'])}` · "
+                       f"{md_escape(cross_list_from(r))}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -1,4 +1,4 @@
-"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX.
+"""The reading list (``digest list`` / ``digest export``) in every format but BibTeX and RIS.
 
 Each function takes a list of :class:`digest.readinglist.Entry`. Text from the
 store is passed through :func:`digest.text.clean` (table, CSV) or
@@ -11,7 +11,7 @@ import csv
 import io
 
 from digest.identity import short_id
-from digest.render import meta_bits, paper_url, to_json
+from digest.render import extra_links, meta_bits, paper_link, paper_url, to_json
 from digest.tags import TAG_RE
 from digest.text import clean
 
@@ -32,6 +32,10 @@ def render(entries, fmt: str, *, heading: str = "Reading list") -> str:
         from digest.render.bibtex import render_bibtex
 
         return render_bibtex(entries)
+    if fmt == "ris":
+        from digest.render.ris import render_ris
+
+        return render_ris(entries)
     raise ValueError(f"unknown format {fmt!r}")  # table is drawn by print_table
 
 
@@ -70,16 +74,18 @@ def _md_tags(tags) -> str:
 
 def render_markdown(entries, *, heading: str = "Reading list") -> str:
     """A bulleted list for notes apps: linked title, meta line, tags as #tags, notes."""
-    from digest.render.markdown import md_escape, md_link
+    from digest.render.markdown import md_escape, md_extra_links, md_paper
 
     n = len(entries)
     out = [f"# {md_escape(heading)}", "", f"_{n} paper{'s' if n != 1 else ''}_", ""]
     for e in entries:
         r = e.record
-        line = f"- {md_link(r.get('title') or '(untitled)', paper_url(r))}"
+        line = f"- {md_paper(r)}"
         bits = meta_bits(r)
         if bits:
             line += f" — {md_escape(' · '.join(bits))}"
+        if extra_links(r):
+            line += " · " + md_extra_links(r)
         line += f" · `{short_id(r['id'])}`"
         if e.tags:
             line += " " + _md_tags(e.tags)
@@ -91,40 +97,40 @@ def render_markdown(entries, *, heading: str = "Reading list") -> str:
 
 # --------------------------------------------------------------------------- table
 def render_table(entries, console) -> None:
-    from rich.console import Group
+    """Each paper: short id and linked title, then its meta line with every date labelled
+    (published, else first seen; added to the list), notes, and its links."""
     from rich.style import Style
-    from rich.table import Table
     from rich.text import Text
 
-    grid = Table.grid(padding=(0, 1), pad_edge=False)
-    grid.add_column(no_wrap=True)  # short id
-    grid.add_column(no_wrap=True)  # date
-    grid.add_column(ratio=1, overflow="fold")
+    from digest.render.terminal import glued, hanging, hyperlinks, link_pieces
+
+    linked = hyperlinks(console)
+    lines: list[Text] = []
     for i, e in enumerate(entries):
         r = e.record
         if i:
-            grid.add_row("", "", "")
+            lines.append(Text(""))
         title = Text(clean(r.get("title")) or "(untitled)", style=Style(bold=True))
-        url = paper_url(r)
-        if url:
-            title.stylize(Style(link=url))
-        lines = [title]
-        bits = meta_bits(r)
-        meta = Text(" · ".join(bits), style="dim")
+        if linked:
+            title.stylize(Style(link=paper_link(r).url))
+        parts = [title]
+        bits = meta_bits(r, label_dates=True)
+        meta = Text(glued(bits), style="dim")
         if e.tags:
             if bits:
                 meta.append(" · ", style="dim")
             meta.append(" ".join(f"#{clean(t)}" for t in e.tags), style="magenta")
-        if e.score is not None:
-            meta.append(f" · score {e.score:g}", style="dim")
+        more = ([f"added {clean(e.added)[:10]}"] if e.added else []) + (
+            [f"score {e.score:g}"] if e.score is not None else [])
+        if more:
+            meta.append((" · " if meta.plain else "") + glued(more), style="dim")
         if meta.plain:
-            lines.append(meta)
+            parts.append(meta)
         for note in e.notes:
-            lines.append(Text("note: " + clean(note.text), style="italic"))
-        day = r.get("published") or (r.get("first_seen") or "")[:10]
-        grid.add_row(Text(short_id(r["id"]), style="cyan"), Text(clean(day) or "-", style="dim"),
-                     Group(*lines))
-    console.print(grid)
+            parts.append(Text("note: " + clean(note.text), style="italic"))
+        head = Text(short_id(r["id"]) + " ", style="cyan")
+        lines.extend(hanging(console, head, parts, link_pieces(r, linked)))
+    console.print(Text("\n").join(lines), soft_wrap=True)
 
 
 def print_table(entries, console=None) -> None:

@@ -24,7 +24,7 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import extra_links, grouped_matches, meta_bits, paper_url, snippet
+from digest.render import cross_list_from, grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -128,20 +128,26 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
     out: list[str] = []
     heading = clean(report.heading)
     out += [heading, "=" * min(width, cell_width(heading)), ""]
-    for line in overview(report):
+    for u in report.updates:  # new versions of papers on the reading list come first
+        out += wrap(u.text(), width, indent="  ")
+        out.append("  " + paper_link(u.record).url)
+    if report.updates:
+        out.append("")
+    for line in overview(report) + [clean(h) for h in report.hints]:  # (hints: commands, here only)
         out += wrap(keep_code(line), width)
     for w in report.warnings:
         out += wrap(clean(w), width, first="! ", indent="  ")
     out.append("")
     label_w = len(f"{len(report.entries)}. ")
     pad = " " * max(4, label_w)
-    for i, s in enumerate(report.entries, 1):
+    main, folded = report.sections()
+    for i, s in enumerate(main, 1):
         r = s.record
         hl = report.highlighter()
         label = f"{i}. ".rjust(len(pad))
         out += wrap(clean(r.get("title")) or "(untitled)", width, first=label, indent=pad)
         bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}"]
-        bits += meta_bits(dict(r, links=[]))
+        bits += meta_bits(r)
         if r.get("truncated"):
             bits.append("abstract cut off")
         tags = [clean(t) for t in report.tags_of(r["id"]) if clean(t)]
@@ -157,10 +163,19 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
                 for term, parts in grouped_matches(s.matches)
             )
             out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
-        url = paper_url(r)
-        for link in ([url] if url else []) + extra_links(r):
-            out.append(pad + link)
+        for label, url in labelled_links(r):  # each on a line of its own, never broken
+            out.append(pad + link_prefix(label) + url)
         out.append("")
+    if folded:  # [show] cross_lists = "fold": one line each, after the others
+        out += [f"Cross-lists ({len(folded)})", ""]
+        for i, s in enumerate(folded, len(main) + 1):
+            r = s.record
+            out += wrap(clean(r.get("title")) or "(untitled)", width, first=f"{i}. ".rjust(len(pad)), indent=pad)
+            bits = [f"score {s.score:.1f}", f"id {short_id(r['id'])}", cross_list_from(r)]
+            out += wrap(" · ".join(glue(b) for b in bits), width, first=pad, indent=pad)
+            for label, url in labelled_links(r):
+                out.append(pad + link_prefix(label) + url)
+            out.append("")
     if report.sources:
         out.append("Sources")
         for line in source_summary(report):

@@ -47,6 +47,9 @@ from digest.sources.xmlsafe import (
 from digest.text import collapse
 
 KIND = "feed"
+# rss.arxiv.org's <arxiv:announce_type>: a paper of the listing's own category, or a cross-list
+OWN_ANNOUNCE = ("new", "replace")
+CROSS_ANNOUNCE = ("cross", "replace-cross")
 MAX_FEED_BYTES = 50 * 2**20  # a larger document is refused outright
 
 
@@ -217,6 +220,9 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
         links = others
     links = links[:MAX_LINKS]
 
+    announce = collapse(str(entry.get("arxiv_announce_type") or "")).lower()  # rss.arxiv.org listings
+    cross_list = True if announce in CROSS_ANNOUNCE else (False if announce in OWN_ANNOUNCE else None)
+
     # dict.get: FeedParserDict.get("updated") falls back to "published" with a DeprecationWarning
     published = date_of(dict.get(entry, "published"), dict.get(entry, "published_parsed")) or date_of(
         dict.get(entry, "updated"), dict.get(entry, "updated_parsed")
@@ -234,6 +240,7 @@ def _entry_to_item(entry: Any, source: str) -> tuple[Item, bool] | None:
         arxiv_version=version,
         url=url,
         categories=categories,
+        cross_list=cross_list,
     )
     return item, titled_from_summary
 

@@ -22,10 +22,14 @@ Records (``items.jsonl``), one JSON object per line, ``"v": 1``::
     arxiv_id        without version ("2401.01234", "astro-ph/0601001"); arxiv_version: integer
     url             the paper's page (the arXiv abstract page when known)
     categories      arXiv categories, primary first
+    cross_list      true when arXiv listings announced it only as a cross-list (primary elsewhere),
+                    false when one announced it as its own, null when no listing said
     sources         list of the inputs or configured sources it came from
     first_seen, last_seen   UTC timestamps (YYYY-MM-DDTHH:MM:SSZ)
     first_run, last_run     ingest run numbers (one per locked ingest)
     updated_fields  for an updated paper: the content fields that changed
+    revised_at, revised_run   when (UTC timestamp, ingest run) a new arXiv version replaced a
+                    known older one: the last revision (the reading list follows its papers)
 
 Events (``events.jsonl``), ``{"v": 1, "at": "<UTC timestamp>", "type": ..., ...}``:
 
@@ -115,6 +119,7 @@ _RECORD_TYPES = {
     "abstract": _OPT_STR, "published": _OPT_STR, "org": _OPT_STR, "arxiv_id": _OPT_STR, "url": _OPT_STR,
     "first_seen": _OPT_STR, "last_seen": _OPT_STR, "n_authors": _OPT_INT, "upvotes": _OPT_INT,
     "arxiv_version": _OPT_INT, "first_run": _OPT_INT, "last_run": _OPT_INT, "truncated": (bool, type(None)),
+    "revised_at": _OPT_STR, "revised_run": _OPT_INT, "cross_list": (bool, type(None)),
 }
 _RECORD_LISTS = ("authors", "links", "categories", "sources", "updated_fields")
 

@@ -145,7 +145,7 @@ def kill_after(proc: subprocess.Popen, delay: float) -> tuple[bool, int, str]:
 
 def show_all(home: Path, config: Path | None = None) -> list[dict]:
     """Every stored paper through the CLI; fails the test unless it exits 0 with JSON."""
-    r = digest(home, "show", "--all", "--limit", "100000000", "--format", "json", config=config)
+    r = digest(home, "show", "--all", "--unmatched", "--limit", "100000000", "--format", "json", config=config)
     assert r.returncode == 0, f"digest show --all failed ({r.returncode}): {r.stderr}"
     papers = json.loads(r.stdout)
     assert isinstance(papers, list)
@@ -270,7 +270,7 @@ def write_big_feed(path: Path, entries: int) -> None:
 def write_config(path: Path, *, lock_timeout: float = 30, sources: dict | None = None,
                  email_port: int | None = None, extra: str = "") -> Path:
     lines = ["[interests]", '"diffusion" = 2.0', '"robot*" = 1.0', '"sparse" = 1.0', "",
-             "[show]", "limit = 1000", "min_score = -1000", "",
+             "[show]", "limit = 1000", "min_score = -1000", 'unmatched = "show"', "",  # every paper
              "[store]", f"lock_timeout = {lock_timeout}", "",
              "[fetch]", "timeout = 2", "stale_days = 0", ""]
     for name, spec in (sources or {}).items():

@@ -101,7 +101,7 @@ class Readers:
 
     def loop(self):
         while not self.stop.is_set():
-            r = digest(self.home, "show", "--all", "--limit", "100000", "--format", "json", config=self.cfg)
+            r = digest(self.home, "show", "--all", "--unmatched", "--limit", "100000", "--format", "json", config=self.cfg)
             self.results.append((r.returncode, r.stdout, r.stderr))
 
     def __enter__(self):

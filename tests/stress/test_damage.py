@@ -74,7 +74,7 @@ def test_torn_last_line_is_kept_aside_and_reported(home, stocked):
     torn = b'{"v":1,"id":"0123456789abcdef","title":"Half a rec'
     with open(items, "ab") as fh:
         fh.write(torn)
-    r = digest(home, "show", "--all", "--limit", "1000", "--format", "json")
+    r = digest(home, "show", "--all", "--unmatched", "--limit", "1000", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert "torn" in r.stderr and "items.jsonl.torn" in r.stderr
     assert ids(json.loads(r.stdout)) == ids(stocked)
@@ -130,7 +130,7 @@ def test_garbage_line_in_the_middle_is_kept_aside_and_reported(home, stocked, ba
     lines = items.read_bytes().split(b"\n")
     lines.insert(7, bad)
     items.write_bytes(b"\n".join(lines))
-    for cmd in (["show", "--all", "--limit", "1000", "--format", "json"], ["show", "--limit", "1000"]):
+    for cmd in (["show", "--all", "--unmatched", "--limit", "1000", "--format", "json"], ["show", "--limit", "1000"]):
         r = digest(home, *cmd)
         assert r.returncode == 0, r.stderr
         assert "Traceback" not in r.stderr
@@ -255,7 +255,7 @@ def test_read_only_store_fails_clearly_and_loses_nothing(home, stocked, tmp_path
 
 def test_read_only_store_can_still_be_read(home, stocked, tmp_path):
     run = _readonly_runner(home, tmp_path)
-    show, tags = run(["show", "--all", "--limit", "1000", "--format", "json"], ["tags", "--format", "json"])
+    show, tags = run(["show", "--all", "--unmatched", "--limit", "1000", "--format", "json"], ["tags", "--format", "json"])
     assert show.returncode == 0, show.stderr
     assert ids(json.loads(show.stdout)) == ids(stocked)
     assert tags.returncode == 0 and json.loads(tags.stdout) == {"keep": 1}, tags.stderr

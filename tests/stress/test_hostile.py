@@ -30,6 +30,7 @@ import email.policy
 import json
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from stresskit import env_for, jsonl_records, write_config
@@ -126,7 +127,13 @@ def check_terminal_safe(name: str, data: bytes) -> str:
         url = m.group("url")
         if url:
             assert re.match(r"https?://[^\s\x00-\x1f\x7f-\x9f]+$", url), f"{name}: OSC 8 link to {url!r}"
-            assert "evil" not in url, f"{name}: OSC 8 link to {url!r}"
+            # A link never hides where the data points: a code/project link found in the data
+            # shows its own URL as its text; a title search carries the title only
+            # percent-encoded in the query of an arxiv.org URL.
+            parts = urlsplit(url)
+            shown = re.sub(r"\x1b\[[0-9;]*m", "", text[m.end():text.find("\x1b]8;;\x1b\\", m.end())])
+            assert "evil" not in parts.netloc + parts.path or shown == url, f"{name}: OSC 8 link to {url!r}"
+            assert re.fullmatch(r"[A-Za-z0-9%+._~=&-]*", parts.query), f"{name}: OSC 8 link to {url!r}"
     plain = RICH_ESC.sub("", text)
     bad = FORBIDDEN.findall(plain)
     assert not bad, f"{name}: control characters reach the terminal: {sorted(set(bad))!r} in {plain[:300]!r}"
