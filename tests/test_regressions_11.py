@@ -47,7 +47,7 @@ def dump(prefix: str, n: int) -> str:
 
 
 def all_papers(runner) -> list[dict]:
-    r = invoke(runner, "show", "--all", "--limit", "10000", "--format", "json")
+    r = invoke(runner, "show", "--all", "--unmatched", "--limit", "10000", "--format", "json")
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
 
@@ -96,7 +96,7 @@ def test_lone_surrogates_become_storable_text_and_later_inputs_go_in(runner, tmp
     assert r.exit_code == 0
     valid_utf8(r.stdout_bytes, "parse output")
     for fmt in ("table", "markdown", "jsonl"):
-        r = invoke(runner, "show", "--all", "--format", fmt)
+        r = invoke(runner, "show", "--all", "--unmatched", "--format", fmt)
         assert r.exit_code == 0
         valid_utf8(r.stdout_bytes, fmt)
 

@@ -130,7 +130,7 @@ def test_hostile_file_names_are_ingested_and_printed_safely(home, tmp_path, host
         assert len(counts) == len(prefixes), counts
     # the names stored in `sources` are text, and the store stays valid UTF-8 JSON
     (home / "items.jsonl").read_bytes().decode("utf-8")
-    r2 = raw_bytes(home, "show", "--all", "--format", "json", "--limit", "1000", config=cfg)
+    r2 = raw_bytes(home, "show", "--all", "--unmatched", "--format", "json", "--limit", "1000", config=cfg)
     check_streams(r2, "show after " + how)
     r3 = raw_bytes(home, "run", config=cfg)  # the next day: files already read are skipped
     check_streams(r3, "second run after " + how)
@@ -247,7 +247,7 @@ def test_wrong_shaped_meta_json_is_one_clear_error(home, tmp_path, shape):
     assert digest(home, "ingest", str(tmp_path / "a.txt")).returncode == 0
     (home / "meta.json").write_text(shape)
     before = {p.name: p.read_bytes() for p in home.iterdir() if p.suffix in (".jsonl", ".json")}
-    for cmd in (["show", "--all"], ["ingest", str(tmp_path / "a.txt")], ["tag", "0", "x"]):
+    for cmd in (["show", "--all", "--unmatched"], ["ingest", str(tmp_path / "a.txt")], ["tag", "0", "x"]):
         r = digest(home, *cmd)
         err = assert_clean_failure(r, "meta.json")
         assert "newer" not in err and "upgrade" not in err, f"{shape}: {err}"
@@ -281,7 +281,7 @@ def test_out_of_range_integers_in_records(home, tmp_path, which):
             rec = {"v": 1, "id": f"00000000000000a{k}", "title": f"Hand added {k}", "first_run": 1} | f
             fh.write(json.dumps(rec) + "\n")
     cfg = write_config(tmp_path / "config.toml", extra='\n[email]\nfrom = "a@example.org"\nto = "b@example.org"\n')
-    for cmd in (["ingest", str(tmp_path / "b.txt")], ["show"], ["show", "--all"], ["list"], ["tag", "00000000", "x"],
+    for cmd in (["ingest", str(tmp_path / "b.txt")], ["show"], ["show", "--all", "--unmatched"], ["list"], ["tag", "00000000", "x"],
                 ["explain", "00000000"], ["email", "--dry-run"], ["ingest", str(tmp_path / "a.txt")]):
         r = digest(home, *cmd, config=cfg)
         assert_no_traceback(r, f"{fields} {cmd}")
@@ -292,7 +292,7 @@ def test_out_of_range_integers_in_records(home, tmp_path, which):
     papers = show_all(home, cfg)
     papers_once(papers)
     assert prefixed(papers, "Before ") == 5 and prefixed(papers, "After ") == 5
-    r = digest(home, "show", "--format", "json", config=cfg)  # the latest run is the latest ingest
+    r = digest(home, "show", "--unmatched", "--format", "json", config=cfg)  # the latest run is the latest ingest
     assert r.returncode == 0 and all(p["title"].startswith(("Before", "After", "Hand")) for p in json.loads(r.stdout))
 
 
@@ -384,9 +384,9 @@ def test_read_only_store_with_a_stale_index_can_be_read(home, tmp_path, kind):
     before = {p.name: p.read_bytes() for p in home.iterdir() if p.is_file()}
     run = readonly_runner(home, tmp_path)
     show_all_, show, lst, explain, tags, since = run(
-        ["show", "--all", "--limit", "1000", "--format", "json"], ["show", "--limit", "1000", "--format", "json"],
+        ["show", "--all", "--unmatched", "--limit", "1000", "--format", "json"], ["show", "--unmatched", "--limit", "1000", "--format", "json"],
         ["list", "--format", "json"], ["explain", papers[3]["short_id"]], ["tags", "--format", "json"],
-        ["show", "--since", "2000-01-01", "--limit", "1000", "--format", "json"])
+        ["show", "--unmatched", "--since", "2000-01-01", "--limit", "1000", "--format", "json"])
     for r in (show_all_, show, lst, explain, tags, since):
         assert_no_traceback(r, kind)
         assert r.returncode == 0, (kind, r.args, r.stderr)
@@ -418,11 +418,11 @@ def test_full_disk_with_a_damaged_line_says_no_space(home, tmp_path):
             {"argv": [d, "ingest", str(tmp_path / "a.txt")]},
             {"shell": f"sed -i '5i garbage, not a record' {store}/items.jsonl"},
             {"shell": f"cat /dev/zero > {mnt}/filler 2>/dev/null; true"},
-            {"argv": [d, "show", "--all", "--limit", "1000", "--format", "json"]},
-            {"argv": [d, "show", "--limit", "1000", "--format", "json"]},
+            {"argv": [d, "show", "--all", "--unmatched", "--limit", "1000", "--format", "json"]},
+            {"argv": [d, "show", "--unmatched", "--limit", "1000", "--format", "json"]},
             {"argv": [d, "ingest", str(tmp_path / "a.txt")]},
             {"shell": f"rm {mnt}/filler"},
-            {"argv": [d, "show", "--all", "--limit", "1000", "--format", "json"]},
+            {"argv": [d, "show", "--all", "--unmatched", "--limit", "1000", "--format", "json"]},
         ],
         "copy_from": str(store), "copy_to": str(home),
     }, env_for(store))
@@ -465,7 +465,7 @@ def test_a_directory_where_the_index_belongs(home, tmp_path):
     for p in home.glob("index.sqlite*"):
         p.unlink()
     (home / "index.sqlite").mkdir()
-    for cmd in (["show", "--all", "--format", "json"], ["show", "--format", "json"], ["list"],
+    for cmd in (["show", "--all", "--unmatched", "--format", "json"], ["show", "--unmatched", "--format", "json"], ["list"],
                 ["ingest", str(tmp_path / "a.txt")]):
         r = digest(home, *cmd)
         assert_no_traceback(r, str(cmd))
@@ -488,7 +488,7 @@ def test_same_size_edit_through_every_reader(home, tmp_path):
     title = json.dumps(rec["title"], ensure_ascii=False).encode()
     bad = line.replace(b'"title":' + title, b'"title":' + b"1" * len(title))
     edit_in_place(items, 5, bad)
-    for cmd in (["show", "--all", "--limit", "100", "--format", "json"], ["show", "--limit", "100", "--format", "json"],
+    for cmd in (["show", "--all", "--unmatched", "--limit", "100", "--format", "json"], ["show", "--unmatched", "--limit", "100", "--format", "json"],
                 ["list", "--untagged", "--format", "json"], ["ingest", str(tmp_path / "a.txt")]):
         r = digest(home, *cmd)
         assert_no_traceback(r, str(cmd))
@@ -650,4 +650,4 @@ def test_feed_memory_is_bounded_before_parsing(home, tmp_path, base, name):
     assert r["rss_mb"] <= bound, f"{name}: peak RSS {r['rss_mb']:.0f} MB over the bound {bound:.0f} MB"
     assert r["seconds"] < 30, f"{name}: {r['seconds']:.0f} s"
     if r["status"] == 0 and name != "many dense entries":  # the ordinary entry beside it is not lost
-        assert "An ordinary paper after it" in digest(home, "show", "--all", "--format", "json").stdout
+        assert "An ordinary paper after it" in digest(home, "show", "--all", "--unmatched", "--format", "json").stdout

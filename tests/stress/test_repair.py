@@ -73,8 +73,8 @@ class Readers:
     """Reader processes polling while something else happens. Each read records what had
     certainly finished before it started (``expected()``), to check it saw all of that."""
 
-    COMMANDS = (["show", "--all", "--limit", "1000000", "--format", "json"],
-                ["show", "--limit", "1000000", "--format", "json"],
+    COMMANDS = (["show", "--all", "--unmatched", "--limit", "1000000", "--format", "json"],
+                ["show", "--unmatched", "--limit", "1000000", "--format", "json"],
                 ["list", "--untagged", "--format", "json"])
 
     def __init__(self, home, cfg=None, expected=lambda: set(), commands=COMMANDS):
@@ -215,7 +215,7 @@ def test_kill_during_a_set_aside_repair(home, tmp_path, rng, request, big_store)
     line is kept aside in items.jsonl.rejected (the rewrite of items.jsonl comes next)."""
     items = home / "items.jsonl"
     rejected = home / "items.jsonl.rejected"
-    cmd = ["show", "--all", "--limit", "1", "--format", "json"]
+    cmd = ["show", "--all", "--unmatched", "--limit", "1", "--format", "json"]
     garbage = [b"garbage line 0: {not a record"]
     insert_line(items, garbage[0], rng.randrange(1, REPAIR_PAPERS))
     (r, t_run) = timed(digest, home, *cmd)  # one whole repair, timed
@@ -243,7 +243,7 @@ def test_kill_during_a_set_aside_repair(home, tmp_path, rng, request, big_store)
 
 
 def test_kill_during_an_index_rebuild(home, tmp_path, rng, request, big_store):
-    cmd = ["show", "--all", "--limit", "1", "--format", "json"]
+    cmd = ["show", "--all", "--unmatched", "--limit", "1", "--format", "json"]
     for p in home.glob("index.sqlite*"):
         p.unlink()
     (_, t_run) = timed(digest, home, *cmd)
@@ -280,14 +280,14 @@ def test_readers_racing_a_repair(home, tmp_path, rng, request, big_store):
         garbage.append(bad)
         insert_line(items, bad, rng.randrange(1, REPAIR_PAPERS))
         size = rejected.stat().st_size if rejected.exists() else 0
-        repairer = spawn(home, "show", "--all", "--limit", "1", "--format", "json")
+        repairer = spawn(home, "show", "--all", "--unmatched", "--limit", "1", "--format", "json")
         assert wait_for(lambda size=size, repairer=repairer: (rejected.exists() and rejected.stat().st_size > size)
                         or repairer.poll() is not None,
                         60)
         freeze(repairer)
         readers = []
-        for cmd in (["show", "--all", "--limit", "1000000", "--format", "json"],
-                    ["show", "--limit", "1000000", "--format", "json"]):
+        for cmd in (["show", "--all", "--unmatched", "--limit", "1000000", "--format", "json"],
+                    ["show", "--unmatched", "--limit", "1000000", "--format", "json"]):
             reader = spawn(home, *cmd)
             # frozen while it reads the file (or, if it waits for the lock, after a while)
             wait_for(lambda reader=reader: opened(reader.pid, items) or reader.poll() is not None, 1.5, interval=0.0005)
@@ -314,7 +314,7 @@ def test_readers_racing_a_repair(home, tmp_path, rng, request, big_store):
             bad = b"polled garbage %d" % k
             garbage.append(bad)
             insert_line(items, bad, rng.randrange(1, REPAIR_PAPERS))
-            r = digest(home, "show", "--all", "--limit", "1")
+            r = digest(home, "show", "--all", "--unmatched", "--limit", "1")
             assert r.returncode == 0, r.stderr
             time.sleep(0.2)
     reads += polling.check(request.node.stress_seed)
@@ -357,7 +357,7 @@ def test_same_size_in_place_edit_is_set_aside_by_every_command(home, tmp_path, e
     victim = json.loads(line)
     bad = _same_size_edits(line)[edit]
     cfg = write_config(tmp_path / "config.toml", extra='\n[email]\nfrom = "a@example.org"\nto = "b@example.org"\n')
-    commands = [["show", "--all", "--limit", "100", "--format", "json"], ["show", "--limit", "100", "--format", "json"],
+    commands = [["show", "--all", "--unmatched", "--limit", "100", "--format", "json"], ["show", "--unmatched", "--limit", "100", "--format", "json"],
                 ["list", "--untagged", "--format", "json"], ["explain", victim["id"][:8]], ["tag", victim["id"][:8], "x"],
                 ["email", "--dry-run"], ["ingest", str(tmp_path / "new.txt")]]
     edit_in_place(items, lineno, bad)
@@ -380,7 +380,7 @@ def test_same_size_in_place_edit_is_set_aside_by_every_command(home, tmp_path, e
     assert max(Counter(p["id"] for p in final).values()) == 1
 
 
-@pytest.mark.parametrize("cmd", [["show", "--limit", "100", "--format", "json"], ["list", "--untagged", "--format", "json"],
+@pytest.mark.parametrize("cmd", [["show", "--unmatched", "--limit", "100", "--format", "json"], ["list", "--untagged", "--format", "json"],
                                  ["ingest", "again"]], ids=["show", "list", "ingest"])
 def test_same_size_edit_seen_first_by_an_index_read(home, tmp_path, cmd):
     """The first command after the edit reads the line by the index (not a full scan): it too sets
