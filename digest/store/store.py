@@ -22,7 +22,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -384,24 +384,17 @@ class Store:
     def iter_records(self) -> Iterator[dict]:
         """Every paper, latest version only, in file order (a full scan). A damaged line met on the
         way is repaired and the scan goes on from a fresh plan, skipping the papers already given."""
-        given: set[str] = set()
-        for attempt in range(3):
+        def scan(_attempt: int) -> Iterator[dict]:
             plan = self.scan_plan(1)
             if plan is None:
                 return
             start, end = plan.ranges[0]
-            try:
-                for off, _n, rec in iter_range(plan.path, start, end, plan.superseded):
-                    if not valid_record(rec):  # (a scan for the reading list: cheap enough to check)
-                        raise DamagedLine(off, path=self.items_path)
-                    if rec["id"] not in given:
-                        given.add(rec["id"])
-                        yield rec
-                return
-            except DamagedLine:
-                if attempt == 2:
-                    raise
-                self.repair_damaged()
+            for off, _n, rec in iter_range(plan.path, start, end, plan.superseded):
+                if not valid_record(rec):  # (a scan for the reading list: cheap enough to check)
+                    raise DamagedLine(off, path=self.items_path)
+                yield rec
+
+        return _resumed(self, scan)
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -639,18 +632,26 @@ class Selection:
         return len(self.rows)
 
     def __iter__(self) -> Iterator[dict]:
-        rows = self.rows
-        given: set[str] = set()
-        for attempt in range(3):
-            try:
-                for off, n in rows:
-                    rec = self.store._read_at(off, n)
-                    if rec["id"] not in given:
-                        given.add(rec["id"])
-                        yield rec
-                return
-            except DamagedLine:
-                if attempt == 2:
-                    raise
-                self.store.repair_damaged()
-                rows = self.store.select(self.where, self.params).rows
+        def read(attempt: int) -> Iterator[dict]:
+            rows = self.rows if attempt == 0 else self.store.select(self.where, self.params).rows
+            for off, n in rows:
+                yield self.store._read_at(off, n)
+
+        return _resumed(self.store, read)
+
+
+def _resumed(store: Store, read: Callable[[int], Iterator[dict]]) -> Iterator[dict]:
+    """The records ``read(attempt)`` gives; when a damaged line interrupts them, the store is
+    repaired and ``read`` called again, the papers already given skipped (at most twice)."""
+    given: set[str] = set()
+    for attempt in range(3):
+        try:
+            for rec in read(attempt):
+                if rec["id"] not in given:
+                    given.add(rec["id"])
+                    yield rec
+            return
+        except DamagedLine:
+            if attempt == 2:
+                raise
+            store.repair_damaged()

@@ -204,34 +204,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-class SilentServer:
-    """A TCP server that accepts connections and never says a word."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.conns.append(conn)
-
-    def close(self) -> None:
-        self.stop.set()
-        for c in self.conns:
-            c.close()
-        self.sock.close()
-
-
 class ChattySMTP:
     """An SMTP server that keeps talking and never finishes a reply: at ``stage`` (``greeting``,
     ``ehlo`` or ``data``) it sends a continuation line (``220-``/``250-``) every ``every``
@@ -239,68 +211,58 @@ class ChattySMTP:
     operation never fires: only a total deadline ends the session."""
 
     def __init__(self, stage: str, every: float = 0.5) -> None:
+        import socketserver
+
         self.stage, self.every = stage, every
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.stop = threading.Event()
-        self.conns: list[socket.socket] = []
-        self.got_data = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        chatty = self
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.conns.append(conn)
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                try:
+                    chatty.session(self.rfile, self.wfile)
+                except OSError:
+                    pass
 
-    def _drip(self, conn: socket.socket, code: bytes) -> None:
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _drip(self, out, code: bytes) -> None:
         while not self.stop.is_set():
-            conn.sendall(code + b"-still here\r\n")
+            out.write(code + b"-still here\r\n")
+            out.flush()
             time.sleep(self.every)
 
-    def _session(self, conn: socket.socket) -> None:
-        try:
-            if self.stage == "greeting":
-                return self._drip(conn, b"220")
-            conn.sendall(b"220 chatty ESMTP\r\n")
-            f = conn.makefile("rb")
-            while not self.stop.is_set():
-                line = f.readline()
-                if not line:
-                    return
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    if self.stage == "ehlo":
-                        return self._drip(conn, b"250")
-                    conn.sendall(b"250-chatty\r\n250 8BITMIME\r\n")
-                elif verb == b"DATA":
-                    conn.sendall(b"354 go ahead\r\n")
-                    while f.readline() not in (b".\r\n", b""):
-                        pass
-                    self.got_data.set()
-                    return self._drip(conn, b"250")
-                elif verb == b"QUIT":
-                    conn.sendall(b"221 bye\r\n")
-                    return
-                else:
-                    conn.sendall(b"250 ok\r\n")
-        except OSError:
-            pass
+    def session(self, rfile, out) -> None:
+        if self.stage == "greeting":
+            return self._drip(out, b"220")
+        out.write(b"220 chatty ESMTP\r\n")
+        while not self.stop.is_set():
+            line = rfile.readline()
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                if self.stage == "ehlo":
+                    return self._drip(out, b"250")
+                out.write(b"250-chatty\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                out.write(b"354 go ahead\r\n")
+                while rfile.readline() not in (b".\r\n", b""):
+                    pass
+                return self._drip(out, b"250")
+            elif verb == b"QUIT":
+                out.write(b"221 bye\r\n")
+                return
+            else:
+                out.write(b"250 ok\r\n")
 
     def close(self) -> None:
         self.stop.set()
-        for c in self.conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-        self.sock.close()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class LateQuitSink:

@@ -52,6 +52,7 @@ from stresskit import (
     write_config,
     write_dump,
 )
+from test_concurrency import Readers as PollingReaders
 
 REPAIR_KILLS = max(4, KILLS // 3)
 NOTE_KILLS = max(6, KILLS // 2)
@@ -69,35 +70,26 @@ def moment(rng, t_run: float) -> float:
 
 
 # --------------------------------------------------------------------------- readers
-class Readers:
-    """Reader processes polling while something else happens. Each read records what had
-    certainly finished before it started (``expected()``), to check it saw all of that."""
+class Readers(PollingReaders):
+    """Reader processes polling while something else happens (test_concurrency's, with several
+    commands). Each read records what had certainly finished before it started (``expected()``),
+    to check it saw all of that."""
 
     COMMANDS = (["show", "--all", "--unmatched", "--limit", "1000000", "--format", "json"],
                 ["show", "--unmatched", "--limit", "1000000", "--format", "json"],
                 ["list", "--untagged", "--format", "json"])
 
     def __init__(self, home, cfg=None, expected=lambda: set(), commands=COMMANDS):
-        self.home, self.cfg, self.expected = home, cfg, expected
-        self.results: list[tuple[list[str], set[str], object]] = []
-        self.stop = threading.Event()
+        super().__init__(home, cfg, n=0)
+        self.expected = expected
+        self.results: list = []  # (command, papers finished before it, CompletedProcess)
         self.threads = [threading.Thread(target=self.loop, args=(c,), daemon=True) for c in commands]
 
-    def loop(self, cmd):
+    def loop(self, cmd=None):
         while not self.stop.is_set():
             before = set(self.expected())
             r = digest(self.home, *cmd, config=self.cfg)
             self.results.append((cmd, before, r))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(120)
 
     def check(self, seed=None) -> int:
         assert self.results, "the readers never ran"
