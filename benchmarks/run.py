@@ -28,6 +28,8 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import PER_RUN  # noqa: E402  (a daily run brings about this many papers)
 
 
 def generate(data: Path, sizes: list[int]) -> None:
@@ -189,11 +191,64 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     m = median_of(lambda i: run_once(args, env), runs * 2)
     rows.append(timed_row(f"print a 20-item digest from the store of {big:,}", "≤ 110 ms", 0.110, None, m))
 
+    days = 365 if scale == "full" else 20
+    ev_store = eval_store(data / f"store-{big}", days, dg, env)
+    args = dg + ["--store", str(ev_store), "--config", str(data / "interests-100.toml"), "eval"]
+    t, m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
+    rows.append(Row(f"digest eval: a year of daily runs replayed ({days} runs with a tagged paper, "
+                    f"~{PER_RUN} papers each), store of {big:,}", "≤ 5 s", 5.0, None, t, m))
+
+    rows.append(list_row(dg, data / f"store-{big}", big, env, runs))
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):
         m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
         rows.append(timed_row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, m))
     return rows
+
+
+def eval_store(src: Path, days: int, dg: list[str], env: dict) -> Path:
+    """A store sharing ``src``'s papers (items.jsonl hard-linked, the index copied) with one paper
+    tagged in each of its last ``days`` runs, for the `digest eval` row; made once."""
+    import sqlite3
+
+    dst = src.parent / f"{src.name}-eval-{days}"
+    if (dst / ".tagged").exists():
+        return dst
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir()
+    run_once(dg + ["--store", str(src), "show", "--limit", "1"], env)  # the index is fresh
+    for name in ("items.jsonl", "meta.json"):
+        os.link(src / name, dst / name)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{src / 'index.sqlite'}{suffix}").exists():
+            shutil.copy2(f"{src / 'index.sqlite'}{suffix}", f"{dst / 'index.sqlite'}{suffix}")
+    db = sqlite3.connect(dst / "index.sqlite")
+    top = db.execute("SELECT max(first_run) FROM items").fetchone()[0]
+    ids = [r[0] for r in db.execute("SELECT min(id) FROM items WHERE first_run > ? GROUP BY first_run",
+                                    (top - days,))]
+    db.close()
+    p = subprocess.run(dg + ["--store", str(dst), "tag", "-", "-t", "toread"], input="\n".join(ids) + "\n",
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"tagging for the eval row failed: {p.stderr[-2000:]}")
+    (dst / ".tagged").write_text("ok\n")
+    return dst
+
+
+def list_row(dg: list[str], store: Path, n: int, env: dict, runs: int) -> Row:
+    """`digest list --untagged` of the whole store as a table (piped, as to a pager or a file):
+    one scan for the sort keys, then every record read again and laid out as it is written. The
+    verdict is the time a paper costs beyond start-up (the same command listing nothing)."""
+    whole = median_of(lambda i: run_once(dg + ["--store", str(store), "list", "--untagged"], env),
+                      max(1, min(runs, 3)))
+    empty = median_of(lambda i: run_once(dg + ["--store", str(store), "list", "--tag", "no-such-tag"], env), runs)
+    per = (whole.wall - empty.wall) / n * 1000
+    per_cpu = (whole.cpu - empty.cpu) / n * 1000
+    row = timed_row(f"list --untagged as a table, all {n:,} papers of the store", "≤ 0.05 ms a paper",
+                    None, None, whole)
+    row.note = f"{per:.4f} ms a paper ({per_cpu:.4f} CPU) beyond the {empty.wall * 1000:.0f} ms start-up"
+    row.ok = per <= 0.05
+    return row
 
 
 PARSE_RATE = """

@@ -8,6 +8,7 @@ prints or exits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, NotFound
+from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for
 from digest.ranking.report import Mode, Report, SourceLine
-from digest.ranking.score import Scored
+from digest.ranking.score import Hidden, Scored
 from digest.store import Store
 
 if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest
@@ -44,6 +46,11 @@ def check_sections(cfg: Config) -> Config:
         from digest.ranking.similarity import check_similarity  # [similarity] tags, ranges
 
         cfg.similarity = check_similarity(check, cfg.raw["similarity"])
+    if "matching" in cfg.raw or "abbreviations" in cfg.raw:
+        from digest.ranking.score import check_abbreviations, check_matching
+
+        cfg.matching = check_matching(check, cfg.raw.get("matching", {}))
+        cfg.abbreviations = check_abbreviations(check, cfg.raw.get("abbreviations", {}))
     return cfg
 
 
@@ -53,6 +60,7 @@ class Context:
 
     config_path: Path | None = None  # explicit --config / DIGEST_CONFIG
     store_path: Path | None = None  # explicit --store
+    feedback: Feedback = QUIET  # progress, waits, and what -v shows
     _config: Config | None = None
     _stores: list = field(default_factory=list)
 
@@ -66,14 +74,51 @@ class Context:
         return self._config
 
     def store(self) -> Store:
-        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout)
+        store = Store(paths.store_dir(self.store_path), lock_timeout=self.config.lock_timeout,
+                      origin=paths.store_origin(self.store_path), feedback=self.feedback)
         self._stores.append(store)
         return store
+
+    def empty_store_hint(self) -> str | None:
+        """A first-run hint when the store holds no paper yet (or the path is mistyped)."""
+        store = self._stores[-1] if self._stores else self.store()
+        return empty_store_hint(store)
 
     def store_warnings(self) -> list[str]:
         """What the stores opened so far had to say (a torn line repaired, damaged lines set aside),
         for the commands that print no report."""
         return list(dict.fromkeys(w for s in self._stores for w in s.warnings))
+
+
+ADD_PAPERS = "add papers with `digest ingest FILE` or `digest run`; `digest run --demo` shows a sample"
+DEMO_NEXT = ("that was the built-in sample, in a throw-away store. Next: `digest config init` for a config of "
+             "your own (interests, sources), then `digest ingest FILE` or `digest run`")
+
+
+def empty_store_hint(store: Store) -> str | None:
+    """What to do when the store holds no paper: it does not exist (a mistyped --store or
+    DIGEST_HOME?) or it is empty."""
+    try:
+        if store.items_path.stat().st_size > 0:
+            return None
+    except OSError:
+        pass
+    if not store.root.exists():
+        where = f" (is {store.origin} right?)" if store.origin else ""
+        return f"no store at {store.root} yet{where}: {ADD_PAPERS}"
+    return f"the store {store.root} is empty: {ADD_PAPERS}"
+
+
+@contextmanager
+def _hinting(ctx: Context):
+    """An unknown id in an empty store says how to add papers."""
+    try:
+        yield
+    except NotFound as exc:
+        hint = ctx.empty_store_hint()
+        if hint and not exc.details:
+            exc.details = [f"Hint: {hint}"]
+        raise
 
 
 def tag_map(store: Store) -> dict[str, list[str]]:
@@ -95,7 +140,8 @@ def tag(ctx: Context, prefixes: list[str], tags: list[str], *, remove: bool = Fa
     """Add (or remove) tags on the papers named by id prefixes: list of readinglist.Change."""
     from digest import readinglist
 
-    return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
+    with _hinting(ctx):
+        return readinglist.set_tags(ctx.store(), prefixes, tags, remove=remove)
 
 
 def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
@@ -105,11 +151,12 @@ def note(ctx: Context, prefix: str, text: str | None, *, clear: bool = False):
 
     store = ctx.store()
     change = None
-    if clear:
-        change = readinglist.clear_notes(store, prefix)
-    elif text is not None:
-        change = readinglist.add_note(store, prefix, text)
-    item_id = change.id if change else store.resolve(prefix)
+    with _hinting(ctx):
+        if clear:
+            change = readinglist.clear_notes(store, prefix)
+        elif text is not None:
+            change = readinglist.add_note(store, prefix, text)
+        item_id = change.id if change else store.resolve(prefix)
     return change, readinglist.ReadingList.load(store).notes_of(item_id)
 
 
@@ -120,14 +167,16 @@ def all_tags(ctx: Context) -> dict[str, int]:
 
 
 def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest", updated_since: str | None = None):
-    """The filtered, sorted reading list (readinglist.Entry) and the store's warnings."""
+                 since: str | None = None, sort: str = "newest", updated_since: str | None = None,
+                 limit: int | None = None):
+    """The filtered, sorted reading list (a readinglist.Listing of Entry, read as it is iterated)
+    and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
     scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.select(store, tags=tags, untagged=untagged, search=search, since=since,
-                                 sort=sort, scorer=scorer, updated_since=updated_since)
+    entries = readinglist.listing(store, tags=tags, untagged=untagged, search=search, since=since,
+                                  sort=sort, scorer=scorer, updated_since=updated_since, limit=limit)
     return entries, list(store.warnings)
 
 
@@ -137,10 +186,20 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
     from digest.render import paper_link as link_of
 
     store = ctx.store()
-    rec = store.get(store.resolve(prefix))
+    with _hinting(ctx):
+        rec = store.get(store.resolve(prefix))
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
     return rec, link_of(rec).url
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file the user asked for (``export -o``) atomically, with the mode a new file gets
+    from the umask (or the existing file's). A missing folder is an error, never created: a typo
+    in a folder name should not make a tree of folders."""
+    from digest.store.files import atomic_write, user_file_mode
+
+    atomic_write(path, data, mode=user_file_mode(path), parents=False)
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -148,12 +207,12 @@ def parse_inputs(ctx: Context, specs: list[str], *, kind: str | None, ref_date: 
                  stdin: BinaryIO | None = None):
     """Yield ``(name, ParseResult or None, error or None)`` for each input. URLs are fetched with
     ``[fetch]`` timeout and user_agent, as by ingest (the config is read only when there is one)."""
-    from digest.ingest.pipeline import expand, is_url, parse_input, source_label
+    from digest.ingest.pipeline import expand, is_url, nothing_found, parse_input, source_label
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield source_label(spec), None, f"{source_label(spec)}: no files match"
+            yield source_label(spec), None, f"{source_label(spec)}: {nothing_found(spec)}"
             continue
         for name in names:
             cfg = ctx.config if is_url(name) else None
@@ -168,20 +227,22 @@ def parse_inputs(ctx: Context, specs: list[str], *, kind: str | None, ref_date: 
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs, source_label
+    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found, source_label
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
-        found = expand(spec)
+        found = expand(spec, ctx.feedback)
         if not found:
-            missing.append(IngestResult(source=source_label(spec), error=f"{source_label(spec)}: no files match"))
+            missing.append(IngestResult(source=source_label(spec),
+                                        error=f"{source_label(spec)}: {nothing_found(spec)}"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()
     with store:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
-                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent)
+                                stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
+                                feedback=ctx.feedback)
     return missing + results, store.warnings
 
 
@@ -197,7 +258,7 @@ def _source_lines(results: list[IngestResult]) -> list[SourceLine]:
 def _runs_lines(runs: list[SourceRun]) -> list[SourceLine]:
     return [
         SourceLine(run.name, run.parsed, len(run.new), len(run.updated),
-                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors)
+                   sum(len(r.unchanged) for r in run.results), run.skipped, run.errors, note=run.note)
         for run in runs
     ]
 
@@ -211,24 +272,30 @@ def hide_unmatched(cfg: Config, unmatched: bool | None) -> bool:
 def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | None,
             min_score: float | None, pool: int, mode: Mode = "new",
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            unmatched: bool | None = None, updates=(), cross_lists: str | None = None) -> Report:
-    """Rank ``records`` with the config's scorer into a Report with the papers' tags."""
+            unmatched: bool | None = None, updates=(), cross_lists: str | None = None,
+            sort: str = "score") -> Report:
+    """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
+    papers mute terms hid)."""
     tags = tag_map(store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
+    hidden = Hidden()
     ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
-                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide")
+                          matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide",
+                          hidden=hidden, sort=sort)
     return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
                         warnings=list(store.warnings) if warnings is None else warnings,
                         unmatched=ranked.unmatched, updates=updates, cross_lists=cross_lists,
-                        cross_hidden=ranked.cross_lists)
+                        cross_hidden=ranked.cross_lists, hidden=hidden)
 
 
 def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: int | None = None,
-         min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None) -> Report:
+         min_score: float | None = None, unmatched: bool | None = None, held_run: int | None = None,
+         hidden: bool = False, sort: str = "score") -> Report:
     """The ranked digest of stored papers: the latest run's new papers, all, since a date, or
-    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered)."""
+    the papers the digest mail of ingest run ``held_run`` left out (all of them, unfiltered);
+    ``sort``: one of RANK_SORTS. ``hidden``: instead, the papers of that digest that mute terms hid."""
     cfg = ctx.config
     store = ctx.store()
     if mode == "all":
@@ -237,38 +304,47 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         tags = tag_map(store)
         stats: dict = {}
         scorer = scorer_for(cfg, store, tags)
+        muted = Hidden()
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
                                  matched_only=hide_unmatched(cfg, unmatched) and can_match(scorer),
-                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats)
-        return build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
-                            warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
-                            cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0)
-    if mode == "since":
+                                 hide_cross_lists=cfg.cross_lists == "hide", stats=stats, hidden=muted,
+                                 sort=sort, feedback=ctx.feedback)
+        report = build_report(entries, "All stored papers", pool=pool, tags=tags, mode=mode,
+                              warnings=list(store.warnings), unmatched=stats.get("unmatched") or 0,
+                              cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
+                              hidden=muted)
+    elif mode == "since":
         records = store.select("first_seen>=?", (since or "",))
-        return _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
-                       min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
-                       updates=revisions(store, since=since))
-    if mode == "held":
+        report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
+                         min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
+                         updates=revisions(store, since=since), sort=sort)
+    elif mode == "held":
         from digest.mail.outbox import held_back
 
         records = held_back(store, held_run or 0)
-        return _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
-                       limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
-                       unmatched=True, cross_lists="show")
-    run = store.latest_run()
-    records = store.select("first_run=?", (run,)) if run else []
-    report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score, pool=len(records),
-                     unmatched=unmatched, updates=revisions(store, after_run=run - 1) if run else ())
-    first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
-    if first:
-        report.heading = f"New papers, {first}"
+        report = _ranked(cfg, store, records, f"Papers the digest mail of ingest run {held_run} left out",
+                         limit=len(records) or 1, min_score=float("-inf"), pool=len(records), mode=mode,
+                         unmatched=True, cross_lists="show", sort=sort)
+    else:
+        run = store.latest_run()
+        records = store.select("first_run=?", (run,)) if run else []
+        report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score,
+                         pool=len(records), unmatched=unmatched,
+                         updates=revisions(store, after_run=run - 1) if run else (), sort=sort)
+        first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
+        if first:
+            report.heading = f"New papers, {first}"
+    if hidden:
+        report.entries, report.heading = report.hidden.entries, f"Hidden by mute terms — {report.heading}"
+        report.view = "hidden"
     return report
 
 
 def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     store = ctx.store()
-    item_id = store.resolve(prefix)
+    with _hinting(ctx):
+        item_id = store.resolve(prefix)
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
@@ -281,6 +357,48 @@ def _revised_now(runs: list[SourceRun]) -> list[str]:
     """Ids of the papers this run brought a new arXiv version of (revised in the run that wrote them)."""
     return [r["id"] for run_ in runs for res in run_.results for r in res.updated
             if r.get("revised_run") is not None and r.get("revised_run") == r.get("last_run")]
+
+
+def term_report(ctx: Context) -> tuple[list[str], list[str]]:
+    """What ``config show`` and ``config check`` add on stderr: warnings about interest terms that the matching
+    rules make identical (or let share spellings), and the abbreviation expansions in use."""
+    from digest.ranking.score import Scorer
+
+    cfg = ctx.config
+    store = ctx.store()
+    vocab = store.vocabulary() if store.exists() else None
+    scorer = Scorer.from_config(cfg, vocabulary=vocab)
+    specs = scorer.specs
+    warnings = []
+    for kept, dropped in scorer.matcher.shared:
+        a, b = specs[kept], specs[dropped]
+        pa, pb = set(a.patterns), set(b.patterns)
+        if pa == pb or a.signature(scorer.rules.stemming) == b.signature(scorer.rules.stemming):
+            warnings.append(f'interests: "{b.text}" is the same term as "{a.text}" under the matching rules, so only '
+                            f'"{a.text}" counts: merge them into one term (or an alias: "{a.text} | {b.text}")')
+        elif pa <= pb or pb <= pa:
+            small, big = (a, b) if pa <= pb else (b, a)
+            warnings.append(f'interests: every spelling of "{small.text}" is one of "{big.text}", and '
+                            f'where both match only "{a.text}" counts: keep one of them')
+        else:
+            both = sorted(set(a.patterns) & set(b.patterns), key=len)[0].decode("utf-8", "replace").strip(" -")
+            warnings.append(f'interests: "{a.text}" and "{b.text}" share spellings (such as "{both}"): '
+                            f'where both match, only "{a.text}" counts')
+    notes = [f'"{s.text}" also matches {e.split(" → ")[1]!r} ({e})' for s in specs for e in s.expansions]
+    return warnings, notes
+
+
+def evaluate(ctx: Context, *, other: Path | None = None, only: Sequence[str] = (), top: int | None = None):
+    """``digest eval``: the ranks your tagged papers had on the day they arrived, under your
+    config and (``other``) under another one: a list of ranking.evaluate.Evaluation."""
+    from digest.ranking.evaluate import evaluate as replay
+    from digest.tags import normalize_tag
+
+    store = ctx.store()
+    tags = tag_map(store)
+    only = [normalize_tag(t) for t in only]
+    configs = [ctx.config] + ([load_config(other, explicit=True)] if other is not None else [])
+    return [replay(store, cfg, tags, only=only, top=top) for cfg in configs]
 
 
 @dataclass
@@ -296,6 +414,11 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
+    if not cfg.sources and cfg.is_default:
+        raise DigestError(
+            "no config of your own yet, so no sources to run: `digest config init` writes one here; "
+            "add a [sources.NAME] table with a path or url to it (README, \"Sources\"), "
+            "or use `digest ingest PATH`", path=paths.config_path(ctx.config_path))
     if not cfg.sources:
         raise DigestError(
             f"no sources configured in {cfg.path}: add a [sources.NAME] table with a path or url "
@@ -303,7 +426,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         )
     store = ctx.store()
     with store:
-        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force)
+        runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, feedback=ctx.feedback)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:
@@ -347,6 +470,17 @@ def config_text(ctx: Context) -> str:
     from digest.mail.settings import hide_password
 
     return hide_password(ctx.config.path.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- config check
+def config_check(ctx: Context):
+    """``digest config check``: the config, loaded and checked (a mistake raises ConfigError),
+    and for each configured source whether it can be read or reached and what state.json says
+    about it: ``(Config, [pipeline.SourceCheck])``."""
+    from digest.ingest.pipeline import check_sources
+
+    cfg = ctx.config
+    return cfg, check_sources(ctx.store(), cfg)
 
 
 # --------------------------------------------------------------------------- email

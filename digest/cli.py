@@ -12,23 +12,112 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
 from digest.errors import EXIT_ERROR, DigestError
+from digest.ranking import RANK_SORTS
 from digest.readinglist import SORTS
 from digest.render import DETAIL_FORMATS, EXPORT_FORMATS, LIST_FORMATS, PARSE_FORMATS, REPORT_FORMATS
 from digest.sources import KINDS
 
 
+class Holder:
+    """The app's Context and the command line's own settings (verbose, pager)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.verbose = False
+        self.pager = True
+
+    def set(self, name: str, value) -> None:
+        from pathlib import Path
+
+        if name == "config_path":
+            self.app.config_path = Path(value)
+            self.app._config = None
+        elif name == "store_path":
+            self.app.store_path = Path(value)
+        elif name == "verbose":
+            self.verbose = True
+            self.app.feedback.verbose = True
+        elif name == "pager":
+            self.pager = False
+
+
+def _late_option(ctx: click.Context, param: click.Parameter, value) -> None:
+    """An option of the group given after the subcommand (``digest show --store DIR``)."""
+    holder = ctx.find_object(Holder)
+    if holder is not None and value not in (None, False) and param.name:
+        holder.set(param.name, value)
+
+
+CONFIG_HELP = ("Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
+               "~/.config/digest/config.toml, else the built-in default.")
+STORE_HELP = "Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest."
+VERBOSE_HELP = "Say what was read, what was skipped and why (on stderr)."
+NO_PAGER_HELP = "Do not page long output (a terminal's output goes through $PAGER, less -FRX by default)."
+
+
+def _late_params() -> list[click.Parameter]:
+    """--config, --store and -v, also accepted after the subcommand."""
+    return [
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_late_option, help="Config file (as before the command).", metavar="PATH"),
+        click.Option(["--store", "store_path"], type=click.Path(), expose_value=False, callback=_late_option,
+                     help="Store directory (as before the command).", metavar="DIR"),
+        click.Option(["--verbose", "-v", "verbose"], is_flag=True, expose_value=False, callback=_late_option,
+                     help=VERBOSE_HELP),
+    ]
+
+
+class DigestCommand(click.Command):
+    """A command that also takes the group's --config, --store and -v after its name (unless it
+    has an option of that name of its own: `digest eval --config OTHER` compares with OTHER)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        own = {opt for p in self.params for opt in getattr(p, "opts", [])}
+        self.params.extend(p for p in _late_params() if not own & set(p.opts))
+
+
+def no_pager_option(f):
+    return click.option("--no-pager", "pager", is_flag=True, expose_value=False, callback=_late_option,
+                        help=NO_PAGER_HELP)(f)
+
+
+class SinceDate(click.ParamType):
+    """--since: YYYY-MM-DD, today, yesterday, 7d, 2w (digest.dates)."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
+        from digest.dates import parse_since
+
+        try:
+            return parse_since(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class DigestGroup(click.Group):
     """Translates the project's errors into one line and an exit code."""
+
+    command_class = DigestCommand
+    group_class = type  # subgroups (digest config) are DigestGroups too
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
             click.echo(f"Error: {exc}", err=True)
+            for line in exc.details:
+                click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -39,19 +128,30 @@ class DigestGroup(click.Group):
             ctx.exit(130)
 
 
-def _ctx(ctx: click.Context):
+def _holder(ctx: click.Context) -> Holder:
     holder = ctx.find_object(Holder)
     assert holder is not None  # (the group callback always sets it)
-    return holder.app
+    return holder
 
 
-class Holder:
-    def __init__(self, app) -> None:
-        self.app = app
+def _ctx(ctx: click.Context):
+    return _holder(ctx).app
 
 
 def warn(msg: str) -> None:
     click.echo(f"Warning: {msg}", err=True)
+
+
+def hint(msg: str) -> None:
+    click.echo(f"Hint: {msg}", err=True)
+
+
+def _empty_store_hint(ctx: click.Context) -> bool:
+    """On a store without papers, say how to add some (stderr); True when it did."""
+    msg = _ctx(ctx).empty_store_hint()
+    if msg:
+        hint(msg)
+    return msg is not None
 
 
 def _store_warnings(ctx: click.Context) -> None:
@@ -76,7 +176,7 @@ def report_options(f):
     f = click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table",
                      show_default=True, help="Output format.")(f)
     f = UNMATCHED_OPTION(f)
-    return f
+    return no_pager_option(f)
 
 
 UNMATCHED_OPTION = click.option(
@@ -85,31 +185,121 @@ UNMATCHED_OPTION = click.option(
          "are configured, and counted; [show] unmatched = \"show\" to always show them).")
 
 
-def emit_report(report, fmt: str) -> None:
-    """Render a report to stdout; for JSON formats the summary goes to stderr."""
-    if fmt == "json":
-        from digest.render.data import render_json
+def _stderr_is_stdout() -> bool:
+    """stdout and stderr are the same terminal or file (a terminal; ``>> log 2>&1``)."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
+    except (OSError, ValueError, AttributeError):  # not real files (tests, an embedding program)
+        return False
 
-        click.echo(render_json(report), nl=False)
-    elif fmt == "jsonl":
-        from digest.render.data import render_jsonl
 
-        click.echo(render_jsonl(report), nl=False)
-    elif fmt == "markdown":
-        from digest.render.markdown import render_markdown
+def _pager_command() -> str | None:
+    """The pager to use, as git chooses one: $DIGEST_PAGER, else $PAGER, else less; none when it
+    is empty or ``cat``, or when its program is not installed (said in a warning when named)."""
+    import shlex
+    import shutil
 
-        click.echo(render_markdown(report), nl=False)
+    cmd = os.environ.get("DIGEST_PAGER", os.environ.get("PAGER"))
+    if cmd is None:
+        return "less" if shutil.which("less") else None
+    if cmd.strip() in ("", "cat"):
+        return None
+    try:
+        program = shlex.split(cmd)[0]
+    except (ValueError, IndexError):
+        program = cmd
+    if not shutil.which(program):
+        warn(f"pager {program!r} not found (DIGEST_PAGER or PAGER); not paging")
+        return None
+    return cmd
+
+
+@contextmanager
+def paged(ctx: click.Context):
+    """What the block writes to stdout goes through a pager when stdout is a terminal, as git
+    does (``--no-pager`` turns it off). less gets ``LESS=FRX`` unless LESS is set: it quits at
+    once when the text fits on one screen, shows colours, and leaves the text on the screen.
+    Yields the terminal's width while paging (the renderers then draw as for that terminal),
+    else None. Quitting the pager early ends the command normally."""
+    cmd = _pager_command() if _holder(ctx).pager and sys.stdout.isatty() else None
+    if cmd is None:
+        yield None
         return
-    else:
-        from digest.render.terminal import print_report
+    import shutil
+    import subprocess
 
-        print_report(report)
+    width = shutil.get_terminal_size().columns
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE, env=env)  # (git too runs it by the shell)
+    except OSError:
+        yield None
         return
-    for w in report.warnings:
-        warn(w)
-    for u in report.updates:
-        click.echo(u.text(), err=True)
-    click.echo(report.summary(), err=True)
+    saved = os.dup(sys.stdout.fileno())
+    assert proc.stdin is not None
+    os.dup2(proc.stdin.fileno(), sys.stdout.fileno())
+    proc.stdin.close()
+    try:
+        yield width
+        sys.stdout.flush()
+    except BrokenPipeError:  # the pager was quit before the end
+        pass
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        os.dup2(saved, sys.stdout.fileno())
+        os.close(saved)
+        import signal
+
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pager's while it runs (git's way)
+        try:
+            proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, old)
+
+
+def _console(width: int | None):
+    """The rich Console to draw on: the default one (rich's own detection), or, while paging, one
+    that draws for the terminal behind the pager."""
+    from digest.render.terminal import make_console
+
+    return make_console() if width is None else make_console(width=width, force_terminal=True)
+
+
+def emit_report(ctx: click.Context, report, fmt: str) -> None:
+    """Render a report to stdout (paged in a terminal). Warnings go to stderr; the terminal and
+    Markdown documents also show them (where stderr is the same file as stdout they are not
+    repeated there)."""
+    document = fmt in ("table", "markdown")
+    if not document or not _stderr_is_stdout():
+        for w in report.warnings:
+            warn(w)
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.render.data import render_json
+
+            click.echo(render_json(report), nl=False)
+        elif fmt == "jsonl":
+            from digest.render.data import render_jsonl
+
+            click.echo(render_jsonl(report), nl=False)
+        elif fmt == "markdown":
+            from digest.render.markdown import render_markdown
+
+            click.echo(render_markdown(report), nl=False)
+        else:
+            from digest.render.terminal import print_report
+
+            print_report(report, _console(width))
+    if not document:
+        for u in report.updates:
+            click.echo(u.text(), err=True)
+        click.echo(report.summary(), err=True)
 
 
 def print_counts(results) -> bool:
@@ -123,9 +313,10 @@ def print_counts(results) -> bool:
             click.echo(f"Error: {res.error}", err=True)
             continue
         c = res.counts()
+        merged = f", {c['merged']} merged (the same paper twice in this input)" if c["merged"] else ""
         click.echo(
             f"{c['source']}: {c['parsed']} parsed, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged",
+            f"{c['unchanged']} unchanged{merged}",
             err=True,
         )
     return failed
@@ -133,13 +324,15 @@ def print_counts(results) -> bool:
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="digest", prog_name="digest")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config file. Env: DIGEST_CONFIG. Default: $DIGEST_HOME/config.toml or "
-                   "~/.config/digest/config.toml, else the built-in default.")
-@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
-              help="Store directory. Env: DIGEST_HOME. Default: ~/.local/share/digest.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help=CONFIG_HELP + " Also after the command.")
+@click.option("--store", "store_path", type=click.Path(), default=None, metavar="DIR",
+              help=STORE_HELP + " Also after the command.")
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP + " Also after the command.")
+@click.option("--no-pager", "no_pager", is_flag=True, help=NO_PAGER_HELP + " Also after the command.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, store_path: str | None, verbose: bool,
+        no_pager: bool) -> None:
     """digest: a ranked daily digest of new machine-learning papers.
 
     Feed it saved Hugging Face Daily Papers pages, arXiv feeds or the HF
@@ -156,11 +349,17 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> 
     from pathlib import Path
 
     from digest.app import Context
+    from digest.render.progress import StderrFeedback
 
+    feedback = StderrFeedback(verbose=verbose)
     ctx.obj = Holder(Context(
         config_path=Path(config_path) if config_path else None,
         store_path=Path(store_path) if store_path else None,
+        feedback=feedback,
     ))
+    ctx.obj.verbose = verbose
+    ctx.obj.pager = not no_pager
+    ctx.call_on_close(feedback.close)
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -247,14 +446,20 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--new", "mode", flag_value="new", default=True,
               help="Papers first seen in the latest ingest that added any (default).")
 @click.option("--all", "mode", flag_value="all", help="Every stored paper (a full rescore).")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=SinceDate(), default=None,
+              help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--held-back", "held_run", type=click.IntRange(min=1), default=None, metavar="RUN",
               help="Every paper the digest mail of ingest run RUN left out (the mail's text part "
                    "gives this command).")
+@click.option("--hidden", is_flag=True,
+              help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
+                   "with the term that sank each.")
+@click.option("--sort", type=click.Choice(RANK_SORTS), default="score", show_default=True,
+              help="score: best first; upvotes: most upvoted first (Daily Papers' count), among the papers "
+                   "that pass --min-score.")
 @report_options
 @click.pass_context
-def show(ctx, mode, since, held_run, limit, min_score, fmt, unmatched):
+def show(ctx, mode, since, held_run, hidden, sort, limit, min_score, fmt, unmatched):
     """Print the ranked digest from the store."""
     from digest import app
 
@@ -264,30 +469,77 @@ def show(ctx, mode, since, held_run, limit, min_score, fmt, unmatched):
         mode = "since"
     if held_run is not None:
         mode = "held"
-    report = app.show(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
-                      limit=limit, min_score=min_score, unmatched=unmatched, held_run=held_run)
-    emit_report(report, fmt)
+    report = app.show(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
+                      limit=limit, min_score=min_score, unmatched=unmatched, held_run=held_run,
+                      hidden=hidden, sort=sort)
+    emit_report(ctx, report, fmt)
+    _empty_store_hint(ctx)
 
 
 @cli.command()
-@click.argument("item_id", metavar="ID")
+@click.argument("item_ids", metavar="ID...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
-              show_default=True, help="Output format.")
+              show_default=True, help="Output format (json: an object for one ID, a list for several).")
+@no_pager_option
 @click.pass_context
-def explain(ctx, item_id, fmt):
-    """Show how one paper's score is made up. ID may be any unique prefix."""
+def explain(ctx, item_ids, fmt):
+    """Show how papers' scores are made up. ID: any unique id prefix, or an arXiv id
+    (2508.14002, arXiv:2508.14002v2, an arXiv URL). All ids are checked first."""
     from digest import app
 
-    scored, tags = app.explain(_ctx(ctx), item_id)
+    explained = [app.explain(_ctx(ctx), item_id) for item_id in item_ids]
+    with paged(ctx) as width:
+        if fmt == "json":
+            from digest.ranking.report import entry_dict
+            from digest.render import to_json
+
+            dicts = [entry_dict(scored, 1, tags) for scored, tags in explained]
+            click.echo(to_json(dicts[0] if len(dicts) == 1 else dicts, indent=2))
+            return
+        from digest.render.terminal import render_explain
+
+        console = _console(width)
+        for i, (scored, tags) in enumerate(explained):
+            if i:
+                console.print()
+            render_explain(scored, console, tags)
+
+
+@cli.command("eval")
+@click.option("--config", "other", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Also replay under this config, to see whether a change helps before you keep it.")
+@click.option("--tag", "-t", "only", multiple=True, metavar="TAG",
+              help="Only the papers with this tag (repeatable; default: every tagged paper).")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="What counts as the day's top (default: [show] limit).")
+@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
+              show_default=True, help="Output format (json: every tagged paper's rank).")
+@click.pass_context
+def eval_cmd(ctx, other, only, top, fmt):
+    """How well your config ranks the papers you tagged, on your own history.
+
+    Every tagged paper's arrival is replayed: where did it rank among the papers of
+    the ingest that brought it? E.g. "of 41 papers you tagged, 34 (83%) were in
+    that day's top 20; median rank 4; mute terms hid 0 of them"."""
+    from pathlib import Path
+
+    from digest import app
+
+    results = app.evaluate(_ctx(ctx), other=Path(other) if other else None, only=list(only), top=top)
     if fmt == "json":
-        from digest.ranking.report import entry_dict
         from digest.render import to_json
 
-        click.echo(to_json(entry_dict(scored, 1, tags), indent=2))
-        return
-    from digest.render.terminal import make_console, render_explain
-
-    render_explain(scored, make_console(), tags)
+        click.echo(to_json([r.to_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if len(results) > 1:
+                click.echo(f"{r.config}:")
+            click.echo(("  " if len(results) > 1 else "") + r.summary())
+        if results and results[0].runs:
+            r = results[0]
+            click.echo(f"({r.runs} ingest run{'s' if r.runs != 1 else ''} replayed, {r.scored} papers ranked)",
+                       err=True)
+    _store_warnings(ctx)
 
 
 # --------------------------------------------------------------------------- reading list
@@ -301,7 +553,7 @@ def _ids_and_tags(args: tuple, tag_opts: tuple) -> tuple[list[str], list[str]]:
     else:
         ids, tags = given[:1], given[1:]
     if not ids:
-        raise click.UsageError("give a paper ID (any unique prefix)")
+        raise click.UsageError("give a paper ID (any unique prefix, or an arXiv id)")
     if not tags:
         raise click.UsageError("give at least one TAG: `ID TAG...`, or several ids with `ID... -t TAG`")
     if "-" in ids:
@@ -331,7 +583,8 @@ TAG_HELP = """\b
     digest tag ID... -t TAG       several papers (-t repeatable)
     digest tag - -t TAG           ids from standard input, one per line
 
-ID is any unique id prefix as the digest shows it. Tags are case-insensitive
+ID is any unique id prefix as the digest shows it, or an arXiv id (2508.14002,
+arXiv:2508.14002v2, an arXiv or Hugging Face paper URL). Tags are case-insensitive
 (stored lower-case), 1-40 letters, digits and - _ . / : starting with a
 letter or digit; a leading # is dropped. All ids are checked before anything
 is written."""
@@ -370,7 +623,7 @@ untag = _tag_command("untag", remove=True)
 @click.option("--clear", is_flag=True, help="Remove the paper's notes.")
 @click.pass_context
 def note(ctx, item_id, text, clear):
-    """Attach a short note to a paper: digest note ID "text".
+    """Attach a short note to a paper: digest note ID "text" (ID: an id prefix or an arXiv id).
 
     Without TEXT, print the paper's notes. A paper can carry several notes;
     they show in `digest list` and go into exports (BibTeX: annote).
@@ -398,7 +651,8 @@ def note(ctx, item_id, text, clear):
 @click.option("--print", "print_only", is_flag=True, help="Print the link instead of opening it.")
 @click.pass_context
 def open_cmd(ctx, item_id, print_only):
-    """Open a paper's link in the browser (printed when there is no browser)."""
+    """Open a paper's link in the browser (printed when there is no browser). ID: an id prefix
+    or an arXiv id (2508.14002, arXiv:2508.14002v2, an arXiv URL)."""
     from digest import app
 
     _rec, url = app.paper_link(_ctx(ctx), item_id)
@@ -430,7 +684,7 @@ def tags_cmd(ctx, fmt):
 
         click.echo(to_json(counts, indent=2))
         return
-    if not counts:
+    if not counts and not _empty_store_hint(ctx):
         click.echo("no tags yet (digest tag ID TAG)", err=True)
     from digest.text import clean
 
@@ -443,16 +697,19 @@ def selection_options(f):
     f = click.option("--sort", type=click.Choice(SORTS), default="newest",
                      show_default=True,
                      help="newest: by publication date; added: most recently tagged first; "
-                          "score: by the digest's score.")(f)
-    f = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                          "score: by the digest's score; upvotes: most upvoted first.")(f)
+    f = click.option("--since", type=SinceDate(), default=None,
                      help="Papers added to the reading list (tagged or noted) on or after DATE; "
-                          "with --untagged: first seen on or after DATE.")(f)
+                          "with --untagged: first seen on or after DATE. DATE: YYYY-MM-DD, today, "
+                          "yesterday, 7d, 2w.")(f)
     f = click.option("--search", "-s", multiple=True, metavar="WORDS",
                      help="Words that must all occur (whole words, by prefix) in title, abstract, "
                           "authors, tags or notes.")(f)
-    f = click.option("--updated-since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                     metavar="DATE",
-                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD).")(f)
+    f = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+                     help="At most N papers (the first N in the --sort order).")(f)
+    f = click.option("--updated-since", type=SinceDate(), default=None, metavar="DATE",
+                     help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD, today, "
+                          "yesterday, 7d, 2w).")(f)
     f = click.option("--untagged", is_flag=True, help="Stored papers without any tag instead.")(f)
     f = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG",
                      help="Papers with this tag (repeat: papers with all of them). "
@@ -460,7 +717,7 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
+def _select(ctx, tags, untagged, limit, search, since, sort, updated_since=None):
     from digest import app
     from digest.tags import InvalidTag
 
@@ -468,10 +725,9 @@ def _select(ctx, tags, untagged, search, since, sort, updated_since=None):
         raise click.UsageError("--untagged and --tag exclude each other")
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
-                                             search=list(search),
-                                             since=since.date().isoformat() if since else None, sort=sort,
-                                             updated_since=updated_since.date().isoformat() if updated_since
-                                             else None)
+                                             search=list(search), limit=limit,
+                                             since=since.isoformat() if since else None, sort=sort,
+                                             updated_since=updated_since.isoformat() if updated_since else None)
     except InvalidTag as exc:
         raise click.BadParameter(str(exc), param_hint="--tag") from None
     for w in warnings:
@@ -489,8 +745,9 @@ def _heading(tags, untagged) -> str:
 @selection_options
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
               default="table", show_default=True, help="Output format.")
+@no_pager_option
 @click.pass_context
-def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
@@ -499,17 +756,24 @@ def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
     digest list --untagged --since 2025-11-01
     digest list --updated-since 2025-11-01     new arXiv versions of listed papers
     """
-    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
-    if fmt == "table":
-        from digest.render.readinglist import print_table
+    entries = _select(ctx, tags, untagged, limit, search, since, sort, updated_since)
+    with paged(ctx) as width:
+        if fmt == "table":
+            from digest.render import may_be_terminal, screen_width
+            from digest.render.readinglist import write_table
 
-        print_table(entries)
-    else:
-        from digest.render.readinglist import render
+            console = _console(width) if width is not None or may_be_terminal() else None
+            write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
+        else:
+            from digest.render.readinglist import chunks
 
-        click.echo(render(entries, fmt, heading=_heading(tags, untagged)), nl=False)
+            for chunk in chunks(entries, fmt, heading=_heading(tags, untagged)):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
     n = len(entries)
     click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 @cli.command("export")
@@ -517,9 +781,10 @@ def list_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt):
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               default="bibtex", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+              metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "
+                                   "output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, RIS, Markdown, JSON or CSV.
 
     \b
@@ -529,19 +794,21 @@ def export_cmd(ctx, tags, untagged, updated_since, search, since, sort, fmt, out
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, search, since, sort, updated_since)
+    entries = _select(ctx, tags, untagged, limit, search, since, sort, updated_since)
     text = render(entries, fmt, heading=_heading(tags, untagged))
     n = len(entries)
     if output and output != "-":
         from pathlib import Path
 
-        from digest.store.files import atomic_write
+        from digest import app
 
-        atomic_write(Path(output), text.encode("utf-8"))
+        app.write_output(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {output}", err=True)
     else:
         click.echo(text, nl=False)
         click.echo(f"{n} paper{'s' if n != 1 else ''}", err=True)
+    if not n:
+        _empty_store_hint(ctx)
 
 
 # --------------------------------------------------------------------------- run
@@ -581,8 +848,11 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         if send_email:
             raise click.UsageError("--email cannot be combined with --demo")
         report = app.demo(limit=limit, min_score=min_score, unmatched=unmatched)
-        emit_report(report, fmt)
+        emit_report(ctx, report, fmt)
+        hint(app.DEMO_NEXT)
         return
+    if quiet:
+        _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
                       min_score=min_score, only=list(only), force=force, unmatched=unmatched)
     if send_email:
@@ -595,7 +865,7 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
                          sources=outcome.report.sources, warnings=outcome.report.warnings, unmatched=unmatched)
         emit_email(sent, quiet=quiet)
     else:
-        emit_report(outcome.report, fmt)
+        emit_report(ctx, outcome.report, fmt)
     if outcome.failed:
         ctx.exit(EXIT_ERROR)
 
@@ -639,6 +909,8 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
 
     if dry_run and to_file:
         raise click.UsageError("give --dry-run or --to-file, not both")
+    if quiet:
+        _ctx(ctx).feedback.quiet = True
     emit_email(app.email(_ctx(ctx), dry_run=dry_run, to_file=to_file, limit=limit, min_score=min_score,
                          unmatched=unmatched), quiet=quiet)
 
@@ -646,7 +918,7 @@ def email_cmd(ctx, dry_run, to_file, limit, min_score, quiet, unmatched):
 # --------------------------------------------------------------------------- config
 @cli.group()
 def config():
-    """Where the config is, what it says, and a starting copy."""
+    """Where the config is, what it says, whether it works, and a starting copy."""
 
 
 @config.command("path")
@@ -666,12 +938,79 @@ def config_path_cmd(ctx):
 @config.command("show")
 @click.pass_context
 def config_show(ctx):
-    """Print the config in use (the built-in default when you have none)."""
+    """Print the config in use (the built-in default when you have none).
+
+    On stderr: the abbreviations your terms also match, and warnings about terms that the
+    matching rules make identical (only the first counts)."""
     from digest import app
 
     cfg = _ctx(ctx).config
     click.echo(app.config_text(_ctx(ctx)), nl=False)
     click.echo(f"({cfg.path}{', built-in default' if cfg.is_default else ''})", err=True)
+    warnings, notes = app.term_report(_ctx(ctx))
+    for n in notes:
+        click.echo(n, err=True)
+    for w in warnings:
+        warn(w)
+
+
+@config.command("check")
+@click.pass_context
+def config_check_cmd(ctx):
+    """Check the config, and for each configured source whether it can be read or reached and
+    when it last gave something new.
+
+    The config is loaded with every rule the commands apply (a mistake is one
+    Error line). Files are checked for reading; URLs are fetched once with the
+    validators the run keeps (an unchanged feed answers 304); nothing is
+    written. Last new, last error and the calendar's word come from the store's
+    state.json, the facts `digest run` uses. Exit 1 when a source cannot be read.
+    """
+    from datetime import datetime, timezone
+
+    from digest import app
+    from digest.text import clean
+
+    cfg, checks = app.config_check(_ctx(ctx))
+    own = "the built-in default (no config of your own: digest config init)" if cfg.is_default else "valid"
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((len(cfg.interests), "interest"),
+                                                                  (len(cfg.sources), "source"))]
+    parts += [f"[{name}] set" for name in ("email", "similarity") if getattr(cfg, name)]
+    click.echo(f"{cfg.path}: {own}; {', '.join(parts)}")
+    for w in app.term_report(_ctx(ctx))[0]:  # terms the matching rules make one
+        warn(w)
+    if not checks:
+        click.echo("no sources configured: add a [sources.NAME] table with a path or url (README, \"Sources\")")
+    now = datetime.now(timezone.utc)
+    failed = False
+    for c in checks:
+        click.echo()
+        click.echo(f"{clean(c.name)}{'' if c.enabled else ' (disabled)'}  {clean(c.where)}")
+        click.echo(f"  {'ok' if c.ok else 'fails'}: {clean(c.status)}")
+        failed |= c.enabled and not c.ok
+        click.echo(f"  last gave something new: {_ago(c.last_new, now)}")
+        if c.last_error:
+            click.echo(f"  the last run failed: {clean(c.last_error)}")
+        if c.calendar:
+            click.echo(f"  {clean(c.calendar)}")
+    _store_warnings(ctx)
+    if failed:
+        ctx.exit(EXIT_ERROR)
+
+
+def _ago(stamp: str | None, now) -> str:
+    """``2025-11-21 07:30 UTC (2 days ago)`` for a state.json time, ``never`` for none."""
+    from datetime import datetime, timezone
+
+    if not stamp:
+        return "never (no run has got anything from it yet)"
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return stamp
+    days = (now - then).days
+    ago = "today" if days <= 0 else "1 day ago" if days == 1 else f"{days} days ago"
+    return f"{then:%Y-%m-%d %H:%M} UTC ({ago})"
 
 
 @config.command("init")

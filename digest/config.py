@@ -14,6 +14,7 @@ from typing import Any
 from digest import paths
 from digest.errors import ConfigError
 from digest.sources import KINDS
+from digest.sources.calendar import SCHEDULES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,7 +30,8 @@ STR_OR_LIST = "str_or_list"
 # "a table of user-chosen keys" validated by its own function below; OWNED means
 # the section belongs to a higher layer, whose check function validates it
 # (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
-# [similarity] -> digest.ranking.similarity.check_similarity).
+# [similarity] -> digest.ranking.similarity.check_similarity, [matching] and [abbreviations]
+# -> digest.ranking.score.check_matching / check_abbreviations).
 OWNED = "owned"
 SECTIONS: dict[str, Any] = {
     "interests": None,
@@ -42,10 +44,12 @@ SECTIONS: dict[str, Any] = {
     "store": {"lock_timeout": NUMBER},
     "email": OWNED,
     "similarity": OWNED,
+    "matching": OWNED,
+    "abbreviations": OWNED,
 }
 UNMATCHED = ("hide", "show")  # [show] unmatched
 CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
-SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool}
+SOURCE_KEYS = {"path": str, "url": str, "kind": str, "enabled": bool, "calendar": str}
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
               list: "a list", dict: "a table"}
 
@@ -88,6 +92,7 @@ class Source:
     url: str | None = None
     kind: str | None = None
     enabled: bool = True
+    calendar: str | None = None  # when it publishes (sources.calendar.SCHEDULES, "none"); None: from the URL
 
 
 @dataclass
@@ -111,6 +116,8 @@ class Config:
     lock_timeout: float = 10.0
     email: dict[str, Any] = field(default_factory=dict)
     similarity: dict[str, Any] = field(default_factory=dict)
+    matching: dict[str, Any] = field(default_factory=dict)
+    abbreviations: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -196,9 +203,13 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
             raise check.fail(f"{where}.url", "must start with http:// or https://")
         if table.get("kind") is not None and table["kind"] not in KINDS:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+        if "calendar" in table and table["calendar"] not in (*SCHEDULES, "none"):
+            raise check.fail(f"{where}.calendar", f"must be one of {', '.join((*SCHEDULES, 'none'))}")
         cfg.sources.append(Source(name=name, **table))
     cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
     cfg.similarity = raw.get("similarity", {})
+    cfg.matching = raw.get("matching", {})
+    cfg.abbreviations = raw.get("abbreviations", {})
     return cfg
 
 

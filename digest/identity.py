@@ -102,6 +102,25 @@ def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     return aid, version
 
 
+_ARXIV_REFERENCE = re.compile(
+    rf"(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|https?://(?:www\.)?huggingface\.co/papers/)?"
+    rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?(?:\.pdf)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+
+
+def arxiv_reference(text: str) -> str | None:
+    """The arXiv id (without version) when ``text`` is nothing but a reference to an arXiv paper,
+    as a user types one where an id is asked: ``2508.14002``, ``2508.14002v2``,
+    ``arXiv:2508.14002``, ``https://arxiv.org/abs/2508.14002v2`` (or ``/pdf/``, ``/html/``), a
+    Hugging Face paper page ``https://huggingface.co/papers/2508.14002``, an old-style
+    ``hep-th/9901001``. None otherwise."""
+    m = _ARXIV_REFERENCE.fullmatch(text.strip())
+    if not m:
+        return None
+    return m.group(1) or m.group(2)
+
+
 def arxiv_abs_url(arxiv_id: str) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}"
 

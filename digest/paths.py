@@ -33,6 +33,14 @@ def store_dir(override: str | os.PathLike | None = None) -> Path:
     return _xdg("XDG_DATA_HOME", ".local/share") / APP
 
 
+def store_origin(override: str | os.PathLike | None = None) -> str | None:
+    """Where the store directory came from, for messages: ``--store``, ``DIGEST_HOME`` or None
+    (the XDG default)."""
+    if override:
+        return "--store"
+    return "DIGEST_HOME" if os.environ.get("DIGEST_HOME") else None
+
+
 def user_config_path() -> Path:
     """Where the user's config lives (it may not exist)."""
     home = os.environ.get("DIGEST_HOME")

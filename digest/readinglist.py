@@ -19,7 +19,8 @@ Tag names follow :func:`digest.text.normalize_tag`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -296,7 +297,7 @@ def revisions(store: Store, *, after_run: int | None = None, since: str | None =
 
 
 # --------------------------------------------------------------------------- listing
-SORTS = ("newest", "added", "score")
+SORTS = ("newest", "added", "score", "upvotes")
 
 
 @dataclass
@@ -332,17 +333,19 @@ class Entry:
         return d
 
 
-def _search_matcher(search: Iterable[str]):
-    """A matcher for every search word (whole words, by prefix), and how many words there are."""
-    from digest.ranking.match import Matcher, term_patterns
+def _search_matcher(search: Iterable[str], store: Store | None = None):
+    """A matcher for every search word (whole words, by prefix, in the spellings the store has
+    seen: pretraining = pre-training), and how many words there are."""
+    from digest.ranking.match import Matcher, Rules, expand_terms
 
-    words = [w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()]
-    words = [w for w in words if term_patterns(w)]
-    return (Matcher(words), len(words)) if words else (None, 0)
+    words = list(dict.fromkeys(w.rstrip("*") + "*" for phrase in search for w in (phrase or "").split()))
+    rules = Rules(stemming=False, abbreviations=False, acronym_names=False)
+    specs = expand_terms([(w, 1.0) for w in words], store.vocabulary() if store else None, rules)
+    return (Matcher(specs, settle=False), len(specs)) if specs else (None, 0)
 
 
 def _haystack(e: Entry) -> bytes:
-    from digest.ranking.match import normalize
+    from digest.words import normalize
 
     r = e.record
     parts = [r.get("title") or "", r.get("abstract") or "", " ".join(r.get("authors") or []),
@@ -350,16 +353,50 @@ def _haystack(e: Entry) -> bytes:
     return normalize(" \n ".join(parts))
 
 
-def _newest_key(e: Entry) -> tuple:
-    r = e.record
+def _newest_key(r: dict) -> tuple:
     day = r.get("published") or (r.get("first_seen") or "")[:10]
     return (day, r.get("first_seen") or "", r["id"])
 
 
-def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
-           search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
-           scorer=None, rl: ReadingList | None = None, updated_since: str | None = None) -> list[Entry]:
-    """The reading list, filtered and sorted.
+def _upvotes(r: dict) -> int:
+    up = r.get("upvotes")
+    return up if isinstance(up, int) and not isinstance(up, bool) else -1  # without a count: last
+
+
+PLACE = 1 << 32  # a record's place in items.jsonl as one int: offset * PLACE + length (lines < 4 GB)
+
+
+class Listing:
+    """The selected papers in order, read from the store one at a time as they are shown: only
+    their sort keys and offsets are in memory (a 58,000-paper ``list --untagged`` stays small)."""
+
+    def __init__(self, store: Store, keys: list[tuple], rl: ReadingList, scorer=None) -> None:
+        self.store = store
+        self.keys = keys  # sort keys, each ending with the record's place: offset << 32 | length
+        self.rl = rl
+        self.scorer = scorer
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[Entry]:
+        from digest.store.store import Selection
+
+        rl = self.rl
+        rows = (divmod(k[-1], PLACE) for k in self.keys)
+        for r in Selection(self.store, rows, count=len(self.keys)):
+            e = Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"]))
+            if self.scorer is not None:
+                s = self.scorer.score(r)
+                e.score, e.matches = s.score, s.matches
+            yield e
+
+
+def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
+            search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
+            scorer=None, rl: ReadingList | None = None, updated_since: str | None = None,
+            limit: int | None = None) -> Listing:
+    """The reading list, filtered and sorted, as a :class:`Listing` (read lazily).
 
     - ``tags``: papers carrying every one of these tags; none given: every
       paper with a tag or a note.
@@ -370,42 +407,72 @@ def select(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
       tag or note) on or after it; untagged papers by when they were first seen.
     - ``updated_since``: ``YYYY-MM-DD``; papers a new arXiv version replaced on or after it.
     - ``sort``: ``newest`` (publication date, newest first), ``added`` (most
-      recently added first) or ``score`` (needs ``scorer``, a
-      :class:`digest.ranking.score.Scorer`).
+      recently added first), ``score`` (needs ``scorer``, a
+      :class:`digest.ranking.score.Scorer`) or ``upvotes`` (most upvoted first);
+      ties newest first.
+    - ``limit``: at most this many (the first ones in that order).
+
+    One pass reads the candidates and keeps (sort key, offset, length) of those that pass the
+    filters; the Listing reads the chosen records again, in order, as they are shown.
     """
     if sort not in SORTS:
         raise DigestError(f"unknown sort {sort!r} (expected one of: {', '.join(SORTS)})")
+    if sort == "score" and scorer is None:  # pragma: no cover - the app always passes one
+        raise DigestError("sorting by score needs a scorer")
     want = [normalize_tag(t) for t in tags]
     if untagged and want:
         raise DigestError("--untagged cannot be combined with --tag")
     rl = rl or ReadingList.load(store)
     if untagged:
         tagged = rl.tagged_ids()
-        records = [r for r in store.iter_records() if r["id"] not in tagged]
+        rows: Iterable[tuple[int, int, dict]] = (x for x in store.iter_rows() if x[2]["id"] not in tagged)
     else:
         ids = rl.ids_with(want)
-        records = store.get_many(ids)
-        found = {r["id"] for r in records}
+        found: set[str] = set()
+        rows = _noting(store.rows_of(ids), found)
+    matcher, n_words = _search_matcher(search, store)
+    strings: dict[str, str] = {}  # equal dates and times shared: the keys of a big list stay small
+
+    def keyed() -> Iterator[tuple]:
+        """One flat tuple a paper that passes the filters: the sort key, then where the record is
+        (ids are unique, so the place never decides the order). About 180 bytes a paper."""
+        for off, n, r in rows:
+            place = off * PLACE + n
+            if updated_since and (r.get("revised_at") or "")[:10] < updated_since:
+                continue
+            if since or matcher is not None:
+                e = Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"]))
+                if since and (e.added or r.get("first_seen") or "")[:10] < since:
+                    continue
+                if matcher is not None and len(matcher.find(_haystack(e))) != n_words:
+                    continue
+            day, seen, rid = _newest_key(r)
+            day, seen = strings.setdefault(day, day), strings.setdefault(seen, seen)
+            if sort == "newest":
+                yield (day, seen, rid, place)
+            elif sort == "added":
+                yield (rl.added(rid), day, seen, rid, place)
+            elif sort == "score":
+                yield (scorer.fast_score(r), day, seen, rid, place)
+            else:
+                yield (_upvotes(r), day, seen, rid, place)
+
+    # with a limit only the best `limit` keys are kept (a bounded heap) as the candidates are read
+    best = heapq.nlargest(limit, keyed()) if limit is not None else sorted(keyed(), reverse=True)
+    if not untagged:
         missing = [i for i in ids if i not in found]
         if missing:
             store.warnings.append(
                 f"{len(missing)} tagged id(s) not in the store (e.g. {short_id(missing[0])}); skipped")
-    entries = [Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"])) for r in records]
-    if since:
-        entries = [e for e in entries if (e.added or e.record.get("first_seen") or "")[:10] >= since]
-    if updated_since:
-        entries = [e for e in entries if (e.record.get("revised_at") or "")[:10] >= updated_since]
-    matcher, n_words = _search_matcher(search)
-    if matcher is not None:
-        entries = [e for e in entries if len(matcher.find(_haystack(e))) == n_words]
-    entries.sort(key=_newest_key, reverse=True)
-    if sort == "score":
-        if scorer is None:  # pragma: no cover - the app always passes one
-            raise DigestError("sorting by score needs a scorer")
-        for e in entries:
-            s = scorer.score(e.record)
-            e.score, e.matches = s.score, s.matches
-        entries.sort(key=lambda e: -(e.score or 0.0))  # stable: newest first among equals
-    elif sort == "added":
-        entries.sort(key=lambda e: e.added, reverse=True)
-    return entries
+    return Listing(store, best, rl, scorer if sort == "score" else None)
+
+
+def _noting(rows: Iterable[tuple[int, int, dict]], found: set[str]) -> Iterator[tuple[int, int, dict]]:
+    for row in rows:
+        found.add(row[2]["id"])
+        yield row
+
+
+def select(store: Store, **kwargs) -> list[Entry]:
+    """The reading list as a list of entries (see :func:`listing` for the arguments)."""
+    return list(listing(store, **kwargs))

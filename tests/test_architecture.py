@@ -22,9 +22,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("digest.ranking", "digest.render"),
     ("digest.config",),
     ("digest.store", "digest.sources"),
-    ("digest.item", "digest.identity", "digest.tags", "digest.text", "digest.errors", "digest.paths",
-     "digest.deadline",
-     "digest.data", "digest"),
+    ("digest.item", "digest.identity", "digest.tags", "digest.text", "digest.words", "digest.errors", "digest.paths",
+     "digest.dates", "digest.feedback", "digest.deadline", "digest.data", "digest"),
 ]
 
 # Third-party libraries only some modules may import (prefix of the importing module).

@@ -286,10 +286,21 @@ def test_user_config_changes_the_ranking(runner, tmp_path, day1):
     assert data[0]["title"] == "A Survey of Tabular Benchmarks"
 
 
-def test_run_without_sources_says_how_to_add_them(runner):
+def test_run_without_sources_says_how_to_add_them(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 1\n')
+    r = run(runner, "--config", str(cfg), "run")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: no sources configured in {cfg}: add a [sources.NAME] table")
+
+
+def test_run_without_a_config_of_ones_own_says_config_init(runner, isolated_home):
     r = run(runner, "run")
     assert r.exit_code == 1
-    assert "no sources configured" in r.stderr
+    own = isolated_home / "store" / "config.toml"
+    assert r.stderr.startswith(f"Error: {own}: no config of your own yet, so no sources to run: "
+                               "`digest config init` writes one here;")
+    assert "digest/data/config.toml" not in r.stderr  # not the installed package's file
 
 
 def test_run_configured_path_source_and_unchanged_file_is_skipped(runner, tmp_path, day1, day2):
@@ -341,7 +352,9 @@ def test_busy_store_exits_75(runner, tmp_path, day1, isolated_home):
         cfg.write_text("[store]\nlock_timeout = 0.3\n")
         r = run(runner, "--config", str(cfg), "ingest", day1)
         assert r.exit_code == 75
-        assert r.stderr.startswith("Error: ") and "busy" in r.stderr
+        waiting, error = r.stderr.splitlines()
+        assert waiting == f"waiting for another digest (pid {p.pid}) to finish with {store} … (up to 0.3s)"
+        assert error.startswith("Error: ") and "busy" in error
     finally:
         p.kill()
         p.wait()
@@ -351,3 +364,391 @@ def test_python_dash_m_and_console_script():
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and "digest, version" in r.stdout
+
+
+def _mute_config(tmp_path):
+    cfg = tmp_path / "mute.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n"tabular" = 1.0\n"survey" = -3.0\n[show]\nmin_score = 0.0\n')
+    return str(cfg)
+
+
+def test_muting_is_never_silent(runner, day1, tmp_path):
+    cfg = _mute_config(tmp_path)
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", cfg, "show")
+    assert r.exit_code == 0
+    assert "; 1 hidden by mute terms: survey (1)" in r.stdout.replace("\n", " ")
+    assert "A Survey of Tabular Benchmarks" not in r.stdout
+    r = run(runner, "--config", cfg, "show", "--hidden")
+    assert r.exit_code == 0
+    assert "A Survey of Tabular Benchmarks" in r.stdout
+    assert "hidden by the mute term survey" in r.stdout
+    assert "1 of 3 new papers hidden by mute terms: survey (1)" in r.stdout
+    r = run(runner, "--config", cfg, "show", "--hidden", "--format", "json")
+    assert [d["title"] for d in json.loads(r.stdout)] == ["A Survey of Tabular Benchmarks"]
+    r = run(runner, "--config", cfg, "show", "--all", "--hidden", "--format", "json")
+    assert [d["title"] for d in json.loads(r.stdout)] == ["A Survey of Tabular Benchmarks"]
+    assert "1 of 3 stored papers hidden by mute terms: survey (1)" in r.stderr
+
+
+def test_a_mute_term_that_does_not_decide_hides_nothing(runner, day1, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"tabular" = 5.0\n"survey" = -1.0\n')
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", str(cfg), "show")
+    assert "A Survey of Tabular Benchmarks" in r.stdout and "hidden by mute" not in r.stdout
+
+
+def test_config_show_warns_about_terms_the_rules_make_identical(runner, day1, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"benchmark" = 1.0\n"benchmarks" = 2.0\n"time series" = 3\n"time-series" = 3\n'
+                   '"VLM" = 2.0\n"diffusion" = 1.0\n')
+    run(runner, "ingest", day1, "--date", "2025-11-20")
+    r = run(runner, "--config", str(cfg), "config", "show")
+    assert r.exit_code == 0 and r.stdout == cfg.read_text()
+    assert ('Warning: interests: "benchmarks" is the same term as "benchmark" under the matching rules, so only "benchmark" counts'
+            in r.stderr)
+    assert 'Warning: interests: "time-series" is the same term as "time series"' in r.stderr
+    assert '"VLM" also matches \'vision-language model\' (VLM → vision-language model)' in r.stderr
+    assert "diffusion" not in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 14: an unusable store path
+STORE_COMMANDS = [["show"], ["show", "--all"], ["list"], ["list", "--untagged"], ["tags"], ["export"],
+                  ["explain", "abcd"], ["tag", "abcd", "x"], ["note", "abcd", "hi"], ["open", "abcd"],
+                  ["ingest", DAY1]]
+
+
+@pytest.mark.parametrize("args", STORE_COMMANDS, ids=" ".join)
+def test_store_path_that_is_a_file_is_one_line_for_every_command(runner, tmp_path, monkeypatch, args):
+    afile = tmp_path / "hostname"
+    afile.write_text("not a store\n")
+    monkeypatch.setenv("DIGEST_HOME", str(afile))
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert r.stderr == f"Error: {afile}: not a directory: the store (DIGEST_HOME) must be a directory\n"
+    monkeypatch.setenv("DIGEST_HOME", str(afile / "sub"))
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {afile / 'sub'}: {afile} is not a directory, so the store (DIGEST_HOME) cannot be here\n"
+    r = runner.invoke(cli, ["--store", str(afile), *args])
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {afile}: not a directory: the store (--store) must be a directory\n"
+
+
+# --------------------------------------------------------------------------- issue 14: a failed source on stderr
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_run_failed_source_warns_on_stderr_in_every_format(runner, tmp_path, day1, fmt):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.good]\npath = "{day1}"\n[sources.gone]\npath = "{tmp_path}/missing/*.txt"\n')
+    r = run(runner, "--config", str(cfg), "run", "--format", fmt)
+    assert r.exit_code == 1
+    assert f"Warning: gone: {tmp_path}/missing/*.txt: no files match" in r.stderr.splitlines()
+    if fmt != "json":
+        assert "no files match" in r.stdout  # the document still says so
+
+
+def test_run_warning_once_when_stderr_is_stdout(tmp_path, day1):
+    """cron's `>> log 2>&1` (and a terminal): the warning is in the document, not twice."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.good]\npath = "{day1}"\n[sources.gone]\npath = "{tmp_path}/missing/*.txt"\n')
+    log = tmp_path / "log"
+    with open(log, "ab") as fh:
+        p = subprocess.run([sys.executable, "-m", "digest", "--config", str(cfg), "run"], stdout=fh, stderr=fh)
+    assert p.returncode == 1
+    assert log.read_text().count("no files match") == 1
+
+
+# --------------------------------------------------------------------------- issue 14: first-run hints
+@pytest.mark.parametrize("args", [["show"], ["show", "--format", "json"], ["list"], ["tags"], ["export"]], ids=" ".join)
+def test_empty_or_mistyped_store_says_how_to_add_papers(runner, isolated_home, tmp_path, args):
+    r = run(runner, *args)
+    assert r.exit_code == 0
+    store = isolated_home / "store"
+    assert (f"Hint: no store at {store} yet (is DIGEST_HOME right?): add papers with `digest ingest FILE` "
+            "or `digest run`; `digest run --demo` shows a sample") in r.stderr.splitlines()
+    typo = tmp_path / "stroe"
+    r = run(runner, "--store", str(typo), *args)
+    assert f"Hint: no store at {typo} yet (is --store right?): add papers" in r.stderr
+    typo.mkdir()
+    r = run(runner, "--store", str(typo), *args)
+    assert f"Hint: the store {typo} is empty: add papers" in r.stderr
+
+
+def test_unknown_id_in_an_empty_store_says_how_to_add_papers(runner):
+    r = run(runner, "explain", "abcd")
+    assert r.exit_code == 1
+    line, detail = r.stderr.splitlines()
+    assert line == "Error: no item with id 'abcd'"
+    assert detail.startswith("  Hint: no store at ") and "digest ingest FILE" in detail
+
+
+def test_no_hint_once_the_store_has_papers(runner, day1):
+    run(runner, "ingest", day1)
+    for args in (["show"], ["list"], ["tags"], ["explain", "ffff"]):
+        assert "Hint:" not in run(runner, *args).stderr
+
+
+def test_demo_says_what_to_do_next(runner):
+    r = run(runner, "run", "--demo", "--limit", "1")
+    assert "Hint: that was the built-in sample, in a throw-away store. Next: `digest config init`" in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 14: counts add up
+def test_ingest_counts_add_up_when_an_input_holds_a_paper_twice(runner, tmp_path, data_dir):
+    from digest.render import to_json
+
+    rows = [{"paper": {"id": "2501.00001", "title": "One Paper, First Title", "summary": "We study it."}},
+            {"paper": {"id": "2501.00001", "title": "One Paper: Retitled", "summary": "We study it."}},
+            {"paper": {"id": "2501.00002", "title": "Another Paper", "summary": "We study that."}}]
+    src = tmp_path / "twice.json"
+    src.write_text(to_json(rows))
+    r = run(runner, "ingest", str(src))
+    line = next(x for x in r.stderr.splitlines() if x.startswith(str(src)))
+    assert line == f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"
+    nums = [int(n) for n in re.findall(r"(\d+) (?:new|updated|unchanged|merged)", line)]
+    assert sum(nums) == 3
+
+
+# --------------------------------------------------------------------------- issue 14: arXiv ids as ids
+@pytest.mark.parametrize("ref", ["2508.21001", "2508.21001v2", "arXiv:2508.21001", "https://arxiv.org/abs/2508.21001v1",
+                                 "https://arxiv.org/pdf/2508.21001", "https://huggingface.co/papers/2508.21001"])
+def test_arxiv_ids_work_wherever_an_id_is_asked(runner, data_dir, ref):
+    run(runner, "ingest", str(data_dir / "feeds" / "arxiv_rss_cs_LG.xml"))
+    r = run(runner, "explain", ref, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["id"] == "bcfa3a99f7f1494a"
+    r = run(runner, "tag", ref, "toread")
+    assert r.exit_code == 0 and r.stderr.startswith("bcfa3a99  +toread")
+    assert run(runner, "note", ref, "read the proofs").exit_code == 0
+    assert run(runner, "open", "--print", ref).stdout.strip() == "https://arxiv.org/abs/2508.21001"
+    assert run(runner, "untag", ref, "toread").exit_code == 0
+
+
+def test_unknown_arxiv_id_is_one_line(runner, data_dir):
+    run(runner, "ingest", str(data_dir / "feeds" / "arxiv_rss_cs_LG.xml"))
+    r = run(runner, "explain", "arXiv:2401.00001v3")
+    assert r.exit_code == 1
+    assert r.stderr == "Error: no paper with arXiv id 2401.00001 in the store\n"
+
+
+# --------------------------------------------------------------------------- issue 14: options where users type them
+def test_config_and_store_after_the_subcommand(runner, tmp_path, day1):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"tabular" = 5\n')
+    store = tmp_path / "elsewhere"
+    r = run(runner, "ingest", day1, "--store", str(store))
+    assert r.exit_code == 0 and (store / "items.jsonl").exists()
+    data = json.loads(run(runner, "show", "--format", "json", "--config", str(cfg), "--store", str(store)).stdout)
+    assert data[0]["title"] == "A Survey of Tabular Benchmarks"
+    # after the subcommand wins over before it
+    other = tmp_path / "other.toml"
+    other.write_text('[interests]\n"weather" = 5\n')
+    r = run(runner, "--config", str(other), "show", "--format", "json", "--config", str(cfg), "--store", str(store))
+    assert json.loads(r.stdout)[0]["title"] == "A Survey of Tabular Benchmarks"
+    r = run(runner, "config", "path", "--config", str(cfg))
+    assert r.stdout.strip() == str(cfg)
+    assert run(runner, "tags", "--store", str(store / "items.jsonl")).exit_code == 1  # the store's own check
+
+
+def test_since_takes_yesterday_and_spans(runner, day1):
+    run(runner, "ingest", day1)
+    for since in ("today", "yesterday", "7d", "2w", "0d"):
+        r = run(runner, "show", "--since", since, "--format", "json")
+        assert r.exit_code == 0 and len(json.loads(r.stdout)) == 2, since
+    r = run(runner, "show", "--since", "last week")
+    assert r.exit_code == 2 and "'last week' is not a date (DATE: YYYY-MM-DD, today, yesterday" in r.stderr
+
+
+def test_show_sort_upvotes(runner, tmp_path, day1, day2):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"survey" = 5\n"weather" = 3\n"sparse" = 1\n"diffusion" = -1\n')
+    run(runner, "ingest", day1)
+    run(runner, "ingest", day2)
+
+    def shown(*args):
+        r = run(runner, "--config", str(cfg), "show", "--format", "json", "--min-score", "0.1", *args)
+        assert r.exit_code == 0, r.stderr
+        return [(d["title"].split()[0], d["upvotes"]) for d in json.loads(r.stdout)]
+
+    assert shown("--all") == [("A", None), ("Weather", None), ("Sparse", 9)]
+    assert shown("--all", "--sort", "upvotes") == [("Sparse", 9), ("A", None), ("Weather", None)]
+    assert shown("--all", "--sort", "upvotes", "--limit", "1") == [("Sparse", 9)]
+    assert shown("--since", "2000-01-01", "--sort", "upvotes") == [("Sparse", 9), ("A", None), ("Weather", None)]
+    assert shown("--sort", "upvotes") == [("Weather", None)]  # the latest ingest's papers
+    # --min-score still applies: Diffusion (12 upvotes) scores below it
+    r = run(runner, "--config", str(cfg), "show", "--all", "--sort", "upvotes", "--format", "json", "--min-score", "-99")
+    assert [d["upvotes"] for d in json.loads(r.stdout)][:2] == [12, 9]
+
+
+def test_list_sort_upvotes(runner, day1, day2):
+    run(runner, "ingest", day1)
+    run(runner, "ingest", day2)
+    rows = json.loads(run(runner, "list", "--untagged", "--sort", "upvotes", "--format", "json").stdout)
+    ups = [r["upvotes"] for r in rows]
+    counted = [u for u in ups if u is not None]
+    assert len(counted) >= 2 and ups[: len(counted)] == sorted(counted, reverse=True)
+
+
+# --------------------------------------------------------------------------- issue 14: a pager, as git has
+def digest_exe() -> str:
+    exe = os.path.join(os.path.dirname(sys.executable), "digest")
+    return exe if os.path.exists(exe) else "digest"
+
+
+def in_a_terminal(args, env, stdin=None):
+    """Run the installed digest with stdout on a pseudo-terminal: (exit code, what reached the
+    terminal, stderr)."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    got = bytearray()
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                return
+            if not chunk:
+                return
+            got.extend(chunk)
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    p = subprocess.run([digest_exe(), *args], stdout=slave, stderr=subprocess.PIPE, stdin=stdin, env=env, timeout=60)
+    os.close(slave)
+    t.join(10)
+    os.close(master)
+    return p.returncode, got.decode("utf-8", "replace"), p.stderr.decode()
+
+
+def unstyled(text: str) -> str:
+    """Text without SGR codes and OSC 8 hyperlinks."""
+    return re.sub(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b]*\x1b\\", "", text)
+
+
+@pytest.fixture
+def pager_env(tmp_path, isolated_home, data_dir):
+    """A store with papers and a PAGER that records what it was given (and $LESS)."""
+    env = dict(os.environ, COLUMNS="80")
+    env.pop("LESS", None)
+    env["PAGER"] = f"sh -c 'echo \"$LESS\" > {tmp_path}/less; cat > {tmp_path}/paged'"
+    for day in ("day1.txt", "day2.txt"):
+        subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / day)], env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.mark.parametrize("args", [["show", "--all"], ["list", "--untagged"], ["show", "--all", "--format", "json"]])
+def test_terminal_output_goes_through_the_pager(pager_env, tmp_path, args):
+    code, screen, err = in_a_terminal(args, pager_env)
+    assert code == 0, err
+    paged = (tmp_path / "paged").read_text()
+    assert (tmp_path / "less").read_text().strip() == "FRX"  # less: quit if one screen, colours, no clearing
+    assert "Diffusion Policies for Dexterous Robot Manipulation" in unstyled(paged) and screen == ""
+    if "json" not in args:
+        assert "\x1b[" in paged  # drawn for the terminal behind the pager
+    assert "Traceback" not in err
+
+
+def test_several_explains_are_paged(pager_env, tmp_path):
+    ids = [d["id"] for d in json.loads(subprocess.run([digest_exe(), "show", "--all", "--unmatched", "--format", "json"], env=pager_env,
+                                                      capture_output=True, text=True).stdout)]
+    code, _screen, err = in_a_terminal(["explain", *ids], pager_env)
+    assert code == 0, err
+    assert (tmp_path / "paged").read_text().count("total") == len(ids) >= 3
+
+
+@pytest.mark.parametrize("how", ["--no-pager after", "--no-pager before", "PAGER=cat", "PAGER empty", "piped"])
+def test_no_pager(pager_env, tmp_path, how):
+    env = dict(pager_env)
+    args = ["show", "--all"]
+    if how == "--no-pager after":
+        args.append("--no-pager")
+    elif how == "--no-pager before":
+        args.insert(0, "--no-pager")
+    elif how == "PAGER=cat":
+        env["PAGER"] = "cat"
+    elif how == "PAGER empty":
+        env["PAGER"] = ""
+    if how == "piped":
+        p = subprocess.run([digest_exe(), *args], env=env, capture_output=True, text=True)
+        code, screen = p.returncode, p.stdout
+    else:
+        code, screen, _err = in_a_terminal(args, env)
+    assert code == 0
+    assert "Diffusion Policies for Dexterous" in unstyled(screen)
+    assert not (tmp_path / "paged").exists()
+
+
+def test_digest_pager_and_less_of_ones_own(pager_env, tmp_path):
+    env = dict(pager_env, LESS="-S", DIGEST_PAGER=f"sh -c 'echo \"$LESS\" > {tmp_path}/less; cat > {tmp_path}/mine'")
+    code, _screen, _err = in_a_terminal(["list", "--untagged"], env)
+    assert code == 0 and (tmp_path / "mine").exists() and not (tmp_path / "paged").exists()
+    assert (tmp_path / "less").read_text().strip() == "-S"  # LESS of one's own is kept
+
+
+def test_quitting_the_pager_early_ends_quietly(pager_env, tmp_path, data_dir):
+    from digest.ingest.diff import ingest_items
+    from digest.item import Item
+    from digest.store import Store
+
+    store = Store(pager_env["DIGEST_HOME"])
+    with store:
+        ingest_items(store, [Item(title=f"Generated paper {i}", abstract="words " * 50) for i in range(3000)], source="gen")
+    env = dict(pager_env, PAGER="head -c 100 > /dev/null")
+    code, _screen, err = in_a_terminal(["list", "--untagged"], env)
+    assert code == 0 and "Traceback" not in err and "Error" not in err
+
+
+# --------------------------------------------------------------------------- issue 14: -v, what was read and skipped
+def test_verbose_says_what_was_read_and_skipped(runner, tmp_path, day1, day2):
+    pages = tmp_path / "pages"
+    (pages / ".cache").mkdir(parents=True)
+    (pages / "a.txt").write_bytes(open(day1, "rb").read())
+    (pages / ".hidden.txt").write_text("x")
+    r = run(runner, "ingest", str(pages))
+    assert "read" not in r.stderr and "skipped" not in r.stderr  # quiet without -v
+    size = (pages / "a.txt").stat().st_size
+    for args in (["-v", "ingest", str(pages)], ["ingest", str(pages), "--verbose"]):
+        lines = run(runner, *args).stderr.splitlines()
+        assert f"{pages / '.cache'}: skipped (hidden)" in lines and f"{pages / '.hidden.txt'}: skipped (hidden)" in lines
+        assert f"{pages / 'a.txt'}: read {size:,} bytes" in lines
+        assert f"{pages / 'a.txt'}: dump (detected from the content), 3 papers" in lines
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.pages]\npath = "{pages}"\n[sources.off]\npath = "{day2}"\nenabled = false\n')
+    run(runner, "--config", str(cfg), "run")
+    lines = run(runner, "--config", str(cfg), "run", "-v", "--format", "json").stderr.splitlines()
+    assert (f"pages: {pages / 'a.txt'}: skipped (unchanged since it was read: same size and modification time; "
+            "--force reads it again)") in lines
+    assert "off: skipped (enabled = false)" in lines
+
+
+def test_a_pager_that_is_not_installed_is_said_and_skipped(pager_env, tmp_path):
+    env = dict(pager_env, PAGER="no-such-pager-xyz -R")
+    code, screen, err = in_a_terminal(["show", "--all"], env)
+    assert code == 0
+    assert "Warning: pager 'no-such-pager-xyz' not found (DIGEST_PAGER or PAGER); not paging" in err
+    assert "Diffusion Policies for Dexterous" in unstyled(screen)
+
+
+def test_quiet_says_nothing_about_a_wait(tmp_path, day1, isolated_home):
+    hold = ("import sys, time\nfrom digest.store import Store\n"
+            "with Store(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(5)\n")
+    store = isolated_home / "store"
+    p = subprocess.Popen([sys.executable, "-c", hold, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[store]\nlock_timeout = 0.3\n[sources.a]\npath = "{day1}"\n'
+                       '[email]\nfrom = "d <d@example.org>"\nto = "me@example.org"\nhost = "localhost"\n'
+                       'security = "none"\n')
+        r = subprocess.run([digest_exe(), "--config", str(cfg), "run", "--email", "--quiet"],
+                           capture_output=True, text=True, env=dict(os.environ))
+        assert r.returncode == 75
+        assert [line for line in r.stderr.splitlines() if not line.startswith("Error:")] == []
+    finally:
+        p.kill()
+        p.wait()

@@ -100,7 +100,7 @@ def test_tag_errors(runner, ids):
     assert tags_json(runner) == {}
 
 
-def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
+def test_ambiguous_prefix_lists_candidates_on_separate_lines(runner, tmp_path):
     from digest.item import Item
     from digest.store import Store
 
@@ -111,9 +111,11 @@ def test_ambiguous_prefix_is_one_line_listing_candidates(runner, tmp_path):
     a, b = next((x, y) for x, y in zip(ids, ids[1:], strict=False) if x[0] == y[0])
     r = run(runner, "--store", str(tmp_path / "many"), "tag", a[0], "toread")
     assert r.exit_code == 1
-    (line,) = r.stderr.splitlines()
-    assert line.startswith(f"Error: id prefix '{a[0]}' is ambiguous: ")
-    assert a[:8] in line and b[:8] in line and "Generated paper" in line
+    line, *cands = r.stderr.splitlines()
+    n = sum(1 for x in ids if x.startswith(a[0]))
+    assert line == f"Error: id prefix '{a[0]}' is ambiguous: {n} papers match; give more characters"
+    assert len(cands) == n and all(len(c) < 100 for c in cands)
+    assert f"  {a[:8]} Generated paper" in "\n".join(cands) and f"  {b[:8]} Generated paper" in "\n".join(cands)
     assert not (tmp_path / "many" / "events.jsonl").exists()
 
 
@@ -222,7 +224,7 @@ def test_list_filters(runner, tagged):
     by_score = listed(runner, "--sort", "score")
     assert by_score[0]["title"] == DIFFUSION and by_score[0]["score"] == 9.0
     assert run(runner, "list", "--tag", "x", "--untagged").exit_code == 2
-    assert run(runner, "list", "--since", "yesterday").exit_code == 2
+    assert run(runner, "list", "--since", "last tuesday").exit_code == 2
     assert run(runner, "list", "--tag", "bad tag").exit_code == 2
     r = run(runner, "list", "--tag", "nothing")
     assert r.exit_code == 0 and r.stdout == "" and "0 papers" in r.stderr
@@ -306,8 +308,28 @@ def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
     run(runner, "export", "--tag", "toread", "-o", str(out))
     assert out.read_text() == first  # same keys, same text on every run
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".refs.bib")]  # no temp files left
-    r = run(runner, "export", "--tag", "toread", "-o", str(tmp_path / "no" / "such" / "dir" / "x.bib"))
-    assert r.exit_code == 0  # parent directories are created
+
+
+def test_export_refuses_a_missing_folder_and_respects_the_umask(runner, tagged, tmp_path):
+    target = tmp_path / "no" / "such" / "x.bib"
+    r = run(runner, "export", "--tag", "toread", "-o", str(target))
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {target}: cannot write: the folder {target.parent} does not exist\n"
+    assert not (tmp_path / "no").exists()  # no folders made up
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "refs.bib"
+        assert run(runner, "export", "--tag", "toread", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0o600
+        os.umask(0o077)
+        other = tmp_path / "private.bib"
+        assert run(runner, "export", "--tag", "toread", "-o", str(other)).exit_code == 0
+        assert stat.S_IMODE(other.stat().st_mode) == 0o600
+        out.chmod(0o664)  # an existing file keeps its mode
+        assert run(runner, "export", "--tag", "toread", "-o", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o664
+    finally:
+        os.umask(old)
 
 
 def test_export_markdown_links_and_escapes(runner, tmp_path, data_dir):
@@ -359,6 +381,24 @@ def test_similarity_boost_shows_in_explain(runner, tmp_path):
     assert m["field"] == "similarity" and m["detail"] == "Tactile Grasping with Robot Hands" and m["weight"] > 1
     shown = json.loads(run(runner, *base, "show", "--format", "json").stdout)
     assert shown[0]["id"] == new_id and shown[0]["score"] == m["weight"]
+
+
+def test_list_and_export_limit(runner, tagged):
+    everything = [r["id"] for r in listed(runner)]
+    assert [r["id"] for r in listed(runner, "--limit", "2")] == everything[:2]
+    r = run(runner, "list", "-n", "1")
+    assert r.exit_code == 0 and r.stderr.strip().endswith("1 paper")
+    assert run(runner, "export", "--limit", "1", "--format", "jsonl").stdout.count("\n") == 1
+    assert run(runner, "list", "--limit", "0").exit_code == 2
+
+
+def test_list_json_streamed_is_the_same_json(runner, tagged):
+    import json as _json
+
+    r = run(runner, "list", "--format", "json")
+    data = _json.loads(r.stdout)
+    assert r.stdout == _json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    assert run(runner, "list", "--tag", "nothing", "--format", "json").stdout == "[]\n"
 
 
 # --------------------------------------------------------------------------- the list follows its papers

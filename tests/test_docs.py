@@ -58,3 +58,30 @@ def test_readme_set_up_commands_are_exactly_two_and_match_ci():
     assert commands == ["pip install . && digest run --demo", "pip install -e '.[test]' && pytest"]
     ci = (REPO / ".ci" / "run").read_text()
     assert "pip install -q -e '.[test]' && pytest" in ci
+
+
+def completion_lines() -> list[tuple[str, str]]:
+    """(shell, the line) for each shell the README's "Shell completion" documents."""
+    section = README.split("### Shell completion", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^(.*_DIGEST_COMPLETE=(\w+)_source digest.*)$", section, re.M)
+
+
+def test_readme_documents_completion_for_bash_zsh_and_fish():
+    assert sorted(shell for _line, shell in completion_lines()) == ["bash", "fish", "zsh"]
+
+
+@pytest.mark.parametrize("line, shell", completion_lines(), ids=[s for _l, s in completion_lines()])
+def test_the_documented_completion_variable_gives_a_script(line, shell):
+    import os
+    import subprocess
+    import sys
+
+    exe = os.path.join(os.path.dirname(sys.executable), "digest")
+    env = dict(os.environ, _DIGEST_COMPLETE=f"{shell}_source")
+    script = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
+    assert script.returncode == 0, script.stderr
+    assert "_DIGEST_COMPLETE" in script.stdout and ("_digest_completion" in script.stdout or "complete" in script.stdout)
+    if shell == "bash":  # and the script's own call completes a command and an option's choices
+        env = dict(os.environ, _DIGEST_COMPLETE="bash_complete", COMP_WORDS="digest list --sort ", COMP_CWORD="3")
+        got = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30).stdout.split()
+        assert got == ["plain,newest", "plain,added", "plain,score", "plain,upvotes"]

@@ -89,3 +89,15 @@ def test_bibtex_export(report):
     entries = [Entry(s.record, ["cite"] if i == 0 else [], [Note("2025-11-21T08:00:00Z", "read section 3")] if i == 1
                      else [], "2025-11-21T08:00:00Z") for i, s in enumerate(report.entries[:5])]
     check("export.bib", render_bibtex(entries))
+
+
+@pytest.mark.parametrize("width", [80, 40])
+def test_reading_list_table(report, width):
+    """The list table, laid out line by line (render.readinglist); the golden files were made by
+    the rich layout it replaced, so the two agree line for line."""
+    from digest.render.readinglist import table_lines
+
+    entries = [Entry(s.record, ["toread", "project:rl"] if i % 2 else [],
+                     [Note("2025-11-21T08:00:00Z", "compare with the LoRA paper, section 3")] if i == 1 else [],
+                     "2025-11-21T08:00:00Z" if i < 2 else "") for i, s in enumerate(report.entries)]
+    check(f"list_{width}.txt", "\n".join(table_lines(entries, width=width)) + "\n")

@@ -58,3 +58,31 @@ def test_clean_title_folds_whitespace_and_controls():
 
 def test_item_counts_authors():
     assert Item(title="x", authors=["a", "b"]).n_authors == 2
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2508.14002", "2508.14002"),
+    ("2508.14002v2", "2508.14002"),
+    ("arXiv:2508.14002", "2508.14002"),
+    ("ARXIV:2508.14002v3", "2508.14002"),
+    ("  2508.14002  ", "2508.14002"),
+    ("https://arxiv.org/abs/2508.14002v2", "2508.14002"),
+    ("http://export.arxiv.org/abs/2508.14002", "2508.14002"),
+    ("https://arxiv.org/pdf/2508.14002v1.pdf", "2508.14002"),
+    ("https://arxiv.org/html/2508.14002v1/", "2508.14002"),
+    ("https://arxiv.org/abs/2508.14002?context=cs.LG", "2508.14002"),
+    ("https://huggingface.co/papers/2508.14002", "2508.14002"),
+    ("hep-th/9901001", "hep-th/9901001"),
+    ("arXiv:math.GT/0309136v2", "math.GT/0309136"),
+    ("https://arxiv.org/abs/astro-ph/0601001", "astro-ph/0601001"),
+    ("2508", None),  # a hex id prefix, not an arXiv id
+    ("596749aa", None),
+    ("see 2508.14002", None),  # only a reference and nothing else
+    ("https://example.org/abs/2508.14002", None),
+    ("2508.14002x", None),
+    ("", None),
+])
+def test_arxiv_reference(text, expected):
+    from digest.identity import arxiv_reference
+
+    assert arxiv_reference(text) == expected

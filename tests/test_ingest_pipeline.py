@@ -4,8 +4,11 @@ conditional GET, one failing URL among several, source health."""
 from __future__ import annotations
 
 import json
+import re
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -252,6 +255,147 @@ def test_stale_source_is_warned_about(runner, tmp_path, server, isolated_home):
     state_path.write_text(json.dumps(state))
     r = invoke(runner, "--config", cfg, "run", "--format", "json")
     assert "source 'quiet' has given nothing new for" in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 14: directories
+def test_a_directory_is_read_recursively_hidden_entries_skipped(tmp_path):
+    from digest.ingest.pipeline import expand, nothing_found
+
+    (tmp_path / "2025" / "11").mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    for rel in ("a.txt", "2025/b.txt", "2025/11/c.txt", ".hidden.txt", ".git/config"):
+        (tmp_path / rel).write_text("x")
+    assert expand(str(tmp_path)) == [str(tmp_path / p) for p in ("2025/11/c.txt", "2025/b.txt", "a.txt")]
+    assert expand(str(tmp_path / "**" / "*.txt")) == [str(tmp_path / p) for p in ("2025/11/c.txt", "2025/b.txt", "a.txt")]
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    assert expand(str(empty)) == []
+    assert nothing_found(str(empty)) == "no files in this directory or its subfolders (hidden files are skipped)"
+    assert nothing_found(str(tmp_path / "*.pdf")) == "no files match"
+
+
+def test_ingest_of_a_directory_reads_its_subfolders(tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    (tmp_path / "pages" / "week2").mkdir(parents=True)
+    (tmp_path / "pages" / "day1.txt").write_bytes((data_dir / "cli" / "day1.txt").read_bytes())
+    (tmp_path / "pages" / "week2" / "day2.txt").write_bytes((data_dir / "cli" / "day2.txt").read_bytes())
+    r = CliRunner().invoke(cli, ["ingest", str(tmp_path / "pages")])
+    assert r.exit_code == 0, r.output
+    assert f"{tmp_path / 'pages' / 'week2' / 'day2.txt'}: 3 parsed" in r.stderr
+    (tmp_path / "nothing" / "sub").mkdir(parents=True)
+    r = CliRunner().invoke(cli, ["ingest", str(tmp_path / "nothing")])
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: {tmp_path / 'nothing'}: no files in this directory or its subfolders "
+                        "(hidden files are skipped)\n")
+
+
+# --------------------------------------------------------------------------- issue 14: nothing new that explains itself
+def _run_at(tmp_path, cfg_path, clock):
+    from digest.app import load_config
+    from digest.ingest.pipeline import run_sources
+    from digest.store import Store
+
+    store = Store(tmp_path / "cal-store")
+    with store:
+        return run_sources(store, load_config(Path(cfg_path)), clock=clock)
+
+
+def test_a_quiet_arxiv_feed_is_explained_by_the_calendar(tmp_path, server):
+    from digest.sources.calendar import from_eastern
+
+    friday = atom().replace("2025-08-20T17:59:00Z", "2025-08-22T00:00:00-04:00")  # Friday's batch
+    server.routes["/cs.LG"] = (200, friday.encode(), '"v1"')
+    cfg = tmp_path / "c.toml"  # a local server stands in for rss.arxiv.org: the calendar is declared
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    (first,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 22, 9)))
+    assert len(first.new) == 1 and first.note is None
+    # Saturday: the same batch, and nothing was due
+    (sat,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 23, 9)))
+    assert sat.new == [] and sat.note == "no announcement expected (Saturday)" and sat.stale_warning is None
+    from digest.app import _runs_lines
+
+    assert _runs_lines([sat])[0].text() == "cs.LG: no announcement expected (Saturday)"  # the summary line
+    # the next Wednesday: the feed answers 304 and still serves Friday's batch: stale
+    (wed,) = _run_at(tmp_path, cfg, from_eastern(datetime(2025, 8, 27, 9)))
+    assert wed.skipped == 1
+    assert wed.stale_warning == "cs.LG: the feed still serves the 2025-08-22 batch on an announcement day (stale)"
+
+
+def test_run_prints_the_calendars_word(runner, tmp_path, server):
+    """Through the CLI, at the real time: a feed serving a batch of long ago is stale on every day."""
+    server.routes["/cs.LG"] = (200, atom().encode(), None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    invoke(runner, "--config", str(cfg), "run")
+    r = invoke(runner, "--config", str(cfg), "run")
+    assert ("Warning: cs.LG: the feed still serves the 2025-08-20 batch on an announcement day (stale)"
+            in r.stderr.splitlines())
+    assert "has given nothing new for" not in r.stderr  # the calendar's word replaces the day count
+
+
+def test_calendar_key_is_checked(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources.x]\nurl = "https://example.org/f.xml"\ncalendar = "weekly"\n')
+    r = invoke(runner, "--config", str(cfg), "run")
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {cfg}: sources.x.calendar: must be one of arxiv, daily_papers, none\n"
+
+
+# --------------------------------------------------------------------------- issue 14: digest config check
+def test_config_check_reads_and_reaches_every_source_and_writes_nothing(runner, tmp_path, server, isolated_home, data_dir):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "day1.txt").write_bytes((data_dir / "cli" / "day1.txt").read_bytes())
+    server.routes["/feed"] = (200, atom().encode(), '"v1"')
+    server.routes["/broken"] = (500, b"oops", None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[interests]\n"adapters" = 1\n[sources.pages]\npath = "{pages}"\n'
+                   f'[sources.feed]\nurl = "{server.url}/feed"\n[sources.broken]\nurl = "{server.url}/broken"\n'
+                   f'[sources.old]\npath = "{tmp_path}/gone/*.txt"\nenabled = false\n[fetch]\ntimeout = 5\n')
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 1  # a source fails
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{cfg}: valid; 1 interest, 4 sources"
+    out = r.stdout
+    assert f"pages  {pages}\n  ok: 1 file, all readable\n  last gave something new: never" in out
+    assert f"feed  {server.url}/feed\n  ok: reachable (HTTP 200, {len(atom().encode()):,} bytes, feed)" in out
+    assert f"broken  {server.url}/broken\n  fails: fetch failed: HTTP 500" in out
+    assert f"old (disabled)  {tmp_path}/gone/*.txt\n  fails: no files match" in out
+    assert not (isolated_home / "store").exists()  # nothing written
+    # after a run: the validators make the feed answer 304, and the facts come from state.json
+    server.routes.pop("/broken")
+    cfg.write_text(cfg.read_text().replace(f'[sources.broken]\nurl = "{server.url}/broken"\n', ""))
+    invoke(runner, "--config", str(cfg), "run")
+    state_before = (isolated_home / "store" / "state.json").read_bytes()
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "  ok: reachable (HTTP 304: unchanged since the last run)" in r.stdout
+    assert re.search(r"feed  .*\n  ok: .*\n  last gave something new: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(today\)", r.stdout)
+    assert server.requests[-1] == ("/feed", '"v1"')
+    assert (isolated_home / "store" / "state.json").read_bytes() == state_before
+
+
+def test_config_check_says_the_config_is_wrong_in_one_line(runner, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sources.x]\npath = 3\n')
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert r.exit_code == 1 and r.stderr.startswith(f"Error: {cfg}: sources.x.path: must be a string")
+    r = invoke(runner, "config", "check")
+    assert r.exit_code == 0
+    assert "the built-in default (no config of your own: digest config init)" in r.stdout
+    assert "no sources configured" in r.stdout
+
+
+def test_config_check_gives_the_calendars_word(runner, tmp_path, server):
+    server.routes["/cs.LG"] = (200, atom().encode(), None)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources."cs.LG"]\nurl = "{server.url}/cs.LG"\ncalendar = "arxiv"\n[fetch]\ntimeout = 5\n')
+    invoke(runner, "--config", str(cfg), "run")
+    r = invoke(runner, "--config", str(cfg), "config", "check")
+    assert "  Warning: the feed still serves the 2025-08-20 batch on an announcement day (stale)" in r.stdout
 
 
 def test_a_paper_new_in_one_followed_listing_is_not_a_cross_list():

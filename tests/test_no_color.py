@@ -47,6 +47,7 @@ def in_terminal(args: list[str], env: dict[str, str], columns: int = 100) -> str
 def env(isolated_home):
     e = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
     e["TERM"] = "xterm-256color"
+    e["PAGER"] = "cat"  # what digest itself writes to the terminal (the pager has tests of its own)
     subprocess.run([sys.executable, "-m", "digest", "ingest", str(DATA / "cli" / "day1.txt"), "--date",
                     "2025-11-20"], env=e, check=True, capture_output=True)
     return e

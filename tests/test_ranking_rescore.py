@@ -39,6 +39,18 @@ def test_parallel_equals_single_process(store, monkeypatch, workers):
     assert [(s.record["id"], s.score) for s in got] == [(s.record["id"], s.score) for s in expected]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sort_by_upvotes_parallel_equals_single_process(store, monkeypatch, workers):
+    monkeypatch.setattr(rescore, "PARALLEL_MIN_BYTES", 0)
+    with store:
+        ingest_items(store, [Item(title=f"Paper {i} about robot", upvotes=i) for i in (10, 20, 30)], source="d")
+    expected = SCORER.rank(list(store.iter_records()), limit=6, min_score=0, sort="upvotes")
+    got, _ = rescore.rank_all(store, SCORER, limit=6, min_score=0, workers=workers, sort="upvotes")
+    assert [s.record["upvotes"] for s in got][:4] == [99, 30, 20, 10]
+    assert [s.record["id"] for s in got] == [s.record["id"] for s in expected]
+    assert all(s.score >= 0 for s in got)
+
+
 def test_superseded_versions_are_skipped(store, monkeypatch):
     monkeypatch.setattr(rescore, "PARALLEL_MIN_BYTES", 0)
     got, seen = rescore.rank_all(store, SCORER, limit=None, min_score=None, workers=2)

@@ -104,10 +104,9 @@ def test_ambiguous_prefix_lists_candidates_and_writes_nothing(store):
     with pytest.raises(NotFound) as exc:
         rl.tag(store, [ok, prefix], ["toread"])  # the good id is not tagged either
     msg = str(exc.value)
-    assert f"id prefix {prefix!r} is ambiguous" in msg
+    assert f"id prefix {prefix!r} is ambiguous: {len(group)} papers match" in msg
     titles = {r["id"]: r["title"] for r in store.get_many(group)}
-    for i in group:
-        assert i[:8] in msg and titles[i][:40] in msg
+    assert sorted(exc.value.details) == sorted(f"{i[:8]} {titles[i][:70]}" for i in group)
     assert "\n" not in msg
     assert events(store) == []
 
@@ -302,3 +301,49 @@ def test_events_file_is_plain_jsonl(listed):
     text = s.events_path.read_text()
     assert text.endswith("\n") and all(json.loads(line)["type"] in rl.EVENT_TYPES for line in text.splitlines())
     assert os.path.getsize(s.events_path) < 2000
+
+
+# --------------------------------------------------------------------------- issue 14: a list that scales
+@pytest.fixture
+def many(tmp_path):
+    s = Store(tmp_path / "many")
+    with s:
+        ingest_items(s, [Item(title=f"Paper number {i}", abstract=f"About topic {i % 7}.",
+                              published=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}", upvotes=i % 50)
+                         for i in range(400)], source="gen")
+    return s
+
+
+def test_listing_reads_records_as_they_are_shown(many, monkeypatch):
+    """The untagged list is streamed: one pass for the sort keys, then each record is read
+    again only when it is shown (the whole store is never a list of records in memory)."""
+    expected = rl.select(many, untagged=True)
+    reads = []
+    real = Store._read_at
+
+    def counting(self, *a, **kw):
+        reads.append(a[0])
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Store, "_read_at", counting)
+    listing = rl.listing(many, untagged=True)
+    assert len(listing) == 400 and reads == []  # the key pass reads lines, not records by offset
+    it = iter(listing)
+    first = next(it)
+    assert len(reads) == 1 and first.id == expected[0].id
+    rest = list(it)
+    assert [e.id for e in [first, *rest]] == [e.id for e in expected]
+    assert len(reads) == 400
+
+
+@pytest.mark.parametrize("sort", ["newest", "added", "upvotes"])
+def test_limit_keeps_the_first_n_of_the_order(many, sort):
+    full = [e.id for e in rl.select(many, untagged=True, sort=sort)]
+    assert [e.id for e in rl.select(many, untagged=True, sort=sort, limit=7)] == full[:7]
+
+
+def test_newest_order_across_dates(many):
+    days = [e.record["published"] for e in rl.select(many, untagged=True)]
+    assert days == sorted(days, reverse=True)
+    ups = [e.record["upvotes"] for e in rl.select(many, untagged=True, sort="upvotes")]
+    assert ups == sorted(ups, reverse=True)

@@ -177,3 +177,34 @@ def test_both_parts_show_every_ranked_item_in_order():
     assert at == sorted(at)
     for s in report.entries:
         assert s.record["id"][:8] in text and s.record["id"][:8] in html
+
+
+def test_mute_terms_are_shown_apart_in_both_parts():
+    from digest.ranking.score import Hidden
+
+    records = [rec("A survey of diffusion", abstract="A survey of diffusion models and more.")]
+    hidden = Hidden()
+    scorer = Scorer({"diffusion": 2.0, "survey": -9.0, "tabular": 1.0})
+    scorer.rank([rec("Tabular survey", abstract="A survey.")], min_score=0.0, hidden=hidden)
+    report = make_report(records, hidden=hidden)
+    text = render_text(report)
+    assert "muted: survey (title -2, abstract -1)" in text
+    assert "matched: diffusion (title +4, abstract +2)" in text
+    assert "1 hidden by mute terms: survey (1)." in text
+    html = render_html(report)
+    assert 'text-decoration:line-through;">survey</mark>' in html
+    assert 'background:#fff0a8;color:inherit;">diffusion</mark>' in html
+    assert "1 hidden by mute terms: survey (1)." in html
+
+
+def test_terminal_strikes_mute_words_and_marks_wanted_ones():
+    import io
+
+    from digest.render.terminal import make_console, render_terminal
+
+    report = make_report([rec("A survey of diffusion", abstract="A survey of diffusion models.")])
+    buf = io.StringIO()
+    render_terminal(report, make_console(buf, width=100, force_terminal=True))
+    out = buf.getvalue()
+    assert re.search(r"\x1b\[[0-9;]*9[0-9;]*msurvey", out)  # struck through (SGR 9)
+    assert re.search(r"\x1b\[1;33mdiffusion", out)  # bold yellow

@@ -343,3 +343,35 @@ def test_old_index_schema_is_rebuilt(store):
     with fresh:
         r = ingest_items(fresh, items("Alpha"), source="y")
     assert r.new == []
+
+
+def _vocab_of(store):
+    from digest.words import stem_key
+
+    v = store.vocabulary()
+    return (v.forms([stem_key("models")]).get(stem_key("models"), set()),
+            v.compounds([stem_key("pretraining")]).get(stem_key("pretraining"), set()),
+            v.names(["gan"]).get("gan", set()))
+
+
+def test_vocabulary_grows_at_ingest_and_survives_a_rebuild(store):
+    with store:
+        ingest_items(store, [Item(title="Diffusion Models", abstract="A StyleGAN model, pre-trained.")], source="a")
+        ingest_items(store, [Item(title="Modelling pre-training", abstract="")], source="b")
+    expected = ({"models", "model", "modelling"}, {"pre-trained", "pre-training"}, {"stylegan"})
+    assert _vocab_of(store) == expected
+    store.close()
+    store.index.drop()  # the vocabulary is rebuilt from items.jsonl with the rest of the index
+    fresh = Store(store.root)
+    assert _vocab_of(fresh) == expected
+
+
+def test_cache_in_the_index(store):
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    assert store.cache_get("k") is None
+    assert store.cache_put("k", "v") is True
+    assert Store(store.root).cache_get("k") == "v"
+    store.close()
+    store.index.drop()
+    assert Store(store.root).cache_get("k") is None  # a cache: gone with the index

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from digest import identity
+from digest.feedback import QUIET, Feedback
 from digest.ingest.merge import content_changed, merge
 from digest.item import Item
 from digest.store import Store
@@ -36,6 +37,12 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
+    @property
+    def merged(self) -> int:
+        """Items of this input that were the same paper as another item of it (one arXiv id, or
+        one title, twice), merged into it: with them the counts add up to ``parsed``."""
+        return self.parsed - len(self.new) - len(self.updated) - len(self.unchanged)
+
     def counts(self) -> dict:
         return {
             "source": self.source,
@@ -43,11 +50,12 @@ class IngestResult:
             "new": len(self.new),
             "updated": len(self.updated),
             "unchanged": len(self.unchanged),
+            "merged": self.merged,
         }
 
 
 def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool = False,
-                 now: str | None = None) -> IngestResult:
+                 now: str | None = None, feedback: Feedback = QUIET) -> IngestResult:
     """Diff ``items`` against the store and append what is new or changed (lock held)."""
     now = now or utcnow()
     day = now[:10]
@@ -57,7 +65,10 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
     stored: dict[str, dict | None] = {}  # id -> the stored record it started from
     by_arxiv: dict[str, str] = {}
     by_tkey: dict[str, str] = {}
-    for item in items:
+    label = f"ingesting {source}"
+    for i, item in enumerate(items):
+        if not i & 255:
+            feedback.progress(label, i, len(items))
         d = item.to_dict()
         src = d.pop("source") or source
         tkey = identity.normalize_title(d["title"])
@@ -107,6 +118,7 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
             rec["last_seen"] = now
             rec["last_run"] = run
             to_write.append(rec)
+    feedback.finished(label)
     if dry_run or not to_write:
         return result
     store.append_records(to_write)

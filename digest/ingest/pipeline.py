@@ -16,14 +16,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import BinaryIO
 
 from digest.config import Config, Source
 from digest.errors import DigestError, InputError
+from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
-from digest.store import Store, utcnow
+from digest.store import Store
 from digest.text import printable_name
 
 MAX_INPUT_BYTES = 256 * 2**20  # refuse a single input larger than this
@@ -40,17 +40,39 @@ def source_label(name: str) -> str:
     return "<stdin>" if name == "-" else printable_name(name)
 
 
-def expand(spec: str) -> list[str]:
-    """A path spec as the list of input names it stands for."""
+def expand(spec: str, feedback: Feedback = QUIET) -> list[str]:
+    """A path spec as the list of input names it stands for: a directory stands for every file
+    in it and its subfolders (hidden files and folders skipped), a glob for the files it
+    matches (``**`` spans folders), in sorted order."""
     if spec == "-" or is_url(spec):
         return [spec]
     path = os.path.expanduser(spec)
     if glob.has_magic(path):
-        matches = sorted(p for p in glob.glob(path) if os.path.isfile(p))
+        matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
         return matches
     if os.path.isdir(path):
-        return sorted(str(p) for p in Path(path).iterdir() if p.is_file() and not p.name.startswith("."))
+        found: list[str] = []
+        for top, dirs, files in os.walk(path):
+            for hidden in sorted(x for x in dirs + files if x.startswith(".")):
+                feedback.log(f"{os.path.join(top, hidden)}: skipped (hidden)")
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for f in files:
+                full = os.path.join(top, f)
+                if f.startswith("."):
+                    continue
+                if os.path.isfile(full):
+                    found.append(full)
+                else:
+                    feedback.log(f"{full}: skipped (not a regular file)")
+        return sorted(found)
     return [path]
+
+
+def nothing_found(spec: str) -> str:
+    """Why :func:`expand` found no input for ``spec`` (a directory or a glob)."""
+    if os.path.isdir(os.path.expanduser(spec)):
+        return "no files in this directory or its subfolders (hidden files are skipped)"
+    return "no files match"
 
 
 def read_bytes(name: str, stdin: BinaryIO | None = None) -> tuple[bytes, date | None]:
@@ -91,7 +113,7 @@ def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> Pars
 
 def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = None,
                 stdin: BinaryIO | None = None, timeout: float = 30.0,
-                user_agent: str | None = None) -> ParseResult:
+                user_agent: str | None = None, feedback: Feedback = QUIET) -> ParseResult:
     """Read and parse one input (file, ``-`` or URL)."""
     source = source_label(name)
     if is_url(name):
@@ -99,27 +121,35 @@ def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = N
 
         res = fetch_url(name, timeout=timeout, user_agent=user_agent)
         data, mdate = res.body or b"", None
+        feedback.log(f"{source}: fetched (HTTP {res.status}, {len(data):,} bytes)")
     else:
         data, mdate = read_bytes(name, stdin)
-    return parse(data, source=source, kind=kind, ref_date=ref_date or mdate or date.today())
+        feedback.log(f"{source}: read {len(data):,} bytes")
+    parsed = parse(data, source=source, kind=kind, ref_date=ref_date or mdate or date.today())
+    how = "as given by --kind" if kind else "detected from the content"
+    feedback.log(f"{source}: {parsed.kind} ({how}), {len(parsed.items)} papers")
+    return parsed
 
 
 def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
                   ref_date: date | None = None, dry_run: bool = False,
                   stdin: BinaryIO | None = None, timeout: float = 30.0,
-                  user_agent: str | None = None) -> list[IngestResult]:
+                  user_agent: str | None = None, feedback: Feedback = QUIET) -> list[IngestResult]:
     """Parse and ingest each input; the store lock must be held."""
     results = []
-    for name in names:
+    for i, name in enumerate(names):
+        if len(names) > 1:
+            feedback.progress("inputs", i, len(names))
         source = source_label(name)
         try:
             parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
-                                 user_agent=user_agent)
-            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run)
+                                 user_agent=user_agent, feedback=feedback)
+            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run, feedback=feedback)
             res.warnings.extend(parsed.warnings)
         except InputError as exc:
             res = IngestResult(source=source, error=str(exc))
         results.append(res)
+    feedback.finished("inputs")
     return results
 
 
@@ -131,6 +161,7 @@ class SourceRun:
     error: str | None = None
     skipped: int = 0  # inputs unchanged since last time (304 or same size/mtime)
     stale_warning: str | None = None
+    note: str | None = None  # why nothing new was expected (the source's calendar)
 
     @property
     def new(self) -> list[dict]:
@@ -155,23 +186,30 @@ class SourceRun:
 
 
 def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
-                only: list[str] | None = None, force: bool = False) -> list[SourceRun]:
+                only: list[str] | None = None, force: bool = False, feedback: Feedback = QUIET,
+                clock: datetime | None = None) -> list[SourceRun]:
     """Fetch and ingest every configured source (lock held). Never raises for one
-    source's failure: it is recorded in that source's :class:`SourceRun`."""
+    source's failure: it is recorded in that source's :class:`SourceRun`. ``clock``: the time
+    of the run (now), for the sources' calendars."""
     state = _checked_state(store)
     sstate = state["sources"]
     runs = []
-    now = utcnow()
+    clock = clock or datetime.now(timezone.utc)
+    now = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
     for src in cfg.sources:
-        if not src.enabled or (only and src.name not in only):
+        if not src.enabled:
+            feedback.log(f"{src.name}: skipped (enabled = false)")
+            continue
+        if only and src.name not in only:
+            feedback.log(f"{src.name}: skipped (not named by --source)")
             continue
         st = sstate.setdefault(src.name, {})
         run = SourceRun(src.name)
         try:
             if src.url:
-                _run_url(store, src, st, run, cfg, ref_date, force)
+                _run_url(store, src, st, run, cfg, ref_date, force, feedback)
             else:
-                _run_path(store, src, st, run, ref_date, force)
+                _run_path(store, src, st, run, ref_date, force, feedback)
         except DigestError as exc:
             run.error = str(exc)
         st["last_attempt"] = now
@@ -182,10 +220,19 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
             st["last_ok"] = now
             st.pop("last_error", None)
             st.pop("last_error_at", None)
+        previous_new = st.get("last_new")
         if run.new:
             st["last_new"] = now
         st.setdefault("first_run", now)
-        run.stale_warning = _stale(src.name, st, cfg.stale_days, now)
+        verdict = None
+        if not run.new and not run.errors:
+            verdict = _calendar(src, st, previous_new, clock)
+        if verdict is None:
+            run.stale_warning = _stale(src.name, st, cfg.stale_days, now)
+        elif verdict.stale:
+            run.stale_warning = f"{src.name}: {verdict.text}"
+        else:
+            run.note = verdict.text
         runs.append(run)
     store.write_state(state)
     return runs
@@ -195,7 +242,7 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
 _STATE_TYPES: dict[str, tuple[type, ...]] = {
     "etag": (str, type(None)), "last_modified": (str, type(None)), "last_error": (str,),
     "last_attempt": (str,), "last_ok": (str,), "last_error_at": (str,), "last_new": (str,), "first_run": (str,),
-    "files": (dict,),
+    "batch": (str,), "files": (dict,),
 }
 
 
@@ -231,7 +278,7 @@ def _checked_state(store: Store) -> dict:
 
 
 def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date: date | None,
-             force: bool) -> None:
+             force: bool, feedback: Feedback = QUIET) -> None:
     from digest.sources.fetch import fetch_url
 
     res = fetch_url(
@@ -242,10 +289,16 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
         last_modified=None if force else st.get("last_modified"),
     )
     if res.not_modified:
+        feedback.log(f"{src.name}: {src.url}: not modified since the last fetch (HTTP 304), skipped")
         run.skipped += 1
         return
+    feedback.log(f"{src.name}: {src.url}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
-    ing = ingest_items(store, parsed.items, source=src.name)
+    feedback.log(f"{src.name}: {parsed.kind}, {len(parsed.items)} papers")
+    batch = max((it.published for it in parsed.items if it.published), default=None)
+    if batch:
+        st["batch"] = batch  # the newest date the source serves (its calendar compares it)
+    ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
     ing.warnings.extend(parsed.warnings)
     run.results.append(ing)
     # remember validators only once the content is safely stored
@@ -253,10 +306,11 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
     st["last_modified"] = res.last_modified
 
 
-def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool) -> None:
-    names = expand(src.path or "")
+def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: date | None, force: bool,
+              feedback: Feedback = QUIET) -> None:
+    names = expand(src.path or "", feedback)
     if not names:
-        raise InputError("no files match", path=src.path)
+        raise InputError(nothing_found(src.path or ""), path=src.path)
     seen = st.setdefault("files", {})
     for name in names:
         try:
@@ -265,17 +319,37 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
             stt = None
         sig = [stt.st_size, stt.st_mtime_ns] if stt else None
         if not force and sig and seen.get(name) == sig:
+            feedback.log(f"{src.name}: {name}: skipped (unchanged since it was read: same size and "
+                         "modification time; --force reads it again)")
             run.skipped += 1
             continue
         try:
-            parsed = parse_input(name, kind=src.kind, ref_date=ref_date)
-            ing = ingest_items(store, parsed.items, source=src.name)
+            parsed = parse_input(name, kind=src.kind, ref_date=ref_date, feedback=feedback)
+            ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
             ing.warnings.extend(parsed.warnings)
             if sig:
                 seen[name] = sig
         except InputError as exc:
             ing = IngestResult(source=source_label(name), error=str(exc))
         run.results.append(ing)
+
+
+def _calendar(src: Source, st: dict, last_new: str | None, clock: datetime):
+    """What the source's calendar says about it giving nothing new (None: it has none)."""
+    from digest.sources import calendar
+
+    schedule = calendar.schedule_of(src.url, src.kind, src.calendar)
+    if schedule is None:
+        return None
+    served = last = None
+    try:
+        if schedule == "arxiv" and isinstance(st.get("batch"), str):
+            served = date.fromisoformat(st["batch"][:10])
+        if isinstance(last_new, str):
+            last = datetime.strptime(last_new, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:  # a hand-edited state.json: it is only a cache
+        pass
+    return calendar.explain_nothing_new(schedule, clock, served=served, last_new=last)
 
 
 def _stale(name: str, st: dict, stale_days: int, now: str) -> str | None:
@@ -293,3 +367,70 @@ def _stale(name: str, st: dict, stale_days: int, now: str) -> str | None:
     if days >= stale_days:
         return f"source {name!r} has given nothing new for {int(days)} days"
     return None
+
+
+# --------------------------------------------------------------------------- digest config check
+@dataclass
+class SourceCheck:
+    """What ``digest config check`` found about one configured source."""
+
+    name: str
+    where: str  # its path or URL
+    ok: bool
+    status: str  # "12 files, all readable", "reachable (HTTP 200, 48,213 bytes, feed)", "fetch failed: ..."
+    enabled: bool = True
+    last_new: str | None = None  # state.json: when it last gave something new
+    last_error: str | None = None  # state.json: the last run's error, if the last run failed
+    calendar: str | None = None  # what its calendar says now (no announcement expected / stale)
+
+
+def check_sources(store: Store, cfg: Config, *, clock: datetime | None = None) -> list[SourceCheck]:
+    """For each configured source: can it be read (files) or reached (URLs, a conditional GET
+    with the validators the run keeps, so an unchanged feed answers 304), and what state.json
+    says about it (the facts ``digest run`` uses). Reads, never writes: no lock, no state change."""
+    clock = clock or datetime.now(timezone.utc)
+    sstate = _checked_state(store)["sources"]
+    out = []
+    for src in cfg.sources:
+        st = sstate.get(src.name, {})
+        where = src.url or src.path or ""
+        ok, status = _probe_url(src, st, cfg) if src.url else _probe_path(src)
+        verdict = _calendar(src, st, st.get("last_new"), clock) if st else None
+        out.append(SourceCheck(
+            src.name, where, ok, status, enabled=src.enabled,
+            last_new=st.get("last_new") if isinstance(st.get("last_new"), str) else None,
+            last_error=st.get("last_error") if isinstance(st.get("last_error"), str) else None,
+            calendar=(("Warning: " if verdict.stale else "") + verdict.text) if verdict else None,
+        ))
+    return out
+
+
+def _probe_path(src: Source) -> tuple[bool, str]:
+    names = expand(src.path or "")
+    if not names:
+        return False, nothing_found(src.path or "")
+    unreadable = [n for n in names if not (os.path.isfile(n) and os.access(n, os.R_OK))]
+    if unreadable:
+        return False, f"{len(unreadable)} of {len(names)} files unreadable (e.g. {unreadable[0]})"
+    return True, f"{len(names)} file{'s' if len(names) != 1 else ''}, all readable"
+
+
+def _probe_url(src: Source, st: dict, cfg: Config) -> tuple[bool, str]:
+    from digest.sources.detect import detect_kind
+    from digest.sources.fetch import fetch_url
+
+    try:
+        res = fetch_url(src.url or "", timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
+                        etag=st.get("etag") if isinstance(st.get("etag"), str) else None,
+                        last_modified=st.get("last_modified") if isinstance(st.get("last_modified"), str) else None)
+    except InputError as exc:
+        return False, str(exc).removeprefix(f"{src.url}: ")
+    if res.not_modified:
+        return True, "reachable (HTTP 304: unchanged since the last run)"
+    body = res.body or b""
+    try:
+        kind = src.kind or detect_kind(body, source=src.name)
+    except InputError as exc:
+        why = str(exc).removeprefix(src.name + ": ")
+        return False, f"reachable (HTTP {res.status}, {len(body):,} bytes), but {why}"
+    return True, f"reachable (HTTP {res.status}, {len(body):,} bytes, {kind})"

@@ -44,6 +44,7 @@ from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
 from digest.ranking.rank import build_report, rank_records, scorer_for
 from digest.ranking.report import Report, SourceLine
+from digest.ranking.score import Hidden
 from digest.readinglist import ReadingList, revisions
 from digest.store import Store
 from digest.store.format import run_number
@@ -149,10 +150,15 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     log = read_log(store)
     sel = select(store, log)
     tags = ReadingList.load(store).tag_map()
-    result = rank_records(scorer_for(cfg, store, tags), sel.pool, limit=None, min_score=None,
+    scorer = scorer_for(cfg, store, tags)
+    result = rank_records(scorer, sel.pool, limit=None, min_score=None,
                           matched_only=hide_unmatched and min_score <= 0, hide_cross_lists=cfg.cross_lists == "hide")
     ranked, unmatched, crossed = result.entries, result.unmatched, result.cross_lists
     kept = [s for s in ranked if s.score >= min_score]
+    hidden = Hidden()
+    for s in ranked:
+        if s.score < min_score and (m := scorer.muted(s.record, s.score, min_score)) is not None:
+            hidden.add(m)
     entries = kept[:max_items]
     today = date.today().isoformat()
     if sel.first or not log.last_at:
@@ -161,7 +167,8 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
         heading = f"New papers since {log.last_at[:10]}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
                           warnings=_dedupe(list(warnings or []) + list(store.warnings)),
-                          updates=revisions(store, after_run=sel.after_run), cross_lists=cfg.cross_lists)
+                          updates=revisions(store, after_run=sel.after_run), cross_lists=cfg.cross_lists,
+                          hidden=hidden)
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
     left_out = below + beyond + unmatched + crossed
     if left_out:

@@ -1,148 +1,451 @@
-"""Term matching: the normalised form of a text and the patterns a term matches in it.
+"""Term matching: the surface forms an interest term matches, found in one pass.
 
-Text is normalised once per field: case-folded, accents and TeX folded, and
-every character that is not a letter or digit becomes a space, so spaces act as
-word boundaries. Hyphens are handled twice: once as a space (``vision-language``
--> ``vision language``) and once removed (``pre-training`` -> ``pretraining``),
-and a term matches either form. A term's own hyphen/space/no-space variants are
-all tried, so ``pre-training`` = ``pretraining`` = ``pre training``. A trailing
-``*`` matches a prefix.
+Every term is expanded once, when the scorer is built, into the byte patterns a
+normalised field (:func:`digest.words.normalize`) may contain where the term occurs;
+all patterns of all terms go into one Aho-Corasick automaton, so a field costs one C
+call whatever the number of terms, and nothing is stemmed at scoring time.
 
-:class:`Matcher` finds which of many terms occur in a normalised text in one
-Aho-Corasick pass; :func:`highlight_regex` finds them again in the original text
-for the renderers.
+A term's patterns come from these rules (each can be switched off, see :class:`Rules`):
+
+- **forms** (``stemming``): every word of the term also matches the words of the store's
+  vocabulary that share its key (:func:`digest.words.stem_key`): ``diffusion model``
+  finds "Diffusion Models", ``hallucination`` finds "hallucinate", ``patient``
+  "patients". A trailing ``*`` still means a prefix, and the prefix is not stemmed.
+- **joints**: the words of a multi-word term may be joined by a space, a hyphen or
+  nothing (``time series`` = ``time-series`` = ``timeseries``); where the config writes a
+  hyphen between two content words, also by "and" (``vision-language`` = "vision and
+  language" = "vision & language"), ``connectives``;
+- **compounds**: a word also matches the two-part hyphenated compounds the store has seen
+  written for it and their spaced form (``pretraining`` = "pre-training" = "pre training");
+- **acronym names** (``acronym_names``): an acronym also matches names ending in it in
+  capitals (``GAN``: "StyleGAN", "CycleGANs");
+- **aliases**: ``"vision-language model | VLM"`` is one term with two spellings;
+- **abbreviations** (``abbreviations``): the built-in table
+  (:mod:`digest.ranking.abbreviations`, overridable) adds the spelled-out form of an
+  abbreviation and the abbreviation of a spelled-out form, also for one word or run of
+  words of a longer term (``offline RL`` = "offline reinforcement learning");
+- **scripts without spaces** (CJK, kana, Hangul, Thai, ...): such a word matches as a
+  substring, with no word boundary on its side.
+
+Each pattern has a word boundary (a space or a hyphen) on both sides, so matches are
+whole words. **One occurrence counts once** (``overlap``): where matches of different
+terms overlap on the same words, the longest match keeps them (``"longest"``, the
+default; ties: the leftmost), or the heaviest term (``"weight"``); a pattern several
+terms share belongs to the first of them. Terms that can never overlap (they share no
+word) are not compared at all, so the common case costs one automaton call and a set.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Protocol
 
 import ahocorasick_rs
 
-from digest.identity import fold_tex
+from digest.words import fold, is_spaceless, normalize, phrase_words, stem_key
 
-_NON_WORD = re.compile(r"[\W_]+")
-_HYPHENS = re.compile(r"[\-\u2010\u2011\u2012\u2013]")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_NOT_WORD_OR_HYPHEN = re.compile(r"[^\w\-]|_")
-# ASCII letters lower-cased, digits kept, '-' kept, every other ASCII byte a space;
-# bytes >= 128 (the UTF-8 of non-ASCII letters) are kept as they are.
-_BYTE_MAP = bytes(
-    (ord(chr(b).lower()) if chr(b).isalnum() else (b if b == 45 else 32)) if b < 128 else b
-    for b in range(256)
-)
+__all__ = ["fold", "normalize", "Rules", "TermSpec", "Matcher", "expand_terms", "term_patterns",
+           "highlight_regex", "OVERLAPS"]
+
+OVERLAPS = ("longest", "weight")  # how overlapping matches of different terms are settled
+MAX_PATTERNS = 4000  # per spelling of a term; beyond, only the last word takes its forms
+# Words beside which a hyphen is not read as "and": function words and prefixes (pre-training).
+_NO_CONNECTIVE = frozenset("""a an the to of by in on for from with and or vs via pre post multi self non semi
+anti co sub inter intra cross meta re un de over under out up super hyper""".split())
 
 
-def fold(text: str) -> str:
-    """Lower-case, accent- and TeX-folded text (no punctuation handling)."""
-    text = unicodedata.normalize("NFKD", fold_tex(text or "").casefold())
-    return _COMBINING.sub("", text)
+class Vocabulary(Protocol):
+    """What the store (or :class:`digest.words.MemoryVocabulary`) knows of its papers' words."""
+
+    def forms(self, keys: Iterable[str]) -> Mapping[str, set[str]]: ...
+
+    def compounds(self, keys: Iterable[str]) -> Mapping[str, set[str]]: ...
+
+    def names(self, acronyms: Iterable[str]) -> Mapping[str, set[str]]: ...
 
 
-def normalize(text: str) -> bytes:
-    """The matching form of a field, as bytes: `` word word-word word ``.
+@dataclass(frozen=True)
+class Rules:
+    """Which matching rules are on (``[matching]`` in the config)."""
 
-    Lower-cased and folded; every character that is not a letter, digit or hyphen
-    becomes one space (runs are not collapsed, so punctuation breaks a phrase);
-    hyphens stay, so a term can match either side of one.
-    """
-    if not text:
-        return b"  "
-    if not text.isascii() or "\\" in text or "$" in text:
-        text = _NOT_WORD_OR_HYPHEN.sub(" ", _HYPHENS.sub("-", fold(text)))
-    return b" " + text.encode("utf-8").translate(_BYTE_MAP) + b" "
+    stemming: bool = True
+    compounds: bool = True
+    abbreviations: bool = True
+    acronym_names: bool = True
+    connectives: bool = True
+    overlap: str = "longest"
 
 
-def _tokens(term: str) -> list[str]:
-    return _NON_WORD.sub(" ", _HYPHENS.sub(" ", fold(term))).split()
+@dataclass
+class Phrase:
+    words: list[str]
+    joints: list[str]
+    via: str = ""  # how this spelling came about, for explain ("alias", "VLM → vision-language model")
 
 
-def _variants(tokens: list[str]) -> set[str]:
-    """Every way of writing the tokens with a space, a hyphen or nothing between them;
-    a one-word term may also be written with a hyphen inside (pretraining = pre-training)."""
-    if len(tokens) == 1:
-        tok = tokens[0]
-        return {tok} | {tok[:i] + "-" + tok[i:] for i in range(1, len(tok))}
-    if len(tokens) > 5:
-        return {" ".join(tokens), "-".join(tokens), "".join(tokens)}
-    out = {tokens[0]}
-    for tok in tokens[1:]:
-        out = {v + sep + tok for v in out for sep in (" ", "-", "")}
+@dataclass
+class TermSpec:
+    """One interest term and the patterns it matches."""
+
+    text: str  # as written in the config
+    weight: float
+    prefix: bool = False
+    phrases: list[Phrase] = field(default_factory=list)
+    patterns: dict[bytes, int] = field(default_factory=dict)  # pattern -> index of its phrase
+
+    def signature(self, stemming: bool = True) -> frozenset:
+        """What the term means under the rules, whatever the store holds: two terms with the
+        same signature always match the same words (benchmark = benchmarks, time series =
+        time-series)."""
+        return frozenset((tuple(stem_key(w) if stemming else w for w in p.words), self.prefix)
+                         for p in self.phrases)
+
+    @property
+    def expansions(self) -> list[str]:
+        """The abbreviation expansions and aliases this term matches through (for explain)."""
+        return [p.via for p in self.phrases if p.via and p.via != "alias"]
+
+
+@dataclass
+class _Table:
+    """An abbreviation table indexed for lookups: abbreviation key -> (abbr, expansion), and the
+    first key of each expansion -> (expansion keys, abbr, expansion)."""
+
+    by_abbr: dict[str, list[tuple[str, str]]]
+    by_first: dict[str, list[tuple[list[str], str, str]]]
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> _Table:
+        by_abbr: dict[str, list[tuple[str, str]]] = {}
+        by_first: dict[str, list[tuple[list[str], str, str]]] = {}
+        for abbr, exp in table.items():
+            ew, _ = phrase_words(exp)
+            if not ew:
+                continue
+            ek = [stem_key(w) for w in ew]
+            by_abbr.setdefault(stem_key(fold(abbr)), []).append((abbr, exp))
+            by_first.setdefault(ek[0], []).append((ek, abbr, exp))
+        return cls(by_abbr, by_first)
+
+
+def _alternatives(words: list[str], table: _Table) -> list[tuple[str, str]]:
+    """Other spellings of a term through the abbreviation table, as (phrase, note): an
+    abbreviation among its words spelled out, or a spelled-out run abbreviated."""
+    out = []
+    keys = [stem_key(w) for w in words]
+    for i, k in enumerate(keys):
+        for abbr, exp in table.by_abbr.get(k, ()):
+            out.append((" ".join(words[:i] + [exp] + words[i + 1:]), f"{abbr} → {exp}"))
+        for ek, abbr, exp in table.by_first.get(k, ()):
+            n = len(ek)
+            if keys[i:i + n] == ek:
+                out.append((" ".join(words[:i] + [abbr] + words[i + n:]), f"{exp} → {abbr}"))
+    return out
+
+
+def _phrases(text: str, rules: Rules, table: _Table | None) -> tuple[bool, list[Phrase]]:
+    raw = text.strip()
+    prefix = raw.endswith("*")
+    phrases: list[Phrase] = []
+    for n, alt in enumerate(a for a in raw.rstrip("*").split("|") if a.strip()):
+        words, joints = phrase_words(alt)
+        if words:
+            phrases.append(Phrase(words, joints, "" if n == 0 else "alias"))
+    if table and not prefix:
+        seen = {tuple(p.words) for p in phrases}
+        for ph in list(phrases):
+            for alt, note in _alternatives(ph.words, table):
+                words, joints = phrase_words(alt)
+                if words and tuple(words) not in seen:
+                    seen.add(tuple(words))
+                    phrases.append(Phrase(words, joints, note))
+    return prefix, phrases
+
+
+def _stemmable(word: str) -> bool:
+    return not is_spaceless(word)
+
+
+def expand_terms(terms: Iterable[tuple[str, float]], vocabulary: Vocabulary | None = None,
+                 rules: Rules | None = None, abbreviations: Mapping[str, str] | None = None) -> list[TermSpec]:
+    """The patterns of each ``(term, weight)``, with the store's ``vocabulary`` (None: the
+    words as written only). Terms with no word are left out."""
+    rules = rules or Rules()
+    # (the caller decides whether the built-in table is in it)
+    table = _Table.of(abbreviations) if abbreviations else None
+    specs: list[TermSpec] = []
+    for text, weight in terms:
+        prefix, phrases = _phrases(text, rules, table)
+        if phrases:
+            specs.append(TermSpec(text, weight, prefix, phrases))
+    # the vocabulary is asked once for everything: forms by key, then compounds and names
+    words = {w for s in specs for p in s.phrases for i, w in enumerate(p.words)
+             if _stemmable(w) and not (s.prefix and i == len(p.words) - 1)}
+    forms_of: dict[str, set[str]] = {w: {w} for s in specs for p in s.phrases for w in p.words}
+    if vocabulary is not None and rules.stemming and words:
+        by_key = vocabulary.forms({stem_key(w) for w in words})
+        for w in words:
+            forms_of[w] |= by_key.get(stem_key(w), set())
+    if vocabulary is not None and rules.acronym_names and words:
+        names = vocabulary.names(words)
+        for w in words:
+            forms_of[w] |= names.get(w, set())
+    split: dict[str, set[str]] = {}  # a form -> the hyphenated compounds written for it
+    if vocabulary is not None and rules.compounds:
+        forms = {f for fs in forms_of.values() for f in fs if _stemmable(f)}
+        by_key = vocabulary.compounds({stem_key(f) for f in forms})
+        for f in forms:
+            # with stemming, every compound of the same key (pretraining: pre-trained); without, its own
+            cs = by_key.get(stem_key(f), set())
+            split[f] = cs if rules.stemming else {c for c in cs if c.replace("-", "") == f}
+    for s in specs:
+        for k, ph in enumerate(s.phrases):
+            for pat in _patterns(ph, s.prefix, forms_of, split, rules):
+                s.patterns.setdefault(pat, k)
+    return specs
+
+
+def _patterns(ph: Phrase, prefix: bool, forms_of: Mapping[str, set[str]], split: Mapping[str, set[str]],
+              rules: Rules) -> set[bytes]:
+    n = len(ph.words)
+    forms: list[set[str]] = []
+    for i, w in enumerate(ph.words):
+        f = {w} if prefix and i == n - 1 else set(forms_of.get(w, {w}))
+        for form in list(f):
+            for c in split.get(form, ()):
+                f.add(c)
+                f.add(c.replace("-", " "))
+        forms.append(f)
+    joints = []
+    for k, j in enumerate(ph.joints):
+        opts = [" ", "-", ""]
+        if (rules.connectives and j == "-" and ph.words[k] not in _NO_CONNECTIVE
+                and ph.words[k + 1] not in _NO_CONNECTIVE):
+            opts += [" and ", "-and-", "   "]  # "   ": "vision & language" (& is punctuation)
+        joints.append(opts)
+    total = 1
+    for f in forms:
+        total *= len(f)
+    for jo in joints:
+        total *= len(jo)
+    if total > MAX_PATTERNS:  # a very long term: its words as written, but the last
+        forms = [{w} for w in ph.words[:-1]] + [forms[-1]]
+    bodies: set[str] = set()
+    for combo in product(*(sorted(f) for f in forms)):
+        if n == 1:
+            bodies.add(combo[0])
+            continue
+        for js in product(*joints):
+            body = combo[0]
+            for j, w in zip(js, combo[1:], strict=True):
+                body += j + w
+            bodies.add(body)
+    out = set()
+    for b in bodies:
+        lefts = ("",) if is_spaceless(b[0]) else (" ", "-")
+        rights = ("",) if prefix or is_spaceless(b[-1]) else (" ", "-")
+        for left in lefts:
+            for right in rights:
+                out.add((left + b + right).encode("utf-8"))
     return out
 
 
 def term_patterns(term: str) -> set[bytes]:
-    """The byte strings whose presence in a normalized field means ``term`` matches."""
-    raw = term.strip()
-    prefix = raw.endswith("*")
-    tokens = _tokens(raw.rstrip("*"))
-    if not tokens:
-        return set()
-    rights = ("",) if prefix else (" ", "-")
-    return {(left + v + right).encode("utf-8") for v in _variants(tokens) for left in (" ", "-") for right in rights}
+    """The patterns of one term on its own (no vocabulary: its words as written)."""
+    specs = expand_terms([(term, 1.0)], None, Rules(abbreviations=False))
+    return set(specs[0].patterns) if specs else set()
+
+
+Hit = tuple[int, int, int]  # (pattern index, start, end) in the normalised field
 
 
 class Matcher:
-    """Finds which of many terms occur in a normalized text, in one pass.
+    """Finds which of many terms occur in a normalised text, in one pass (see the module)."""
 
-    Every term becomes a few byte patterns (its space/hyphen/no-space spellings,
-    with a word boundary on each side; a prefix term has none on the right), and
-    all patterns go into one Aho-Corasick automaton (ahocorasick_rs): one C call
-    per field, whatever the number of terms.
-    """
-
-    def __init__(self, terms: list[str], *, dfa: bool = False) -> None:
-        index: dict[bytes, list[int]] = {}
-        for i, term in enumerate(terms):
-            for pat in term_patterns(term):
-                index.setdefault(pat, []).append(i)
-        self.patterns = list(index)
-        self.owners = [tuple(index[p]) for p in self.patterns]
-        single = all(len(o) == 1 for o in self.owners)
-        self._owner = [o[0] for o in self.owners] if single else None
+    def __init__(self, specs: list[TermSpec], *, overlap: str = "longest", dfa: bool = False,
+                 settle: bool = True) -> None:
+        """``settle=False``: every term found counts, overlapping or not (a search for all words)."""
+        index: dict[bytes, int] = {}
+        patterns: list[bytes] = []
+        owner: list[int] = []
+        phrase: list[int] = []
+        self.shared: list[tuple[int, int]] = []  # (kept, dropped): terms with a pattern in common
+        for i, s in enumerate(specs):
+            for pat, k in s.patterns.items():
+                j = index.get(pat)
+                if j is None:
+                    index[pat] = len(patterns)
+                    patterns.append(pat)
+                    owner.append(i)
+                    phrase.append(k)
+                elif owner[j] != i and (owner[j], i) not in self.shared:
+                    self.shared.append((owner[j], i))
+        self.specs = specs
+        self.patterns = patterns
+        self.owner = owner
+        self.phrase = phrase
+        self.overlap = overlap
+        self.weights = [s.weight for s in specs]
+        self.conflicts = _conflicts(specs, patterns, owner) if settle else {}
+        self._conflicting = frozenset(self.conflicts)
         self._ac = None
-        if self.patterns:
+        if patterns:
             # A DFA searches ~15% faster but takes 4x longer to build: worth it
             # for a full rescore, not for a day's hundred papers.
             kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
-            self._ac = ahocorasick_rs.BytesAhoCorasick(
-                self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw
-            )
+            self._ac = ahocorasick_rs.BytesAhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw)
 
     def find(self, normalized: bytes) -> set[int]:
-        """Indexes (into the terms given) of the terms present in ``normalized``."""
+        """Indexes (into the specs given) of the terms present in ``normalized``."""
         if self._ac is None:
             return set()
-        matches = self._ac.find_matches_as_indexes(normalized, overlapping=True)
-        if self._owner is not None:  # every pattern has one term: the common case
-            owner = self._owner
-            return {owner[m[0]] for m in matches}
-        found = {m[0] for m in matches}
-        owners = self.owners
-        out: set[int] = set()
-        for i in found:
-            out.update(owners[i])
-        return out
+        hits = self._ac.find_matches_as_indexes(normalized, overlapping=True)
+        owner = self.owner
+        found = {owner[m[0]] for m in hits}
+        if len(found) < 2:
+            return found
+        involved = self._involved(found)
+        if involved is None:
+            return found
+        return {owner[h[0]] for h in self._settle(hits, involved)} | (found - involved)
+
+    def hits(self, normalized: bytes) -> list[Hit]:
+        """Every occurrence that counts (overlaps settled), in text order: for explain."""
+        if self._ac is None:
+            return []
+        hits = self._ac.find_matches_as_indexes(normalized, overlapping=True)
+        owner = self.owner
+        found = {owner[m[0]] for m in hits}
+        involved = self._involved(found) if len(found) > 1 else None
+        if involved is None:
+            return sorted(hits, key=lambda h: h[1])
+        kept = self._settle(hits, involved)
+        return sorted(kept + [h for h in hits if owner[h[0]] not in involved], key=lambda h: h[1])
+
+    def _involved(self, found: set[int]) -> set[int] | None:
+        """The found terms that may overlap another found term (None: none may)."""
+        maybe = self._conflicting.intersection(found)
+        if len(maybe) < 2:
+            return None
+        conflicts = self.conflicts
+        involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
+        return involved or None
+
+    def _settle(self, hits: list[Hit], involved: set[int]) -> list[Hit]:
+        """The occurrences of the involved terms that keep their words: one pass over them in
+        the order they end, keeping non-overlapping ones; where two overlap, the longer (with
+        ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
+        the one further left."""
+        owner = self.owner
+        by_weight = self.overlap == "weight"
+        w = self.weights
+        kept: list[tuple[int, int, tuple, Hit]] = []  # (start, end, strength, hit), in order of end
+        for h in hits:
+            o = owner[h[0]]
+            if o not in involved:
+                continue
+            s1, e1 = h[1] + 1, h[2] - 1  # the words, without the boundaries (which neighbours share)
+            strength = (w[o], e1 - s1) if by_weight else (e1 - s1,)
+            popped = []
+            while kept and kept[-1][1] > s1 and e1 > kept[-1][0]:
+                if kept[-1][2] >= strength:  # the earlier one is at least as strong: it keeps the words
+                    break
+                popped.append(kept.pop())
+            else:
+                kept.append((s1, e1, strength, h))
+                continue
+            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
+        return [k[3] for k in kept]
+
+    def form(self, normalized: bytes, hit: Hit) -> str:
+        """The words a hit matched, as normalised text (``*`` after a prefix match)."""
+        idx, s, e = hit
+        pat = self.patterns[idx]
+        text = normalized[s:e].decode("utf-8", "replace")
+        if pat[:1] in (b" ", b"-"):
+            text = text[1:]
+        if pat[-1:] in (b" ", b"-") and len(pat) > 1:
+            text = text[:-1]
+        return text + ("*" if self.specs[self.owner[idx]].prefix else "")
 
 
-def highlight_regex(terms: Iterable[str]) -> re.Pattern | None:
-    """A regex that finds the given config terms in original (unnormalised) text,
-    for highlighting: case-insensitive, whole words, any hyphen/space/no-space joins."""
-    parts = []
-    for t in set(terms):
-        prefix = t.strip().endswith("*")
-        tokens = _tokens(t.strip().rstrip("*"))
-        if not tokens:
-            continue
-        if len(tokens) == 1:
-            tokens = list(tokens[0])  # a one-word term may be hyphenated anywhere
-            body = r"[\-\u2010\u2011]?".join(re.escape(c) for c in tokens)
-        else:
-            body = r"[ \-\u2010\u2011]?".join(re.escape(tok) for tok in tokens)
-        parts.append(body + (r"\w*" if prefix else ""))
-    if not parts:
+def _conflicts(specs: list[TermSpec], patterns: list[bytes], owner: list[int]) -> dict[int, frozenset[int]]:
+    """For each term, the terms whose matches can overlap its own in some text: a spelling of
+    one contains a spelling of the other as whole words, or one ends with words the other
+    begins with. A prefix term (and a term in a script without spaces) may overlap any term
+    with a word that its word begins (or shares a character with)."""
+    tuples: dict[int, set[tuple[bytes, ...]]] = {}
+    for p, o in zip(patterns, owner, strict=True):
+        tuples.setdefault(o, set()).add(tuple(p.replace(b"-", b" ").split()))
+    by_word: dict[bytes, set[int]] = {}
+    for o, ts in tuples.items():
+        for t in ts:
+            for w in t:
+                by_word.setdefault(w, set()).add(o)
+    subs: dict[int, set[tuple[bytes, ...]]] = {}  # every run of whole words of a term's spellings
+    heads: dict[int, set[tuple[bytes, ...]]] = {}  # ... that begin one
+    tails: dict[int, set[tuple[bytes, ...]]] = {}  # ... that end one
+    for o, ts in tuples.items():
+        sb, hd, tl = set(), set(), set()
+        for t in ts:
+            n = len(t)
+            for i in range(n):
+                for j in range(i + 1, n + 1):
+                    sb.add(t[i:j])
+                hd.add(t[: i + 1])
+                tl.add(t[i:])
+        subs[o], heads[o], tails[o] = sb, hd, tl
+
+    loose = {o for o in tuples if specs[o].prefix or any(is_spaceless(w.decode("utf-8", "replace"))
+                                                         for t in tuples[o] for w in t)}
+    out: dict[int, set[int]] = {}
+
+    def link(a: int, b: int) -> None:
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+
+    for a in tuples:
+        cands = {b for t in tuples[a] for w in t for b in by_word[w] if b > a}
+        for b in cands:
+            if (a in loose or b in loose or not tuples[a].isdisjoint(subs[b]) or not tuples[b].isdisjoint(subs[a])
+                    or not tails[a].isdisjoint(heads[b]) or not tails[b].isdisjoint(heads[a])):
+                link(a, b)
+    for o in loose:  # beyond the shared words: a prefix begins other words, CJK shares characters
+        for w0 in {t[-1] if specs[o].prefix else w for t in tuples[o] for w in t}:
+            text = w0.decode("utf-8", "replace")
+            chars = set(text) if is_spaceless(text) else None
+            for w, owners in by_word.items():
+                if (w.startswith(w0) if chars is None else not chars.isdisjoint(w.decode("utf-8", "replace"))):
+                    for b in owners:
+                        if b != o:
+                            link(o, b)
+    return {t: frozenset(c) for t, c in out.items()}
+
+
+def _form_regex(form: str) -> str:
+    prefix = form.endswith("*")
+    form = form.rstrip("*")
+    body = "".join(r"(?:[^\w\-\u2010-\u2013]|_)" if c == " " else r"[\-\u2010-\u2013]" if c == "-"
+                   else re.escape(c) for c in form)
+    left = "" if is_spaceless(form[:1]) else r"(?<!\w)"
+    right = r"\w*" if prefix else ("" if is_spaceless(form[-1:]) else r"(?!\w)")
+    return left + body + right
+
+
+def highlight_regex(forms: Iterable[str], mute: Iterable[str] = ()) -> re.Pattern | None:
+    """A regex that finds matched words again in original (unnormalised) text, for
+    highlighting: case-insensitive. ``forms`` and ``mute`` are the normalised words matched
+    (:meth:`Matcher.form`, or terms as written); a match of a mute form has ``lastgroup``
+    ``"mute"``, of a wanted one ``"want"``."""
+    groups = []
+    for name, items in (("mute", mute), ("want", forms)):
+        parts = sorted({_form_regex(f) for f in {fold(x).strip() for x in items} if f.strip("*")},
+                       key=len, reverse=True)
+        if parts:
+            groups.append(f"(?P<{name}>" + "|".join(parts) + ")")
+    if not groups:
         return None
-    parts.sort(key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+    return re.compile("|".join(groups), re.IGNORECASE)

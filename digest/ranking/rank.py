@@ -15,15 +15,16 @@ from datetime import date
 
 from digest.config import Config
 from digest.ranking.report import Mode, Report, Revision, SourceLine
-from digest.ranking.score import Scored, Scorer
+from digest.ranking.score import Hidden, Scored, Scorer
 from digest.store import Store
 
 Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 
 def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None) -> Scorer:
-    """The scorer for ``cfg``; with a store and the reading list's tags, the similarity
-    boost toward tagged papers when ``[similarity]`` asks for it."""
+    """The scorer for ``cfg``; with a store, its terms expanded through the store's
+    vocabulary and damped by how common they are in it, and (with the reading list's
+    tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it."""
     extra = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
@@ -31,7 +32,12 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
-    return Scorer.from_config(cfg, extra=extra)
+    scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None)
+    if store is not None and cfg.matching.get("damping", True):
+        from digest.ranking import damping
+
+        damping.apply(store, scorer, float(cfg.matching.get("damping_from", damping.DEFAULT_FROM)))
+    return scorer
 
 
 def can_match(scorer: Scorer) -> bool:
@@ -53,14 +59,15 @@ class Ranked:
 
 
 def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, min_score: float | None,
-                 matched_only: bool = False, hide_cross_lists: bool = False) -> Ranked:
+                 matched_only: bool = False, hide_cross_lists: bool = False,
+                 hidden: Hidden | None = None, sort: str = "score") -> Ranked:
     """Rank ``records``, leaving out (and counting) the cross-lists with ``hide_cross_lists``, and
     with ``matched_only`` (and a scorer that can match anything) the papers that matched
-    nothing (not counted when min_score > 0 would hide them anyway)."""
+    nothing (not counted when min_score > 0 would hide them anyway); ``sort``: one of RANK_SORTS."""
     matched_only = matched_only and can_match(scorer) and not (min_score is not None and min_score > 0)
     out = Ranked([])
     if not matched_only and not hide_cross_lists:
-        out.entries = scorer.rank(records, limit=limit, min_score=min_score)
+        out.entries = scorer.rank(records, limit=limit, min_score=min_score, hidden=hidden, sort=sort)
         return out
 
     def kept() -> Iterable[dict]:
@@ -72,7 +79,7 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
             else:
                 yield r
 
-    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score)
+    out.entries = scorer.rank(kept(), limit=limit, min_score=min_score, hidden=hidden, sort=sort)
     return out
 
 
@@ -80,15 +87,17 @@ def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags |
                  mode: Mode = "new", sources: list[SourceLine] | None = None,
                  warnings: list[str] | None = None, unmatched: int = 0,
                  updates: Iterable[tuple[dict, list[str]]] = (), cross_lists: str = "show",
-                 cross_hidden: int = 0) -> Report:
-    """A Report of ranked entries, with the tags of the papers it shows."""
+                 cross_hidden: int = 0, hidden: Hidden | None = None) -> Report:
+    """A Report of ranked entries, with the tags of the papers it shows (and of those
+    ``hidden`` by mute terms)."""
     tags = tags or {}
     shown = {}
-    for s in entries:
+    hidden = hidden or Hidden()
+    for s in entries + hidden.entries:
         t = sorted(tags.get(s.record["id"], ()))
         if t:
             shown[s.record["id"]] = t
     return Report(entries, heading, mode=mode, pool=pool, sources=list(sources or []),
                   warnings=list(warnings or []), tags=shown, date=date.today().isoformat(),
                   unmatched=unmatched, updates=[Revision(r, list(t)) for r, t in updates],
-                  cross_lists=cross_lists, cross_hidden=cross_hidden)
+                  cross_lists=cross_lists, cross_hidden=cross_hidden, hidden=hidden)

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from digest.identity import short_id
-from digest.ranking.score import Scored
+from digest.ranking.score import Hidden, Scored
 
 # What a report is drawn from, a closed set: the latest ingest's new papers, every stored
 # paper, the papers first seen since a date, the papers not yet emailed, or the papers a
 # digest mail left out (``show --held-back RUN``).
 Mode = Literal["new", "all", "since", "unsent", "held"]
 MODES: tuple[Mode, ...] = ("new", "all", "since", "unsent", "held")
+# What the entries are: the digest, or the papers it left out because of mute terms.
+View = Literal["digest", "hidden"]
 
 
 @dataclass
@@ -31,10 +33,13 @@ class SourceLine:
     unchanged: int = 0
     skipped: int = 0  # inputs unchanged since last time (not fetched/parsed)
     errors: list[str] = field(default_factory=list)
+    note: str | None = None  # why nothing new was expected ("no announcement expected (Saturday)")
 
     def text(self) -> str:
         if self.errors and not self.parsed:
             return f"{self.name}: failed"
+        if self.note and not self.new and not self.updated:
+            return f"{self.name}: {self.note}"
         bits = [f"{self.new} new"]
         if self.updated:
             bits.append(f"{self.updated} updated")
@@ -84,6 +89,8 @@ class Report:
     updates: list[Revision] = field(default_factory=list)  # new versions of reading-list papers: shown first
     cross_lists: str = "show"  # [show] cross_lists: "fold" shows cross-lists after the others, one line each
     cross_hidden: int = 0  # cross-lists left out ([show] cross_lists = "hide")
+    hidden: Hidden = field(default_factory=Hidden)  # below min_score only because of mute terms
+    view: View = "digest"  # "hidden": the entries are the papers mute terms hid (show --hidden)
 
     @property
     def parsed(self) -> int:
@@ -109,17 +116,30 @@ class Report:
         what: dict[Mode, str] = {"new": f"new {noun}", "all": f"stored {noun}",
                                  "since": f"{noun} first seen in this period", "unsent": f"{noun} not yet emailed",
                                  "held": f"{noun} a mail left out"}
+        if self.view == "hidden":
+            more = f", showing {shown}" if shown < self.hidden.count else ""
+            terms = self.hidden_clause().partition(" hidden by mute terms")[2]
+            return f"{self.hidden.count} of {self.pool} {what.get(self.mode, noun)} hidden by mute terms{terms}{more}"
         return f"showing {shown} of {self.pool} {what.get(self.mode, noun)}"
 
     def left_out(self) -> list[str]:
         """What the summary says was left out, and how to see it: one clause each."""
         out = []
+        if self.hidden.count and self.view != "hidden":
+            out.append(self.hidden_clause() + " (--hidden shows them)")
         if self.unmatched:
             out.append(f"{self.unmatched} matched nothing (--unmatched shows them)")
         if self.cross_hidden:
             n = self.cross_hidden
             out.append(f'{n} cross-list{"s" if n != 1 else ""} hidden ([show] cross_lists = "hide")')
         return out
+
+    def hidden_clause(self) -> str:
+        """``3 hidden by mute terms: survey (2), investing (1)`` (empty when none)."""
+        if not self.hidden.count:
+            return ""
+        terms = ", ".join(f"{t} ({n})" for t, n in sorted(self.hidden.by_term.items(), key=lambda kv: (-kv[1], kv[0])))
+        return f"{self.hidden.count} hidden by mute terms: {terms}"
 
     def sections(self) -> tuple[list[Scored], list[Scored]]:
         """The entries to show in full, and those folded after them (cross-lists, with
@@ -130,16 +150,26 @@ class Report:
         return main, [s for s in self.entries if s.record.get("cross_list") is True]
 
     def highlighter(self):
-        """One regex finding every matched term of the report (compiled once, not per entry:
-        a term that occurs in an entry's text is a term that entry matched)."""
+        """One regex finding every word the report's entries matched (compiled once, not per
+        entry): a match's ``lastgroup`` is ``"want"`` for a wanted term, ``"mute"`` for a mute one."""
         if not hasattr(self, "_hl"):
-            from digest.ranking.match import highlight_regex
-
-            self._hl = highlight_regex({t for s in self.entries for t in s.terms})
+            self._hl = highlighter_of(self.entries + self.hidden.entries)
         return self._hl
 
     def tags_of(self, item_id: str) -> list[str]:
         return self.tags.get(item_id, [])
+
+
+def highlighter_of(entries: list[Scored]):
+    """The highlight regex of these entries' matched words (see :meth:`Report.highlighter`)."""
+    from digest.ranking.match import highlight_regex
+
+    want: set[str] = set()
+    mute: set[str] = set()
+    for s in entries:
+        want |= s.forms()
+        mute |= s.forms(mute=True)
+    return highlight_regex(want, mute)
 
 
 def entry_dict(s: Scored, rank: int, tags: list[str] | None = None) -> dict:

@@ -1,19 +1,27 @@
 """Scoring papers against the user's interests, explainably.
 
-Each (term, field) pair counts once: ``weight * field_weight``. Author and
-organisation boosts add their weight. The score is the sum of the contributions,
-and every contribution is kept as a :class:`Match` for ``digest explain``.
-Term matching itself lives in :mod:`digest.ranking.match`.
+A term found in a field adds ``weight x field weight x damping`` once, however often it
+occurs there (which words it matches, and how overlapping terms are settled, is
+:mod:`digest.ranking.match`). ``damping`` is 1 for most terms; a wanted term found in
+more than ``[matching] damping_from`` of the store's papers weighs less (see
+:mod:`digest.ranking.damping`). Author and organisation boosts add their weight, and
+the optional boosts (similarity to tagged papers) theirs. The score is the sum of the
+contributions, and every contribution is kept as a :class:`Match` for ``digest explain``.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from digest.ranking.match import Matcher, fold, normalize, term_patterns
+from digest.config import NUMBER, Checker, got
+from digest.ranking import RANK_SORTS
+from digest.ranking.abbreviations import ABBREVIATIONS
+from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
+from digest.words import phrase_words
 
 FIELDS = ("title", "abstract")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -25,9 +33,10 @@ class Match:
     field: str  # title, abstract, authors, org, or similarity
     weight: float  # the contribution to the score
     detail: str = ""
+    forms: tuple[str, ...] = ()  # the words matched, normalised (title and abstract matches)
 
     def to_dict(self) -> dict:
-        d = {"term": self.term, "field": self.field, "weight": round(self.weight, 3)}
+        d: dict = {"term": self.term, "field": self.field, "weight": round(self.weight, 3)}
         if self.detail:
             d["detail"] = self.detail
         return d
@@ -43,15 +52,85 @@ class Scored:
     def terms(self) -> list[str]:
         return [m.term for m in self.matches if m.field in FIELDS]
 
+    def forms(self, *, mute: bool = False) -> set[str]:
+        """The words this paper matched, of wanted terms (or of mute terms)."""
+        return {f for m in self.matches if m.field in FIELDS and (m.weight < 0) == mute for f in m.forms}
+
+    @property
+    def sunk_by(self) -> str | None:
+        """The mute term that cost this paper most, if any."""
+        neg: dict[str, float] = {}
+        for m in self.matches:
+            if m.field in FIELDS and m.weight < 0:
+                neg[m.term] = neg.get(m.term, 0.0) + m.weight
+        return min(neg, key=lambda t: neg[t]) if neg else None
+
 
 @dataclass
-class Term:
-    text: str  # as written in the config
-    weight: float
+class Hidden:
+    """Papers below min_score only because of mute terms: the best of them, explained, and how
+    many each mute term sank (the one that took most from a paper sank it)."""
+
+    entries: list[Scored] = field(default_factory=list)
+    by_term: dict[str, int] = field(default_factory=dict)
+
+    def add(self, s: Scored) -> None:
+        self.entries.append(s)
+        t = s.sunk_by or "?"
+        self.by_term[t] = self.by_term.get(t, 0) + 1
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_term.values())
 
 
 def _name_key(name: str) -> str:
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
+
+
+MATCHING_KEYS = {"stemming": bool, "compounds": bool, "abbreviations": bool, "acronym_names": bool,
+                 "connectives": bool, "overlap": str, "damping": bool, "damping_from": NUMBER}
+
+
+def check_matching(check: Checker, table: Any) -> dict:
+    """Validate ``[matching]``: known keys, their types, an overlap rule of OVERLAPS, a share."""
+    table = check.table("matching", table)
+    check.keys("matching", table, MATCHING_KEYS)
+    if "overlap" in table and table["overlap"] not in OVERLAPS:
+        raise check.fail("matching.overlap", f"must be one of {', '.join(OVERLAPS)}, got {table['overlap']!r}")
+    if "damping_from" in table and not 0 < table["damping_from"] < 1:
+        raise check.fail("matching.damping_from", "must be a share between 0 and 1 (0.2 = 20% of your papers)")
+    return dict(table)
+
+
+def check_abbreviations(check: Checker, table: Any) -> dict[str, str]:
+    """Validate ``[abbreviations]``: "ABBR" = "what it stands for" ("" removes a built-in one)."""
+    table = check.table("abbreviations", table)
+    out = {}
+    for k, v in table.items():
+        if not isinstance(v, str):
+            raise check.fail(f'abbreviations."{k}"', f"must be the words it stands for (a string), got {got(v)}")
+        if not phrase_words(k)[0] or (v.strip() and not phrase_words(v)[0]):
+            raise check.fail(f'abbreviations."{k}"', "must contain a word")
+        out[k] = v
+    return out
+
+
+def rules_of(matching: Mapping) -> Rules:
+    """The matching rules a ``[matching]`` table asks for (damping is not a matching rule)."""
+    return Rules(**{k: v for k, v in matching.items() if k in Rules.__dataclass_fields__})
+
+
+def abbreviation_table(rules: Rules, own: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The built-in abbreviations (unless switched off) with the config's own on top;
+    an own entry of "" removes that abbreviation."""
+    table = dict(ABBREVIATIONS) if rules.abbreviations else {}
+    for k, v in (own or {}).items():
+        for old in [x for x in table if x.casefold() == k.casefold()]:
+            del table[old]
+        if v.strip():
+            table[k] = v
+    return table
 
 
 class Scorer:
@@ -63,29 +142,66 @@ class Scorer:
         authors: dict[str, float] | None = None,
         orgs: dict[str, float] | None = None,
         extra: Iterable[Callable[[dict], list[Match]]] = (),
+        rules: Rules | None = None,
+        vocabulary: Vocabulary | None = None,
+        abbreviations: Mapping[str, str] | None = None,
     ) -> None:
-        self.terms = [Term(k, v) for k, v in interests.items() if term_patterns(k)]
-        self.matcher = Matcher([t.text for t in self.terms])
-        self._term_weights = [t.weight for t in self.terms]
+        self.rules = rules or Rules()
+        table = abbreviation_table(self.rules, abbreviations)
+        self.abbreviations = table
+        self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
+        self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
+        self.damping = [1.0] * len(self.specs)
+        self.shares: list[float | None] = [None] * len(self.specs)
+        self._term_weights = [t.weight for t in self.specs]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
         self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
+        self.has_mutes = any(t.weight < 0 for t in self.specs)
+
+    @property
+    def terms(self) -> list[TermSpec]:
+        return self.specs
 
     @classmethod
-    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = ()) -> Scorer:
-        return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra)
+    def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (),
+                    vocabulary: Vocabulary | None = None) -> Scorer:
+        return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
+                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations)
+
+    def set_damping(self, factors: list[float], shares: list[float | None]) -> None:
+        """Damping factors per term (1 = none) and the share of papers each term is in."""
+        self.damping = list(factors)
+        self.shares = list(shares)
+        self._term_weights = [t.weight * d for t, d in zip(self.specs, self.damping, strict=True)]
+
+    def _term_matches(self, fname: str, text: str) -> list[Match]:
+        norm = normalize(text)
+        fw = self.weights.get(fname, 1.0)
+        by_term: dict[int, list[tuple[str, str]]] = {}
+        matcher = self.matcher
+        for hit in matcher.hits(norm):
+            t = matcher.owner[hit[0]]
+            via = self.specs[t].phrases[matcher.phrase[hit[0]]].via
+            by_term.setdefault(t, []).append((matcher.form(norm, hit), via))
+        out = []
+        for t in sorted(by_term):
+            spec = self.specs[t]
+            forms = tuple(dict.fromkeys(f for f, _ in by_term[t]))
+            notes = [v for v in dict.fromkeys(v for _, v in by_term[t]) if v and v != "alias"]
+            d = self.damping[t]
+            if d != 1.0 and self.shares[t] is not None:
+                notes.append(f"×{d:.2f}: in {self.shares[t]:.0%} of your papers")
+            out.append(Match(spec.text, fname, spec.weight * fw * d, "; ".join(notes), forms))
+        return out
 
     def score(self, rec: dict) -> Scored:
         matches: list[Match] = []
         for fname in FIELDS:
             text = rec.get(fname) or ""
-            if not text:
-                continue
-            fw = self.weights.get(fname, 1.0)
-            for i in sorted(self.matcher.find(normalize(text))):
-                term = self.terms[i]
-                matches.append(Match(term.text, fname, term.weight * fw))
+            if text:
+                matches.extend(self._term_matches(fname, text))
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
@@ -105,7 +221,7 @@ class Scorer:
 
     def prepare_for_scan(self) -> None:
         """Rebuild the matcher for scoring very many papers (a full rescore)."""
-        self.matcher = Matcher([t.text for t in self.terms], dfa=True)
+        self.matcher = Matcher(self.specs, overlap=self.rules.overlap, dfa=True)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""
@@ -121,18 +237,76 @@ class Scorer:
                     total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
         return round(total, 3)
 
+    def fast_parts(self, rec: dict) -> tuple[float, float, int]:
+        """``(score, what mute terms took from it, the mute term that took most or -1)``, fast."""
+        if self.authors or self.orgs or self.extra:
+            sc = self.score(rec)
+            neg: dict[int, float] = {}
+            index = {t.text: i for i, t in enumerate(self.specs)}
+            for m in sc.matches:
+                if m.field in FIELDS and m.weight < 0:
+                    neg[index[m.term]] = neg.get(index[m.term], 0.0) + m.weight
+        else:
+            total = 0.0
+            weights = self._term_weights
+            neg = {}
+            for fname in FIELDS:
+                text = rec.get(fname)
+                if text:
+                    found = self.matcher.find(normalize(text))
+                    if found:
+                        fw = self.weights.get(fname, 1.0)
+                        for i in found:
+                            w = weights[i] * fw
+                            total += w
+                            if w < 0:
+                                neg[i] = neg.get(i, 0.0) + w
+            sc = Scored(rec, round(total, 3))
+        if not neg:
+            return sc.score, 0.0, -1
+        return sc.score, round(sum(neg.values()), 3), min(neg, key=lambda i: neg[i])
+
+    def muted(self, rec: dict, score: float, min_score: float) -> Scored | None:
+        """The paper explained, when it scores below ``min_score`` only because of mute terms."""
+        if not self.has_mutes or score >= min_score:
+            return None
+        s = self.score(rec)
+        negative = sum(m.weight for m in s.matches if m.weight < 0 and m.field in FIELDS)
+        return s if negative < 0 and s.score - negative >= min_score else None
+
     def rank(
         self,
         records: Iterable[dict],
         *,
         limit: int | None = None,
         min_score: float | None = None,
+        hidden: Hidden | None = None,
+        sort: str = "score",
     ) -> list[Scored]:
-        """Score and sort: highest score first, then newest, then title."""
-        keyed = ((rank_key(self.fast_score(r), r), i, r) for i, r in enumerate(records))
+        """Score and sort: highest score first, then newest, then title (``sort="upvotes"``: most
+        upvoted first, then the same). Papers below ``min_score`` only because of mute terms are
+        added to ``hidden`` (when given)."""
+        key = sort_key(sort)
+        scored = ((self.fast_score(r), i, r) for i, r in enumerate(records))
         if min_score is not None:
-            keyed = (k for k in keyed if -k[0][0] >= min_score)
+            floor = min_score
+
+            def kept(x) -> bool:
+                if x[0] >= floor:
+                    return True
+                if hidden is not None:
+                    m = self.muted(x[2], x[0], floor)
+                    if m is not None:
+                        hidden.add(m)
+                return False
+
+            scored = (x for x in scored if kept(x))
+        keyed = ((key(s, r), i, r) for s, i, r in scored)
         best = sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed)
+        if hidden is not None:
+            hidden.entries.sort(key=lambda s: rank_key(s.score, s.record))
+            if limit is not None:
+                del hidden.entries[limit:]
         return [self.score(r) for _, _, r in best]
 
 
@@ -144,3 +318,16 @@ def rank_key(score: float, rec: dict) -> tuple:
     except ValueError:
         day = 0
     return (-score, day, rec.get("title") or "")
+
+
+def upvotes_key(score: float, rec: dict) -> tuple:
+    """Sort key: most upvotes first (papers without a count last), then as :func:`rank_key`."""
+    up = rec.get("upvotes")
+    return (-up if isinstance(up, int) and not isinstance(up, bool) else 1, *rank_key(score, rec))
+
+
+def sort_key(sort: str) -> Callable[[float, dict], tuple]:
+    """The sort key (score, record) -> tuple of one of :data:`digest.ranking.RANK_SORTS`."""
+    if sort not in RANK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return upvotes_key if sort == "upvotes" else rank_key

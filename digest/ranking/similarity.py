@@ -45,10 +45,10 @@ from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 
 from digest.config import NUMBER, Checker
-from digest.ranking.match import fold
 from digest.ranking.score import Match
 from digest.tags import InvalidTag, normalize_tag
 from digest.text import clean
+from digest.words import fold
 
 SIMILARITY_KEYS = {"tags": list, "weight": NUMBER, "min_similarity": NUMBER, "max_neighbours": int}
 DEFAULT_WEIGHT = 8.0

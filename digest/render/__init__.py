@@ -26,6 +26,53 @@ EXPORT_FORMATS = ("bibtex", "ris", "markdown", "json", "jsonl", "csv")  # export
 
 
 
+def may_be_terminal(file=None) -> bool:
+    """Whether output to ``file`` (stdout) could be styled as rich decides it: a terminal, or
+    FORCE_COLOR / TTY_COMPATIBLE=1 set. False means plain for sure, so plain output need not
+    import rich (its Console then has the last word)."""
+    import os
+    import sys
+
+    env = os.environ
+    if env.get("TTY_COMPATIBLE") == "1" or env.get("FORCE_COLOR"):
+        return True
+    f = file or sys.stdout
+    try:
+        return bool(f.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def screen_width() -> int:
+    """The width rich gives a console: $COLUMNS, else the terminal's (stdin, stdout or stderr),
+    else 80 (for plain output that does not load rich)."""
+    import os
+
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return 80
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (OSError, ValueError):
+            continue
+    return 80
+
+
+# The layout rules every terminal output shares (the digest, explain, the reading-list table).
+NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
+INDENT = 4
+GLUE = "\u00a0"  # a space lines are never broken at (printed as a plain space)
+URL_WORD = re.compile(r"(?i)^\W{0,2}https?://")  # a word that is a URL is never broken across lines
+
+
+def glued(bits: list[str]) -> str:
+    """Meta bits joined by " · ", a short bit ("12 upvotes", "added 2025-11-20") kept whole."""
+    return " · ".join(b.replace(" ", GLUE) if len(b) <= 30 else b for b in bits)
+
+
 def to_json(obj: object, *, indent: int | None = None) -> str:
     """JSON text for stdout: non-ASCII text stays readable, but every character a terminal
     could act on is written as a ``\\uXXXX`` escape (the same data, safe to print)."""
@@ -142,9 +189,17 @@ def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
     :func:`labelled_links`). The date is the publication date; with ``label_dates`` it says so
     (``published 2025-11-18``), and a paper without one shows when it was ``first seen``."""
     bits = []
-    authors = [clean(a) for a in rec.get("authors") or [] if clean(a)]
+    authors: list[str] = []  # the first three, cleaned; the rest only counted (cheap for 30-author papers)
+    more = 0
+    for a in rec.get("authors") or []:
+        if len(authors) < 3:
+            a = clean(a)
+            if a:
+                authors.append(a)
+        elif (a.isprintable() and a.strip()) or clean(a):  # (printable and not blank: clean() keeps it)
+            more += 1
     if authors:
-        bits.append(", ".join(authors[:3]) + (f" +{len(authors) - 3}" if len(authors) > 3 else ""))
+        bits.append(", ".join(authors) + (f" +{more}" if more else ""))
     elif rec.get("n_authors"):
         n = rec["n_authors"]
         bits.append(f"{n} author{'s' if n != 1 else ''}")

@@ -15,8 +15,7 @@ import html
 import re
 
 from digest.identity import short_id
-from digest.ranking.match import highlight_regex
-from digest.ranking.report import Report
+from digest.ranking.report import Report, highlighter_of
 from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
 from digest.render.text import overview, source_summary
 from digest.text import clean
@@ -56,6 +55,7 @@ S_ID = (f"font-family:{MONO};font-size:12px;background:#eef1f4;color:{INK};paddi
 S_TAG = "color:#8250df;white-space:nowrap;"
 S_SNIP = "margin:8px 0 0;font-size:14px;color:#2f353c;"
 S_MARK = "background:#fff0a8;color:inherit;"
+S_MUTE = "background:#fde2e2;color:#7d1a1a;text-decoration:line-through;"
 S_WHY = f"margin:8px 0 0;font-size:12px;color:{MUTED};"
 S_WHY_ONE = "display:inline-block;margin:0 10px 2px 0;"  # a term and its weights wrap as one
 S_TERM = "display:inline-block;margin:0 4px 0 0;padding:0 6px;border-radius:9px;background:#fff4c2;color:#4d3c00;"
@@ -79,13 +79,15 @@ def nowrap_dates(escaped: str) -> str:
 
 
 def _highlighted(text: str, hl) -> str:
-    """``text`` (already clean) escaped, with the matched terms in ``<mark>``."""
+    """``text`` (already clean) escaped, with the matched words in ``<mark>`` (struck through and
+    red for mute terms)."""
     if hl is None:
         return html.escape(text, quote=True)
     out, pos = [], 0
     for m in hl.finditer(text):
         out.append(html.escape(text[pos:m.start()], quote=True))
-        out.append(f'<mark style="{S_MARK}">{html.escape(m.group(0), quote=True)}</mark>')
+        style = S_MUTE if m.lastgroup == "mute" else S_MARK
+        out.append(f'<mark style="{style}">{html.escape(m.group(0), quote=True)}</mark>')
         pos = m.end()
     out.append(html.escape(text[pos:], quote=True))
     return "".join(out)
@@ -103,7 +105,7 @@ def _link(url: str, label: str) -> str:
 
 def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
     r = s.record
-    hl = hl if hl is not None else highlight_regex(s.terms)
+    hl = hl if hl is not None else highlighter_of([s])
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl)
     link = paper_link(r)
     title = _link(link.url, title)

@@ -14,14 +14,18 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 
 def md_escape(text: object) -> str:
     """Plain text that Markdown shows literally (HTML escaped too)."""
-    s = clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _escape(clean(text))
     return "\\" + s if s[:1] in "-+" and s else s
 
 
 def md_url(url: str) -> str:
     """A URL safe inside Markdown's ``(...)``."""
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def _escape(s: str) -> str:
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def md_link(title: str, url: str | None) -> str:
@@ -41,6 +45,28 @@ def md_paper(rec: dict) -> str:
 def md_extra_links(rec: dict) -> str:
     """Code and project links as ``[code](...)``, ``[project](...)``."""
     return " · ".join(f"[{link_kind(u)}]({md_url(u)})" for u in extra_links(rec))
+
+
+def md_highlighted(text: str, hl) -> str:
+    """``text`` escaped, the words of wanted terms in **bold**, those of mute terms ~~struck~~."""
+    text = clean(text)
+    if hl is None:
+        return md_escape(text)
+    out, pos = [], 0
+    for m in hl.finditer(text):
+        out.append(_escape(text[pos:m.start()]))
+        mark = "~~" if m.lastgroup == "mute" else "**"
+        out.append(f"{mark}{_escape(m.group(0))}{mark}")
+        pos = m.end()
+    out.append(_escape(text[pos:]))
+    s = "".join(out)
+    return "\\" + s if s[:1] in "-+" else s
+
+
+def _why(term: str, parts) -> str:
+    neg = all(w < 0 for _, w in parts)
+    t = f"~~{md_escape(term)}~~" if neg else md_escape(term)
+    return f"{t} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
 
 
 def render_markdown(report: Report) -> str:
@@ -71,11 +97,11 @@ def render_markdown(report: Report) -> str:
         if meta:
             out.append("   " + " · ".join(meta))
         if r.get("abstract"):
-            out.append(f"   > {md_escape(snippet(r['abstract'], hl, 300))}")
+            out.append(f"   > {md_highlighted(snippet(r['abstract'], hl, 300), hl)}")
         if s.matches:
-            out.append("   matched: " + ", ".join(
-                f"{md_escape(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
-                for term, parts in grouped_matches(s.matches)))
+            out.append("   matched: " + ", ".join(_why(term, parts) for term, parts in grouped_matches(s.matches)))
+        if report.view == "hidden" and s.sunk_by:
+            out.append(f"   hidden by the mute term ~~{md_escape(s.sunk_by)}~~")
         out.append("")
     if folded:  # [show] cross_lists = "fold": one line each, after the others
         out += [f"## Cross-lists ({len(folded)})", ""]

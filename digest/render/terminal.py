@@ -19,11 +19,15 @@ from rich.style import Style
 from rich.text import Text
 
 from digest.identity import short_id
-from digest.ranking.match import highlight_regex
-from digest.ranking.report import Report
+from digest.ranking.report import Report, highlighter_of
 from digest.render import (
+    GLUE,
+    INDENT,
+    NARROW_BODY,
     SEARCH_LABEL,
+    URL_WORD,
     cross_list_from,
+    glued,
     grouped_matches,
     labelled_links,
     link_prefix,
@@ -33,13 +37,10 @@ from digest.render import (
 )
 from digest.text import clean
 
-HIT = Style(bold=True, color="yellow")
+HIT = Style(bold=True, color="yellow")  # a word a wanted term matched
+MUTE = Style(color="red", strike=True)  # a word a mute term matched
 DIM = Style(dim=True)
-NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
-INDENT = 4
-GLUE = "\u00a0"  # a space break_lines never breaks at (printed as a plain space)
 _WORD = re.compile(r"[^ ]+ *")
-_URL = re.compile(r"(?i)^\W{0,2}https?://")
 
 
 def no_color_set() -> bool:
@@ -77,7 +78,7 @@ def break_lines(text: Text, first: int, rest: int) -> list[Text]:
         if used and used + wlen > width:
             offsets.append(m.start())
             width, used = rest, 0
-        if wlen <= width - used or _URL.match(word):
+        if wlen <= width - used or URL_WORD.match(word):
             used += cell_len(word)
             continue
         pos = m.start()  # fold a long word that is not a URL
@@ -98,16 +99,11 @@ def break_lines(text: Text, first: int, rest: int) -> list[Text]:
     return out
 
 
-def glued(bits: list[str]) -> str:
-    """Meta bits joined by " · ", a short bit ("12 upvotes", "added 2025-11-20") kept whole."""
-    return " · ".join(b.replace(" ", GLUE) if len(b) <= 30 else b for b in bits)
-
-
 def _highlighted(text: str, hl, base: Style | None = None) -> Text:
     t = Text(text, style=base or "")
     if hl is not None:
         for m in hl.finditer(text):
-            t.stylize(HIT, m.start(), m.end())
+            t.stylize(MUTE if m.lastgroup == "mute" else HIT, m.start(), m.end())
     return t
 
 
@@ -148,10 +144,12 @@ def link_lines(pieces: list[Text], first: int, rest: int) -> list[Text]:
     return lines
 
 
-def _body(s, tags: list[str], hl=None, *, linked: bool = False) -> tuple[list[Text], list[Text]]:
-    """Title, meta line, abstract snippet and matched terms of one entry; and its link pieces."""
+def _body(s, tags: list[str], hl=None, *, linked: bool = False,
+          hidden: bool = False) -> tuple[list[Text], list[Text]]:
+    """Title, meta line, abstract snippet and matched terms of one entry (and, ``hidden``, the mute
+    term that sank it); and its link pieces."""
     r = s.record
-    hl = hl if hl is not None else highlight_regex(s.terms)
+    hl = hl if hl is not None else highlighter_of([s])
     title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
     if linked:
         title.stylize(Style(link=paper_link(r).url))
@@ -177,10 +175,14 @@ def _body(s, tags: list[str], hl=None, *, linked: bool = False) -> tuple[list[Te
             why.append(clean(term), style="red" if neg else "yellow")
             why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
         lines.append(why)
+    if hidden and s.sunk_by:
+        sunk = Text("hidden by the mute term ", style=DIM)
+        sunk.append(clean(s.sunk_by), style="red")
+        lines.append(sunk)
     return lines, link_pieces(r, linked)
 
 
-def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> list[Text]:
+def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None, hidden: bool = False) -> list[Text]:
     """One entry as wrapped lines: rank, score and short id, then the body beside them."""
     score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
     head = Text()
@@ -188,7 +190,7 @@ def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None) -> li
     head.append(f"{s.score:6.1f} ", style=score_style)
     head.append(short_id(s.record["id"]), style="cyan")
     head.append(" ")
-    parts, links = _body(s, tags, hl, linked=hyperlinks(console))
+    parts, links = _body(s, tags, hl, linked=hyperlinks(console), hidden=hidden)
     return hanging(console, head, parts, links)
 
 
@@ -215,7 +217,8 @@ def _entries_text(console: Console, entries, report: Report) -> Text:
     for i, s in enumerate(main, 1):
         if i > 1:
             lines.append(Text(""))
-        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter()))
+        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter(),
+                                  report.view == "hidden"))
     if folded:  # [show] cross_lists = "fold": one line each, after the others
         if main:
             lines.append(Text(""))
@@ -253,7 +256,10 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(Text("⚠ " + clean(w), style="yellow"))
     console.print()
     if not report.entries:
-        console.print(Text("Nothing new." if not report.pool else "Nothing to show.", style="italic"))
+        if report.view == "hidden":
+            console.print(Text("Nothing hidden by mute terms.", style="italic"))
+        else:
+            console.print(Text("Nothing new." if not report.pool else "Nothing to show.", style="italic"))
         return
     console.print(_entries_text(console, report.entries, report), soft_wrap=True)
 
@@ -282,6 +288,8 @@ def render_explain(s, console: Console, tags: list[str] | None = None) -> None:
         line = Text(f"{m.weight:+8.2f}  ", style="green" if m.weight >= 0 else "red")
         line.append(clean(m.term), style="bold")
         line.append(f"  in {m.field}", style=DIM)
+        if m.forms and [f for f in m.forms if f != m.term.casefold()]:
+            line.append("  " + ", ".join(f'"{clean(f)}"' for f in m.forms), style=DIM)
         if m.detail:
             line.append(f"  {clean(m.detail)}", style=DIM)
         console.print(line)

@@ -112,7 +112,8 @@ def overview(report: Report) -> list[str]:
         head = f"{shown} {noun}, the best of {pool} {what}."
     else:
         head = f"{shown} new {noun}."
-    return [head] + [clean(n) for n in report.notes]
+    muted = [clean(report.hidden_clause().capitalize() + ".")] if report.hidden.count else []
+    return [head] + muted + [clean(n) for n in report.notes]
 
 
 def keep_code(line: str) -> str:
@@ -157,14 +158,18 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         out += wrap(" · ".join(glue(b) if len(b) <= 30 else b for b in bits), width, first=pad, indent=pad)
         if r.get("abstract"):
             out += wrap(snippet(r["abstract"], hl, SNIPPET_CHARS), width, first=pad, indent=pad)
-        if s.matches:
+        groups = grouped_matches(s.matches)
+        for label, mute in (("matched: ", False), ("muted: ", True)):  # mute terms on a line of their own
             why = ", ".join(
                 glue(f"{clean(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")")
-                for term, parts in grouped_matches(s.matches)
+                for term, parts in groups if all(w < 0 for _, w in parts) == mute
             )
-            out += wrap("matched: " + why, width, first=pad, indent=pad + "  ")
-        for label, url in labelled_links(r):  # each on a line of its own, never broken
-            out.append(pad + link_prefix(label) + url)
+            if why:
+                out += wrap(label + why, width, first=pad, indent=pad + "  ")
+        if report.view == "hidden" and s.sunk_by:
+            out += wrap(f"hidden by the mute term {clean(s.sunk_by)}", width, first=pad, indent=pad)
+        for link_label, url in labelled_links(r):  # each on a line of its own, never broken
+            out.append(pad + link_prefix(link_label) + url)
         out.append("")
     if folded:  # [show] cross_lists = "fold": one line each, after the others
         out += [f"Cross-lists ({len(folded)})", ""]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from digest.errors import StoreBusy, StoreError, StoreUnwritable
@@ -55,10 +55,26 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def user_file_mode(path: Path) -> int:
+    """The mode for a file the user asked for (``export -o``): the existing file's own, else
+    0o666 less the umask, as any program that creates a file gets (mkstemp's 0o600 is for caches)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, parents: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically. ``parents``: create missing folders (the store,
+    the config folder); without it a missing folder is an error."""
     import tempfile  # (only writers need it; readers start faster without)
 
     path = Path(path)
+    if not parents and not path.parent.is_dir():
+        what = "is not a directory" if path.parent.exists() else "does not exist"
+        raise StoreError(f"cannot write: the folder {path.parent} {what}", path=path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -118,11 +134,21 @@ def durable_append(path: Path, data: bytes | Iterable[bytes]) -> int:
 class FileLock:
     """An exclusive advisory lock on ``path`` with a bounded wait."""
 
-    def __init__(self, path: Path, timeout: float = 10.0, what: str = "store") -> None:
+    def __init__(self, path: Path, timeout: float = 10.0, what: str = "store",
+                 on_wait: Callable[[int | None], None] | None = None) -> None:
         self.path = Path(path)
         self.timeout = timeout
         self.what = what
+        self.on_wait = on_wait  # called once, with the holder's pid (None if unknown), when a wait begins
         self._fd: int | None = None
+
+    def holder(self) -> int | None:
+        """The pid written in the lock file by the process that holds it (None if unknown)."""
+        try:
+            text = self.path.read_text(encoding="ascii", errors="replace").strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
 
     def acquire(self) -> None:
         if fcntl is None:  # pragma: no cover
@@ -134,6 +160,7 @@ class FileLock:
             raise os_error(exc, self.path, "lock") from None
         deadline = time.monotonic() + max(0.0, self.timeout)
         delay = 0.01
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -142,6 +169,9 @@ class FileLock:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     os.close(fd)
                     raise os_error(exc, self.path, "lock") from None
+                if not told and self.on_wait is not None and self.timeout > 0:
+                    told = True
+                    self.on_wait(self.holder())
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     raise StoreBusy(

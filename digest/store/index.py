@@ -6,6 +6,13 @@ length of its latest line, with its first run and first-seen time; a
 ``superseded`` table lists the offsets of lines replaced by a later version, so
 a full scan skips old versions without loading every offset.
 
+It also holds the store's **vocabulary** (:class:`digest.words.Lexicon`), grown with
+every indexed record: each word of the titles and abstracts with its stem key
+(``words``), the two-part hyphenated compounds written (``compounds``) and the
+names ending in an upper-case acronym (``names``). Interest terms are expanded into
+the words that share their keys, so scoring never stems text. A ``cache`` table keeps
+small derived values for the ranking (term shares for damping), dropped with the rest.
+
 The index remembers the signature of the JSONL file it describes (size, inode
 and the last :data:`TAIL` bytes). When the file only grew, the appended lines
 are indexed; when it changed in any other way, or the index is missing,
@@ -24,10 +31,14 @@ from typing import IO, Any
 
 from digest import identity
 from digest.errors import StoreError, StoreUnwritable
+from digest.feedback import QUIET
 from digest.store.files import NO_SPACE, READ_ONLY, os_error
 from digest.store.format import FORMAT, decode_record, fast_loads
+from digest.words import KEY_VERSION, Lexicon, stem_key
 
-INDEX_VERSION = 3  # bump when the index schema changes: old indexes are rebuilt
+# bump the first number when the index schema changes (words.KEY_VERSION when word keys do): old
+# indexes are rebuilt
+INDEX_VERSION = f"4.{KEY_VERSION}"
 TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
 
 _SCHEMA = """
@@ -40,7 +51,13 @@ CREATE INDEX IF NOT EXISTS items_run ON items(first_run);
 CREATE INDEX IF NOT EXISTS items_seen ON items(first_seen);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS superseded(off INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS words_key ON words(key);
+CREATE TABLE IF NOT EXISTS compounds(key TEXT, form TEXT, PRIMARY KEY(key, form)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names(acronym TEXT, name TEXT, PRIMARY KEY(acronym, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cache(name TEXT PRIMARY KEY, value TEXT);
 """
+_DERIVED = ("items", "superseded", "words", "compounds", "names", "cache")
 
 Row = tuple  # (id, off, len, arxiv, tkey, first_run, first_seen)
 
@@ -99,6 +116,7 @@ class Index:
         self.items = items
         self.fresh = False  # known to describe items.jsonl (checked, or caught up, under the lock)
         self._db: sqlite3.Connection | None = None
+        self.feedback = QUIET  # progress of a long (re)build
 
     # ------------------------------------------------------------------ connection
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -259,12 +277,12 @@ class Index:
         db.execute("BEGIN IMMEDIATE")
         try:
             if start == 0:
-                db.execute("DELETE FROM items")
-                db.execute("DELETE FROM superseded")
+                for table in _DERIVED:
+                    db.execute(f"DELETE FROM {table}")
             bad: list[tuple[int, bytes]] = []
             if self.items.exists():
                 with open(self.items, "rb") as fh:
-                    bad, _ = fill(db, fh, start)
+                    bad, _ = fill(db, fh, start, self.feedback)
             if bad:
                 db.execute("ROLLBACK")
                 return bad
@@ -290,12 +308,15 @@ class Index:
                        [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size)])
         return db, bad, torn
 
-    def add(self, rows: list[Row]) -> None:
-        """Index rows of records just appended, and the file's new signature (lock held)."""
+    def add(self, rows: list[Row], lexicon: Lexicon | None = None) -> None:
+        """Index rows of records just appended (and their words), and the file's new signature
+        (lock held)."""
         db = self.db(locked=True)
         db.execute("BEGIN IMMEDIATE")
         try:
             upsert(db, rows)
+            if lexicon is not None:
+                add_words(db, lexicon)
             self.write_sig(db)
             db.execute("COMMIT")
         except BaseException:
@@ -311,31 +332,42 @@ def handle_sig(fh: IO[bytes]) -> tuple[int, int, int, str]:
     return st.st_size, st.st_ino, st.st_mtime_ns, tail.hex()
 
 
-def fill(db: sqlite3.Connection, fh: IO[bytes], start: int) -> tuple[list[tuple[int, bytes]], bytes]:
-    """Index the lines of ``fh`` from byte ``start`` into ``db`` (in the caller's transaction).
-    Returns the damaged lines (offset, bytes) and a torn last line (no newline; not indexed)."""
+def fill(db: sqlite3.Connection, fh: IO[bytes], start: int,
+         feedback=QUIET) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Index the lines of ``fh`` from byte ``start`` into ``db`` (rows and words, in the caller's
+    transaction). Returns the damaged lines (offset, bytes) and a torn last line (no newline;
+    not indexed)."""
     bad: list[tuple[int, bytes]] = []
     torn = b""
     rows = []
+    lex = Lexicon()
     loads = fast_loads()
+    size = os.fstat(fh.fileno()).st_size
     fh.seek(start)
     off = start
-    for line in fh:
-        n = len(line)
-        if not line.endswith(b"\n"):
-            torn = line
-            break
-        rec = decode_record(line, loads)
-        if rec is None:
-            if line.strip():
-                bad.append((off, line))
-        else:
-            rows.append(row(rec, off, n))
-            if len(rows) >= 10000:
-                upsert(db, rows)
-                rows = []
-        off += n
-    upsert(db, rows)
+    try:
+        for line in fh:
+            n = len(line)
+            if not line.endswith(b"\n"):
+                torn = line
+                break
+            rec = decode_record(line, loads)
+            if rec is None:
+                if line.strip():
+                    bad.append((off, line))
+            else:
+                rows.append(row(rec, off, n))
+                lex.add_record(rec)
+                if len(rows) >= 10000:
+                    upsert(db, rows)
+                    add_words(db, lex)
+                    rows, lex = [], Lexicon()
+                    feedback.progress("indexing the store (bytes)", off, size)
+            off += n
+        upsert(db, rows)
+        add_words(db, lex)
+    finally:
+        feedback.finished("indexing the store (bytes)")
     return bad, torn
 
 
@@ -363,3 +395,18 @@ def upsert(db: sqlite3.Connection, rows: Iterable[Row]) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         list(latest.values()),
     )
+
+
+def add_words(db: sqlite3.Connection, lex: Lexicon) -> None:
+    """Grow the vocabulary with a lexicon: the words not known yet get their stem key."""
+    words = list(lex.words)
+    known: set[str] = set()
+    for i in range(0, len(words), 900):
+        chunk = words[i : i + 900]
+        q = f"SELECT word FROM words WHERE word IN ({','.join('?' * len(chunk))})"
+        known.update(w for (w,) in db.execute(q, chunk))
+    db.executemany("INSERT OR IGNORE INTO words(word, key) VALUES (?, ?)",
+                   [(w, stem_key(w)) for w in words if w not in known])
+    db.executemany("INSERT OR IGNORE INTO compounds(key, form) VALUES (?, ?)",
+                   [(stem_key(c.replace("-", "")), c) for c in lex.compounds])
+    db.executemany("INSERT OR IGNORE INTO names(acronym, name) VALUES (?, ?)", sorted(lex.names))

@@ -28,6 +28,7 @@ from typing import IO
 
 from digest import identity
 from digest.errors import NotFound, StoreError, StoreUnwritable
+from digest.feedback import QUIET, Feedback
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
 from digest.store.format import (
@@ -43,17 +44,47 @@ from digest.store.format import (
     NewerFormat,
     decode_record,
     dumps,
+    fast_loads,
     store_format,
     utcnow,
     valid_record,
 )
 from digest.store.index import Index, guard_sqlite, handle_sig, row
 from digest.store.scan import ScanPlan, iter_range
+from digest.words import Lexicon
 
 
 def _newer(what: str, version: int, path: Path) -> StoreError:
     return StoreError(f"{what} has format {version}, newer than this digest understands ({FORMAT}); "
                       "upgrade digest", path=path)
+
+
+def check_root(root: Path, origin: str | None = None) -> None:
+    """Raise a one-line StoreError when ``root`` cannot be a store: it (or a folder above it) is
+    not a directory, or it cannot be read. A store that does not exist yet is fine (a reader sees
+    an empty store; the first writer creates it). ``origin`` names where the path came from
+    (``--store``, ``DIGEST_HOME``) for the message."""
+    import os
+    import stat
+
+    what = f"the store ({origin})" if origin else "the store"
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        return  # not created yet (every folder above it that exists is a directory)
+    except NotADirectoryError:
+        parent = root.parent
+        while parent != parent.parent and not parent.is_dir():
+            if parent.exists():
+                raise StoreError(f"{parent} is not a directory, so {what} cannot be here", path=root) from None
+            parent = parent.parent
+        raise StoreError(f"not a directory: {what} must be a directory", path=root) from None
+    except OSError as exc:
+        raise os_error(exc, root, f"use {what}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"not a directory: {what} must be a directory", path=root)
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise StoreError(f"permission denied: {what} cannot be read", path=root)
 
 
 def _path_of(fh: IO[bytes], fallback: Path) -> str:
@@ -81,8 +112,12 @@ def _reads(method):
 
 
 class Store:
-    def __init__(self, root: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None,
+                 feedback: Feedback = QUIET) -> None:
         self.root = Path(root)
+        self.origin = origin
+        self.feedback = feedback
+        check_root(self.root, origin)
         self.items_path = self.root / ITEMS
         self.events_path = self.root / EVENTS
         self.state_path = self.root / STATE
@@ -90,6 +125,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self.warnings: list[str] = []
         self.index = Index(self.index_path, self.items_path)
+        self.index.feedback = feedback
         self._lock: FileLock | None = None
         self._run: int | None = None
         self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
@@ -132,7 +168,7 @@ class Store:
         self._check_format()
         self._end_view()  # a reader's snapshot ends where the lock begins
         self._create()
-        lock = FileLock(self.root / LOCK, self.lock_timeout)
+        lock = FileLock(self.root / LOCK, self.lock_timeout, on_wait=self._waiting)
         lock.acquire()
         self._lock = lock
         try:
@@ -148,6 +184,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self._unlock()
+
+    def _waiting(self, pid: int | None) -> None:
+        who = f"another digest (pid {pid})" if pid else "another digest"
+        self.feedback.waiting(f"waiting for {who} to finish with {self.root} … (up to {self.lock_timeout:g}s)")
 
     def _unlock(self) -> None:
         self._run = None
@@ -294,7 +334,7 @@ class Store:
                 raise exc from None
             self._memory_view(fh, exc)
 
-    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None) -> dict:
+    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None) -> dict:
         if fh is None:
             view = self._reader_view()
             if view is None:
@@ -302,7 +342,7 @@ class Store:
             fh = view[1]
         line = os.pread(fh.fileno(), length, off)
         try:
-            rec = decode_record(line) if line.endswith(b"\n") else None
+            rec = (decode_record(line, loads) if loads else decode_record(line)) if line.endswith(b"\n") else None
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
         if rec is None:
@@ -326,18 +366,9 @@ class Store:
         return self._read_at(*r) if r else None
 
     @_reads
-    @guard_sqlite
     def get_many(self, ids: Iterable[str]) -> list[dict]:
-        db = self._reader_index()
-        if db is None:
-            return []
-        ids = list(ids)
-        rows = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})"
-            rows += db.execute(q, chunk).fetchall()
-        return self.records_at(rows)
+        """The papers with these ids (unknown ids left out), in file order."""
+        return [rec for _off, _n, rec in self.rows_of(ids)]
 
     @_reads
     @guard_sqlite
@@ -359,9 +390,9 @@ class Store:
         lazily in file order: memory stays flat however many there are."""
         db = self._reader_index()
         if db is None:
-            return Selection(self, [], where, params)
+            return Selection(self, [], where=where, params=params)
         offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
-        return Selection(self, offsets, where, params)
+        return Selection(self, offsets, where=where, params=params)
 
     def records_of_run(self, run: int) -> list[dict]:
         return list(self.select("first_run=?", (run,)))
@@ -381,20 +412,91 @@ class Store:
             return []
         return self.records_at(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
 
+    # ------------------------------------------------------------------ vocabulary
+    def vocabulary(self) -> StoreVocabulary:
+        """The words of every stored paper (see :mod:`digest.store.index`)."""
+        return StoreVocabulary(self)
+
+    @_reads
+    @guard_sqlite
+    def max_rowid(self) -> int:
+        """The index's latest row number: it grows with every record written."""
+        db = self._reader_index()
+        return db.execute("SELECT coalesce(max(rowid), 0) FROM items").fetchone()[0] if db else 0
+
+    @_reads
+    @guard_sqlite
+    def records_after_rowid(self, rowid: int, limit: int) -> list[dict]:
+        """Up to ``limit`` records written after index row ``rowid`` (latest versions)."""
+        db = self._reader_index()
+        if db is None:
+            return []
+        return self.records_at(db.execute("SELECT off, len FROM items WHERE rowid>? ORDER BY rowid LIMIT ?",
+                                          (rowid, limit)))
+
+    def cache_get(self, name: str) -> str | None:
+        """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
+        try:
+            db = self._reader_index()
+            r = db.execute("SELECT value FROM cache WHERE name=?", (name,)).fetchone() if db else None
+        except sqlite3.Error:
+            return None
+        return r[0] if r else None
+
+    def cache_put(self, name: str, value: str) -> bool:
+        """Keep a derived value; False when the store cannot be written (read-only, full): the
+        value is computed again next time. Needs no lock: one row, written atomically."""
+        try:
+            if self._reader_index() is None or not self.index_path.is_file():
+                return False
+            # its own connection: a reader's is inside its snapshot (a write there would hold
+            # SQLite's write lock until the command ends), and may be an index in memory
+            db = sqlite3.connect(self.index_path, timeout=1, isolation_level=None)
+            try:
+                db.execute("INSERT OR REPLACE INTO cache(name, value) VALUES (?, ?)", (name, value))
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False
+        return True
+
     def iter_records(self) -> Iterator[dict]:
-        """Every paper, latest version only, in file order (a full scan). A damaged line met on the
-        way is repaired and the scan goes on from a fresh plan, skipping the papers already given."""
-        def scan(_attempt: int) -> Iterator[dict]:
+        """Every paper, latest version only, in file order (a full scan)."""
+        for _off, _n, rec in self.iter_rows():
+            yield rec
+
+    def iter_rows(self) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of every paper, latest version only, in file order (a full scan):
+        ``Selection(store, rows)`` reads chosen ones again later, without keeping them in memory
+        (the offsets are of this command's view of the store). A damaged line met on the way is
+        repaired and the scan goes on from a fresh plan, skipping the papers already given."""
+        def scan(_attempt: int) -> Iterator[tuple[int, int, dict]]:
             plan = self.scan_plan(1)
             if plan is None:
                 return
             start, end = plan.ranges[0]
-            for off, _n, rec in iter_range(plan.path, start, end, plan.superseded):
+            for off, n, rec in iter_range(plan.path, start, end, plan.superseded):
                 if not valid_record(rec):  # (a scan for the reading list: cheap enough to check)
                     raise DamagedLine(off, path=self.items_path)
-                yield rec
+                yield off, n, rec
 
         return _resumed(self, scan)
+
+    @_reads
+    @guard_sqlite
+    def rows_of(self, ids: Iterable[str]) -> Iterator[tuple[int, int, dict]]:
+        """(offset, length, record) of the papers with these ids (unknown ids are left out), in file order."""
+        db = self._reader_index()
+        if db is None:
+            return iter(())
+        ids = list(ids)
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows += db.execute(f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+                               chunk).fetchall()
+        rows.sort()
+        return iter([(off, n, self._read_at(off, n)) for off, n in rows])
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -434,10 +536,20 @@ class Store:
     @_reads
     @guard_sqlite
     def resolve(self, prefix: str) -> str:
-        """The full id for a unique id prefix (as shown in the digest)."""
+        """The full id for a unique id prefix (as shown in the digest), or for an arXiv id
+        (``2508.14002``, ``arXiv:2508.14002v2``, an arXiv URL: :func:`identity.arxiv_reference`),
+        looked up in the index."""
         p = prefix.strip().lower()
         if not p or any(c not in "0123456789abcdef" for c in p):
-            raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest)")
+            aid = identity.arxiv_reference(prefix)
+            if aid is None:
+                raise NotFound(f"{prefix!r} is not an item id (ids are hexadecimal, as shown in the digest, "
+                               "or an arXiv id such as 2508.14002)")
+            db = self._reader_index()
+            r = db.execute("SELECT id FROM items WHERE arxiv=?", (aid,)).fetchone() if db is not None else None
+            if r is None:
+                raise NotFound(f"no paper with arXiv id {aid} in the store")
+            return r[0]
         db = self._reader_index()
         rows = []
         if db is not None:
@@ -448,13 +560,14 @@ class Store:
         if not rows:
             raise NotFound(f"no item with id {prefix!r}")
         if len(rows) > 1:
-            cands = "; ".join(
+            cands = [
                 f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
-                f"{self._read_at(r[1], r[2]).get('title', '')[:60]}"
+                f"{self._read_at(r[1], r[2]).get('title', '')[:70]}"
                 for r in rows[:10]
-            )
-            more = " ..." if len(rows) > 10 else ""
-            raise NotFound(f"id prefix {prefix!r} is ambiguous: {cands}{more}")
+            ]
+            count = "more than 10 papers match" if len(rows) > 10 else f"{len(rows)} papers match"
+            raise NotFound(f"id prefix {prefix!r} is ambiguous: {count}; give more characters",
+                           details=cands + (["..."] if len(rows) > 10 else []))
         return rows[0][0]
 
     # ------------------------------------------------------------------ writing
@@ -527,11 +640,13 @@ class Store:
 
         start = durable_append(self.items_path, chunks())
         rows = []
+        lex = Lexicon()
         off = start
         for rec, n in zip(records, lengths, strict=True):
             rows.append(row(rec, off, n))
+            lex.add_record(rec)
             off += n
-        self.index.add(rows)
+        self.index.add(rows, lex)
 
     # ------------------------------------------------------------------ events
     def append_events(self, events: list[dict]) -> None:
@@ -620,38 +735,81 @@ class Store:
 
 
 class Selection:
-    """A lazily read set of records (see :meth:`Store.select`). A damaged line met on the way is
-    repaired, and the rest is read again from the repaired store (the papers given are not)."""
+    """A lazily read set of records (see :meth:`Store.select`): ``rows`` are (offset, length)
+    pairs of the store's view, read in their order; an iterable of them needs ``count``. When a
+    damaged line interrupts a selection made by :meth:`Store.select` (``where``), the store is
+    repaired and the rest read again (the papers given are not)."""
 
-    def __init__(self, store: Store, rows: list[tuple[int, int]], where: str = "0", params: tuple = ()) -> None:
+    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None, *,
+                 where: str | None = None, params: tuple = ()) -> None:
         self.store = store
         self.rows = rows
+        self.count = len(rows) if count is None else count  # type: ignore[arg-type]
         self.where, self.params = where, params
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
     def __iter__(self) -> Iterator[dict]:
+        if not self.count:
+            return iter(())
+        loads = fast_loads() if self.count > 100 else None
+
         def read(attempt: int) -> Iterator[dict]:
-            rows = self.rows if attempt == 0 else self.store.select(self.where, self.params).rows
+            if attempt and self.where is None:  # offsets of another view: cannot be read again
+                raise DamagedLine(-1, path=self.store.items_path)
+            rows = self.rows if attempt == 0 else self.store.select(self.where or "0", self.params).rows
             for off, n in rows:
-                yield self.store._read_at(off, n)
+                yield self.store._read_at(off, n, None, loads)
 
-        return _resumed(self.store, read)
+        return (rec for rec in _resumed(self.store, read))
 
 
-def _resumed(store: Store, read: Callable[[int], Iterator[dict]]) -> Iterator[dict]:
-    """The records ``read(attempt)`` gives; when a damaged line interrupts them, the store is
-    repaired and ``read`` called again, the papers already given skipped (at most twice)."""
+def _resumed(store: Store, read: Callable[[int], Iterator]) -> Iterator:
+    """What ``read(attempt)`` gives (records, or (offset, length, record) rows); when a damaged
+    line interrupts it, the store is repaired and ``read`` called again, the papers already given
+    skipped (at most twice)."""
     given: set[str] = set()
     for attempt in range(3):
         try:
-            for rec in read(attempt):
-                if rec["id"] not in given:
-                    given.add(rec["id"])
-                    yield rec
+            for item in read(attempt):
+                rid = item["id"] if isinstance(item, dict) else item[2]["id"]
+                if rid not in given:
+                    given.add(rid)
+                    yield item
             return
         except DamagedLine:
             if attempt == 2:
                 raise
             store.repair_damaged()
+
+
+class StoreVocabulary:
+    """The store's vocabulary, asked in batches (the protocol of digest.ranking.match.Vocabulary)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _lookup(self, sql: str, values: Iterable[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        values = sorted(set(values))
+        try:
+            db = self.store._reader_index()
+            if db is None:
+                return out
+            for i in range(0, len(values), 500):
+                chunk = values[i : i + 500]
+                for k, v in db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                    out.setdefault(k, set()).add(v)
+        except sqlite3.Error as exc:
+            raise StoreError(f"index error: {exc}", path=self.store.index_path) from None
+        return out
+
+    def forms(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT key, word FROM words WHERE key IN ({})", keys)
+
+    def compounds(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT key, form FROM compounds WHERE key IN ({})", keys)
+
+    def names(self, acronyms: Iterable[str]) -> dict[str, set[str]]:
+        return self._lookup("SELECT acronym, name FROM names WHERE acronym IN ({})", acronyms)

@@ -1,0 +1,34 @@
+"""Dates as a user types them on the command line (``--since``).
+
+``YYYY-MM-DD``, ``today``, ``yesterday``, or a span back from today: ``7d`` (days), ``2w``
+(weeks). A span means "on or after that many days ago": ``--since 7d`` on 2025-11-22 is
+2025-11-15, ``--since 0d`` is today.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+SINCE_HELP = "DATE: YYYY-MM-DD, today, yesterday, or a span back from today such as 7d or 2w"
+_SPAN = re.compile(r"(\d{1,5})\s*([dw])")
+
+
+def parse_since(text: str, today: date | None = None) -> date:
+    """The date ``text`` names (see the module docstring); ValueError saying what is accepted."""
+    today = today or date.today()
+    t = text.strip().lower()
+    if t == "today":
+        return today
+    if t == "yesterday":
+        return today - timedelta(days=1)
+    m = _SPAN.fullmatch(t)
+    if m:
+        n = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+        return today - timedelta(days=n)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+        try:
+            return date.fromisoformat(t)
+        except ValueError:  # 2025-02-30
+            pass
+    raise ValueError(f"{text!r} is not a date ({SINCE_HELP})")

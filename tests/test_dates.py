@@ -1,0 +1,31 @@
+"""Dates as typed on the command line (digest.dates)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from digest.dates import parse_since
+
+TODAY = date(2025, 11, 22)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2025-11-01", date(2025, 11, 1)),
+    ("today", TODAY),
+    ("Yesterday", date(2025, 11, 21)),
+    ("7d", date(2025, 11, 15)),
+    ("0d", TODAY),
+    ("2w", date(2025, 11, 8)),
+    ("30d", date(2025, 10, 23)),
+    (" 1w ", date(2025, 11, 15)),
+])
+def test_parse_since(text, expected):
+    assert parse_since(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2025-02-30", "20-11-2025", "7", "7m", "-3d", "last week", "2025-11-01T00:00"])
+def test_parse_since_refuses_what_it_does_not_know(text):
+    with pytest.raises(ValueError, match="is not a date .*YYYY-MM-DD, today, yesterday"):
+        parse_since(text, TODAY)
