@@ -129,6 +129,7 @@ class Store:
         self._lock: FileLock | None = None
         self._run: int | None = None
         self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
+        self._cached: dict[str, str] = {}  # cache values put by this process (its reads are a snapshot)
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
@@ -211,6 +212,7 @@ class Store:
         says). Damaged lines are set aside first, and the index is committed only for the file
         without them."""
         self._end_view()
+        self._cached.clear()  # a rebuilt index has dropped its cache
         try:
             bad = self.index.index_from(0) if rebuild else self.index.catch_up()
             for _ in range(3):
@@ -436,6 +438,8 @@ class Store:
 
     def cache_get(self, name: str) -> str | None:
         """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
+        if name in self._cached:
+            return self._cached[name]
         try:
             db = self._reader_index()
             r = db.execute("SELECT value FROM cache WHERE name=?", (name,)).fetchone() if db else None
@@ -446,6 +450,7 @@ class Store:
     def cache_put(self, name: str, value: str) -> bool:
         """Keep a derived value; False when the store cannot be written (read-only, full): the
         value is computed again next time. Needs no lock: one row, written atomically."""
+        self._cached[name] = value
         try:
             if self._reader_index() is None or not self.index_path.is_file():
                 return False
