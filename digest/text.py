@@ -71,6 +71,10 @@ def json_safe(text: str) -> str:
     return JSON_LEAVES_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def has_lone_surrogate(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
 def storable(text: str) -> str:
     """``text`` as it can be stored and printed (UTF-8): every lone surrogate becomes U+FFFD,
     the replacement character. The one rule for decoded text (see :class:`digest.item.Item`)."""
