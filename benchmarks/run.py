@@ -194,9 +194,14 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     days = 365 if scale == "full" else 20
     ev_store = eval_store(data / f"store-{big}", days, dg, env)
     args = dg + ["--store", str(ev_store), "--config", str(data / "interests-100.toml"), "eval"]
-    t, m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
-    rows.append(Row(f"digest eval: a year of daily runs replayed ({days} runs with a tagged paper, "
-                    f"~{PER_RUN} papers each), store of {big:,}", "≤ 5 s", 5.0, None, t, m))
+    m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
+    rows.append(timed_row(f"digest eval: a year of daily runs replayed ({days} runs with a tagged paper, "
+                          f"~{PER_RUN} papers each), store of {big:,}", "≤ 5 s", 5.0, None, m))
+
+    from learning import learning_rows  # issue 12: what votes cost the daily path
+
+    rows += learning_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml",
+                          run_once=run_once, median_of=median_of, Row=Row)
 
     rows.append(list_row(dg, data / f"store-{big}", big, env, runs))
     rows.append(parse_row(data / "big_dump.txt", runs))

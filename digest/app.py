@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from digest import config as configmod
 from digest import paths
@@ -51,6 +51,14 @@ def check_sections(cfg: Config) -> Config:
 
         cfg.matching = check_matching(check, cfg.raw.get("matching", {}))
         cfg.abbreviations = check_abbreviations(check, cfg.raw.get("abbreviations", {}))
+    if "learning" in cfg.raw:
+        from digest.ranking.feedback import check_learning  # [learning] keys, tags, ranges
+
+        cfg.learning = check_learning(check, cfg.raw["learning"])
+    if "triage" in cfg.raw:
+        from digest.triage.settings import check_triage  # [triage] keep_tag
+
+        cfg.triage = check_triage(check, cfg.raw["triage"])
     return cfg
 
 
@@ -121,11 +129,18 @@ def _hinting(ctx: Context):
         raise
 
 
-def tag_map(store: Store) -> dict[str, list[str]]:
-    """The reading list's tags (item id -> tags), for ranking and reports."""
-    from digest.readinglist import ReadingList
+def ranking_inputs(cfg: Config, store: Store):
+    """The reading list's tags (item id -> tags) and feedback (votes, mutes, follows), for
+    ranking and reports."""
+    from digest.readinglist import ranking_inputs as _inputs
 
-    return ReadingList.load(store).tag_map()
+    return _inputs(store, cfg)
+
+
+def scorer_and_tags(cfg: Config, store: Store):
+    """The config's scorer with everything the reading list teaches, and the tags."""
+    tags, feedback = ranking_inputs(cfg, store)
+    return scorer_for(cfg, store, tags, feedback), tags
 
 
 def revisions(store: Store, *, after_run: int | None = None, since: str | None = None, ids=None):
@@ -166,17 +181,18 @@ def all_tags(ctx: Context) -> dict[str, int]:
     return _all(ctx.store())
 
 
-def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, search: Sequence[str] = (),
-                 since: str | None = None, sort: str = "newest", updated_since: str | None = None,
-                 limit: int | None = None):
+def reading_list(ctx: Context, *, tags: Sequence[str] = (), untagged: bool = False, untriaged: bool = False,
+                 read: bool | None = None, search: Sequence[str] = (), since: str | None = None,
+                 sort: str = "newest", updated_since: str | None = None, limit: int | None = None):
     """The filtered, sorted reading list (a readinglist.Listing of Entry, read as it is iterated)
     and the store's warnings."""
     from digest import readinglist
 
     store = ctx.store()
-    scorer = scorer_for(ctx.config, store, tag_map(store)) if sort == "score" else None
-    entries = readinglist.listing(store, tags=tags, untagged=untagged, search=search, since=since,
-                                  sort=sort, scorer=scorer, updated_since=updated_since, limit=limit)
+    scorer = scorer_and_tags(ctx.config, store)[0] if sort == "score" else None
+    entries = readinglist.listing(store, tags=tags, untagged=untagged, untriaged=untriaged, read=read,
+                                  search=search, since=since, sort=sort, scorer=scorer,
+                                  updated_since=updated_since, limit=limit)
     return entries, list(store.warnings)
 
 
@@ -200,6 +216,114 @@ def write_output(path: Path, data: bytes) -> None:
     from digest.store.files import atomic_write, user_file_mode
 
     atomic_write(path, data, mode=user_file_mode(path), parents=False)
+
+
+def set_read(ctx: Context, prefixes: list[str], *, read: bool = True):
+    """Mark papers read or unread: list of readinglist.Change."""
+    from digest import readinglist
+
+    return readinglist.set_read(ctx.store(), prefixes, read=read)
+
+
+def preferences(ctx: Context, kind: str, values: Sequence[str] = (), *, on: bool = True):
+    """Mute or unmute terms (``kind`` "mute"), follow or unfollow authors ("follow"); with no
+    values nothing changes. Returns the actions and the current list, as (value, when)."""
+    from digest import readinglist
+
+    store = ctx.store()
+    actions = readinglist.set_preference(store, kind, values, on=on) if values else []
+    rl = readinglist.ReadingList.load(store)
+    return actions, rl.muted_terms() if kind == "mute" else rl.followed_authors()
+
+
+# --------------------------------------------------------------------------- triage
+TRIAGE_ALL_LIMIT = 500  # papers `digest triage --all` / `--untriaged` rank at most (the best first)
+TriageMode = Literal["new", "since", "all", "untriaged", "tag"]
+
+
+def triage(ctx: Context, *, mode: TriageMode = "new", since: str | None = None, tag: str | None = None,
+           limit: int | None = None):
+    """The triage session over the papers of ``mode``, ranked: the latest ingest's new papers
+    (default), those first seen since a date, every stored paper, every paper never triaged,
+    or the papers carrying a tag. Papers kept or rejected before are left out, except with
+    ``all`` and ``tag``."""
+    from digest.ranking.rescore import rank_all
+    from digest.readinglist import ReadingList, ranking_inputs
+    from digest.tags import normalize_tag
+    from digest.triage.session import TriageSession
+    from digest.triage.settings import keep_tag
+
+    cfg = ctx.config
+    store = ctx.store()
+    rl = ReadingList.load(store)
+    tags, feedback = ranking_inputs(store, cfg, rl)
+    scorer = scorer_for(cfg, store, tags, feedback)
+    settled = rl.triaged_ids()
+    if mode in ("all", "untriaged"):
+        want = limit or TRIAGE_ALL_LIMIT
+        extra = len(settled) if mode == "untriaged" else 0
+        entries, pool = rank_all(store, scorer, limit=want + extra, min_score=None)
+        heading = "All stored papers" if mode == "all" else "Every paper not triaged yet"
+        if mode == "untriaged":
+            entries = [e for e in entries if e.record["id"] not in settled][:want]
+        left_out = 0
+        return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=left_out)
+    if mode == "tag":
+        t = normalize_tag(tag or "")
+        records: list = store.get_many(rl.ids_with([t]))
+        heading = f"Papers tagged #{t}"
+        keep_settled = True
+    elif mode == "since":
+        records = list(store.select("first_seen>=?", (since or "",)))
+        heading = f"Papers first seen since {since}"
+        keep_settled = False
+    else:
+        run_ = store.latest_run()
+        records = list(store.select("first_run=?", (run_,))) if run_ else []
+        heading = "New papers"
+        first = min((r.get("first_seen") or "" for r in records), default="")[:10]
+        if first:
+            heading = f"New papers, {first}"
+        keep_settled = False
+    pool = len(records)
+    if not keep_settled:
+        records = [r for r in records if r["id"] not in settled]
+    entries = scorer.rank(records, limit=limit, min_score=None)
+    return TriageSession(store, entries, heading, rl, keep_tag(cfg), pool=pool, left_out=pool - len(records))
+
+
+def after_triage(ctx: Context) -> None:
+    """Bring the learned model's cache up to date with the votes just cast, so the next
+    digest does not pay for the rebuild."""
+    cfg = ctx.config
+    store = ctx.store()
+    tags, feedback = ranking_inputs(cfg, store)
+    scorer_for(cfg, store, tags, feedback)
+
+
+# --------------------------------------------------------------------------- tune
+def tune(ctx: Context):
+    """What the votes, mutes and follows suggest for the config: a digest.tune.Tuning."""
+    from digest.tune import suggest
+
+    return suggest(ctx.config, ctx.store())
+
+
+def tune_target(ctx: Context) -> Path:
+    """The config file ``digest tune --apply`` writes: the one in use, or the user's config path
+    when the built-in default is in use."""
+    cfg = ctx.config
+    return paths.config_path(ctx.config_path) if cfg.is_default else cfg.path
+
+
+def tune_apply(ctx: Context, numbers: list[int] | None, *, write: bool):
+    """The chosen suggestions, the config's text before and after (written when ``write``)."""
+    from digest.tune import apply, pick, suggest
+
+    store = ctx.store()
+    chosen = pick(suggest(ctx.config, store), numbers)
+    old, new = apply(ctx.config, tune_target(ctx), store, chosen, write=write)
+    return chosen, old, new
 
 
 # --------------------------------------------------------------------------- ingest / parse
@@ -276,12 +400,12 @@ def _ranked(cfg: Config, store: Store, records, heading: str, *, limit: int | No
             sort: str = "score") -> Report:
     """Rank ``records`` with the config's scorer into a Report with the papers' tags (and the
     papers mute terms hid)."""
-    tags = tag_map(store)
+    scorer, tags = scorer_and_tags(cfg, store)
     limit = cfg.limit if limit is None else limit
     min_score = cfg.min_score if min_score is None else min_score
     cross_lists = cfg.cross_lists if cross_lists is None else cross_lists
     hidden = Hidden()
-    ranked = rank_records(scorer_for(cfg, store, tags), records, limit=limit, min_score=min_score,
+    ranked = rank_records(scorer, records, limit=limit, min_score=min_score,
                           matched_only=hide_unmatched(cfg, unmatched), hide_cross_lists=cross_lists == "hide",
                           hidden=hidden, sort=sort)
     return build_report(ranked.entries, heading, pool=pool, tags=tags, mode=mode, sources=sources,
@@ -301,9 +425,8 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
     if mode == "all":
         from digest.ranking.rescore import rank_all
 
-        tags = tag_map(store)
+        scorer, tags = scorer_and_tags(cfg, store)
         stats: dict = {}
-        scorer = scorer_for(cfg, store, tags)
         muted = Hidden()
         entries, pool = rank_all(store, scorer, limit=cfg.limit if limit is None else limit,
                                  min_score=cfg.min_score if min_score is None else min_score,
@@ -348,8 +471,8 @@ def explain(ctx: Context, prefix: str) -> tuple[Scored, list[str]]:
     rec = store.get(item_id)
     if rec is None:  # pragma: no cover - resolve() found it
         raise DigestError(f"no item with id {prefix!r}")
-    tags = tag_map(store)
-    scored = scorer_for(ctx.config, store, tags).score(rec)
+    scorer, tags = scorer_and_tags(ctx.config, store)
+    scored = scorer.score(rec)
     return scored, tags.get(item_id, [])
 
 
@@ -395,7 +518,7 @@ def evaluate(ctx: Context, *, other: Path | None = None, only: Sequence[str] = (
     from digest.tags import normalize_tag
 
     store = ctx.store()
-    tags = tag_map(store)
+    tags = ranking_inputs(ctx.config, store)[0]
     only = [normalize_tag(t) for t in only]
     configs = [ctx.config] + ([load_config(other, explicit=True)] if other is not None else [])
     return [replay(store, cfg, tags, only=only, top=top) for cfg in configs]

@@ -669,6 +669,179 @@ def open_cmd(ctx, item_id, print_only):
     click.echo(url)
 
 
+def _read_command(name: str, read: bool):
+    """`digest read` and `digest unread`: the read state of papers."""
+
+    @cli.command(name, short_help=f"Mark papers {name}: ID...")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.pass_context
+    def command(ctx, ids):
+        from digest import app
+        from digest.text import clean
+
+        changes = app.set_read(_ctx(ctx), list(ids), read=read)
+        _store_warnings(ctx)
+        for ch in changes:
+            what = f"marked {name}" if ch.added else f"already {name}"
+            click.echo(f"{ch.short_id}  {what}  {clean(ch.title)[:60]}", err=True)
+
+    command.help = (f"Mark papers {name} (`digest list --{'read' if read else 'unread'}` lists them). "
+                    "ID is any unique id prefix.")
+    return command
+
+
+read_cmd = _read_command("read", True)
+unread_cmd = _read_command("unread", False)
+
+
+PREFERENCES = {  # name -> (kind, on, what the arguments are, help); short help in PREFERENCE_SHORT
+    "mute": ("mute", True, "TERM", "Mute TERMs: each counts as an interest of weight [learning] mute_weight (-3 by "
+             "default), as `m` in `digest triage` does. Without TERM, list the muted terms (`digest tune` turns "
+             "them into [interests] entries)."),
+    "unmute": ("mute", False, "TERM", "Unmute TERMs muted with `digest mute` or in `digest triage`."),
+    "follow": ("follow", True, "NAME", "Follow authors: their papers get a boost of [learning] follow_weight (2 by "
+               "default), as `a` in `digest triage` does. Without NAME, list the authors followed (`digest tune` "
+               "turns them into [authors] entries)."),
+    "unfollow": ("follow", False, "NAME",
+                 "Stop following authors followed with `digest follow` or in `digest triage`."),
+}
+
+
+PREFERENCE_SHORT = {"mute": "Mute terms (a negative interest); no TERM: list them.", "unmute": "Unmute terms.",
+                    "follow": "Follow authors (an author boost); no NAME: list them.",
+                    "unfollow": "Stop following authors."}
+
+
+def _preference_command(name: str):
+    """`digest mute`, `unmute`, `follow`, `unfollow`: the same arguments, four changes."""
+    kind, on, metavar, help_text = PREFERENCES[name]
+    empty = {"mute": "no muted terms (digest mute TERM, or m in digest triage)",
+             "follow": "no authors followed (digest follow NAME, or a in digest triage)"}[kind]
+
+    @cli.command(name, help=help_text, short_help=PREFERENCE_SHORT[name])
+    @click.argument("values", nargs=-1, required=not on, metavar=f"[{metavar}]..." if on else f"{metavar}...")
+    @click.pass_context
+    def command(ctx, values):
+        from digest import app
+        from digest.text import clean
+
+        actions, current = app.preferences(_ctx(ctx), kind, list(values), on=on)
+        _store_warnings(ctx)
+        for a in actions:
+            click.echo(clean(a.what), err=True)
+        if on and not values:
+            for value, at in current:
+                click.echo(f"{clean(at[:10])}  {clean(value)}")
+            if not current:
+                click.echo(empty, err=True)
+
+    return command
+
+
+for _name in PREFERENCES:
+    _preference_command(_name)
+
+
+@cli.command("triage")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--all", "mode", flag_value="all", help="Every stored paper, triaged ones too (the best 500).")
+@click.option("--untriaged", "mode", flag_value="untriaged",
+              help="Every stored paper never kept or rejected (the best 500).")
+@click.option("--tag", "-t", "tag", default=None, metavar="TAG", help="The papers carrying TAG.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most N papers, the best first.")
+@click.pass_context
+def triage_cmd(ctx, since, mode, tag, limit):
+    """Triage papers in a full-screen terminal interface, one key each.
+
+    By default: the latest ingest's new papers, ranked, without those kept or
+    rejected before. y keeps (tags toread), n marks not interested, s decides
+    later, t tags, N notes, m mutes a term, a follows an author, o opens, r
+    marks read, u undoes, / filters, ? shows every key, q quits. Every key is
+    saved when it is pressed; the votes teach the ranking ([learning]).
+    Needs a terminal (80x24 or more).
+    """
+    from digest import app
+
+    chosen = [x for x in (since is not None and "--since", mode and f"--{mode}", tag and "--tag") if x]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other")
+    not_tty = [name for name, f in (("standard output", sys.stdout), ("standard input", sys.stdin),
+                                    ("standard error", sys.stderr)) if not f.isatty()]
+    if not_tty:  # (Textual draws on standard error and reads standard input)
+        raise DigestError(f"triage needs a terminal, and {not_tty[0]} is not one; "
+                          "in scripts use digest show, tag and note")
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        raise DigestError(f"triage needs a full-screen terminal (TERM={os.environ['TERM']})")
+    mode = "since" if since is not None else ("tag" if tag else (mode or "new"))
+    session = app.triage(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+                         tag=tag, limit=limit)
+    from digest.triage.ui import run as run_ui
+
+    run_ui(session)
+    click.echo(session.summary(), err=True)
+    app.after_triage(_ctx(ctx))
+    _store_warnings(ctx)
+
+
+@cli.command("tune")
+@click.option("--suggest", "action", flag_value="suggest", default=True,
+              help="Print what your votes suggest, as numbered changes to config.toml (default).")
+@click.option("--apply", "action", flag_value="apply",
+              help="Write the suggestions into config.toml (comments and layout kept), after showing the diff.")
+@click.option("--pick", "numbers", default=None, metavar="N,N...",
+              help="With --apply: only these suggestions (numbers from --suggest).")
+@click.option("--yes", "-y", is_flag=True, help="With --apply: do not ask before writing.")
+@click.pass_context
+def tune_cmd(ctx, action, numbers, yes):
+    """Turn what triage taught (votes, mute terms, followed authors) into config.
+
+    --suggest lists new interests, weight changes, new mute terms and authors
+    to follow, each with the voted papers it rests on; --apply writes them
+    (or --pick 1,3 of them) into your config.toml with your comments and
+    layout kept, after showing the diff.
+    """
+    from digest import app
+    from digest.text import clean
+
+    if numbers is not None and action != "apply":
+        raise click.UsageError("--pick goes with --apply")
+    picked = None
+    if numbers is not None:
+        try:
+            picked = [int(x) for x in numbers.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise click.BadParameter("give suggestion numbers like 1,3", param_hint="--pick") from None
+    if action == "suggest":
+        tuning = app.tune(_ctx(ctx))
+        _store_warnings(ctx)
+        click.echo(f"{tuning.votes} votes ({tuning.kept} kept, {tuning.rejected} not interested)", err=True)
+        if not tuning.suggestions:
+            click.echo("nothing to suggest yet: triage more papers (digest triage)", err=True)
+            return
+        width = max(len(clean(s.line())) for s in tuning.suggestions)
+        for s in tuning.suggestions:
+            click.echo(f"{s.number:>3}. {clean(s.line()):<{width}}  {s.kind}: {clean(s.why)}")
+        click.echo("digest tune --apply writes them all (--pick 1,3: some), showing the diff first", err=True)
+        return
+    chosen, old, new = app.tune_apply(_ctx(ctx), picked, write=False)
+    target = app.tune_target(_ctx(ctx))
+    if not chosen or old == new:
+        click.echo("nothing to change", err=True)
+        return
+    from digest.tune import diff
+
+    click.echo(diff(old, new, target), nl=False)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise DigestError("not written: add --yes to write without a question")
+        if not click.confirm(f"Write these {len(chosen)} change(s) to {target}?", err=True):
+            click.echo("nothing written", err=True)
+            return
+    app.tune_apply(_ctx(ctx), [s.number for s in chosen], write=True)
+    click.echo(f"wrote {len(chosen)} change(s) to {target}", err=True)
+
+
 @cli.command("tags")
 @click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
               show_default=True, help="Output format.")
@@ -707,6 +880,10 @@ def selection_options(f):
                           "authors, tags or notes.")(f)
     f = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
                      help="At most N papers (the first N in the --sort order).")(f)
+    f = click.option("--read/--unread", "read", default=None,
+                     help="Only papers marked read (--read) or not (--unread).")(f)
+    f = click.option("--untriaged", is_flag=True,
+                     help="Stored papers never kept or rejected in `digest triage` instead.")(f)
     f = click.option("--updated-since", type=SinceDate(), default=None, metavar="DATE",
                      help="Papers a new arXiv version replaced on or after DATE (YYYY-MM-DD, today, "
                           "yesterday, 7d, 2w).")(f)
@@ -717,15 +894,17 @@ def selection_options(f):
     return f
 
 
-def _select(ctx, tags, untagged, limit, search, since, sort, updated_since=None):
+def _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since=None):
     from digest import app
     from digest.tags import InvalidTag
 
     if untagged and tags:
         raise click.UsageError("--untagged and --tag exclude each other")
+    if untriaged and (untagged or tags):
+        raise click.UsageError("--untriaged excludes --tag and --untagged")
     try:
         entries, warnings = app.reading_list(_ctx(ctx), tags=list(tags), untagged=untagged,
-                                             search=list(search), limit=limit,
+                                             untriaged=untriaged, read=read, search=list(search), limit=limit,
                                              since=since.isoformat() if since else None, sort=sort,
                                              updated_since=updated_since.isoformat() if updated_since else None)
     except InvalidTag as exc:
@@ -735,9 +914,11 @@ def _select(ctx, tags, untagged, limit, search, since, sort, updated_since=None)
     return entries
 
 
-def _heading(tags, untagged) -> str:
+def _heading(tags, untagged, untriaged=False) -> str:
     if untagged:
         return "Untagged papers"
+    if untriaged:
+        return "Papers not triaged yet"
     return "Reading list" + (": " + " ".join(f"#{t}" for t in tags) if tags else "")
 
 
@@ -747,7 +928,7 @@ def _heading(tags, untagged) -> str:
               default="table", show_default=True, help="Output format.")
 @no_pager_option
 @click.pass_context
-def list_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt):
+def list_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search, since, sort, fmt):
     """The reading list: tagged (or noted) papers, newest first.
 
     \b
@@ -755,8 +936,10 @@ def list_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt
     digest list --tag cite --search diffusion --format bibtex
     digest list --untagged --since 2025-11-01
     digest list --updated-since 2025-11-01     new arXiv versions of listed papers
+    digest list --tag toread --unread
+    digest list --untriaged
     """
-    entries = _select(ctx, tags, untagged, limit, search, since, sort, updated_since)
+    entries = _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since)
     with paged(ctx) as width:
         if fmt == "table":
             from digest.render import may_be_terminal, screen_width
@@ -767,7 +950,7 @@ def list_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt
         else:
             from digest.render.readinglist import chunks
 
-            for chunk in chunks(entries, fmt, heading=_heading(tags, untagged)):
+            for chunk in chunks(entries, fmt, heading=_heading(tags, untagged, untriaged)):
                 sys.stdout.write(chunk)
             sys.stdout.flush()
     n = len(entries)
@@ -784,7 +967,7 @@ def list_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt
               metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "
                                    "output.")
 @click.pass_context
-def export_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, fmt, output):
+def export_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search, since, sort, fmt, output):
     """Export reading-list papers as BibTeX, RIS, Markdown, JSON or CSV.
 
     \b
@@ -794,8 +977,8 @@ def export_cmd(ctx, tags, untagged, updated_since, limit, search, since, sort, f
     """
     from digest.render.readinglist import render
 
-    entries = _select(ctx, tags, untagged, limit, search, since, sort, updated_since)
-    text = render(entries, fmt, heading=_heading(tags, untagged))
+    entries = _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since)
+    text = render(entries, fmt, heading=_heading(tags, untagged, untriaged))
     n = len(entries)
     if output and output != "-":
         from pathlib import Path

@@ -31,7 +31,8 @@ STR_OR_LIST = "str_or_list"
 # the section belongs to a higher layer, whose check function validates it
 # (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
 # [similarity] -> digest.ranking.similarity.check_similarity, [matching] and [abbreviations]
-# -> digest.ranking.score.check_matching / check_abbreviations).
+# -> digest.ranking.score.check_matching / check_abbreviations, [learning] ->
+# digest.ranking.feedback.check_learning, [triage] -> digest.triage.settings.check_triage).
 OWNED = "owned"
 SECTIONS: dict[str, Any] = {
     "interests": None,
@@ -46,6 +47,8 @@ SECTIONS: dict[str, Any] = {
     "similarity": OWNED,
     "matching": OWNED,
     "abbreviations": OWNED,
+    "learning": OWNED,
+    "triage": OWNED,
 }
 UNMATCHED = ("hide", "show")  # [show] unmatched
 CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
@@ -118,6 +121,8 @@ class Config:
     similarity: dict[str, Any] = field(default_factory=dict)
     matching: dict[str, Any] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)
+    learning: dict[str, Any] = field(default_factory=dict)
+    triage: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -147,6 +152,30 @@ class Checker:
             if expected is not None and not _is(value, expected):
                 raise self.fail(f"{where}.{key}" if where else key,
                                 f"must be {_type_name(expected)}, got {got(value)}")
+
+    def owned(self, name: str, table: Any, allowed: dict[str, Any]) -> dict:
+        """The start of every owned section's check: a table of known keys and types, copied, with
+        its ``tags`` (when it has them) normalised."""
+        table = self.table(name, table)
+        self.keys(name, table, allowed)
+        out = dict(table)
+        if "tags" in table:
+            out["tags"] = self.tag_list(f"{name}.tags", table["tags"])
+        return out
+
+    def tag_list(self, where: str, value: list) -> list[str]:
+        """A list of tag names (``[similarity] tags``, ``[learning] tags``), normalised."""
+        from digest.tags import InvalidTag, normalize_tag
+
+        tags: list[str] = []
+        for i, t in enumerate(value):
+            if not isinstance(t, str):
+                raise self.fail(f"{where}[{i}]", f"must be a tag name (a string), got {t!r}")
+            try:
+                tags.append(normalize_tag(t))
+            except InvalidTag as exc:
+                raise self.fail(f"{where}[{i}]", str(exc)) from None
+        return tags
 
     def weights(self, where: str, table: Any) -> dict[str, float]:
         table = self.table(where, table)
@@ -210,6 +239,8 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
     cfg.similarity = raw.get("similarity", {})
     cfg.matching = raw.get("matching", {})
     cfg.abbreviations = raw.get("abbreviations", {})
+    cfg.learning = raw.get("learning", {})
+    cfg.triage = raw.get("triage", {})
     return cfg
 
 

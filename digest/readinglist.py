@@ -1,11 +1,16 @@
-"""The reading list: tags and notes on stored papers.
+"""The reading list: tags, notes, triage decisions, the read state, mutes and follows.
 
-Tags and notes are append-only events in the store's ``events.jsonl``::
+Everything is an append-only event in the store's ``events.jsonl`` (the formats are in
+:mod:`digest.store.format`)::
 
     {"v":1,"at":"2025-11-20T07:31:02Z","type":"tag","id":"596749aa1c...","tag":"toread"}
     {"v":1,"at":"...","type":"untag","id":"596749aa1c...","tag":"toread"}
     {"v":1,"at":"...","type":"note","id":"596749aa1c...","text":"compare with the LoRA paper"}
     {"v":1,"at":"...","type":"unnote","id":"596749aa1c..."}          (clears the notes)
+    {"v":1,"at":"...","type":"triage","id":"596749aa1c...","decision":"keep"}   (y, n, s)
+    {"v":1,"at":"...","type":"read","id":"596749aa1c..."}
+    {"v":1,"at":"...","type":"mute","term":"survey"}
+    {"v":1,"at":"...","type":"follow","author":"Yann LeCun"}
 
 They are keyed by the item id, which the store keeps when the same paper is
 ingested again from any source (an arXiv feed merging into a dump item keeps
@@ -14,7 +19,10 @@ merges. A change is one small fsynced append under the store lock; the store
 is never rewritten. :class:`ReadingList` folds the events (in file order) into
 the current state; events of other types (deliveries, ...) are ignored.
 
-Tag names follow :func:`digest.text.normalize_tag`.
+What the ranking learns from (votes, mute terms, followed authors) leaves here as
+plain data (:meth:`ReadingList.feedback`): ranking never imports the reading list.
+
+Tag names follow :func:`digest.tags.normalize_tag`.
 """
 
 from __future__ import annotations
@@ -27,14 +35,34 @@ from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
 from digest.identity import short_id
+from digest.store.format import (
+    DECISIONS,
+    FOLLOW,
+    MUTE,
+    NOTE,
+    READ,
+    READING_LIST_EVENTS,
+    TAG,
+    TRIAGE,
+    TUNED,
+    UNFOLLOW,
+    UNMUTE,
+    UNNOTE,
+    UNREAD,
+    UNTAG,
+    UNTRIAGE,
+)
 from digest.tags import InvalidTag, normalize_tag
 from digest.text import collapse
 
 if TYPE_CHECKING:  # (kept light: the CLI reads SORTS at start-up)
+    from digest.ranking.feedback import Feedback
     from digest.store import Store
 
 NOTE_MAX = 2000
-EVENT_TYPES = ("tag", "untag", "note", "unnote")
+TERM_MAX = 100  # a muted term
+AUTHOR_MAX = 200  # a followed author's name
+EVENT_TYPES = READING_LIST_EVENTS
 
 
 def clean_note(text: str) -> str:
@@ -45,6 +73,33 @@ def clean_note(text: str) -> str:
     if len(t) > NOTE_MAX:
         raise DigestError(f"note longer than {NOTE_MAX} characters")
     return t
+
+
+def clean_term(term: str) -> str:
+    """A mute term as stored: one line, a word in it, at most TERM_MAX characters."""
+    from digest.ranking.match import term_patterns
+
+    t = collapse(term)
+    if not t or not term_patterns(t):
+        raise DigestError(f"a mute term needs a word, got {term!r}")
+    if len(t) > TERM_MAX:
+        raise DigestError(f"mute term longer than {TERM_MAX} characters")
+    return t
+
+
+def clean_author(name: str) -> str:
+    """A followed author's name as stored: one line with a letter in it, at most AUTHOR_MAX characters."""
+    t = collapse(name)
+    if not any(c.isalnum() for c in t):
+        raise DigestError(f"an author's name needs a letter, got {name!r}")
+    if len(t) > AUTHOR_MAX:
+        raise DigestError(f"author name longer than {AUTHOR_MAX} characters")
+    return t
+
+
+def _key(text: str) -> str:
+    """Mute terms and author names are the same when they differ only in case and spacing."""
+    return " ".join(text.casefold().split())
 
 
 @dataclass
@@ -58,10 +113,14 @@ class Note:
 
 @dataclass
 class ItemState:
-    """One item's reading-list state: its current tags (tag -> when it was added) and notes."""
+    """One item's reading-list state: its current tags (tag -> when it was added), notes,
+    triage decision (with when it was made) and read state."""
 
     tags: dict[str, str] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
+    decision: str = ""  # one of DECISIONS, or "" when not triaged
+    decided: str = ""
+    read: str = ""  # when it was marked read ("" = unread)
 
     @property
     def added(self) -> str:
@@ -71,47 +130,114 @@ class ItemState:
 
     @property
     def empty(self) -> bool:
-        return not self.tags and not self.notes
+        return not self.tags and not self.notes and not self.decision and not self.read
 
 
 class ReadingList:
-    """The current tags and notes, folded from the store's events."""
+    """The current tags, notes, decisions, read states, mutes and follows, folded from the
+    store's events."""
 
     def __init__(self) -> None:
         self.items: dict[str, ItemState] = {}
+        self.muted: dict[str, tuple[str, str]] = {}  # key -> (term as written, when)
+        self.followed: dict[str, tuple[str, str]] = {}  # key -> (name as written, when)
+        self.tuned: list[tuple[str, str, str]] = []  # (section, key, when) of each `digest tune` change
 
     @classmethod
     def load(cls, store: Store) -> ReadingList:
-        rl = cls()
-        for ev in store.iter_events():
+        """The reading list now: the cached fold (``readinglist.json``) when it still describes the
+        start of events.jsonl, plus the events appended since; the cache is refreshed when many
+        events were folded anew. A daily command thus folds a day's events, not the whole history."""
+        cached = _read_cache(store)
+        rl, start = cached if cached is not None else (cls(), 0)
+        end = start
+        for offset, ev in store.events_from(start):
             rl.apply(ev)
+            end = offset
+        if end - start >= CACHE_MIN_BYTES:
+            _write_cache(store, rl, end)
+        return rl
+
+    def to_json(self) -> dict:
+        items = {i: [st.tags, [[n.at, n.text] for n in st.notes], st.decision, st.decided, st.read]
+                 for i, st in self.items.items()}
+        return {"items": items, "muted": self.muted, "followed": self.followed, "tuned": self.tuned}
+
+    @classmethod
+    def from_json(cls, d: dict) -> ReadingList:
+        rl = cls()
+        for i, (tags, notes, decision, decided, read) in d["items"].items():
+            rl.items[i] = ItemState(dict(tags), [Note(at, text) for at, text in notes], decision, decided, read)
+        rl.muted = {k: (v[0], v[1]) for k, v in d["muted"].items()}
+        rl.followed = {k: (v[0], v[1]) for k, v in d["followed"].items()}
+        rl.tuned = [(a, b, c) for a, b, c in d["tuned"]]
         return rl
 
     def apply(self, ev: dict) -> None:
         kind = ev.get("type")
-        item_id = ev.get("id")
-        if kind not in EVENT_TYPES or not isinstance(item_id, str):
+        if kind not in EVENT_TYPES:
             return
         stamp = ev.get("at")
         at = stamp if isinstance(stamp, str) else ""
-        if kind in ("tag", "untag"):
+        if kind in (MUTE, UNMUTE, FOLLOW, UNFOLLOW):
+            self._apply_global(kind, ev, at)
+            return
+        if kind == TUNED:
+            section, key = ev.get("section"), ev.get("key")
+            if isinstance(section, str) and isinstance(key, str):
+                self.tuned.append((section, key, at))
+            return
+        item_id = ev.get("id")
+        if not isinstance(item_id, str):
+            return
+        if kind in (TAG, UNTAG):
             tag = ev.get("tag")
             if not isinstance(tag, str) or not tag:
                 return
-            if kind == "tag":
+            if kind == TAG:
                 st = self.items.setdefault(item_id, ItemState())
                 st.tags.setdefault(tag, at)
             elif item_id in self.items:
                 self.items[item_id].tags.pop(tag, None)
-        elif kind == "note":
+        elif kind == NOTE:
             text = ev.get("text")
             if isinstance(text, str) and text:
                 self.items.setdefault(item_id, ItemState()).notes.append(Note(at, text))
-        elif item_id in self.items:  # unnote
-            self.items[item_id].notes.clear()
+        elif kind == UNNOTE:
+            held = self.items.get(item_id)
+            text = ev.get("text")
+            if held is not None and isinstance(text, str):  # one note: the last with this text
+                for i in range(len(held.notes) - 1, -1, -1):
+                    if held.notes[i].text == text:
+                        del held.notes[i]
+                        break
+            elif held is not None:
+                held.notes.clear()
+        elif kind == TRIAGE:
+            decision = ev.get("decision")
+            if decision in DECISIONS:
+                st = self.items.setdefault(item_id, ItemState())
+                st.decision, st.decided = decision, at
+        elif kind == UNTRIAGE:
+            if item_id in self.items:
+                self.items[item_id].decision = self.items[item_id].decided = ""
+        elif kind == READ:
+            self.items.setdefault(item_id, ItemState()).read = at or "?"
+        elif kind == UNREAD and item_id in self.items:
+            self.items[item_id].read = ""
         state = self.items.get(item_id)
         if state is not None and state.empty:
             del self.items[item_id]
+
+    def _apply_global(self, kind: str, ev: dict, at: str) -> None:
+        field_name, table = ("term", self.muted) if kind in (MUTE, UNMUTE) else ("author", self.followed)
+        value = ev.get(field_name)
+        if not isinstance(value, str) or not value.strip():
+            return
+        if kind in (MUTE, FOLLOW):
+            table.setdefault(_key(value), (value, at))
+        else:
+            table.pop(_key(value), None)
 
     # ------------------------------------------------------------------ queries
     def tags_of(self, item_id: str) -> list[str]:
@@ -138,7 +264,7 @@ class ReadingList:
         """Ids of items carrying every one of ``tags`` (of every item on the list when none)."""
         want = set(tags)
         if not want:
-            return list(self.items)
+            return [i for i, st in self.items.items() if st.tags or st.notes]
         return [i for i, st in self.items.items() if want <= st.tags.keys()]
 
     def tag_map(self) -> dict[str, list[str]]:
@@ -148,8 +274,129 @@ class ReadingList:
     def tagged_ids(self) -> set[str]:
         return {i for i, st in self.items.items() if st.tags}
 
+    def decision_of(self, item_id: str) -> str:
+        """The paper's triage decision (one of DECISIONS), "" when it was never triaged."""
+        st = self.items.get(item_id)
+        return st.decision if st else ""
+
+    def is_read(self, item_id: str) -> bool:
+        st = self.items.get(item_id)
+        return bool(st and st.read)
+
+    def triaged_ids(self) -> set[str]:
+        """Papers with a decision that settles them (keep or reject); "later" ones come back."""
+        return {i for i, st in self.items.items() if st.decision in ("keep", "reject")}
+
+    def muted_terms(self) -> list[tuple[str, str]]:
+        """Muted terms as (term, when muted), in the order they were muted."""
+        return list(self.muted.values())
+
+    def followed_authors(self) -> list[tuple[str, str]]:
+        """Followed authors as (name, when followed), in the order they were followed."""
+        return list(self.followed.values())
+
+    def votes(self, positive_tags: Iterable[str] = ()) -> dict[str, int]:
+        """What the reader said about papers, as votes: +1 for a paper kept in triage, carrying one
+        of ``positive_tags`` or a note; -1 for one marked not interested (an explicit "no" wins over
+        a tag); papers decided "later" and all others carry no vote."""
+        want = set(positive_tags)
+        out: dict[str, int] = {}
+        for i, st in self.items.items():
+            if st.decision == "reject":
+                out[i] = -1
+            elif st.decision == "keep" or st.notes or (want and want & st.tags.keys()):
+                out[i] = 1
+        return out
+
+    def voted_at(self, item_id: str, positive_tags: Iterable[str] = ()) -> str:
+        """When the paper's vote was cast: its decision, else its oldest learning tag or note."""
+        st = self.items.get(item_id)
+        if st is None:
+            return ""
+        if st.decision in ("keep", "reject"):
+            return st.decided
+        want = set(positive_tags)
+        times = [at for t, at in st.tags.items() if t in want] + [n.at for n in st.notes]
+        return min(times) if times else ""
+
+    def feedback(self, positive_tags: Iterable[str] = ()) -> Feedback:
+        """The reading list as the ranking sees it: votes, muted terms and followed authors."""
+        from digest.ranking.feedback import Feedback
+
+        return Feedback(votes=self.votes(positive_tags),
+                        muted=tuple(t for t, _ in self.muted_terms()),
+                        followed=tuple(a for a, _ in self.followed_authors()))
+
+
+# --------------------------------------------------------------------------- the cache
+CACHE_FORMAT = 1
+CACHE_MIN_BYTES = 64 * 1024  # refresh the cache once this much was folded anew (a few hundred events)
+_FINGERPRINT = 4096
+
+
+def _fingerprint(store: Store, end: int) -> str | None:
+    """A hash of the first and the last 4 kB before ``end`` of events.jsonl (the file only grows:
+    if both still match, so does what the cache folded)."""
+    import hashlib
+
+    try:
+        with open(store.events_path, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() < end:
+                return None
+            fh.seek(0)
+            head = fh.read(min(end, _FINGERPRINT))
+            fh.seek(max(0, end - _FINGERPRINT))
+            tail = fh.read(end - max(0, end - _FINGERPRINT))
+    except OSError:
+        return None
+    return hashlib.sha1(head + b"\x00" + tail).hexdigest()
+
+
+def _read_cache(store: Store) -> tuple[ReadingList, int] | None:
+    import json
+
+    from digest.store.format import READING_LIST
+
+    try:
+        data = json.loads((store.root / READING_LIST).read_bytes())
+        if data.get("format") != CACHE_FORMAT or not isinstance(data.get("offset"), int):
+            return None
+        if _fingerprint(store, data["offset"]) != data.get("fingerprint"):
+            return None
+        return ReadingList.from_json(data["state"]), data["offset"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no cache, or a damaged one: fold from the start
+
+
+def _write_cache(store: Store, rl: ReadingList, end: int) -> None:
+    import json
+
+    from digest.errors import StoreError
+    from digest.store.files import atomic_write
+    from digest.store.format import READING_LIST
+
+    fingerprint = _fingerprint(store, end)
+    if fingerprint is None or not store.root.is_dir():
+        return
+    data = {"format": CACHE_FORMAT, "offset": end, "fingerprint": fingerprint, "state": rl.to_json()}
+    try:
+        atomic_write(store.root / READING_LIST, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    except (OSError, StoreError):
+        pass  # a read-only store goes without the cache
+
 
 # --------------------------------------------------------------------------- reading helpers
+def ranking_inputs(store: Store, cfg, rl: ReadingList | None = None) -> tuple[dict[str, list[str]], Feedback]:
+    """What the ranking needs from the reading list, from one fold of the events: the tags
+    (item id -> tags) and the feedback (votes, with ``[learning] tags`` as positive tags;
+    muted terms; followed authors)."""
+    from digest.ranking.feedback import learning_settings
+
+    rl = rl or ReadingList.load(store)
+    return rl.tag_map(), rl.feedback(learning_settings(cfg)["tags"])
+
+
 def tags_by_id(store: Store, ids: Iterable[str]) -> dict[str, list[str]]:
     """Current tags of the given items (items without tags are left out)."""
     tags = ReadingList.load(store).tag_map()
@@ -276,6 +523,141 @@ def clear_notes(store: Store, prefix: str, *, now: str | None = None) -> Change:
     return Change(item_id, title, removed=[n.text for n in old])
 
 
+# --------------------------------------------------------------------------- actions
+@dataclass
+class Action:
+    """One change to the reading list: the events that make it and the events that undo it
+    (``digest triage`` writes the first when a key is pressed and the second on ``u``)."""
+
+    what: str  # for a status line: "kept, #toread", "muted 'survey'", ...
+    events: list[dict]
+    undo: list[dict]
+
+    @property
+    def empty(self) -> bool:
+        return not self.events
+
+
+def record(store: Store, events: list[dict], rl: ReadingList | None = None, *, now: str | None = None) -> None:
+    """Append ``events`` durably under the store lock (one append), stamped with the time, and
+    fold them into ``rl`` when given, so an in-memory reading list stays current."""
+    if not events:
+        return
+    from digest.store.format import utcnow
+
+    stamp = now or utcnow()
+    stamped = [{**ev, "at": ev.get("at") or stamp} for ev in events]
+    with _locked(store):
+        store.append_events(stamped)
+    if rl is not None:
+        for ev in stamped:
+            rl.apply(ev)
+
+
+def decide_action(rl: ReadingList, item_id: str, decision: str, *, keep_tag: str | None = None) -> Action:
+    """Triage a paper: ``keep`` (also tags it ``keep_tag``), ``reject`` or ``later``."""
+    if decision not in DECISIONS:
+        raise DigestError(f"unknown decision {decision!r} (expected one of: {', '.join(DECISIONS)})")
+    before = rl.decision_of(item_id)
+    events: list[dict] = [{"type": TRIAGE, "id": item_id, "decision": decision}]
+    undo: list[dict] = [{"type": TRIAGE, "id": item_id, "decision": before} if before
+                        else {"type": UNTRIAGE, "id": item_id}]
+    what = {"keep": "kept", "reject": "not interested", "later": "decide later"}[decision]
+    if decision == "keep" and keep_tag:
+        tag = normalize_tag(keep_tag)
+        if tag not in rl.tags_of(item_id):
+            events.append({"type": TAG, "id": item_id, "tag": tag})
+            undo.insert(0, {"type": UNTAG, "id": item_id, "tag": tag})
+            what += f", #{tag}"
+    return Action(what, events, undo)
+
+
+def tag_action(rl: ReadingList, item_id: str, tags: Iterable[str]) -> Action:
+    """Add tags (already normalised or not) that the paper does not carry yet."""
+    have = set(rl.tags_of(item_id))
+    added: list[str] = []
+    for t in tags:
+        nt = normalize_tag(t)
+        if nt not in have and nt not in added:
+            added.append(nt)
+    return Action("tagged " + " ".join(f"#{t}" for t in added) if added else "already tagged",
+                  [{"type": TAG, "id": item_id, "tag": t} for t in added],
+                  [{"type": UNTAG, "id": item_id, "tag": t} for t in added])
+
+
+def note_action(item_id: str, text: str) -> Action:
+    text = clean_note(text)
+    return Action("note added", [{"type": NOTE, "id": item_id, "text": text}],
+                  [{"type": UNNOTE, "id": item_id, "text": text}])
+
+
+def read_action(rl: ReadingList, item_id: str, read: bool = True) -> Action:
+    if rl.is_read(item_id) == read:
+        return Action("already read" if read else "already unread", [], [])
+    on, off = ({"type": READ, "id": item_id}, {"type": UNREAD, "id": item_id})
+    return Action("marked read" if read else "marked unread", [on if read else off], [off if read else on])
+
+
+def _global_action(table: dict, value: str, on: bool, field_name: str, types: tuple[str, str],
+                   words: tuple[str, str, str, str], show=str) -> Action:
+    """Add (``on``) or remove a mute term or a followed author; a no-op says so and writes nothing.
+    ``words``: what was done / undone, what it already is / is not."""
+    known = table.get(_key(value))
+    if (known is not None) == on:
+        return Action(f"{words[2] if on else words[3]} {show(value)}", [], [])
+    value = known[0] if known else value
+    add, remove = {"type": types[0], field_name: value}, {"type": types[1], field_name: value}
+    return Action(f"{words[0] if on else words[1]} {show(value)}", [add if on else remove], [remove if on else add])
+
+
+def mute_action(rl: ReadingList, term: str, mute: bool = True) -> Action:
+    """Mute a term (or with ``mute=False`` unmute it): it then counts as a negative interest."""
+    return _global_action(rl.muted, clean_term(term), mute, "term", (MUTE, UNMUTE),
+                          ("muted", "unmuted", "already muted:", "not muted:"), show=repr)
+
+
+def follow_action(rl: ReadingList, author: str, follow: bool = True) -> Action:
+    """Follow an author (or with ``follow=False`` stop): their papers get an author boost."""
+    return _global_action(rl.followed, clean_author(author), follow, "author", (FOLLOW, UNFOLLOW),
+                          ("following", "stopped following", "already following", "not following"))
+
+
+def set_read(store: Store, prefixes: Iterable[str], *, read: bool = True) -> list[Change]:
+    """Mark papers read (or unread): ``digest read`` / ``digest unread``."""
+    ids = resolve_all(store, list(prefixes))
+    if not ids:
+        raise DigestError("no item id given")
+    with _locked(store):
+        rl = ReadingList.load(store)
+        titles = _titles(store, ids)
+        changes, events = [], []
+        for item_id in ids:
+            action = read_action(rl, item_id, read)
+            events.extend(action.events)
+            word = "read" if read else "unread"
+            changes.append(Change(item_id, titles.get(item_id, ""), added=[word] if action.events else [],
+                                  unchanged=[] if action.events else [word]))
+        record(store, events, rl)
+    return changes
+
+
+def set_preference(store: Store, kind: str, values: Iterable[str], *, on: bool = True) -> list[Action]:
+    """Mute or unmute terms (``kind`` "mute"), follow or unfollow authors ("follow"): ``digest
+    mute``, ``unmute``, ``follow``, ``unfollow``. Every value is checked before anything is
+    written; one action per value."""
+    check, build = (clean_term, mute_action) if kind == "mute" else (clean_author, follow_action)
+    values = list(values)
+    for v in values:
+        check(v)
+    with _locked(store):
+        rl = ReadingList.load(store)
+        actions = []
+        for v in values:
+            action = build(rl, v, on)
+            record(store, action.events, rl)
+            actions.append(action)
+    return actions
+
 # --------------------------------------------------------------------------- revisions
 def revisions(store: Store, *, after_run: int | None = None, since: str | None = None,
               ids: Iterable[str] | None = None, rl: ReadingList | None = None) -> list[tuple[dict, list[str]]]:
@@ -284,7 +666,8 @@ def revisions(store: Store, *, after_run: int | None = None, since: str | None =
     ingest just revised): ``(record, tags)``, the most recently revised first. The reading list
     is small: its papers are looked up by id."""
     rl = rl or ReadingList.load(store)
-    wanted = list(rl.items) if ids is None else [i for i in dict.fromkeys(ids) if i in rl.items]
+    listed = rl.ids_with()  # tagged or noted (a paper only triaged or read is not on the list)
+    wanted = listed if ids is None else [i for i in dict.fromkeys(ids) if i in set(listed)]
     out = []
     for r in store.get_many(wanted):
         run, at = r.get("revised_run"), r.get("revised_at")
@@ -310,6 +693,8 @@ class Entry:
     added: str  # when it entered the reading list ("" for an untagged paper without notes)
     score: float | None = None
     matches: list = field(default_factory=list)
+    decision: str = ""  # the triage decision ("" = never triaged)
+    read: bool = False
 
     @property
     def id(self) -> str:
@@ -327,13 +712,15 @@ class Entry:
         d["tags"] = list(self.tags)
         d["notes"] = [n.to_dict() for n in self.notes]
         d["added"] = self.added or None
+        d["decision"] = self.decision or None
+        d["read"] = self.read
         if self.score is not None:
             d["score"] = self.score
             d["matches"] = [m.to_dict() for m in self.matches]
         return d
 
 
-def _search_matcher(search: Iterable[str], store: Store | None = None):
+def search_matcher(search: Iterable[str], store: Store | None = None):
     """A matcher for every search word (whole words, by prefix, in the spellings the store has
     seen: pretraining = pre-training), and how many words there are."""
     from digest.ranking.match import Matcher, Rules, expand_terms
@@ -385,22 +772,31 @@ class Listing:
         rl = self.rl
         rows = (divmod(k[-1], PLACE) for k in self.keys)
         for r in Selection(self.store, rows, count=len(self.keys)):
-            e = Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"]))
+            e = _entry(rl, r)
             if self.scorer is not None:
                 s = self.scorer.score(r)
                 e.score, e.matches = s.score, s.matches
             yield e
 
 
-def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
-            search: Iterable[str] = (), since: str | None = None, sort: str = "newest",
-            scorer=None, rl: ReadingList | None = None, updated_since: str | None = None,
-            limit: int | None = None) -> Listing:
+def _entry(rl: ReadingList, r: dict) -> Entry:
+    rid = r["id"]
+    return Entry(r, rl.tags_of(rid), rl.notes_of(rid), rl.added(rid), decision=rl.decision_of(rid),
+                 read=rl.is_read(rid))
+
+
+def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False, untriaged: bool = False,
+            read: bool | None = None, search: Iterable[str] = (), since: str | None = None,
+            sort: str = "newest", scorer=None, rl: ReadingList | None = None,
+            updated_since: str | None = None, limit: int | None = None) -> Listing:
     """The reading list, filtered and sorted, as a :class:`Listing` (read lazily).
 
     - ``tags``: papers carrying every one of these tags; none given: every
       paper with a tag or a note.
     - ``untagged``: instead, every stored paper without a tag.
+    - ``untriaged``: instead, every stored paper never kept or rejected in triage
+      (papers decided "later" included).
+    - ``read``: True: only papers marked read; False: only the others.
     - ``search``: words that must all occur (whole words, by prefix) in the
       title, abstract, authors, organisation, tags or notes.
     - ``since``: ``YYYY-MM-DD``; papers added to the reading list (their oldest
@@ -422,15 +818,17 @@ def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
     want = [normalize_tag(t) for t in tags]
     if untagged and want:
         raise DigestError("--untagged cannot be combined with --tag")
+    if untriaged and (want or untagged):
+        raise DigestError("--untriaged cannot be combined with --tag or --untagged")
     rl = rl or ReadingList.load(store)
-    if untagged:
-        tagged = rl.tagged_ids()
-        rows: Iterable[tuple[int, int, dict]] = (x for x in store.iter_rows() if x[2]["id"] not in tagged)
+    if untagged or untriaged:
+        skip = rl.tagged_ids() if untagged else rl.triaged_ids()
+        rows: Iterable[tuple[int, int, dict]] = (x for x in store.iter_rows() if x[2]["id"] not in skip)
     else:
         ids = rl.ids_with(want)
         found: set[str] = set()
         rows = _noting(store.rows_of(ids), found)
-    matcher, n_words = _search_matcher(search, store)
+    matcher, n_words = search_matcher(search, store)
     strings: dict[str, str] = {}  # equal dates and times shared: the keys of a big list stay small
 
     def keyed() -> Iterator[tuple]:
@@ -440,8 +838,10 @@ def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
             place = off * PLACE + n
             if updated_since and (r.get("revised_at") or "")[:10] < updated_since:
                 continue
+            if read is not None and rl.is_read(r["id"]) != read:
+                continue
             if since or matcher is not None:
-                e = Entry(r, rl.tags_of(r["id"]), rl.notes_of(r["id"]), rl.added(r["id"]))
+                e = _entry(rl, r)
                 if since and (e.added or r.get("first_seen") or "")[:10] < since:
                     continue
                 if matcher is not None and len(matcher.find(_haystack(e))) != n_words:
@@ -459,7 +859,7 @@ def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False,
 
     # with a limit only the best `limit` keys are kept (a bounded heap) as the candidates are read
     best = heapq.nlargest(limit, keyed()) if limit is not None else sorted(keyed(), reverse=True)
-    if not untagged:
+    if not (untagged or untriaged):
         missing = [i for i in ids if i not in found]
         if missing:
             store.warnings.append(

@@ -527,3 +527,26 @@ def test_cross_lists_say_so_and_follow_show_cross_lists(runner, tmp_path):
     cfg.write_text('[show]\ncross_lists = "sometimes"\n')
     r = run(runner, "--config", str(cfg), "show")
     assert r.exit_code == 1 and "show.cross_lists" in r.stderr
+
+
+def test_a_paper_only_triaged_is_not_announced_as_updated(runner, tmp_path):
+    """A paper rejected (or only read) in triage is not on the reading list: its new version is
+    not announced (the reading list's fold also holds triaged papers; revisions must not)."""
+    from digest.readinglist import record
+    from digest.store import Store
+
+    day1 = tmp_path / "day1.xml"
+    day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Rejected In Triage", ["cs.LG"]),))
+    run(runner, "ingest", str(day1))
+    rid = json.loads(run(runner, "show", "--format", "json").stdout)[0]["id"]
+    record(Store(paths_store()), [{"type": "triage", "id": rid, "decision": "reject"}, {"type": "read", "id": rid}])
+    day2 = tmp_path / "day2.xml"
+    day2.write_text(listing(("2508.30001", 2, "replace", "Diffusion Rejected In Triage", ["cs.LG"]),))
+    assert "1 updated" in run(runner, "ingest", str(day2)).stderr
+    assert "Updated:" not in run(runner, "show", "--unmatched").stdout
+
+
+def paths_store():
+    from digest import paths
+
+    return paths.store_dir()

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from digest import readinglist
 from digest import readinglist as rl
 from digest.errors import DigestError, NotFound
 from digest.ingest.diff import ingest_items
@@ -347,3 +348,50 @@ def test_newest_order_across_dates(many):
     assert days == sorted(days, reverse=True)
     ups = [e.record["upvotes"] for e in rl.select(many, untagged=True, sort="upvotes")]
     assert ups == sorted(ups, reverse=True)
+
+
+# --------------------------------------------------------------------------- the fold's cache
+def _fold_plain(store):
+    rl = readinglist.ReadingList()
+    for ev in store.iter_events():
+        rl.apply(ev)
+    return rl.to_json()
+
+
+def test_cached_fold_plus_new_events_equals_a_full_fold(tmp_path, monkeypatch):
+    from digest.store import Store
+
+    monkeypatch.setattr(readinglist, "CACHE_MIN_BYTES", 1)  # cache after every fold
+    store = Store(tmp_path / "s")
+    ids = [f"{i:016x}" for i in range(30)]
+    with store:
+        store.append_events([{"type": "tag", "id": i, "tag": "toread"} for i in ids[:20]])
+        store.append_events([{"type": "triage", "id": i, "decision": "reject"} for i in ids[10:25]])
+    first = readinglist.ReadingList.load(store)
+    assert (store.root / "readinglist.json").exists()
+    assert first.to_json() == _fold_plain(store)
+    with store:  # appended after the cache was written
+        store.append_events([{"type": "untag", "id": ids[0], "tag": "toread"}, {"type": "mute", "term": "survey"},
+                             {"type": "note", "id": ids[29], "text": "later"}])
+    again = readinglist.ReadingList.load(store)
+    assert again.to_json() == _fold_plain(store)
+    assert again.tags_of(ids[0]) == [] and [t for t, _ in again.muted_terms()] == ["survey"]
+
+
+def test_a_cache_that_no_longer_describes_the_events_is_not_used(tmp_path, monkeypatch):
+    from digest.store import Store
+
+    monkeypatch.setattr(readinglist, "CACHE_MIN_BYTES", 1)
+    store = Store(tmp_path / "s")
+    with store:
+        store.append_events([{"type": "tag", "id": "a" * 16, "tag": "x"}, {"type": "tag", "id": "b" * 16, "tag": "y"}])
+    readinglist.ReadingList.load(store)
+    # events.jsonl replaced by a shorter history (a restored backup): the cache is longer than the file
+    store.events_path.write_bytes(store.events_path.read_bytes().splitlines(keepends=True)[0])
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["x"]}
+    # ... and a same-length file with other content: the fingerprint differs
+    readinglist.ReadingList.load(store)
+    store.events_path.write_bytes(store.events_path.read_bytes().replace(b'"x"', b'"z"'))
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["z"]}
+    (store.root / "readinglist.json").write_text("{damaged")
+    assert readinglist.ReadingList.load(store).tag_map() == {"a" * 16: ["z"]}

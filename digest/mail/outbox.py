@@ -45,7 +45,7 @@ from digest.mail.settings import settings_from_config
 from digest.ranking.rank import build_report, rank_records, scorer_for
 from digest.ranking.report import Report, SourceLine
 from digest.ranking.score import Hidden
-from digest.readinglist import ReadingList, revisions
+from digest.readinglist import ranking_inputs, revisions
 from digest.store import Store
 from digest.store.format import run_number
 
@@ -149,8 +149,8 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     """Select the unsent papers and rank them into the report the mail shows."""
     log = read_log(store)
     sel = select(store, log)
-    tags = ReadingList.load(store).tag_map()
-    scorer = scorer_for(cfg, store, tags)
+    tags, feedback = ranking_inputs(store, cfg)
+    scorer = scorer_for(cfg, store, tags, feedback)
     result = rank_records(scorer, sel.pool, limit=None, min_score=None,
                           matched_only=hide_unmatched and min_score <= 0, hide_cross_lists=cfg.cross_lists == "hide")
     ranked, unmatched, crossed = result.entries, result.unmatched, result.cross_lists

@@ -15,7 +15,9 @@ gets x0.39; in 30%, x0.75; mute terms are never damped. ``digest explain`` shows
 The shares are counted with the real matcher over the SAMPLE most recently stored papers
 and kept in the index's cache with the terms' fingerprint; later runs count only the
 papers stored since, so a daily run never scans the store. A store of fewer than
-MIN_PAPERS papers is not damped (its shares say little).
+MIN_PAPERS papers is not damped (its shares say little). Only the configured terms are counted
+and damped: the terms muted in triage are mute terms, and the learned ones (which change with
+every triage) already weigh how common a word is, so a new vote never forces a recount.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def fingerprint(scorer: Scorer) -> str:
     h = hashlib.sha1(repr(scorer.rules).encode())
     for k, v in sorted(scorer.abbreviations.items()):
         h.update(f"{k}\x00{v}\x01".encode())
-    for spec in scorer.specs:
+    for spec in scorer.specs[:scorer.n_config]:
         h.update(spec.text.encode("utf-8") + b"\x02")
     return h.hexdigest()
 
@@ -51,6 +53,7 @@ def fingerprint(scorer: Scorer) -> str:
 def _count(scorer: Scorer, records, df: list[int]) -> int:
     find = scorer.matcher.find
     n = 0
+    configured = len(df)
     for rec in records:
         found: set[int] = set()
         for f in FIELDS:
@@ -58,7 +61,8 @@ def _count(scorer: Scorer, records, df: list[int]) -> int:
             if text:
                 found |= find(normalize(text))
         for i in found:
-            df[i] += 1
+            if i < configured:
+                df[i] += 1
         n += 1
     return n
 
@@ -72,7 +76,7 @@ def term_counts(store: Store, scorer: Scorer) -> tuple[int, list[int]]:
     if raw:
         try:
             state = json.loads(raw)
-            if state.get("fp") != fp or len(state["df"]) != len(scorer.specs) or state["upto"] > top:
+            if state.get("fp") != fp or len(state["df"]) != scorer.n_config or state["upto"] > top:
                 state = None
         except (ValueError, KeyError, TypeError, AttributeError):
             state = None
@@ -81,7 +85,7 @@ def term_counts(store: Store, scorer: Scorer) -> tuple[int, list[int]]:
         if top > upto:
             n += _count(scorer, store.records_after_rowid(upto, MAX_CATCH_UP), df)
     else:
-        df = [0] * len(scorer.specs)
+        df = [0] * scorer.n_config
         n = _count(scorer, store.recent_records(SAMPLE), df)
     if state is None or top != state["upto"]:
         store.cache_put(CACHE_NAME, json.dumps({"fp": fp, "n": n, "upto": top, "df": df}))
@@ -99,12 +103,13 @@ def factor(share: float, p0: float = DEFAULT_FROM) -> float:
 
 def apply(store: Store, scorer: Scorer, p0: float = DEFAULT_FROM) -> None:
     """Damp the scorer's wanted terms by their shares of the store's papers."""
-    if not any(t.weight > 0 for t in scorer.specs):
+    configured = scorer.specs[:scorer.n_config]
+    if not any(t.weight > 0 for t in configured):
         return
     n, df = term_counts(store, scorer)
     if n < MIN_PAPERS:
         return
     shares: list[float | None] = [d / n for d in df]
     factors = [factor(s, p0) if t.weight > 0 and s is not None else 1.0
-               for t, s in zip(scorer.specs, shares, strict=True)]
+               for t, s in zip(configured, shares, strict=True)]
     scorer.set_damping(factors, shares)

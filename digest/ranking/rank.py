@@ -1,10 +1,11 @@
 """From a config and stored papers to a ranked :class:`Report`.
 
 The one place that builds the scorer a config asks for (keyword interests,
-authors, organisations, and the optional boosts that learn from the reading
-list), ranks a set of papers with it and wraps the result as a report. The
-reading list's state comes in as plain data (``tags``: item id -> its tags), so
-ranking never imports the reading list.
+authors, organisations, and what the reading list teaches: the similarity boost,
+muted terms, followed authors and the terms learned from votes), ranks a set of
+papers with it and wraps the result as a report. The reading list's state comes
+in as plain data (``tags``: item id -> its tags; ``feedback``: a
+:class:`digest.ranking.feedback.Feedback`), so ranking never imports the reading list.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from digest.config import Config
+from digest.ranking.feedback import Feedback, learning_settings
 from digest.ranking.report import Mode, Report, Revision, SourceLine
 from digest.ranking.score import Hidden, Scored, Scorer
 from digest.store import Store
@@ -21,10 +23,13 @@ from digest.store import Store
 Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 
-def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None) -> Scorer:
+def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None,
+               feedback: Feedback | None = None) -> Scorer:
     """The scorer for ``cfg``; with a store, its terms expanded through the store's
     vocabulary and damped by how common they are in it, and (with the reading list's
-    tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it."""
+    tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it;
+    with ``feedback``, the muted terms, followed authors and (``[learning] enabled``) the
+    terms learned from votes."""
     extra = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
@@ -32,7 +37,22 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
-    scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None)
+    muted: dict[str, float] = {}
+    followed: dict[str, float] = {}
+    model = None
+    if feedback is not None and not feedback.empty:
+        learning = learning_settings(cfg)
+        if learning["mute_weight"]:
+            muted = {t: float(learning["mute_weight"]) for t in feedback.muted}
+        if learning["follow_weight"]:
+            followed = {a: float(learning["follow_weight"]) for a in feedback.followed}
+        if store is not None and feedback.votes and learning["enabled"] and learning["weight"] > 0:
+            from digest.ranking.learned import cached_model
+
+            model = cached_model(store, feedback.votes, max_terms=int(learning["max_terms"]),
+                                 scale=float(learning["weight"]), tags=learning["tags"])
+    scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None,
+                                muted=muted, followed=followed, learned=model)
     if store is not None and cfg.matching.get("damping", True):
         from digest.ranking import damping
 

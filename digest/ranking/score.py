@@ -5,12 +5,17 @@ occurs there (which words it matches, and how overlapping terms are settled, is
 :mod:`digest.ranking.match`). ``damping`` is 1 for most terms; a wanted term found in
 more than ``[matching] damping_from`` of the store's papers weighs less (see
 :mod:`digest.ranking.damping`). Author and organisation boosts add their weight, and
-the optional boosts (similarity to tagged papers) theirs. The score is the sum of the
-contributions, and every contribution is kept as a :class:`Match` for ``digest explain``.
+the optional boosts (similarity to tagged papers) theirs. Terms muted and authors followed
+from triage count like configured ones (marked so in ``explain``); the terms learned from
+votes (:mod:`digest.ranking.learned`) go through the same matcher, with the same rules and
+overlaps, and add up to one ``learned`` contribution that names its words. The score is the
+sum of the contributions, and every contribution is kept as a :class:`Match` for
+``digest explain``.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +35,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 @dataclass
 class Match:
     term: str
-    field: str  # title, abstract, authors, org, or similarity
+    field: str  # title, abstract, authors, org, votes (learned) or similarity
     weight: float  # the contribution to the score
     detail: str = ""
     forms: tuple[str, ...] = ()  # the words matched, normalised (title and abstract matches)
@@ -84,8 +89,27 @@ class Hidden:
         return sum(self.by_term.values())
 
 
-def _name_key(name: str) -> str:
+MUTED = "muted in triage"  # the detail of a contribution from a muted term
+FOLLOWED = "followed in triage"  # ... and from a followed author
+LEARNED = "learned"  # the term of the learned contribution (its field: "votes")
+
+
+@functools.lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """An author, organisation or term as compared: folded, punctuation and spacing ignored
+    (memoised: the same authors come back paper after paper)."""
     return " ".join(_NON_WORD.sub(" ", fold(name)).split())
+
+
+_name_key = name_key
+
+
+def learned_detail(contributions: list[tuple[str, float]], votes: int, *, shown: int = 6) -> str:
+    """``sparse +0.8, pruning +0.6 … from 23 votes``: the learned words behind one score, largest first."""
+    parts = sorted(contributions, key=lambda kv: (-abs(kv[1]), kv[0]))
+    text = ", ".join(f"{t} {w:+.1f}" for t, w in parts[:shown])
+    more = f" … {len(parts) - shown} more" if len(parts) > shown else ""
+    return f"{text}{more} from {votes} vote{'s' if votes != 1 else ''}"
 
 
 MATCHING_KEYS = {"stemming": bool, "compounds": bool, "abbreviations": bool, "acronym_names": bool,
@@ -145,20 +169,44 @@ class Scorer:
         rules: Rules | None = None,
         vocabulary: Vocabulary | None = None,
         abbreviations: Mapping[str, str] | None = None,
+        muted: dict[str, float] | None = None,
+        followed: dict[str, float] | None = None,
+        learned=None,
     ) -> None:
         self.rules = rules or Rules()
         table = abbreviation_table(self.rules, abbreviations)
         self.abbreviations = table
+        # the configured terms first (damping counts them alone: n_config), then the terms muted
+        # in triage, then the learned ones; a term the config already has (the same words under
+        # the rules: benchmark = benchmarks) is left to the config
         self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
+        self.n_config = len(self.specs)
+        seen = {sp.signature(self.rules.stemming) for sp in self.specs}
+        self.origins = [""] * len(self.specs)
+        self.learned = learned  # a digest.ranking.learned.Model, or None
+        extra_terms = [(k, v, MUTED) for k, v in (muted or {}).items()]
+        extra_terms += [(t.term, t.weight, LEARNED) for t in (learned.terms if learned is not None else [])]
+        if extra_terms:
+            more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
+            origin_of = {k: o for k, _, o in reversed(extra_terms)}
+            for sp in more:
+                sig = sp.signature(self.rules.stemming)
+                if sig not in seen:
+                    seen.add(sig)
+                    self.specs.append(sp)
+                    self.origins.append(origin_of.get(sp.text, LEARNED))
         self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
         self.damping = [1.0] * len(self.specs)
         self.shares: list[float | None] = [None] * len(self.specs)
         self._term_weights = [t.weight for t in self.specs]
+        # what a mute term took from a paper ("hidden by mute terms"): not a learned weight
+        self._is_mute = [t.weight < 0 and o != LEARNED for t, o in zip(self.specs, self.origins, strict=True)]
         self.weights = {"title": 2.0, "abstract": 1.0} | dict(weights or {})
-        self.authors = {_name_key(k): (k, v) for k, v in (authors or {}).items()}
+        self.authors = {_name_key(k): (k, v, FOLLOWED) for k, v in (followed or {}).items()}
+        self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
-        self.has_mutes = any(t.weight < 0 for t in self.specs)
+        self.has_mutes = any(self._is_mute)
 
     @property
     def terms(self) -> list[TermSpec]:
@@ -166,17 +214,22 @@ class Scorer:
 
     @classmethod
     def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (),
-                    vocabulary: Vocabulary | None = None) -> Scorer:
+                    vocabulary: Vocabulary | None = None, *, muted: dict[str, float] | None = None,
+                    followed: dict[str, float] | None = None, learned=None) -> Scorer:
         return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
-                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations)
+                   rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations,
+                   muted=muted, followed=followed, learned=learned)
 
     def set_damping(self, factors: list[float], shares: list[float | None]) -> None:
-        """Damping factors per term (1 = none) and the share of papers each term is in."""
-        self.damping = list(factors)
-        self.shares = list(shares)
+        """Damping factors per configured term (1 = none) and the share of papers each term is in;
+        muted and learned terms are not damped (the learned weights already weigh how common a
+        word is)."""
+        pad = len(self.specs) - len(factors)
+        self.damping = list(factors) + [1.0] * pad
+        self.shares = list(shares) + [None] * pad
         self._term_weights = [t.weight * d for t, d in zip(self.specs, self.damping, strict=True)]
 
-    def _term_matches(self, fname: str, text: str) -> list[Match]:
+    def _term_matches(self, fname: str, text: str, learned: dict[str, float] | None = None) -> list[Match]:
         norm = normalize(text)
         fw = self.weights.get(fname, 1.0)
         by_term: dict[int, list[tuple[str, str]]] = {}
@@ -188,8 +241,14 @@ class Scorer:
         out = []
         for t in sorted(by_term):
             spec = self.specs[t]
+            if self.origins[t] == LEARNED:
+                if learned is not None:
+                    learned[spec.text] = learned.get(spec.text, 0.0) + spec.weight * fw
+                continue
             forms = tuple(dict.fromkeys(f for f, _ in by_term[t]))
             notes = [v for v in dict.fromkeys(v for _, v in by_term[t]) if v and v != "alias"]
+            if self.origins[t] == MUTED:
+                notes.insert(0, MUTED)
             d = self.damping[t]
             if d != 1.0 and self.shares[t] is not None:
                 notes.append(f"×{d:.2f}: in {self.shares[t]:.0%} of your papers")
@@ -198,16 +257,21 @@ class Scorer:
 
     def score(self, rec: dict) -> Scored:
         matches: list[Match] = []
+        learned: dict[str, float] = {}
         for fname in FIELDS:
             text = rec.get(fname) or ""
             if text:
-                matches.extend(self._term_matches(fname, text))
+                matches.extend(self._term_matches(fname, text, learned))
+        if learned:
+            votes = self.learned.votes if self.learned is not None else 0
+            matches.append(Match(LEARNED, "votes", round(sum(learned.values()), 3),
+                                 learned_detail(list(learned.items()), votes)))
         if self.authors:
             aw = self.weights.get("authors", 1.0)
             for name in rec.get("authors") or []:
                 hit = self.authors.get(_name_key(name))
                 if hit:
-                    matches.append(Match(hit[0], "authors", hit[1] * aw))
+                    matches.append(Match(hit[0], "authors", hit[1] * aw, hit[2]))
         if self.orgs and rec.get("org"):
             org = f" {_name_key(rec['org'])} "
             ow = self.weights.get("org", 1.0)
@@ -259,7 +323,7 @@ class Scorer:
                         for i in found:
                             w = weights[i] * fw
                             total += w
-                            if w < 0:
+                            if w < 0 and self._is_mute[i]:
                                 neg[i] = neg.get(i, 0.0) + w
             sc = Scored(rec, round(total, 3))
         if not neg:

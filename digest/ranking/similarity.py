@@ -46,7 +46,7 @@ from itertools import chain
 
 from digest.config import NUMBER, Checker
 from digest.ranking.score import Match
-from digest.tags import InvalidTag, normalize_tag
+from digest.tags import normalize_tag
 from digest.text import clean
 from digest.words import fold
 
@@ -326,19 +326,7 @@ def similarity_boost(store, cfg, item_tags: Mapping[str, Iterable[str]]) -> Call
 
 def check_similarity(check: Checker, table) -> dict:
     """Validate the ``[similarity]`` table: keys, types, tag names and ranges."""
-    table = check.table("similarity", table)
-    check.keys("similarity", table, SIMILARITY_KEYS)
-    out = dict(table)
-    tags = []
-    for i, t in enumerate(table.get("tags", [])):
-        if not isinstance(t, str):
-            raise check.fail(f"similarity.tags[{i}]", f"must be a tag name (a string), got {t!r}")
-        try:
-            tags.append(normalize_tag(t))
-        except InvalidTag as exc:
-            raise check.fail(f"similarity.tags[{i}]", str(exc)) from None
-    if "tags" in table:
-        out["tags"] = tags
+    out = check.owned("similarity", table, SIMILARITY_KEYS)
     if "min_similarity" in table and not 0 <= table["min_similarity"] <= 1:
         raise check.fail("similarity.min_similarity", "must be between 0 and 1")
     if "max_neighbours" in table and table["max_neighbours"] < 1:

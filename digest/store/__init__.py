@@ -8,7 +8,26 @@
 - :mod:`digest.store.store`: the :class:`Store` that puts them together
 """
 
-from digest.store.format import utcnow
-from digest.store.store import Store
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from digest.store.format import utcnow
+    from digest.store.store import Store
 
 __all__ = ["Store", "utcnow"]
+
+
+def __getattr__(name: str):
+    """``Store`` and ``utcnow`` load on first use, so a module that needs only the file format
+    (``digest.store.format``, e.g. the reading list's event types) does not load SQLite."""
+    if name == "Store":
+        from digest.store.store import Store
+
+        return Store
+    if name == "utcnow":
+        from digest.store.format import utcnow
+
+        return utcnow
+    raise AttributeError(name)

@@ -7,6 +7,9 @@ This is the one place a reader learns the format. A store is a directory::
     state.json       fetch validators and source health (a cache, rewritten atomically)
     meta.json        {"format": 1, "created": "..."}
     index.sqlite     id / arXiv id / title key -> byte offset; a cache rebuilt from items.jsonl
+    learned.json     the term weights learned from votes and what they were built from (a cache)
+    learned-state.json   the voted papers' features and background word rates (a cache)
+    readinglist.json the reading list folded from events.jsonl up to an offset (a cache)
     lock             the run lock (flock)
 
 Records (``items.jsonl``), one JSON object per line, ``"v": 1``::
@@ -34,7 +37,15 @@ Records (``items.jsonl``), one JSON object per line, ``"v": 1``::
 Events (``events.jsonl``), ``{"v": 1, "at": "<UTC timestamp>", "type": ..., ...}``:
 
     tag / untag     "id", "tag"               (the reading list: digest.readinglist)
-    note / unnote   "id", "text" / "id"
+    note / unnote   "id", "text" / "id" [, "text"]   (unnote with a text removes the last note
+                                              with that text, else every note of the paper)
+    triage          "id", "decision"          one of DECISIONS: keep, reject, later (triage and
+    untriage        "id"                      its undo; the latest decision for an id wins)
+    read / unread   "id"                      the read state of a paper
+    mute / unmute   "term"                    a term muted from triage (a negative interest)
+    follow / unfollow   "author"              an author followed from triage (an author boost)
+    tuned           "section", "key", "weight"   `digest tune --apply` changed this weight: later
+                                              weight suggestions for it count only newer votes
     sent            "ids", "message_id", "through_run", "held_back", "to", "transport"
     email_baseline  "after_run"               (the mail log: digest.mail.outbox)
     email_skipped   "through_run", "held_back"
@@ -58,12 +69,22 @@ EVENTS = "events.jsonl"
 STATE = "state.json"
 META = "meta.json"
 INDEX = "index.sqlite"
+LEARNED = "learned.json"  # caches of digest.ranking.learned: deleting them costs one rebuild
+LEARNED_STATE = "learned-state.json"
+READING_LIST = "readinglist.json"  # the folded reading list and the events offset it reached (a cache)
 LOCK = "lock"
 
 # Event types (the "type" of a line of events.jsonl), by owner.
 TAG, UNTAG, NOTE, UNNOTE = "tag", "untag", "note", "unnote"
+TRIAGE, UNTRIAGE, READ, UNREAD = "triage", "untriage", "read", "unread"
+MUTE, UNMUTE, FOLLOW, UNFOLLOW = "mute", "unmute", "follow", "unfollow"
+TUNED = "tuned"
 SENT, EMAIL_BASELINE, EMAIL_SKIPPED = "sent", "email_baseline", "email_skipped"
-EVENT_TYPES = (TAG, UNTAG, NOTE, UNNOTE, SENT, EMAIL_BASELINE, EMAIL_SKIPPED)
+READING_LIST_EVENTS = (TAG, UNTAG, NOTE, UNNOTE, TRIAGE, UNTRIAGE, READ, UNREAD, MUTE, UNMUTE, FOLLOW, UNFOLLOW,
+                       TUNED)
+EVENT_TYPES = (*READING_LIST_EVENTS, SENT, EMAIL_BASELINE, EMAIL_SKIPPED)
+# A triage decision (the "decision" of a triage event), a closed set: y, n and s in `digest triage`.
+DECISIONS = ("keep", "reject", "later")
 
 
 def utcnow() -> str:

@@ -690,6 +690,13 @@ class Store:
             self.warnings.append(warning)
 
     def iter_events(self) -> Iterator[dict]:
+        for _end, ev in self.events_from(0):
+            yield ev
+
+    def events_from(self, start: int = 0) -> Iterator[tuple[int, dict]]:
+        """The events from byte ``start`` of events.jsonl (a line boundary), each with the offset
+        just after its line: a reader that remembers the last offset reads only what was appended
+        since (the reading list's cache)."""
         self._check_format()
         if not self.locked:
             self._repair_events_tail()
@@ -697,20 +704,25 @@ class Store:
             fh = open(self.events_path, "rb")
         except FileNotFoundError:
             return
+        loads = json.loads  # (orjson's import costs more than a day's events take to decode)
         with fh:
-            for lineno, line in enumerate(fh, 1):
+            fh.seek(start)
+            pos = start
+            for line in fh:
                 if not line.endswith(b"\n"):
                     break  # an append in progress (or torn: repaired under the lock)
+                at = pos
+                pos += len(line)
                 try:
-                    ev = json.loads(line)
+                    ev = loads(line)
                 except ValueError:
-                    self.warnings.append(f"{self.events_path}:{lineno}: damaged event line skipped")
+                    self.warnings.append(f"{self.events_path}: damaged event line at byte {at} skipped")
                     continue
                 if isinstance(ev, dict):
                     v = ev.get("v", FORMAT)
                     if isinstance(v, int) and v > FORMAT:
                         raise _newer("an event", v, self.events_path)
-                    yield ev
+                    yield pos, ev
 
     # ------------------------------------------------------------------ state
     def read_state(self) -> dict:

@@ -1,0 +1,260 @@
+"""`digest tune`: what the votes say, as changes to config.toml the reader can read and keep.
+
+``suggest`` turns the reading list's feedback into numbered :class:`Suggestion`\\ s, each with
+the voted papers it rests on:
+
+- new interests: the positive learned terms (:mod:`digest.ranking.learned`) that are not
+  configured yet, at their learned weight;
+- new mute terms: the negative learned terms, likewise;
+- weight changes: a configured interest whose papers you keep much more (or much less) often
+  than your papers in general (the learned terms' significance test, at p < 0.01), its weight
+  scaled by that ratio (between half and one and a half times); a weight ``tune`` wrote
+  is judged on the votes cast since (a ``tuned`` event), so applying twice changes nothing;
+- terms muted and authors followed in triage, written into ``[interests]`` and ``[authors]``
+  (and then unmuted and unfollowed in the reading list, so they do not count twice);
+- authors of two or more kept papers and no rejected one, to follow.
+
+``apply`` writes chosen suggestions into the config with tomlkit, which keeps every comment,
+blank line and key order: only the changed values and the added keys differ, byte for byte.
+Once a learned term is in the config the learned weights leave it out (the config wins).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.config import Config
+from digest.errors import ConfigError, DigestError
+from digest.ranking.feedback import learning_settings
+from digest.ranking.learned import MIN_SUPPORT, cached_model
+from digest.ranking.rank import scorer_for
+from digest.ranking.score import LEARNED, Scorer, name_key
+from digest.readinglist import ReadingList, ranking_inputs
+from digest.store.format import TUNED, UNFOLLOW, UNMUTE
+from digest.words import normalize
+
+# A weight change is a suggestion a person reads and approves: it needs p < 0.01 (the learned
+# weights, applied without asking, need p < 0.001).
+SUGGEST_EVIDENCE = math.log(100)
+KINDS = ("interest", "mute", "weight", "muted in triage", "followed in triage", "follow")
+
+
+@dataclass
+class Suggestion:
+    number: int
+    kind: str  # one of KINDS
+    section: str  # "interests" or "authors"
+    key: str
+    old: float | None
+    new: float
+    why: str  # "6 of your kept papers, 0 rejected"
+    events: list[dict] = field(default_factory=list)  # appended once applied (unmute, unfollow)
+
+    def line(self) -> str:
+        change = f"{self.old:g} -> {self.new:g}" if self.old is not None else f"= {self.new:g}"
+        return f"[{self.section}] {_quote(self.key)} {change}"
+
+
+@dataclass
+class Tuning:
+    suggestions: list[Suggestion]
+    votes: int
+    kept: int
+    rejected: int
+
+
+def _quote(key: str) -> str:
+    import json
+
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _round(w: float) -> float:
+    """Weights as a person writes them: one decimal, never 0."""
+    r = round(w, 1)
+    return r if r else (0.1 if w > 0 else -0.1)
+
+
+def _kl(q: float, r: float) -> float:
+    out = q * math.log(q / r) if q > 0 else 0.0
+    return out + ((1 - q) * math.log((1 - q) / (1 - r)) if q < 1 else 0.0)
+
+
+def _counts(matcher, n_terms: int, records: list[dict], votes: dict[str, int]) -> list[tuple[int, int]]:
+    """For each of the matcher's terms: how many kept and how many rejected papers it matches
+    (title or abstract), with the config's matching rules and the store's word forms."""
+    kept = Counter[int]()
+    rejected = Counter[int]()
+    for rec in records:
+        found = matcher.find(normalize(rec.get("title") or "")) | matcher.find(normalize(rec.get("abstract") or ""))
+        side = kept if votes.get(rec["id"], 0) > 0 else rejected
+        side.update(found)
+    return [(kept[i], rejected[i]) for i in range(n_terms)]
+
+
+def _why(k: int, r: int) -> str:
+    return f"{k} of your kept papers, {r} rejected"
+
+
+def suggest(cfg: Config, store) -> Tuning:
+    """Every change the votes, mutes and follows suggest for ``cfg`` (see the module doc)."""
+    rl = ReadingList.load(store)
+    learning = learning_settings(cfg)
+    _, feedback = ranking_inputs(store, cfg, rl)
+    votes = dict(feedback.votes)
+    kept = sum(1 for v in votes.values() if v > 0)
+    out: list[Suggestion] = []
+    configured = {name_key(t) for t in cfg.interests}
+    authors = {name_key(a) for a in cfg.authors}
+    records = store.get_many(votes) if votes else []
+    config_scorer = scorer_for(cfg, store)  # the configured terms, as the ranking matches them
+    specs = config_scorer.specs[:config_scorer.n_config]
+    counts = {}
+    if specs and records:
+        counts = dict(zip((sp.text for sp in specs),
+                          _counts(config_scorer.matcher, len(specs), records, votes), strict=True))
+
+    model = cached_model(store, votes, max_terms=int(learning["max_terms"]), scale=float(learning["weight"]),
+                         tags=learning["tags"]) if votes else None
+    learned_terms = []
+    if model is not None and model.terms:
+        # the learned words the ranking uses: not those the config already has (under the rules)
+        with_model = Scorer.from_config(cfg, vocabulary=store.vocabulary(), learned=model)
+        used = {sp.text for sp, o in zip(with_model.specs, with_model.origins, strict=True) if o == LEARNED}
+        learned_terms = [t for t in model.terms if t.term in used]
+    for t in learned_terms:
+        kind = "interest" if t.weight > 0 else "mute"
+        out.append(Suggestion(0, kind, "interests", t.term, None, _round(t.weight), _why(t.pos, t.neg)))
+
+    positive = [(sp.text, sp.weight) for sp in specs if sp.weight > 0]
+    if positive and records and 0 < kept < len(votes):
+        base = kept / len(votes)
+        tuned = {name_key(key): at for section, key, at in rl.tuned if section == "interests"}
+        cast = {i: rl.voted_at(i, learning["tags"]) for i in votes}
+        for term, w in positive:
+            since = tuned.get(name_key(term), "")
+            # only the votes cast since this weight was last tuned: the evidence for the weight it has now
+            fresh = {i: v for i, v in votes.items() if cast[i] > since} if since else votes
+            if len(fresh) < len(votes):
+                index = next(i for i, sp in enumerate(specs) if sp.text == term)
+                k, r = _counts(config_scorer.matcher, len(specs), [rec for rec in records if rec["id"] in fresh],
+                               fresh)[index]
+            else:
+                k, r = counts[term]
+            n = k + r
+            if n < MIN_SUPPORT + 1:
+                continue
+            share = k / n
+            ref = min(max(base, 0.5 / len(votes)), 1 - 0.5 / len(votes))
+            if n * _kl(share, ref) < SUGGEST_EVIDENCE:
+                continue
+            ratio = min(1.5, max(0.5, ((k + 0.5) / (n + 1)) / base))
+            new = _round(w * ratio)
+            if new != w:
+                out.append(Suggestion(0, "weight", "interests", term, w, new, _why(k, r)))
+
+    followed = {name_key(a) for a, _ in rl.followed_authors()}
+    follow_weight = float(learning["follow_weight"]) or 2.0
+    moved = (("muted in triage", "interests", rl.muted_terms(), configured, float(learning["mute_weight"]) or -3.0,
+              UNMUTE, "term", "unmuted"),
+             ("followed in triage", "authors", rl.followed_authors(), authors, follow_weight,
+              UNFOLLOW, "author", "unfollowed"))
+    for kind, section, values, known, weight, undo, field_name, word in moved:
+        for value, _ in values:
+            if name_key(value) not in known:
+                out.append(Suggestion(0, kind, section, value, None, weight,
+                                      f"then {word} in the reading list, so it counts once",
+                                      [{"type": undo, field_name: value}]))
+    by_author: dict[str, list[int]] = {}
+    shown_name: dict[str, str] = {}
+    for rec in records:
+        for a in rec.get("authors") or []:
+            key = name_key(a)
+            if key and key not in authors and key not in followed:
+                by_author.setdefault(key, []).append(votes[rec["id"]])
+                shown_name.setdefault(key, a)
+    for key, vs in sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        k = sum(1 for v in vs if v > 0)
+        if k >= 2 and k == len(vs):
+            out.append(Suggestion(0, "follow", "authors", shown_name[key], None, follow_weight, _why(k, 0)))
+    for i, s in enumerate(out, 1):
+        s.number = i
+    return Tuning(out, len(votes), kept, len(votes) - kept)
+
+
+def pick(tuning: Tuning, numbers: list[int] | None) -> list[Suggestion]:
+    """The suggestions with these numbers (all when None); an unknown number is an error."""
+    if numbers is None:
+        return list(tuning.suggestions)
+    known = {s.number: s for s in tuning.suggestions}
+    bad = [n for n in numbers if n not in known]
+    if bad:
+        raise DigestError(f"no suggestion number {bad[0]} (digest tune --suggest lists 1-{len(known)})"
+                          if known else "there is nothing to apply")
+    return [known[n] for n in dict.fromkeys(numbers)]
+
+
+def apply_to_text(text: str, path: Path, chosen: list[Suggestion]) -> str:
+    """The config text with ``chosen`` written in: values changed in place (comments kept), new
+    keys added after the last key of their table (a table that does not exist is added)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import KeyType, SingleKey
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+    for s in chosen:
+        if s.section not in doc:
+            doc.add(tomlkit.nl())
+            doc.add(s.section, tomlkit.table())
+        table = doc[s.section]
+        existing = next((k for k in table if name_key(k) == name_key(s.key)), None)
+        if existing is not None:
+            old = table.item(existing)
+            new = tomlkit.item(float(s.new))
+            new.trivia.indent, new.trivia.comment_ws = old.trivia.indent, old.trivia.comment_ws
+            new.trivia.comment, new.trivia.trail = old.trivia.comment, old.trivia.trail
+            table[existing] = new
+            continue
+        key = SingleKey(s.key, t=KeyType.Basic)
+        last = None
+        for k in table:
+            last = k
+        container = table.value
+        if last is not None and hasattr(container, "_insert_after"):
+            container._insert_after(last, key, float(s.new))
+        else:
+            table.add(key, float(s.new))
+    return tomlkit.dumps(doc)
+
+
+def diff(old: str, new: str, path: Path) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=str(path), tofile=str(path)))
+
+
+def apply(cfg: Config, target: Path, store, chosen: list[Suggestion], *, write: bool = True) -> tuple[str, str]:
+    """Write ``chosen`` into ``target`` (the user's config; started from ``cfg``'s text when it does
+    not exist yet): returns (old text, new text). The new text must load as a config; the events
+    of the applied suggestions (unmute, unfollow) are appended afterwards."""
+    from digest.config import parse_config
+    from digest.readinglist import record
+    from digest.store.files import atomic_write
+
+    old = target.read_text(encoding="utf-8-sig") if target.exists() else cfg.path.read_text(encoding="utf-8")
+    new = apply_to_text(old, target, chosen)
+    parse_config(new, target)  # never write a config that does not load
+    if write and new != old:
+        atomic_write(target, new.encode("utf-8"))
+        events = [ev for s in chosen for ev in s.events]
+        events += [{"type": TUNED, "section": s.section, "key": s.key, "weight": s.new}
+                   for s in chosen if s.section == "interests"]
+        if events:
+            record(store, events)
+    return old, new

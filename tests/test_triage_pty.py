@@ -1,0 +1,104 @@
+"""`digest triage` for real: the installed command in a pseudo-terminal of 80x24, keys typed, quit,
+then the store checked (what a person at a terminal, over SSH or in tmux, gets)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+
+def digest_exe() -> str:
+    exe = Path(sys.executable).parent / "digest"
+    return str(exe) if exe.exists() else (shutil.which("digest") or "digest")
+
+
+class Terminal:
+    """A child process on a pseudo-terminal: type into it, read what it draws."""
+
+    def __init__(self, args: list[str], env: dict, size=(24, 80)) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.output = b""
+
+    def read(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    return
+                if not chunk:
+                    return
+                self.output += chunk
+
+    def wait_for(self, text: bytes, timeout: float = 30.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if text in self.output:
+                return True
+            self.read(0.1)
+        return False
+
+    def type(self, keys: str, pause: float = 0.4) -> None:
+        for k in keys:
+            os.write(self.master, k.encode())
+            self.read(pause)
+
+    def close(self) -> int:
+        try:
+            rc = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            rc = self.proc.wait()
+        self.read(0.2)
+        os.close(self.master)
+        return rc
+
+
+def test_triage_in_a_real_terminal(data_dir, tmp_path):
+    home = tmp_path / "store"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "TEXTUAL"))}
+    env.update(DIGEST_HOME=str(home), TERM="xterm-256color", COLUMNS="80", LINES="24")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt"), "--date", "2025-11-20"],
+                   env=env, check=True, capture_output=True)
+    term = Terminal([digest_exe(), "triage"], env)
+    try:
+        assert term.wait_for(b"quit"), term.output[-2000:]
+        term.type("y")
+        term.type("n")
+        term.type("u")  # undo the "n" ...
+        term.type("s")  # ... and decide later instead
+        term.type("q")
+    finally:
+        rc = term.close()
+    assert rc == 0, term.output[-2000:]
+    evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
+    assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [
+        ("triage", "keep"), ("tag", "toread"), ("triage", "reject"), ("untriage", None), ("triage", "later")]
+    assert evs[2]["id"] == evs[3]["id"] == evs[4]["id"] != evs[0]["id"]
+    assert b"3 papers: 1 kept, 0 not interested, 1 later, 1 undecided" in term.output
+    assert b"\x1b[?1049l" in term.output  # the terminal was given back (alternate screen left)
+    # the votes went into the learned model's cache on the way out
+    assert json.loads((home / "learned.json").read_text())["model"]["votes"] == 1
