@@ -331,34 +331,39 @@ def tune_apply(ctx: Context, numbers: list[int] | None, *, write: bool):
 
 
 # --------------------------------------------------------------------------- ingest / parse
-def parse_inputs(specs: list[str], *, kind: str | None, ref_date: date | None,
-                 stdin: BinaryIO | None = None, timeout: float = 30.0):
-    """Yield ``(name, ParseResult or None, error or None)`` for each input."""
-    from digest.ingest.pipeline import expand, nothing_found, parse_input
+def parse_inputs(ctx: Context, specs: list[str], *, kind: str | None, ref_date: date | None,
+                 stdin: BinaryIO | None = None):
+    """Yield ``(name, ParseResult or None, error or None)`` for each input. URLs are fetched with
+    ``[fetch]`` timeout and user_agent, as by ingest (the config is read only when there is one)."""
+    from digest.ingest.pipeline import expand, is_url, nothing_found, parse_input, source_label
 
     for spec in specs:
         names = expand(spec)
         if not names:
-            yield spec, None, f"{spec}: {nothing_found(spec)}"
+            yield source_label(spec), None, f"{source_label(spec)}: {nothing_found(spec)}"
             continue
         for name in names:
+            cfg = ctx.config if is_url(name) else None
             try:
-                yield name, parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout), None
+                yield source_label(name), parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin,
+                                                      timeout=cfg.fetch_timeout if cfg else 30.0,
+                                                      user_agent=cfg.user_agent if cfg else None), None
             except InputError as exc:
-                yield name, None, str(exc)
+                yield source_label(name), None, str(exc)
 
 
 def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date: date | None = None,
            dry_run: bool = False, stdin: BinaryIO | None = None) -> tuple[list[IngestResult], list[str]]:
     from digest.ingest.diff import IngestResult
-    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found
+    from digest.ingest.pipeline import expand, ingest_inputs, nothing_found, source_label
 
     names: list[str] = []
     missing: list[IngestResult] = []
     for spec in specs:
         found = expand(spec, ctx.feedback)
         if not found:
-            missing.append(IngestResult(source=spec, error=f"{spec}: {nothing_found(spec)}"))
+            missing.append(IngestResult(source=source_label(spec),
+                                        error=f"{source_label(spec)}: {nothing_found(spec)}"))
         names.extend(found)
     cfg = ctx.config
     store = ctx.store()
@@ -588,6 +593,13 @@ def demo(*, limit: int | None = None, min_score: float | None = None, unmatched:
                          warnings=res.warnings, unmatched=unmatched)
         store.close()
     return report
+
+
+def config_text(ctx: Context) -> str:
+    """The config in effect, as ``digest config show`` prints it: the file, any password hidden."""
+    from digest.mail.settings import hide_password
+
+    return hide_password(ctx.config.path.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- config check

@@ -418,7 +418,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 
     failed = False
     everything = []
-    for name, parsed, error in app.parse_inputs(list(inputs), kind=kind,
+    for name, parsed, error in app.parse_inputs(_ctx(ctx), list(inputs), kind=kind,
                                                 ref_date=ref_date.date() if ref_date else None,
                                                 stdin=sys.stdin.buffer):
         if error:
@@ -1128,7 +1128,7 @@ def config_show(ctx):
     from digest import app
 
     cfg = _ctx(ctx).config
-    click.echo(cfg.path.read_text(encoding="utf-8"), nl=False)
+    click.echo(app.config_text(_ctx(ctx)), nl=False)
     click.echo(f"({cfg.path}{', built-in default' if cfg.is_default else ''})", err=True)
     warnings, notes = app.term_report(_ctx(ctx))
     for n in notes:

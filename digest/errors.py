@@ -6,7 +6,7 @@ place that turns them into ``Error: ...`` on stderr and an exit code.
 
 from __future__ import annotations
 
-from digest.text import collapse
+from digest.text import collapse, printable_name, storable
 
 # Exit codes a cron user can act on (documented in README "Exit codes"); usage errors
 # (exit 2) are click's.
@@ -20,7 +20,7 @@ class DigestError(Exception):
     exit_code = EXIT_ERROR
 
     def __init__(self, message: str, *, path: object | None = None, details: list[str] | None = None) -> None:
-        self.path = str(path) if path is not None else None
+        self.path = printable_name(str(path)) if path is not None else None
         # Lines that follow the one-line message (the candidates of an ambiguous id), each one
         # clean line too; the CLI prints them indented under ``Error: ...``.
         self.details = [collapse(d) for d in details or ()]
@@ -28,7 +28,7 @@ class DigestError(Exception):
             message = f"{self.path}: {message}"
         # One line, always: data from files must not break the message apart, nor reach the
         # terminal as control characters (a title quoted in an error is data too).
-        message = collapse(str(message))
+        message = collapse(storable(str(message)))
         super().__init__(message)
 
     @property
@@ -46,6 +46,11 @@ class ConfigError(DigestError):
 
 class StoreError(DigestError):
     """The store cannot be read or written."""
+
+
+class StoreUnwritable(StoreError):
+    """The store cannot be written: read-only, permission denied, disk full or a file size limit.
+    A reader then reads the store as it is, without repairing or indexing it."""
 
 
 class StoreBusy(StoreError):

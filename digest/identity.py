@@ -30,9 +30,11 @@ _TEX_CMD = re.compile(r"\\([A-Za-z]+)")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ASCII_NON_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
 
-# arXiv identifiers: new style 2401.01234(v2), old style astro-ph/0601001(v1), math.GT/0309136
-_ARXIV_NEW = r"(\d{4}\.\d{4,5})"
-_ARXIV_OLD = r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
+# arXiv identifiers: new style 2401.01234(v2), old style astro-ph/0601001(v1), math.GT/0309136.
+# The number after the dot has had 4 digits (to 2014) and 5 (since 2015); a longer one is taken
+# whole, never cut at 5 (2511.100001 and 2511.100002 are two papers, not 2511.10000 twice).
+_ARXIV_NEW = r"(\d{4}\.\d{4,}(?!\d))"
+_ARXIV_OLD = r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}(?!\d))"
 ARXIV_ID_RE = re.compile(rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?")
 _ARXIV_IN_TEXT = re.compile(
     rf"(?:arxiv\.org/(?:abs|pdf|html)/|oai:arXiv\.org:|arXiv:|^)(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?",

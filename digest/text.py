@@ -39,6 +39,11 @@ UNSAFE_BUT_WHITESPACE = _unsafe("\t\n")  # for text whose tabs and newlines are 
 UNSAFE_BUT_LINE_BREAKS = _unsafe("\n\r")  # for line-oriented parsers, before they split lines
 JSON_LEAVES_RAW = re.compile(f"[{_UNSAFE_HIGH}]")  # what json.dumps(ensure_ascii=False) keeps raw
 
+# Half of a UTF-16 surrogate pair, alone: JSON's "\ud83d" (an emoji cut in two by a truncating
+# API), a character reference to one, or a byte of a file name that is not UTF-8 (Python's
+# surrogateescape). Valid in a Python str, impossible to write as UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _WS = re.compile(r"\s+")
 _LINE_WS = re.compile(r"[ \t\n]+")
 
@@ -64,3 +69,35 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
 def json_safe(text: str) -> str:
     """JSON text with every character a terminal could act on written as a ``\\uXXXX`` escape."""
     return JSON_LEAVES_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
+def storable(text: str) -> str:
+    """``text`` as it can be stored and printed (UTF-8): every lone surrogate becomes U+FFFD,
+    the replacement character. The one rule for decoded text (see :class:`digest.item.Item`)."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+_UNPRINTABLE_IN_NAME = re.compile(f"{UNSAFE.pattern[:-1]}\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    if 0xDC80 <= c <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte itself
+        return f"\\x{c - 0xDC00:02x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def printable_name(name: str) -> str:
+    """A file name (or a URL, or what the user typed) as it can be printed on one line and
+    stored: every unsafe character (ESC, BEL, newline, ``\\r``, bidi overrides, ...) and every
+    byte that is not UTF-8 is written as an escape (``\\x1b``, ``\\n`` as ``\\x0a``,
+    ``\\xe9``, ``\\u202e``), as ``ls -b`` does, so names stay apart and forge nothing."""
+    if name.isprintable() and not UNSAFE.search(name):
+        return name
+    return _UNPRINTABLE_IN_NAME.sub(_escape, name)

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("digest.config",),
     ("digest.store", "digest.sources"),
     ("digest.item", "digest.identity", "digest.tags", "digest.text", "digest.words", "digest.errors", "digest.paths",
-     "digest.dates", "digest.feedback", "digest.data", "digest"),
+     "digest.dates", "digest.feedback", "digest.deadline", "digest.data", "digest"),
 ]
 
 # Third-party libraries only some modules may import (prefix of the importing module).

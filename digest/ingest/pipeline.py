@@ -24,12 +24,20 @@ from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
 from digest.store import Store
+from digest.text import printable_name
 
 MAX_INPUT_BYTES = 256 * 2**20  # refuse a single input larger than this
 
 
 def is_url(spec: str) -> bool:
     return spec.lower().startswith(("http://", "https://"))
+
+
+def source_label(name: str) -> str:
+    """How an input is named in counts, warnings, errors and the records' ``sources``: ``<stdin>``
+    for ``-``, else the name made printable (a file name is bytes: it may be no UTF-8, or hold
+    escape sequences and newlines). The name itself is kept for opening the file."""
+    return "<stdin>" if name == "-" else printable_name(name)
 
 
 def expand(spec: str, feedback: Feedback = QUIET) -> list[str]:
@@ -107,7 +115,7 @@ def parse_input(name: str, *, kind: str | None = None, ref_date: date | None = N
                 stdin: BinaryIO | None = None, timeout: float = 30.0,
                 user_agent: str | None = None, feedback: Feedback = QUIET) -> ParseResult:
     """Read and parse one input (file, ``-`` or URL)."""
-    source = "<stdin>" if name == "-" else name
+    source = source_label(name)
     if is_url(name):
         from digest.sources.fetch import fetch_url
 
@@ -132,7 +140,7 @@ def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
     for i, name in enumerate(names):
         if len(names) > 1:
             feedback.progress("inputs", i, len(names))
-        source = "<stdin>" if name == "-" else name
+        source = source_label(name)
         try:
             parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
                                  user_agent=user_agent, feedback=feedback)
@@ -183,8 +191,8 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
     """Fetch and ingest every configured source (lock held). Never raises for one
     source's failure: it is recorded in that source's :class:`SourceRun`. ``clock``: the time
     of the run (now), for the sources' calendars."""
-    state = store.read_state()
-    sstate = state.setdefault("sources", {})
+    state = _checked_state(store)
+    sstate = state["sources"]
     runs = []
     clock = clock or datetime.now(timezone.utc)
     now = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -228,6 +236,45 @@ def run_sources(store: Store, cfg: Config, *, ref_date: date | None = None,
         runs.append(run)
     store.write_state(state)
     return runs
+
+
+# What state.json holds per source (this module owns its content): key -> the types allowed.
+_STATE_TYPES: dict[str, tuple[type, ...]] = {
+    "etag": (str, type(None)), "last_modified": (str, type(None)), "last_error": (str,),
+    "last_attempt": (str,), "last_ok": (str,), "last_error_at": (str,), "last_new": (str,), "first_run": (str,),
+    "batch": (str,), "files": (dict,),
+}
+
+
+def _checked_state(store: Store) -> dict:
+    """state.json with every part of the wrong shape dropped (one warning says which): a source
+    entry that is not an object, a validator or time that is not a string, a file signature that
+    is not [size, mtime_ns]. What is dropped is only fetched or read again."""
+    state = store.read_state()
+    bad: list[str] = []
+    sources = state.get("sources", {})
+    if not isinstance(sources, dict):
+        bad.append("sources")
+        sources = {}
+    for name, st in list(sources.items()):
+        if not isinstance(st, dict):
+            bad.append(f"sources.{name}")
+            del sources[name]
+            continue
+        for key, types in _STATE_TYPES.items():
+            if key in st and not isinstance(st[key], types):
+                bad.append(f"sources.{name}.{key}")
+                del st[key]
+        files = st.get("files", {})
+        for path, sig in list(files.items()):
+            if not (isinstance(sig, list) and len(sig) == 2 and all(type(x) is int for x in sig)):
+                bad.append(f"sources.{name}.files")
+                del files[path]
+    if bad:
+        shown = ", ".join(dict.fromkeys(printable_name(b) for b in bad))
+        store.state_warning(f"wrong shape ({shown[:200]})")
+    state["sources"] = sources
+    return state
 
 
 def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, ref_date: date | None,
@@ -283,7 +330,7 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
             if sig:
                 seen[name] = sig
         except InputError as exc:
-            ing = IngestResult(source=name, error=str(exc))
+            ing = IngestResult(source=source_label(name), error=str(exc))
         run.results.append(ing)
 
 
@@ -342,12 +389,10 @@ def check_sources(store: Store, cfg: Config, *, clock: datetime | None = None) -
     with the validators the run keeps, so an unchanged feed answers 304), and what state.json
     says about it (the facts ``digest run`` uses). Reads, never writes: no lock, no state change."""
     clock = clock or datetime.now(timezone.utc)
-    sstate = store.read_state().get("sources")
-    sstate = sstate if isinstance(sstate, dict) else {}
+    sstate = _checked_state(store)["sources"]
     out = []
     for src in cfg.sources:
-        st = sstate.get(src.name)
-        st = st if isinstance(st, dict) else {}
+        st = sstate.get(src.name, {})
         where = src.url or src.path or ""
         ok, status = _probe_url(src, st, cfg) if src.url else _probe_path(src)
         verdict = _calendar(src, st, st.get("last_new"), clock) if st else None

@@ -47,6 +47,7 @@ from digest.ranking.report import Report, SourceLine
 from digest.ranking.score import Hidden
 from digest.readinglist import ranking_inputs, revisions
 from digest.store import Store
+from digest.store.format import run_number
 
 SENT = "sent"
 BASELINE = "email_baseline"
@@ -70,9 +71,13 @@ def read_log(store: Store) -> MailLog:
         kind = ev.get("type")
         if kind not in (SENT, SKIPPED, BASELINE):
             continue
-        mark = ev.get("through_run", ev.get("after_run"))
-        if isinstance(mark, int) and not isinstance(mark, bool):
+        raw = ev.get("through_run", ev.get("after_run"))
+        mark = run_number(raw)
+        if mark is not None:
             log.watermark = mark if log.watermark is None else max(log.watermark, mark)
+        elif raw is not None:  # a hand edit or a bit flip: the mark cannot be a run
+            store.warnings.append(f"{store.events_path}: a {kind} event with run {str(raw)[:30]} "
+                                  "(not a run number) ignored")
         if kind == SENT:
             log.sent_ids.update(i for i in ev.get("ids") or [] if isinstance(i, str))
         if kind in (SENT, SKIPPED) and isinstance(ev.get("at"), str):
@@ -246,19 +251,22 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
         from digest.mail.transport import deliver, resolve_password  # (smtplib and ssl load here)
 
         msg = build_message(report, settings)
-        password = resolve_password(settings)
-        delivery = deliver(msg, settings, password)
-        del password
         message_id = str(msg["Message-ID"])
         ids = [s.record["id"] for s in report.entries]
-        try:
-            store.append_events([{
-                "type": SENT, "ids": ids, "message_id": message_id, "through_run": sel.latest_run,
-                "held_back": held, "to": settings.envelope_to, "transport": settings.transport,
-            }])
-        except StoreError as exc:
-            raise StoreError(f"the digest WAS sent (Message-ID {message_id}) but could not be recorded, so "
-                             f"the next run will send these papers again: {exc}") from None
+
+        def record() -> None:  # the moment the server accepted it, before QUIT: the window is milliseconds
+            try:
+                store.append_events([{
+                    "type": SENT, "ids": ids, "message_id": message_id, "through_run": sel.latest_run,
+                    "held_back": held, "to": settings.envelope_to, "transport": settings.transport,
+                }])
+            except StoreError as exc:
+                raise StoreError(f"the digest WAS sent (Message-ID {message_id}) but could not be recorded, "
+                                 f"so the next run will send these papers again: {exc}") from None
+
+        password = resolve_password(settings)
+        delivery = deliver(msg, settings, password, on_accepted=record)
+        del password
     out = EmailOutcome("sent", report, held, recipients=settings.envelope_to, where=settings.where,
                        message_id=message_id)
     for addr, why in delivery.refused.items():

@@ -34,6 +34,13 @@ DEFAULT_SUBJECT = "{count} new paper{s} for {date}"
 DEFAULT_SENDMAIL = ["/usr/sbin/sendmail", "-t", "-oi"]
 DEFAULT_TIMEOUT = 60.0
 PASSWORD_KEYS = ("password", "password_env", "password_command")
+_PASSWORD_LINE = re.compile(r"""^(\s*(?:password|"password"|'password')\s*=\s*).*$""", re.MULTILINE)
+
+
+def hide_password(config_text: str) -> str:
+    """The text of a config file with the value of any ``password = ...`` line replaced: what
+    ``digest config show`` prints (the password is never printed)."""
+    return _PASSWORD_LINE.sub(lambda m: m.group(1) + '"********"  # (hidden)', config_text)
 
 # key -> type (config.py's vocabulary; checked by ``check_email``)
 EMAIL_KEYS: dict[str, Any] = {
@@ -184,7 +191,7 @@ class EmailSettings:
         """The destination, for messages: ``host:port`` or the sendmail command."""
         if self.transport == "sendmail":
             return f"sendmail command {self.sendmail_command[0]}"
-        return f"{self.host}:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def envelope_from(self) -> str:
@@ -240,11 +247,13 @@ def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:
     if "host" not in e:
         raise fail("email.host", 'required when transport = "smtp" (or set transport = "sendmail")')
     s.host = e["host"].strip()
+    if s.host.startswith("[") and s.host.endswith("]"):  # an IPv6 literal as in a URL: "[::1]"
+        s.host = s.host[1:-1]
     port = e.get("port")
     s.security = e.get("security") or ("tls" if port == 465 else "starttls")
     s.port = port or DEFAULT_PORTS[s.security]
     s.allow_insecure = e.get("allow_insecure", False)
-    if s.security == "none" and not s.allow_insecure and s.host.lower().strip("[]") not in LOCALHOSTS:
+    if s.security == "none" and not s.allow_insecure and s.host.lower() not in LOCALHOSTS:
         raise fail("email.security", f'"none" sends the mail (and any password) in clear text: allowed only '
                                      f"to localhost, not {s.host!r}, unless allow_insecure = true")
     if "ca_file" in e:

@@ -17,9 +17,11 @@ import base64
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from digest.deadline import Deadline
 from digest.errors import DeliveryError
 from digest.mail.message import as_eml
 from digest.mail.settings import EmailSettings
@@ -96,14 +98,20 @@ class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reason
 
 
-def deliver(msg: EmailMessage, s: EmailSettings, password: str | None) -> Delivery:
-    """Hand ``msg`` over; return only once it was accepted, else raise DeliveryError."""
+def deliver(msg: EmailMessage, s: EmailSettings, password: str | None,
+            on_accepted: Callable[[], None] | None = None) -> Delivery:
+    """Hand ``msg`` over; return only once it was accepted, else raise DeliveryError.
+
+    ``on_accepted`` runs the moment the message is accepted (the server's 250 after DATA, or
+    sendmail's exit 0), before the SMTP session is closed: the caller records the delivery
+    there, so a crash while the server takes its time over QUIT sends nothing twice. What it
+    raises is raised (after the session is closed)."""
     if s.transport == "sendmail":
-        return _sendmail(msg, s)
-    return _smtp(msg, s, password)
+        return _sendmail(msg, s, on_accepted)
+    return _smtp(msg, s, password, on_accepted)
 
 
-def _sendmail(msg: EmailMessage, s: EmailSettings) -> Delivery:
+def _sendmail(msg: EmailMessage, s: EmailSettings, on_accepted: Callable[[], None] | None) -> Delivery:
     cmd = list(s.sendmail_command)
     if "-t" not in cmd:
         cmd += s.envelope_to  # without -t, sendmail takes the recipients as arguments
@@ -114,6 +122,8 @@ def _sendmail(msg: EmailMessage, s: EmailSettings) -> Delivery:
         said = [clean(line) for line in proc.stderr.decode("utf-8", "replace").splitlines() if clean(line)]
         tail = f": {said[-1][:300]}" if said else ""
         raise DeliveryError(f"{name} {_status(proc.returncode)}{tail}; the digest was not sent")
+    if on_accepted is not None:
+        on_accepted()
     return Delivery()
 
 
@@ -185,7 +195,26 @@ def _explain(exc: BaseException, s: EmailSettings, secrets: list[str], stage: st
     return f"{where}: {stage} failed: {exc.__class__.__name__}"  # pragma: no cover
 
 
-def _smtp(msg: EmailMessage, s: EmailSettings, password: str | None) -> Delivery:
+def _watched(base: type, deadline: Deadline) -> type:
+    """``base`` (smtplib.SMTP or SMTP_SSL) with every socket it opens watched by ``deadline``."""
+
+    class Watched(base):
+        def _get_socket(self, host, port, timeout):
+            return deadline.register(super()._get_socket(host, port, timeout))
+
+        def starttls(self, *args, **kwargs):
+            reply = super().starttls(*args, **kwargs)
+            deadline.register(self.sock)  # the TLS socket is a new object
+            return reply
+
+    return Watched
+
+
+def _smtp(msg: EmailMessage, s: EmailSettings, password: str | None,
+          on_accepted: Callable[[], None] | None) -> Delivery:
+    """One SMTP session. ``email.timeout`` bounds each socket operation and, through a watchdog
+    (:class:`digest.deadline.Deadline`), the whole session up to the server's answer to DATA: a
+    server that keeps sending continuation lines cannot hold us (and the store lock) longer."""
     import smtplib
     import ssl
 
@@ -193,11 +222,13 @@ def _smtp(msg: EmailMessage, s: EmailSettings, password: str | None) -> Delivery
     ctx = _tls_context(s) if s.security in ("tls", "starttls") else None
     stage = "connect"
     smtp: smtplib.SMTP | None = None
+    deadline = Deadline(s.timeout).start()
     try:
         if s.security == "tls":
-            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
+            smtp = _watched(smtplib.SMTP_SSL, deadline)(s.host, s.port, timeout=s.timeout, context=ctx)
         else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            smtp = _watched(smtplib.SMTP, deadline)(s.host, s.port, timeout=s.timeout)
+        assert smtp is not None
         stage = "EHLO"
         smtp.ehlo()
         if s.security == "starttls":
@@ -212,18 +243,34 @@ def _smtp(msg: EmailMessage, s: EmailSettings, password: str | None) -> Delivery
             smtp.login(s.username, password or "")
         stage = "sending"
         refused = smtp.send_message(msg, from_addr=s.envelope_from, to_addrs=s.envelope_to)
+        if deadline.expired:  # the answer came, but only after the watchdog shut the socket
+            raise TimeoutError
     except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
         if smtp is not None:
             smtp.close()  # no QUIT: the server may be the problem
-        raise DeliveryError(_explain(exc, s, secrets, stage)) from None
+        why = (f"{s.where}: no answer within {s.timeout:g} s during {stage} (email.timeout, for the whole "
+               "delivery)" if deadline.expired else _explain(exc, s, secrets, stage))
+        raise DeliveryError(why) from None
     except UnicodeError:  # smtplib sends AUTH credentials (and host names) as ASCII only
         if smtp is not None:
             smtp.close()
         what = "user names and passwords" if stage == "login" else "text"
         raise DeliveryError(f"{s.where}: {stage} failed: smtplib can send only ASCII {what}") from None
-    # Accepted (250 after DATA). Whatever QUIT does now, the message is on its way.
+    finally:
+        deadline.cancel()
+    # Accepted (250 after DATA): recorded first, then QUIT, itself bounded by the timeout; whatever
+    # QUIT does, the message is on its way.
     try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
+        if on_accepted is not None:
+            on_accepted()
+    finally:
+        bye = Deadline(s.timeout).start()
+        if smtp.sock is not None:
+            bye.register(smtp.sock)
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+        finally:
+            bye.cancel()
     return Delivery({addr: _reply(code, text, secrets) for addr, (code, text) in (refused or {}).items()})

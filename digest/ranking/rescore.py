@@ -21,6 +21,7 @@ from itertools import islice
 from digest.feedback import QUIET, Feedback
 from digest.ranking.score import BATCH, Hidden, Scored, Scorer, rank_key, sort_key
 from digest.store import Store
+from digest.store.format import DamagedLine, valid_record
 from digest.store.scan import iter_range
 
 PARALLEL_MIN_BYTES = 32 * 2**20  # below this a single process is faster than forking
@@ -70,7 +71,22 @@ def _scan(job: tuple[int, tuple[int, int]]) -> tuple[list, int, int, int, list, 
     were left out for matching nothing (``matched_only``; a paper is checked only when it would
     otherwise be kept, so the count is complete when fewer than ``limit`` were kept) and for
     being cross-lists; and the papers hidden by mute terms (below min_score only because of
-    them): up to ``limit`` of them, and a count per mute term."""
+    them): up to ``limit`` of them, and a count per mute term.
+
+    A record whose fields are of the wrong type (a same-size hand edit, a bit flip) makes the
+    scorer fail: it is reported as a :class:`DamagedLine` (the store sets it aside and the scan is
+    done again). Records are validated only then: checking each one would cost a tenth of the scan."""
+    try:
+        return _scan_range(job)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        rng = job[1]
+        for off, _n, rec in iter_range(_JOB["path"], rng[0], rng[1], _JOB["superseded"]):
+            if not valid_record(rec):  # the record the scorer could not score
+                raise DamagedLine(off) from None
+        raise
+
+
+def _scan_range(job: tuple[int, tuple[int, int]]) -> tuple[list, int, int, int, list, dict]:
     part, rng = job
     scorer: Scorer = _JOB["scorer"]
     limit, min_score, key_of = _JOB["limit"], _JOB["min_score"], _JOB["key"]
@@ -168,7 +184,24 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
     papers that matched nothing are left out; ``stats["unmatched"]`` (when ``stats`` is given)
     is then how many, or None when not all were counted (``limit`` papers were found first). With
     ``hide_cross_lists``, arXiv cross-lists are left out too (``stats["cross_lists"]``: how many).
-    The papers hidden by mute terms are counted into ``hidden`` (the best ``limit`` explained)."""
+    The papers hidden by mute terms are counted into ``hidden`` (the best ``limit`` explained).
+    A damaged line met on the way (:class:`DamagedLine`) is repaired by the store and the scan
+    done again."""
+    for attempt in range(3):
+        try:
+            return _rank_all(store, scorer, limit=limit, min_score=min_score, workers=workers,
+                             matched_only=matched_only, hide_cross_lists=hide_cross_lists, stats=stats,
+                             hidden=hidden, sort=sort, feedback=feedback)
+        except DamagedLine:
+            if attempt == 2:
+                raise
+            store.repair_damaged()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: float | None,
+              workers: int | None, matched_only: bool, hide_cross_lists: bool, stats: dict | None,
+              hidden: Hidden | None, sort: str, feedback: Feedback) -> tuple[list[Scored], int]:
     workers = workers or workers_wanted()
     try:
         size = store.items_path.stat().st_size
@@ -185,7 +218,7 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
 
     slots = RawArray("q", len(plan.ranges))  # records scanned by each part (shared memory: seen after fork)
     inline = len(plan.ranges) == 1
-    _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=store.items_path,
+    _JOB.update(scorer=scorer, limit=limit, min_score=min_score, path=plan.path,
                 superseded=plan.superseded, matched_only=matched_only, hide_cross_lists=hide_cross_lists,
                 key=sort_key(sort), slots=slots, total=plan.count, feedback=feedback if inline else None)
     jobs = list(enumerate(plan.ranges))
@@ -212,14 +245,16 @@ def rank_all(store: Store, scorer: Scorer, *, limit: int | None, min_score: floa
         complete = limit is None or len(best) < limit
         stats["unmatched"] = sum(p[2] for p in parts) if complete else None
         stats["cross_lists"] = sum(p[3] for p in parts)
+    # every record read before anything is added to `hidden`: a damaged line (a retry) adds nothing
+    hid = _in_order(store, list(heapq.merge(*(p[4] for p in parts)))[:limit]) if hidden is not None else []
+    winners = _in_order(store, best)
     if hidden is not None:
-        hid = list(heapq.merge(*(p[4] for p in parts)))[:limit]
-        hidden.entries.extend(scorer.score(r) for r in _in_order(store, hid))
+        hidden.entries.extend(scorer.score(r) for r in hid)
         for p in parts:
             for t, c in p[5].items():
                 term = scorer.specs[t].text
                 hidden.by_term[term] = hidden.by_term.get(term, 0) + c
-    return [scorer.score(r) for r in _in_order(store, best)], seen
+    return [scorer.score(r) for r in winners], seen
 
 
 def _in_order(store: Store, rows: list) -> list[dict]:

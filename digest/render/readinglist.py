@@ -94,14 +94,14 @@ def csv_chunks(entries) -> Iterator[str]:
             buf.seek(0)
             buf.truncate()
         r = e.record
-        w.writerow([
-            r["id"], short_id(r["id"]), _cell(r.get("title")),
-            _cell("; ".join(clean(a) for a in r.get("authors") or [])),
-            "" if r.get("n_authors") is None else r["n_authors"],
-            clean(r.get("published")), clean(r.get("arxiv_id")), clean(paper_url(r)),
-            _cell("; ".join(e.tags)), _cell(" | ".join(n.text for n in e.notes)),
-            clean(e.added), clean(r.get("first_seen")), _cell(r.get("abstract")),
-        ])
+        n_authors = r.get("n_authors")
+        # every cell, not just the text ones: a hand-edited store can put a formula in a date too
+        w.writerow([_cell(x) for x in (
+            r["id"], short_id(r["id"]), r.get("title"), "; ".join(clean(a) for a in r.get("authors") or []),
+            "" if n_authors is None else n_authors, r.get("published"), r.get("arxiv_id"), paper_url(r),
+            "; ".join(e.tags), " | ".join(n.text for n in e.notes), e.added, r.get("first_seen"),
+            r.get("abstract"),
+        )])
     yield buf.getvalue()
 
 

@@ -35,7 +35,15 @@ from digest.sources.fields import (
     http_url,
     quote,
 )
-from digest.sources.xmlsafe import HUGE_TAG, MAX_TAG_BYTES, XML_DECL_ENCODING, cap_entries, neutralise_doctype
+from digest.sources.xmlsafe import (
+    HUGE_TAG,
+    MAX_TAG_BYTES,
+    XML_DECL_ENCODING,
+    bound_markup,
+    cap_entries,
+    fix_char_refs,
+    neutralise_doctype,
+)
 from digest.text import collapse
 
 KIND = "feed"
@@ -264,12 +272,18 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
         raise InputError(f"not a usable feed: a markup tag longer than {MAX_TAG_BYTES // 2**20} MB "
                          f"(at byte {huge.start()})", path=source)
     body, total = cap_entries(safe.data)
+    body, refs = fix_char_refs(body)
+    bounded = bound_markup(body)
+    body = bounded.data
     try:
         parsed = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=True)
     except Exception as exc:  # feedparser recovers from almost anything; never let a bug escape as a traceback
         raise InputError(f"cannot parse feed: {type(exc).__name__}: {quote(str(exc), 120)}", path=source) from None
 
-    warnings = [f"{source}: {note}" for note in safe.notes]
+    warnings = [f"{source}: {note}" for note in safe.notes + bounded.notes]
+    if refs:
+        warnings.append(f"{source}: {refs} character reference(s) to no character (a lone surrogate) "
+                        "replaced by U+FFFD")
     entries = list(parsed.get("entries") or [])
     feed = parsed.get("feed") or {}
     bozo = bool(parsed.get("bozo"))

@@ -17,8 +17,6 @@ import functools
 import http.client
 import socket
 import ssl
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 import digest
+from digest.deadline import Deadline
 from digest.errors import InputError
 
 USER_AGENT = f"digest/{digest.__version__} (+https://github.com/digest-papers/digest; paper digest CLI)"
@@ -47,51 +46,7 @@ class FetchResult:
     not_modified: bool
 
 
-class _Deadline:
-    """Shuts down every socket of one fetch once its time is up."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def register(self, sock: socket.socket) -> socket.socket:
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            self._shutdown(sock)
-        return sock
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.expired = True
-            socks = list(self._sockets)
-        for sock in socks:
-            self._shutdown(sock)
-
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
-
-def _watch(conn: http.client.HTTPConnection, deadline: _Deadline) -> None:
+def _watch(conn: http.client.HTTPConnection, deadline: Deadline) -> None:
     create = conn._create_connection  # type: ignore[attr-defined]
 
     def create_and_register(*args, **kwargs):
@@ -101,19 +56,19 @@ def _watch(conn: http.client.HTTPConnection, deadline: _Deadline) -> None:
 
 
 class _HTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
+    def __init__(self, *args, deadline: Deadline, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _watch(self, deadline)
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
+    def __init__(self, *args, deadline: Deadline, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _watch(self, deadline)
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         super().__init__()
         self._deadline = deadline
 
@@ -122,7 +77,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         super().__init__()
         self._deadline = deadline
 
@@ -148,7 +103,7 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
-def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     """An opener that speaks http and https only (no file:, ftp: or data: handler at all)."""
     opener = urllib.request.OpenerDirector()
     for handler in (
@@ -193,7 +148,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _reason(exc: BaseException, deadline: _Deadline, timeout: float) -> str:
+def _reason(exc: BaseException, deadline: Deadline, timeout: float) -> str:
     """A short, one-line reason for a failed fetch."""
     if deadline.expired or isinstance(exc, (TimeoutError, socket.timeout)):
         return f"timed out after {timeout:g} s"
@@ -294,7 +249,7 @@ def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
     opener = _opener(deadline)
     request = urllib.request.Request(url, headers=headers, method="GET")
     deadline.start()

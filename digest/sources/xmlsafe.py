@@ -19,6 +19,18 @@
   are untouched; undeclared names are left to feedparser's loose parser.
 * A document of more than ``MAX_ENTRIES`` entries is cut before the parser
   builds the entries that would be dropped anyway (:func:`cap_entries`).
+* Character references to what no text can hold (a lone UTF-16 surrogate such as
+  ``&#xD83D;``, a code point beyond U+10FFFF), also escaped once inside HTML
+  content, become U+FFFD (:func:`fix_char_refs`): feedparser's loose parser
+  died on them, losing every entry.
+* The markup is bounded before the parser builds any value from it
+  (:func:`bound_markup`): feedparser keeps every element's state and copies
+  each text several times, so a 20 MB title took 450 MB and a few MB of dense
+  or nested elements 50-60 times their size and minutes of CPU. A text run (or
+  CDATA section) longer than ``MAX_TEXT_BYTES`` is cut there; an entry (or a
+  feed-level element such as the subtitle) of more than ``MAX_UNIT_ELEMENTS``
+  elements or nested deeper than ``MAX_DEPTH`` is skipped, with a warning; after
+  ``MAX_ELEMENTS`` elements in all, the entries that follow are not read.
 """
 
 from __future__ import annotations
@@ -345,3 +357,167 @@ def cap_entries(data: bytes) -> tuple[bytes, int]:
         else:
             stack.append(name)
     return data[:cut] + b"".join(b"</" + n + b">" for n in reversed(stack)), count
+
+
+# ---------------------------------------------------------------- character references
+_CHAR_REF = re.compile(rb"&(?:amp;)?#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def fix_char_refs(data: bytes) -> tuple[bytes, int]:
+    """Character references to a lone surrogate or beyond U+10FFFF (raw, or escaped once as in
+    HTML content: ``&amp;#xD83D;``) replaced by U+FFFD's; and how many there were."""
+    if b"&#" not in data and b"&amp;#" not in data:
+        return data, 0
+    fixed = 0
+
+    def repl(m: re.Match[bytes]) -> bytes:
+        nonlocal fixed
+        code = int(m.group(1), 16) if m.group(1) is not None else int(m.group(2))
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            fixed += 1
+            return m.group()[: m.group().index(b"#") + 1] + b"xFFFD;"
+        return m.group()
+
+    out = _CHAR_REF.sub(repl, data)
+    return (out, fixed) if fixed else (data, 0)
+
+
+# ---------------------------------------------------------------- bounds on the markup
+MAX_TEXT_BYTES = 256 * 1024  # one text run or CDATA section: far beyond any field's cap (fields.MAX_*)
+MAX_ELEMENTS = 300_000  # elements in the whole document: 30 an entry for MAX_ENTRIES entries
+MAX_UNIT_ELEMENTS = 1_000  # elements in one entry or feed-level element (real entries have 10-40)
+MAX_DEPTH = 64  # nesting inside one entry or feed-level element
+
+_TOKEN = re.compile(
+    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)|<![^>]*>?"
+    rb"|<(?P<close>/?)(?P<name>[A-Za-z_][\w.:-]*)[^<>]*?(?P<empty>/?)>",
+    re.DOTALL,
+)
+_VOID = frozenset(b"br hr img input meta area base col embed param source track wbr".split())  # HTML, never closed
+_ENTRY_NAMES = (b"entry", b"item")
+
+
+def _local(name: bytes) -> bytes:
+    return name.rpartition(b":")[2].lower()
+
+
+def _safe_cut(data: bytes, start: int, cut: int) -> int:
+    """A cut point at or before ``cut`` that splits neither a UTF-8 character nor a reference."""
+    amp = data.rfind(b"&", max(start, cut - 32), cut)
+    if amp >= 0 and data.find(b";", amp, cut) < 0:
+        cut = amp
+    while cut > start and 0x80 <= data[cut] <= 0xBF:
+        cut -= 1
+    return cut
+
+
+def _subtree_end(data: bytes, name: bytes, start: int) -> int:
+    """End (exclusive) of the element ``name`` whose start tag is at ``start`` (inner elements of
+    the same name counted); the end of the document when it is never closed."""
+    depth = 0
+    tag = re.compile(rb"<(/?)" + re.escape(name) + rb"(?:[\s/][^<>]*?)?(/?)>")
+    for m in tag.finditer(data, start):
+        if m.group(1):
+            depth -= 1
+            if depth <= 0:
+                return m.end()
+        elif not m.group(2):
+            depth += 1
+    return len(data)
+
+
+class Bounded:
+    """The document as feedparser may see it, and what was cut (warnings)."""
+
+    def __init__(self, data: bytes, notes: list[str]) -> None:
+        self.data = data
+        self.notes = notes
+
+
+def bound_markup(data: bytes) -> Bounded:
+    """``data`` with its text runs, elements and nesting bounded (see the module doc).
+
+    One pass over the tags (a regex, C speed between them). A *unit* is an entry (``entry``,
+    ``item``) or an element directly in the root or in an RSS ``channel`` (the feed's title,
+    subtitle, ...): a unit over the bounds is skipped whole. Unclosed HTML void elements
+    (``<br>`` in a loose RSS description) do not count as nesting."""
+    out: list[bytes] = []
+    pos = 0  # data[pos:] is not yet copied to out
+    stack: list[bytes] = []  # names of the open elements
+    elements = 0
+    unit: list | None = None  # [start, depth, elements, name, is entry]
+    skipped = {True: 0, False: 0}  # entries, feed-level elements
+    cut_text = 0
+    cut_at: int | None = None
+    prev = i = 0  # end of the previous token; where to search from
+    n = len(data)
+    while True:
+        m = _TOKEN.search(data, i)
+        tstart = m.start() if m else n
+        if tstart - prev > MAX_TEXT_BYTES:  # a text run longer than any field can use
+            out.append(data[pos:_safe_cut(data, prev, prev + MAX_TEXT_BYTES)])
+            pos = tstart
+            cut_text += 1
+        if m is None:
+            break
+        i = prev = m.end()
+        cdata = m.group("cdata")
+        if cdata is not None:
+            if len(cdata) > MAX_TEXT_BYTES:
+                body = m.start("cdata")
+                out += [data[pos:_safe_cut(data, body, body + MAX_TEXT_BYTES)], b"]]>"]
+                pos = m.end()
+                cut_text += 1
+            continue
+        name = m.group("name")
+        if name is None:
+            continue
+        if m.group("close"):
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k] == name:
+                    del stack[k:]
+                    break
+            if unit is not None and len(stack) <= unit[1]:
+                unit = None
+            continue
+        elements += 1
+        local = _local(name)
+        if unit is None:
+            depth = len(stack)
+            if local in _ENTRY_NAMES or (depth == 1 and local != b"channel") or (
+                    depth == 2 and _local(stack[1]) == b"channel"):
+                unit = [m.start(), depth, 0, name, local in _ENTRY_NAMES]
+        if elements > MAX_ELEMENTS:
+            cut_at = unit[0] if unit is not None else m.start()
+            if unit is not None:
+                del stack[unit[1]:]
+            break
+        if unit is not None:
+            unit[2] += 1
+            if unit[2] > MAX_UNIT_ELEMENTS or len(stack) - unit[1] >= MAX_DEPTH:
+                start, depth, _, uname, is_entry = unit
+                end = _subtree_end(data, uname, start)
+                out.append(data[pos:start])
+                pos = i = prev = end
+                del stack[depth:]
+                unit = None
+                skipped[is_entry] += 1
+                continue
+        if not m.group("empty") and local not in _VOID:
+            stack.append(name)
+    notes = []
+    if cut_at is not None:
+        out += [data[pos:cut_at], b"".join(b"</" + nm + b">" for nm in reversed(stack))]
+        pos = n
+        notes.append(f"more than {MAX_ELEMENTS:,} XML elements: the entries after them were not read")
+    why = f"more than {MAX_UNIT_ELEMENTS:,} elements or nested deeper than {MAX_DEPTH}"
+    if skipped[True]:
+        notes.append(f"{skipped[True]} entr{'y' if skipped[True] == 1 else 'ies'} with {why} skipped")
+    if skipped[False]:
+        notes.append(f"{skipped[False]} feed-level element(s) with {why} skipped")
+    if cut_text:
+        notes.append(f"{cut_text} text run(s) longer than {MAX_TEXT_BYTES // 1024} kB cut short")
+    if not notes:
+        return Bounded(data, [])
+    out.append(data[pos:])
+    return Bounded(b"".join(out), notes)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from digest.errors import StoreBusy, StoreError
+from digest.errors import StoreBusy, StoreError, StoreUnwritable
 
 try:
     import fcntl
@@ -27,13 +27,19 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+NO_SPACE = "no space left (disk full or file size limit)"
+READ_ONLY = "permission denied (read-only?)"
+
+
 def os_error(exc: OSError, path: Path, doing: str) -> StoreError:
-    reason = exc.strerror or str(exc)
+    """The one-line error for a failed file operation (StoreUnwritable when it could not write)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        reason = "no space left (disk full or file size limit)"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason = "permission denied (read-only?)"
-    return StoreError(f"cannot {doing}: {reason}", path=path)
+        return StoreUnwritable(f"cannot {doing}: {NO_SPACE}", path=path)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StoreUnwritable(f"cannot {doing}: {READ_ONLY}", path=path)
+    if exc.errno == errno.EISDIR:
+        return StoreError(f"cannot {doing}: it is a directory, where digest keeps a file", path=path)
+    return StoreError(f"cannot {doing}: {exc.strerror or exc}", path=path)
 
 
 def fsync_dir(directory: Path) -> None:

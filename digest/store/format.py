@@ -61,6 +61,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from digest.errors import StoreError
+
 FORMAT = 1
 ITEMS = "items.jsonl"
 EVENTS = "events.jsonl"
@@ -94,12 +96,42 @@ def dumps(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+class DamagedLine(StoreError):
+    """A line that is not a valid record, found where the index (or a scan) expected one: edited in
+    place with the same size, a bit flip, or the file replaced by a repair while it was read. The
+    store repairs (sets the line aside, rebuilds the index) and the read is done again."""
+
+    def __init__(self, off: int, path: object = None) -> None:
+        super().__init__(f"a damaged line at offset {off} (changed under the index); try again", path=path)
+        self.off = off
+
+    def __reduce__(self):  # raised in a rescore worker process, re-raised in the parent
+        return (DamagedLine, (self.off, self.path))
+
+
 class NewerFormat(Exception):
     """A record or event written by a newer digest (``version``)."""
 
     def __init__(self, version: int) -> None:
         super().__init__(version)
         self.version = version
+
+
+# Integers, range-checked: every integer of a record fits SQLite's 64 bits, and a run number is
+# at most MAX_RUN, so the next run (latest + 1) always fits too. Anything beyond is a hand edit or
+# a bit flip: the line is damaged (set aside), the event mark ignored.
+MAX_RUN = 2**48
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def run_number(value: Any) -> int | None:
+    """``value`` if it is a run number (an integer 0 ... MAX_RUN, not a bool), else None."""
+    return value if type(value) is int and 0 <= value <= MAX_RUN else None
+
+
+def store_format(value: Any) -> int | None:
+    """``value`` if it is a store format number (an integer >= 1, not a bool), else None."""
+    return value if type(value) is int and value >= 1 else None
 
 
 _OPT_STR = (str, type(None))
@@ -121,7 +153,13 @@ def valid_record(rec: dict) -> bool:
     if not rid or not (rid.isascii() and rid.isalnum()) or not isinstance(rec.get("title"), str):
         return False
     for key, types in _RECORD_TYPES.items():
-        if not isinstance(rec.get(key), types):
+        value = rec.get(key)
+        if not isinstance(value, types):
+            return False
+        if type(value) is int and not (_INT64[0] <= value <= _INT64[1]):
+            return False
+    for key in ("first_run", "last_run"):
+        if rec.get(key) is not None and run_number(rec[key]) is None:
             return False
     for key in _RECORD_LISTS:
         value = rec.get(key)

@@ -27,12 +27,12 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from digest import identity
-from digest.errors import StoreError
+from digest.errors import StoreError, StoreUnwritable
 from digest.feedback import QUIET
-from digest.store.files import os_error
+from digest.store.files import NO_SPACE, READ_ONLY, os_error
 from digest.store.format import FORMAT, decode_record, fast_loads
 from digest.words import KEY_VERSION, Lexicon, stem_key
 
@@ -88,9 +88,12 @@ def guard_sqlite(method: Callable) -> Callable:
         except sqlite3.Error as exc:
             self.index.fresh = False
             msg = str(exc)
-            if "full" in msg or ("disk" in msg and short_of_space(self.root)):
-                msg = "cannot write: no space left (disk full or file size limit)"
-            elif "disk" in msg:
+            if "full" in msg or (("disk" in msg or "readonly" in msg) and short_of_space(self.root)):
+                # (SQLite says "attempt to write a readonly database" when it found no room for its journal)
+                raise StoreUnwritable(f"index error: cannot write: {NO_SPACE}", path=self.index.path) from None
+            if "readonly" in msg:
+                raise StoreUnwritable(f"index error: cannot write: {READ_ONLY}", path=self.index.path) from None
+            if "disk" in msg:
                 msg += " (disk full or file size limit?)"
             raise StoreError(f"index error: {msg}", path=self.index.path) from None
 
@@ -132,6 +135,9 @@ class Index:
     def db(self, *, locked: bool, _retry: bool = False) -> sqlite3.Connection:
         """The connection (opened on first use). ``locked``: the caller holds the store lock,
         so a corrupt index may be thrown away and rebuilt."""
+        if self._db is None and self.path.is_dir():
+            raise StoreError("a directory, where digest keeps its index (a file): move it away, the index "
+                             "is rebuilt from items.jsonl", path=self.path)
         if self._db is None and not locked and self.path.exists() and not os.access(self.path.parent, os.W_OK):
             try:
                 self._db = self._connect_readonly()
@@ -179,18 +185,13 @@ class Index:
                 pass
 
     # ------------------------------------------------------------------ signature
-    def file_sig(self) -> tuple[int, int, str]:
-        """(size, inode, hex of the last TAIL bytes) of items.jsonl."""
+    def file_sig(self) -> tuple[int, int, int, str]:
+        """(size, inode, mtime in ns, hex of the last TAIL bytes) of items.jsonl."""
         try:
-            st = os.stat(self.items)
-        except FileNotFoundError:
-            return 0, 0, ""
-        tail = b""
-        if st.st_size:
             with open(self.items, "rb") as fh:
-                fh.seek(max(0, st.st_size - TAIL))
-                tail = fh.read(TAIL)
-        return st.st_size, st.st_ino, tail.hex()
+                return handle_sig(fh)
+        except FileNotFoundError:
+            return 0, 0, 0, ""
 
     def tail_at(self, size: int) -> str:
         with open(self.items, "rb") as fh:
@@ -202,10 +203,24 @@ class Index:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
     def write_sig(self, db: sqlite3.Connection) -> None:
-        size, ino, tail = self.file_sig()
+        size, ino, mtime, tail = self.file_sig()
         db.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino), ("tail", tail)],
+            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino),
+             ("mtime", mtime), ("tail", tail)],
+        )
+
+    @staticmethod
+    def describes(meta: dict, sig: tuple[int, int, int, str]) -> bool:
+        """Does an index whose meta table says ``meta`` describe the file of signature ``sig``?"""
+        size, ino, mtime, tail = sig
+        return (
+            meta.get("format") == FORMAT
+            and meta.get("index_version") == INDEX_VERSION
+            and meta.get("size") == size
+            and meta.get("ino") == ino
+            and meta.get("mtime") == mtime
+            and meta.get("tail") == tail
         )
 
     def is_fresh(self, *, locked: bool) -> bool:
@@ -217,14 +232,7 @@ class Index:
             meta = self.meta(self.db(locked=locked))
         except (sqlite3.DatabaseError, StoreError):
             return False  # corrupt or unreadable: rebuilt (or the error said) under the lock
-        size, ino, tail = self.file_sig()
-        return (
-            meta.get("format") == FORMAT
-            and meta.get("index_version") == INDEX_VERSION
-            and meta.get("size") == size
-            and meta.get("ino") == ino
-            and meta.get("tail") == tail
-        )
+        return self.describes(meta, self.file_sig())
 
     # ------------------------------------------------------------------ building
     def catch_up(self) -> list[tuple[int, bytes]]:
@@ -244,7 +252,7 @@ class Index:
             self.drop()  # an older schema: start the cache afresh
             db = self.db(locked=True)
             meta = {}
-        size, ino, _ = self.file_sig()
+        size, ino, _, _ = self.file_sig()
         start = 0
         old_size = meta.get("size")
         if (
@@ -261,47 +269,44 @@ class Index:
         return bad
 
     def index_from(self, start: int) -> list[tuple[int, bytes]]:
-        """Index the lines of items.jsonl from byte ``start`` (0: rebuild); the damaged lines."""
+        """Index the lines of items.jsonl from byte ``start`` (0: rebuild) and commit, with the
+        file's signature; or, when damaged lines are found, commit nothing and return them: the
+        index must never vouch for a file that still holds them (they are set aside first, and a
+        crash in between leaves an index that is still stale, so the next command does it again)."""
         db = self.db(locked=True)
-        bad: list[tuple[int, bytes]] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             if start == 0:
                 for table in _DERIVED:
                     db.execute(f"DELETE FROM {table}")
-            rows = []
-            lex = Lexicon()
+            bad: list[tuple[int, bytes]] = []
             if self.items.exists():
-                loads = fast_loads()
-                size = os.path.getsize(self.items)
                 with open(self.items, "rb") as fh:
-                    fh.seek(start)
-                    off = start
-                    for line in fh:
-                        n = len(line)
-                        rec = decode_record(line, loads)
-                        if rec is None:
-                            if line.strip():
-                                bad.append((off, line))
-                        else:
-                            rows.append(row(rec, off, n))
-                            lex.add_record(rec)
-                            if len(rows) >= 10000:
-                                upsert(db, rows)
-                                add_words(db, lex)
-                                rows, lex = [], Lexicon()
-                                self.feedback.progress("indexing the store (bytes)", off, size)
-                        off += n
-            upsert(db, rows)
-            add_words(db, lex)
+                    bad, _ = fill(db, fh, start, self.feedback)
+            if bad:
+                db.execute("ROLLBACK")
+                return bad
             self.write_sig(db)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        finally:
-            self.feedback.finished("indexing the store (bytes)")
-        return bad
+        return []
+
+    @staticmethod
+    def in_memory(fh: IO[bytes]) -> tuple[sqlite3.Connection, list[tuple[int, bytes]], bytes]:
+        """An index of the open file ``fh``, in memory (nothing is written anywhere): for a store
+        that cannot be written. Returns it, the damaged lines and a torn last line, both skipped."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        db.executescript(_SCHEMA)
+        bad, torn = fill(db, fh, 0)
+        # the damaged lines are skipped by scans as old versions are; the torn one lies past "size"
+        db.executemany("INSERT OR IGNORE INTO superseded(off) VALUES (?)", [(off,) for off, _ in bad])
+        size = os.fstat(fh.fileno()).st_size - len(torn)
+        db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                       [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size)])
+        return db, bad, torn
 
     def add(self, rows: list[Row], lexicon: Lexicon | None = None) -> None:
         """Index rows of records just appended (and their words), and the file's new signature
@@ -318,6 +323,52 @@ class Index:
             db.execute("ROLLBACK")
             self.fresh = False
             raise
+
+
+def handle_sig(fh: IO[bytes]) -> tuple[int, int, int, str]:
+    """(size, inode, mtime in ns, hex of the last TAIL bytes) of the file open as ``fh``."""
+    st = os.fstat(fh.fileno())
+    tail = os.pread(fh.fileno(), TAIL, max(0, st.st_size - TAIL)) if st.st_size else b""
+    return st.st_size, st.st_ino, st.st_mtime_ns, tail.hex()
+
+
+def fill(db: sqlite3.Connection, fh: IO[bytes], start: int,
+         feedback=QUIET) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Index the lines of ``fh`` from byte ``start`` into ``db`` (rows and words, in the caller's
+    transaction). Returns the damaged lines (offset, bytes) and a torn last line (no newline;
+    not indexed)."""
+    bad: list[tuple[int, bytes]] = []
+    torn = b""
+    rows = []
+    lex = Lexicon()
+    loads = fast_loads()
+    size = os.fstat(fh.fileno()).st_size
+    fh.seek(start)
+    off = start
+    try:
+        for line in fh:
+            n = len(line)
+            if not line.endswith(b"\n"):
+                torn = line
+                break
+            rec = decode_record(line, loads)
+            if rec is None:
+                if line.strip():
+                    bad.append((off, line))
+            else:
+                rows.append(row(rec, off, n))
+                lex.add_record(rec)
+                if len(rows) >= 10000:
+                    upsert(db, rows)
+                    add_words(db, lex)
+                    rows, lex = [], Lexicon()
+                    feedback.progress("indexing the store (bytes)", off, size)
+            off += n
+        upsert(db, rows)
+        add_words(db, lex)
+    finally:
+        feedback.finished("indexing the store (bytes)")
+    return bad, torn
 
 
 def upsert(db: sqlite3.Connection, rows: Iterable[Row]) -> None:

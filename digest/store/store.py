@@ -18,14 +18,16 @@ unchanged, is decided by :mod:`digest.ingest.diff` with :meth:`Store.lookup`.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from digest import identity
-from digest.errors import NotFound, StoreError
+from digest.errors import NotFound, StoreError, StoreUnwritable
 from digest.feedback import QUIET, Feedback
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
@@ -35,16 +37,19 @@ from digest.store.format import (
     INDEX,
     ITEMS,
     LOCK,
+    MAX_RUN,
     META,
     STATE,
+    DamagedLine,
     NewerFormat,
     decode_record,
     dumps,
     fast_loads,
+    store_format,
     utcnow,
     valid_record,
 )
-from digest.store.index import Index, guard_sqlite, row
+from digest.store.index import Index, guard_sqlite, handle_sig, row
 from digest.store.scan import ScanPlan, iter_range
 from digest.words import Lexicon
 
@@ -82,6 +87,30 @@ def check_root(root: Path, origin: str | None = None) -> None:
         raise StoreError(f"permission denied: {what} cannot be read", path=root)
 
 
+def _path_of(fh: IO[bytes], fallback: Path) -> str:
+    """A path that opens the very file ``fh`` is (in this process and in forked workers), even
+    once items.jsonl has been replaced by a repair: /dev/fd/N where there is one."""
+    path = f"/dev/fd/{fh.fileno()}"
+    return path if os.path.exists(path) else str(fallback)
+
+
+def _reads(method):
+    """A read of the store that meets a damaged line (:class:`DamagedLine`) repairs the store and
+    is done again (at most twice)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args, **kwargs):
+        for attempt in range(3):
+            try:
+                return method(self, *args, **kwargs)
+            except DamagedLine:
+                if attempt == 2:
+                    raise
+                self.repair_damaged()
+
+    return wrapper
+
+
 class Store:
     def __init__(self, root: Path, *, lock_timeout: float = 10.0, origin: str | None = None,
                  feedback: Feedback = QUIET) -> None:
@@ -99,6 +128,8 @@ class Store:
         self.index.feedback = feedback
         self._lock: FileLock | None = None
         self._run: int | None = None
+        self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
+        self._cached: dict[str, str] = {}  # cache values put by this process (its reads are a snapshot)
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
@@ -112,7 +143,11 @@ class Store:
             fmt = json.loads(meta.read_text(encoding="utf-8")).get("format")
         except (OSError, ValueError, AttributeError):
             raise StoreError("unreadable store metadata", path=meta) from None
-        if not isinstance(fmt, int) or fmt > FORMAT:
+        if store_format(fmt) is None:
+            shown = json.dumps(fmt)[:40]
+            raise StoreError(f"not a store format digest knows ({shown}); it should say "
+                             f'{{"format": {FORMAT}}}', path=meta)
+        if fmt > FORMAT:
             raise StoreError(
                 f"store format {fmt} is newer than this digest understands ({FORMAT}); upgrade digest",
                 path=meta,
@@ -132,6 +167,7 @@ class Store:
     @guard_sqlite
     def __enter__(self) -> Store:
         self._check_format()
+        self._end_view()  # a reader's snapshot ends where the lock begins
         self._create()
         lock = FileLock(self.root / LOCK, self.lock_timeout, on_wait=self._waiting)
         lock.acquire()
@@ -156,6 +192,8 @@ class Store:
 
     def _unlock(self) -> None:
         self._run = None
+        self._end_view()
+        self.index.fresh = False  # another process may write as soon as the lock is free
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -169,13 +207,22 @@ class Store:
             raise RuntimeError("store write without the lock")  # a programming error
 
     # ------------------------------------------------------------------ index
-    def _catch_up(self) -> None:
-        """Bring the index up to date (lock held); damaged lines are set aside and the index rebuilt."""
+    def _catch_up(self, *, rebuild: bool = False) -> None:
+        """Bring the index up to date (lock held; ``rebuild``: from scratch, whatever its signature
+        says). Damaged lines are set aside first, and the index is committed only for the file
+        without them."""
+        self._end_view()
+        self._cached.clear()  # a rebuilt index has dropped its cache
         try:
-            bad = self.index.catch_up()
-            if bad:
+            bad = self.index.index_from(0) if rebuild else self.index.catch_up()
+            for _ in range(3):
+                if not bad:
+                    break
                 self.warnings.append(repair.set_aside(self.items_path, bad))
-                self.index.index_from(0)
+                bad = self.index.index_from(0)
+            if bad:  # pragma: no cover - lines that change while the lock is held
+                raise StoreError("damaged lines keep appearing while the store is locked", path=self.items_path)
+            self.index.fresh = True
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
 
@@ -183,43 +230,135 @@ class Store:
         return self.index.db(locked=self.locked)
 
     # ------------------------------------------------------------------ reading
-    def _reader_index(self):
-        """The index for reading; catches it up (taking the lock) when stale."""
-        self._check_format()
-        if not self.items_path.exists():
-            return None
-        if not self.locked and not self.index.is_fresh(locked=False):
-            with self:
+    # A command reads through one *view*: the index and items.jsonl opened once, checked to
+    # describe each other. Unlocked, the view is a snapshot (an open read transaction on the
+    # index, the file held open): a repair that replaces items.jsonl meanwhile, or a writer
+    # that appends, changes nothing the reader sees. A stale index is caught up under the lock
+    # first; when the store cannot be written (read-only, disk full) the view is an index built
+    # in memory from the file as it is. A line found damaged where the index says a record is
+    # (a same-size edit, a bit flip) is repaired and the read done again (``_reads``).
+    def _end_view(self) -> None:
+        view, self._view = self._view, None
+        if view is None:
+            return
+        db, fh, snapshot = view
+        if snapshot and db.in_transaction:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
                 pass
-        return self._db()
+        if db is not self.index._db:  # an index in memory
+            db.close()
+        fh.close()
+
+    def _reader_view(self) -> tuple[sqlite3.Connection, IO[bytes], bool] | None:
+        """(index connection, items.jsonl open, is a snapshot), or None for an empty store."""
+        if self._view is not None:
+            return self._view
+        self._check_format()
+        if self.locked:  # nobody else writes: the index is ours, caught up by __enter__
+            try:
+                fh = open(self.items_path, "rb")
+            except FileNotFoundError:
+                return None
+            self._view = (self.index.db(locked=True), fh, False)
+            return self._view
+        for _ in range(5):
+            try:
+                fh = open(self.items_path, "rb")
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise os_error(exc, self.items_path, "read") from None
+            fresh = False
+            db = None
+            try:
+                db = self.index.db(locked=False)
+                db.execute("BEGIN")  # the snapshot: what the index says now, however it changes
+                fresh = Index.describes(Index.meta(db), handle_sig(fh))
+            except (sqlite3.DatabaseError, StoreError):
+                pass  # no usable index (missing, corrupt, unreadable): caught up below, or read in memory
+            if fresh and db is not None:
+                self._view = (db, fh, True)
+                return self._view
+            if db is not None and db.in_transaction:
+                db.execute("ROLLBACK")
+            try:
+                with self:  # repairs and catches the index up (waits for a writer, or StoreBusy)
+                    pass
+            except StoreUnwritable as exc:
+                return self._memory_view(fh, exc)
+            except BaseException:
+                fh.close()
+                raise
+            fh.close()
+        raise StoreError("items.jsonl keeps changing while it is read; try again", path=self.items_path)
+
+    def _memory_view(self, fh: IO[bytes], why: StoreError) -> tuple[sqlite3.Connection, IO[bytes], bool]:
+        """Read a store that cannot be written: an index of ``fh`` in memory, damaged and torn lines
+        skipped with a warning (they cannot be moved aside)."""
+        self.index.close()
+        try:
+            db, bad, torn = Index.in_memory(fh)
+        except NewerFormat as exc:
+            fh.close()
+            raise _newer("a record", exc.version, self.items_path) from None
+        skipped = []
+        if bad:
+            skipped.append(f"{len(bad)} damaged line(s)")
+        if torn:
+            skipped.append("a torn last line")
+        note = f"; {' and '.join(skipped)} skipped, not moved aside" if skipped else ""
+        self.warnings.append(f"{self.items_path}: the store cannot be repaired or indexed ({why}): "
+                             f"read as it is{note}")
+        self._view = (db, fh, False)
+        return self._view
+
+    def _reader_index(self) -> sqlite3.Connection | None:
+        """The index for reading (see the view above), or None for an empty store."""
+        view = self._reader_view()
+        return view[0] if view is not None else None
+
+    def repair_damaged(self) -> None:
+        """After a :class:`DamagedLine`: rebuild the index from the file under the lock (the line is
+        set aside), or, when the store cannot be written, read it through an index in memory."""
+        self._end_view()
+        if self.locked:
+            self._catch_up(rebuild=True)
+            return
+        try:
+            with self:
+                self._catch_up(rebuild=True)
+        except StoreUnwritable as exc:
+            try:
+                fh = open(self.items_path, "rb")
+            except OSError:
+                raise exc from None
+            self._memory_view(fh, exc)
 
     def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None) -> dict:
-        close = fh is None
         if fh is None:
-            fh = open(self.items_path, "rb")
+            view = self._reader_view()
+            if view is None:
+                raise DamagedLine(off, path=self.items_path)
+            fh = view[1]
+        line = os.pread(fh.fileno(), length, off)
         try:
-            fh.seek(off)
-            line = fh.read(length)
-        finally:
-            if close:
-                fh.close()
-        try:
-            rec = decode_record(line, loads) if loads else decode_record(line)
+            rec = (decode_record(line, loads) if loads else decode_record(line)) if line.endswith(b"\n") else None
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
         if rec is None:
-            raise StoreError(f"index points at a damaged record (offset {off}); "
-                             f"delete {self.index_path.name} to rebuild", path=self.items_path)
+            raise DamagedLine(off, path=self.items_path)
         return rec
 
     def records_at(self, rows: Iterable[tuple[int, int]]) -> list[dict]:
-        """The records at the given (offset, length) pairs, read in file order."""
+        """The records at the given (offset, length) pairs of the view, read in file order."""
         rows = sorted(rows)
         if not rows:
             return []
-        with open(self.items_path, "rb") as fh:
-            return [self._read_at(off, n, fh) for off, n in rows]
+        return [self._read_at(off, n) for off, n in rows]
 
+    @_reads
     @guard_sqlite
     def get(self, item_id: str) -> dict | None:
         db = self._reader_index()
@@ -228,15 +367,18 @@ class Store:
         r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
         return self._read_at(*r) if r else None
 
+    @_reads
     def get_many(self, ids: Iterable[str]) -> list[dict]:
         """The papers with these ids (unknown ids left out), in file order."""
         return [rec for _off, _n, rec in self.rows_of(ids)]
 
+    @_reads
     @guard_sqlite
     def count(self) -> int:
         db = self._reader_index()
         return db.execute("SELECT count(*) FROM items").fetchone()[0] if db else 0
 
+    @_reads
     @guard_sqlite
     def latest_run(self) -> int:
         db = self._reader_index()
@@ -250,9 +392,9 @@ class Store:
         lazily in file order: memory stays flat however many there are."""
         db = self._reader_index()
         if db is None:
-            return Selection(self, [])
+            return Selection(self, [], where=where, params=params)
         offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
-        return Selection(self, offsets)
+        return Selection(self, offsets, where=where, params=params)
 
     def records_of_run(self, run: int) -> list[dict]:
         return list(self.select("first_run=?", (run,)))
@@ -261,6 +403,7 @@ class Store:
         """Records first seen in an ingest run numbered above ``run`` (the email watermark)."""
         return list(self.select("first_run>?", (run,)))
 
+    @_reads
     @guard_sqlite
     def recent_records(self, n: int) -> list[dict]:
         """The ``n`` papers written to the store most recently (latest versions), without a
@@ -276,12 +419,14 @@ class Store:
         """The words of every stored paper (see :mod:`digest.store.index`)."""
         return StoreVocabulary(self)
 
+    @_reads
     @guard_sqlite
     def max_rowid(self) -> int:
         """The index's latest row number: it grows with every record written."""
         db = self._reader_index()
         return db.execute("SELECT coalesce(max(rowid), 0) FROM items").fetchone()[0] if db else 0
 
+    @_reads
     @guard_sqlite
     def records_after_rowid(self, rowid: int, limit: int) -> list[dict]:
         """Up to ``limit`` records written after index row ``rowid`` (latest versions)."""
@@ -293,6 +438,8 @@ class Store:
 
     def cache_get(self, name: str) -> str | None:
         """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
+        if name in self._cached:
+            return self._cached[name]
         try:
             db = self._reader_index()
             r = db.execute("SELECT value FROM cache WHERE name=?", (name,)).fetchone() if db else None
@@ -303,11 +450,17 @@ class Store:
     def cache_put(self, name: str, value: str) -> bool:
         """Keep a derived value; False when the store cannot be written (read-only, full): the
         value is computed again next time. Needs no lock: one row, written atomically."""
+        self._cached[name] = value
         try:
-            db = self._reader_index()
-            if db is None:
+            if self._reader_index() is None or not self.index_path.is_file():
                 return False
-            db.execute("INSERT OR REPLACE INTO cache(name, value) VALUES (?, ?)", (name, value))
+            # its own connection: a reader's is inside its snapshot (a write there would hold
+            # SQLite's write lock until the command ends), and may be an index in memory
+            db = sqlite3.connect(self.index_path, timeout=1, isolation_level=None)
+            try:
+                db.execute("INSERT OR REPLACE INTO cache(name, value) VALUES (?, ?)", (name, value))
+            finally:
+                db.close()
         except sqlite3.Error:
             return False
         return True
@@ -319,21 +472,28 @@ class Store:
 
     def iter_rows(self) -> Iterator[tuple[int, int, dict]]:
         """(offset, length, record) of every paper, latest version only, in file order (a full scan):
-        ``Selection(store, rows)`` reads chosen ones again later, without keeping them in memory."""
-        plan = self.scan_plan(1)
-        if plan is None:
-            return
-        start, end = plan.ranges[0]
-        for off, n, rec in iter_range(self.items_path, start, end, plan.superseded):
-            if valid_record(rec):  # (a damaged line is set aside by the next writer)
+        ``Selection(store, rows)`` reads chosen ones again later, without keeping them in memory
+        (the offsets are of this command's view of the store). A damaged line met on the way is
+        repaired and the scan goes on from a fresh plan, skipping the papers already given."""
+        def scan(_attempt: int) -> Iterator[tuple[int, int, dict]]:
+            plan = self.scan_plan(1)
+            if plan is None:
+                return
+            start, end = plan.ranges[0]
+            for off, n, rec in iter_range(plan.path, start, end, plan.superseded):
+                if not valid_record(rec):  # (a scan for the reading list: cheap enough to check)
+                    raise DamagedLine(off, path=self.items_path)
                 yield off, n, rec
 
+        return _resumed(self, scan)
+
+    @_reads
     @guard_sqlite
     def rows_of(self, ids: Iterable[str]) -> Iterator[tuple[int, int, dict]]:
         """(offset, length, record) of the papers with these ids (unknown ids are left out), in file order."""
         db = self._reader_index()
         if db is None:
-            return
+            return iter(())
         ids = list(ids)
         rows = []
         for i in range(0, len(ids), 500):
@@ -341,9 +501,7 @@ class Store:
             rows += db.execute(f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})",
                                chunk).fetchall()
         rows.sort()
-        with open(self.items_path, "rb") as fh:
-            for off, n in rows:
-                yield off, n, self._read_at(off, n, fh)
+        return iter([(off, n, self._read_at(off, n)) for off, n in rows])
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -362,8 +520,11 @@ class Store:
         finally:
             if not in_txn:
                 db.execute("COMMIT")
+        view = self._reader_view()
+        assert view is not None
+        path = _path_of(view[1], self.items_path)
         bounds = [0]
-        with open(self.items_path, "rb") as fh:
+        with open(path, "rb") as fh:
             for k in range(1, parts):
                 pos = size * k // parts
                 if pos <= bounds[-1]:
@@ -375,8 +536,9 @@ class Store:
                     bounds.append(pos)
         bounds.append(size)
         ranges = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a] or [(0, 0)]
-        return ScanPlan(ranges, superseded, count)
+        return ScanPlan(ranges, superseded, count, path)
 
+    @_reads
     @guard_sqlite
     def resolve(self, prefix: str) -> str:
         """The full id for a unique id prefix (as shown in the digest), or for an arXiv id
@@ -403,12 +565,11 @@ class Store:
         if not rows:
             raise NotFound(f"no item with id {prefix!r}")
         if len(rows) > 1:
-            with open(self.items_path, "rb") as fh:
-                cands = [
-                    f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
-                    f"{self._read_at(r[1], r[2], fh).get('title', '')[:70]}"
-                    for r in rows[:10]
-                ]
+            cands = [
+                f"{identity.short_id(r[0]) if len(p) < identity.SHORT_ID_LEN else r[0]} "
+                f"{self._read_at(r[1], r[2]).get('title', '')[:70]}"
+                for r in rows[:10]
+            ]
             count = "more than 10 papers match" if len(rows) > 10 else f"{len(rows)} papers match"
             raise NotFound(f"id prefix {prefix!r} is ambiguous: {count}; give more characters",
                            details=cands + (["..."] if len(rows) > 10 else []))
@@ -419,9 +580,14 @@ class Store:
         """The run number of the ingests under this lock (one number for all of them)."""
         self._require_lock()
         if self._run is None:
-            self._run = self.latest_run() + 1
+            run = self.latest_run() + 1
+            if run > MAX_RUN:  # only a hand-edited record can get here
+                raise StoreError(f"run numbers exhausted: a record has first_run {run - 1} (edited by hand?)",
+                                 path=self.items_path)
+            self._run = run
         return self._run
 
+    @_reads
     @guard_sqlite
     def lookup(self, item: dict) -> tuple[dict | None, bool]:
         """The stored record of the same paper (same arXiv id, else same title), and whether
@@ -497,6 +663,32 @@ class Store:
         data = b"".join(dumps({"v": FORMAT, "at": stamp} | e) for e in events)
         durable_append(self.events_path, data)
 
+    def _repair_events_tail(self) -> None:
+        """A reader that finds events.jsonl ending without a newline cuts the torn line off (kept in
+        events.jsonl.torn), as a writer would: if it can take the lock at once. A writer holding the
+        lock has repaired the file when it took it, so what it is writing now is its own append in
+        progress: that is left alone; so is a store that cannot be written."""
+        try:
+            with open(self.events_path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if not size or os.pread(fh.fileno(), 1, size - 1) == b"\n":
+                    return
+        except OSError:
+            return
+        lock = FileLock(self.root / LOCK, 0)
+        try:
+            lock.acquire()
+        except StoreError:  # busy, or not writable
+            return
+        try:
+            warning = repair.repair_tail(self.events_path)
+        except StoreError as exc:
+            warning = f"{self.events_path}: the last line is torn and cannot be cut off ({exc})"
+        finally:
+            lock.release()
+        if warning:
+            self.warnings.append(warning)
+
     def iter_events(self) -> Iterator[dict]:
         for _end, ev in self.events_from(0):
             yield ev
@@ -506,6 +698,8 @@ class Store:
         just after its line: a reader that remembers the last offset reads only what was appended
         since (the reading list's cache)."""
         self._check_format()
+        if not self.locked:
+            self._repair_events_tail()
         try:
             fh = open(self.events_path, "rb")
         except FileNotFoundError:
@@ -532,42 +726,79 @@ class Store:
 
     # ------------------------------------------------------------------ state
     def read_state(self) -> dict:
+        """state.json as a dict ({} when absent, unreadable or not an object: it is a cache, so
+        that is a warning, never an error; its owner, the pipeline, checks what is inside)."""
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
-            self.warnings.append(f"{self.state_path}: unreadable, starting afresh (it is only a cache)")
+            state = None
+        if not isinstance(state, dict):
+            self.state_warning("unreadable or not a JSON object")
             return {}
+        return state
+
+    def state_warning(self, what: str) -> None:
+        self.warnings.append(f"{self.state_path}: {what}; starting afresh (it is only a cache)")
 
     def write_state(self, state: dict) -> None:
         self._require_lock()
         atomic_write(self.state_path, json.dumps(state, indent=1, sort_keys=True).encode() + b"\n")
 
     def close(self) -> None:
+        self._end_view()
         self.index.close()
 
 
 class Selection:
     """A lazily read set of records (see :meth:`Store.select`): ``rows`` are (offset, length)
-    pairs, read in their order; an iterable of them needs ``count``."""
+    pairs of the store's view, read in their order; an iterable of them needs ``count``. When a
+    damaged line interrupts a selection made by :meth:`Store.select` (``where``), the store is
+    repaired and the rest read again (the papers given are not)."""
 
-    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None) -> None:
+    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None, *,
+                 where: str | None = None, params: tuple = ()) -> None:
         self.store = store
         self.rows = rows
         self.count = len(rows) if count is None else count  # type: ignore[arg-type]
+        self.where, self.params = where, params
 
     def __len__(self) -> int:
         return self.count
 
     def __iter__(self) -> Iterator[dict]:
         if not self.count:
-            return
+            return iter(())
         loads = fast_loads() if self.count > 100 else None
-        with open(self.store.items_path, "rb") as fh:
-            for off, n in self.rows:
-                yield self.store._read_at(off, n, fh, loads)
 
+        def read(attempt: int) -> Iterator[dict]:
+            if attempt and self.where is None:  # offsets of another view: cannot be read again
+                raise DamagedLine(-1, path=self.store.items_path)
+            rows = self.rows if attempt == 0 else self.store.select(self.where or "0", self.params).rows
+            for off, n in rows:
+                yield self.store._read_at(off, n, None, loads)
+
+        return (rec for rec in _resumed(self.store, read))
+
+
+def _resumed(store: Store, read: Callable[[int], Iterator]) -> Iterator:
+    """What ``read(attempt)`` gives (records, or (offset, length, record) rows); when a damaged
+    line interrupts it, the store is repaired and ``read`` called again, the papers already given
+    skipped (at most twice)."""
+    given: set[str] = set()
+    for attempt in range(3):
+        try:
+            for item in read(attempt):
+                rid = item["id"] if isinstance(item, dict) else item[2]["id"]
+                if rid not in given:
+                    given.add(rid)
+                    yield item
+            return
+        except DamagedLine:
+            if attempt == 2:
+                raise
+            store.repair_damaged()
 
 
 class StoreVocabulary:
