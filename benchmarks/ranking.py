@@ -29,7 +29,9 @@ broken by order of first appearance in the dumps: 000, then 002, then 004, top t
 A *variant* is a transform of the config table plus an optional preparation of the store
 (for instance tagging papers); preparations name the papers they hold out of the pool.
 Add a variant by appending to ``VARIANTS``: later ones (weights learned from simulated
-triage, a semantic blend) fit the same two hooks.
+triage) fit the same two hooks. The semantic variants (issue 13) need the semantic extra; the
+last column compares each variant's grade-2 papers in the top R with its baseline's (keywords,
+or tagged5 for the tagged ones), with a one-sided sign test.
 
 This is a development set: it confirms rules, it must never tune them.
 """
@@ -153,6 +155,8 @@ class Variant:
     summary: str
     config: Callable[[dict, Profile], dict] = lambda table, profile: table
     prepare: Callable[[World], Prepared] | None = None  # None: the shared keyword store is ranked as is
+    score: Callable[[dict], float] | None = None  # a paper's score from its JSON entry (None: its "score")
+    baseline: str = "keywords"  # the variant whose top R this one's is compared with
 
 
 def base_config(profile: Profile) -> dict:
@@ -186,13 +190,27 @@ def matching(**rules) -> Callable[[dict, Profile], dict]:
     return transform
 
 
+def semantic(weight: float = 1.0, compare: str = "interests") -> Callable[[dict, Profile], dict]:
+    """A config transform: [semantic] on (the default model) with this weight and comparison."""
+
+    def transform(table: dict, profile: Profile) -> dict:
+        return {**table, "semantic": {"weight": weight, "compare": compare}}
+
+    return transform
+
+
+def semantic_part(entry: dict) -> float:
+    """The semantic contribution alone (for the semantic-only variants)."""
+    return sum(m["weight"] for m in entry["matches"] if m["field"] == "semantic")
+
+
 RULES_OFF = {"stemming": False, "compounds": False, "abbreviations": False, "acronym_names": False,
              "connectives": False, "damping": False}
 
 VARIANTS: list[Variant] = [
     Variant("keywords", "the profile's terms and negative terms as [interests], nothing else"),
     Variant("tagged5", "the same, with 5 grade-2 papers per profile tagged and [similarity] tags = [\"toread\"] "
-                       "(defaults otherwise)", config=with_similarity, prepare=tag_first_grade2(5)),
+                       "(defaults otherwise)", config=with_similarity, prepare=tag_first_grade2(5), baseline="tagged5"),
     # per-rule ablations of the keyword ranking: one [matching] rule off at a time
     Variant("-stemming", "keywords, [matching] stemming = false", config=matching(stemming=False)),
     Variant("-compounds", "keywords, [matching] compounds = false", config=matching(compounds=False)),
@@ -206,7 +224,22 @@ VARIANTS: list[Variant] = [
             config=matching(**RULES_OFF)),
     Variant("+stemming", "rules-off, then stemming on", config=matching(**{**RULES_OFF, "stemming": True})),
     Variant("tagged5-stemming", "tagged5, [matching] stemming = false",
-            config=lambda t, p: with_similarity(matching(stemming=False)(t, p), p), prepare=tag_first_grade2(5)),
+            config=lambda t, p: with_similarity(matching(stemming=False)(t, p), p), prepare=tag_first_grade2(5),
+            baseline="tagged5"),
+    # the semantic extra (issue 13): meaning as well as words; needs pip install 'digest[semantic]'
+    Variant("semantic-only", "the semantic contribution alone ([semantic] compare = \"interests\")",
+            config=semantic(1.0), score=semantic_part),
+    *[Variant(f"+semantic {w:g}", f"keywords + [semantic] weight = {w:g}" + (" (the default)" if w == 1.0 else ""),
+              config=semantic(w)) for w in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)],
+    Variant("tagged5 semantic-only(kept)", "tagged5's store, the semantic contribution alone, compared with the "
+            "tagged papers", config=semantic(1.0, "kept"), prepare=tag_first_grade2(5), score=semantic_part,
+            baseline="tagged5"),
+    *[Variant(f"tagged5+semantic {w:g}", f"tagged5 + [semantic] weight = {w:g}, compare = \"both\""
+              + (" (the default)" if w == 1.0 else ""),
+              config=lambda t, p, w=w: semantic(w, "both")(with_similarity(t, p), p), prepare=tag_first_grade2(5),
+              baseline="tagged5") for w in (0.5, 1.0, 1.5, 2.0)],
+    Variant("tagged5 words+semantic 1", "5 tagged, [similarity] off, [semantic] weight = 1, compare = \"both\"",
+            config=semantic(1.0, "both"), prepare=tag_first_grade2(5), baseline="tagged5"),
 ]
 
 
@@ -221,9 +254,9 @@ def run_digest(args: list[str], *, stdin: str | None = None) -> str:
     return p.stdout
 
 
-def rank_with_digest(world: World) -> list[tuple[float, str]]:
+def rank_with_digest(world: World, score: Callable[[dict], float] | None = None) -> list[tuple[float, str]]:
     out = world.digest("show", "--all", "--unmatched", "--limit", str(BIG), "--min-score", "-1e12", "--format", "json")
-    return [(float(e["score"]), e["id"]) for e in json.loads(out)]
+    return [(float(score(e) if score else e["score"]), e["id"]) for e in json.loads(out)]
 
 
 def naive_scores(profile: Profile, papers: list[Paper]) -> dict[str, float]:
@@ -255,13 +288,13 @@ def metrics(ranked: list[str], grades: dict[str, int]) -> dict:
         "top10_grade2": sum(1 for x in top10 if x == 2), "top10_grade1": sum(1 for x in top10 if x == 1),
         "p10": sum(1 for x in top10 if x >= 1) / len(top10) if top10 else 0.0,
         "top10_relevant": sum(1 for x in top10 if x >= 1), "top10": len(top10),
-        "pool": len(ranked),
+        "pool": len(ranked), "top_r_grade2": [i for i in ranked[:r] if grades[i] == 2],
     }
 
 
 def mean_of(rows: list[dict]) -> dict:
     n = len(rows)
-    out = {k: sum(r[k] for r in rows) / n for k in ("r_precision", "ndcg10", "p10")}
+    out: dict = {k: sum(r[k] for r in rows) / n for k in ("r_precision", "ndcg10", "p10")}
     for k in ("grade2_in_top_r", "r", "top10_grade2", "top10_grade1", "top10_relevant", "top10", "pool"):
         out[k] = sum(r[k] for r in rows)
     return out
@@ -326,7 +359,8 @@ def build(shared: Path, tmp: Path) -> tuple[Path, list[Paper], list[Profile]]:
 
 def run_variant(variant: Variant, store: Path, papers: list[Paper], profiles: list[Profile], tmp: Path) -> dict:
     position = {p.id: p.position for p in papers}
-    result = {"name": variant.name, "summary": variant.summary, "profiles": {}, "held_out": {}}
+    result = {"name": variant.name, "summary": variant.summary, "profiles": {}, "held_out": {},
+              "baseline": variant.baseline}
     for prof in profiles:
         vdir = tmp / variant.name / prof.pid
         vdir.mkdir(parents=True)
@@ -339,7 +373,7 @@ def run_variant(variant: Variant, store: Path, papers: list[Paper], profiles: li
         world = World(prof, papers, vstore, cfg)
         prepared = variant.prepare(world) if variant.prepare else Prepared()
         pool = set(prof.grades) - set(prepared.held_out)
-        ranked = rank_with_digest(world)
+        ranked = rank_with_digest(world, variant.score)
         scores = {i: s for s, i in ranked}
         if set(scores) != set(position):
             raise BenchError(f"{variant.name}/{prof.pid}: digest ranked {len(scores)} papers, "
@@ -391,10 +425,27 @@ def print_variant(res: dict) -> None:
           f"({d['grade2_in_top_r']} vs {n['grade2_in_top_r']} of {d['r']} grade-2 papers in the top R)")
 
 
+def moved(res: dict, base: dict | None) -> str:
+    """Grade-2 papers this variant puts into the top R that its baseline does not, and out of it,
+    with a one-sided sign test (how likely that many gains of all moves by chance)."""
+    if base is None or base is res:
+        return ""
+    into = out = 0
+    for pid, pair in res["profiles"].items():
+        mine, theirs = set(pair["digest"]["top_r_grade2"]), set(base["profiles"][pid]["digest"]["top_r_grade2"])
+        into += len(mine - theirs)
+        out += len(theirs - mine)
+    n = into + out
+    p = sum(math.comb(n, k) for k in range(into, n + 1)) / 2**n if n else 1.0
+    return f"+{into} / −{out} (p = {p:.2f})"
+
+
 def print_summary(results: list[dict], markdown: bool = False) -> None:
     """One line per variant: mean figures over R1-R7 (with the papers they rest on), R1-R4, R5-R7."""
-    head = ["variant", "R-prec R1–R7 (g2 in top R)", "R1–R4", "R5–R7", "nDCG@10", "P@10", "naive R-prec", "Δ"]
+    head = ["variant", "R-prec R1–R7 (g2 in top R)", "R1–R4", "R5–R7", "nDCG@10", "P@10", "naive R-prec", "Δ",
+            "g2 into / out of top R vs baseline"]
     rows = []
+    by_name = {r["name"]: r for r in results}
     for res in results:
         m = res["means"]
         d, n = m["R1–R7"]["digest"], m["R1–R7"]["naive"]
@@ -402,7 +453,7 @@ def print_summary(results: list[dict], markdown: bool = False) -> None:
                      f"{m['R1–R4']['digest']['r_precision']:.3f}", f"{m['R5–R7']['digest']['r_precision']:.3f}",
                      f"{d['ndcg10']:.3f}", f"{d['p10']:.2f}",
                      f"{n['r_precision']:.3f} ({n['grade2_in_top_r']}/{n['r']})",
-                     f"{d['r_precision'] - n['r_precision']:+.3f}"])
+                     f"{d['r_precision'] - n['r_precision']:+.3f}", moved(res, by_name.get(res["baseline"]))])
     if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))

@@ -183,6 +183,8 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
             m1 = median_of(lambda i, args=args, env=one_core: run_once(args, env), max(1, min(runs, 3)))
             rows.append(timed_row("the same on one core (DIGEST_WORKERS=1)", "≤ 15 s", 15.0, None, m1))
 
+    rows += semantic_rows(data, big, dg, env, runs, dumps, r_big, rows)
+
     m = median_of(lambda i: run_once(dg + ["--help"], env), runs * 2)
     rows.append(timed_row("digest --help", "≤ 60 ms", 0.060, None, m))
 
@@ -209,6 +211,58 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
         m = median_of(lambda i, path=path: run_once(dg + ["parse", str(path)], env), runs)
         rows.append(timed_row(f"digest parse of a 100-item {name} (whole command)", "(no target)", None, None, m))
     return rows
+
+
+SEMANTIC = "\n[semantic]\nweight = 1.0\n"
+
+
+def semantic_rows(data: Path, big: int, dg: list[str], env: dict, runs: int, dumps: list[Path],
+                  r_big: Row, rows: list[Row]) -> list[Row]:
+    """The semantic extra ([semantic] on, the default wordllama model): building its cache for the
+    big store once, the daily run (target: the keyword-only daily run + 300 ms) and the full rescore
+    (target: within 2x the keyword-only rescore). Skipped when the extra is not installed."""
+    try:
+        import numpy  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return [Row("semantic rows", "(the semantic extra is not installed)")]
+    store = data / f"store-{big}"
+    cfg = data / "interests-100-semantic.toml"
+    cfg.write_text((data / "interests-100.toml").read_text() + SEMANTIC)
+    out: list[Row] = []
+    # the cache of the whole store, built from items.jsonl by the first command that needs it
+    # (once per generated store; later runs only catch up what the keyword rows appended)
+    fresh = not (store / "semantic.vec").exists()
+    m = run_once(dg + ["--store", str(store), "--config", str(cfg), "show", "--limit", "1"], env)
+    if fresh:
+        out.append(timed_row(f"build the semantic cache of the {big:,}-item store from items.jsonl (once)",
+                             "(no target)", None, None, m))
+
+    def one(i: int):
+        dump = dumps[(7 + i) % len(dumps)]
+        run_cfg = data / f"run-semantic-{i}.toml"
+        run_cfg.write_text(cfg.read_text() + f'\n[sources.today]\npath = "{dump}"\n')
+        return run_once(dg + ["--store", str(store), "--config", str(run_cfg), "run", "--force", "--limit", "20"],
+                        env)
+
+    m = median_of(one, runs)
+    limit = (r_big.seconds + 0.300) if r_big.seconds else None
+    row = timed_row(f"the daily run of the first row with [semantic] on, store of {big:,}",
+                    "≤ the first row + 300 ms", limit, None, m)
+    if r_big.seconds:
+        row.note = f"+{(m.wall - r_big.seconds) * 1000:.0f} ms wall, " \
+                   f"+{(m.cpu - (r_big.cpu or 0)) * 1000:.0f} ms CPU over the keyword-only run"
+    out.append(row)
+    keyword = next((r for r in rows if r.name.startswith(f"full rescore of {big:,} items, 100 ")), None)
+    args = dg + ["--store", str(store), "--config", str(cfg), "show", "--all", "--limit", "50"]
+    m = median_of(lambda i: run_once(args, env), max(1, min(runs, 3)))
+    limit = 2 * keyword.seconds if keyword and keyword.seconds else None
+    row = timed_row(f"full rescore of {big:,} items, 100 interests, [semantic] on, both cores",
+                    "≤ 2× the keyword-only rescore", limit, None, m)
+    if keyword and keyword.seconds:
+        row.note = f"{m.wall / keyword.seconds:.2f}× the keyword-only rescore"
+    out.append(row)
+    return out
 
 
 def eval_store(src: Path, days: int, dg: list[str], env: dict) -> Path:

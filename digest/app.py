@@ -19,7 +19,7 @@ from digest import paths
 from digest.config import Config
 from digest.errors import DigestError, InputError, NotFound
 from digest.feedback import QUIET, Feedback
-from digest.ranking.rank import build_report, can_match, rank_records, scorer_for
+from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Hidden, Scored
 from digest.store import Store
@@ -59,6 +59,10 @@ def check_sections(cfg: Config) -> Config:
         from digest.triage.settings import check_triage  # [triage] keep_tag
 
         cfg.triage = check_triage(check, cfg.raw["triage"])
+    if "semantic" in cfg.raw:
+        from digest.ranking.semantic import check_semantic  # [semantic] keys, model, the extra installed
+
+        cfg.semantic = check_semantic(check, cfg.raw["semantic"], cfg.path)
     return cfg
 
 
@@ -367,6 +371,8 @@ def ingest(ctx: Context, specs: list[str], *, kind: str | None = None, ref_date:
         results = ingest_inputs(store, names, kind=kind, ref_date=ref_date, dry_run=dry_run,
                                 stdin=stdin, timeout=cfg.fetch_timeout, user_agent=cfg.user_agent,
                                 feedback=ctx.feedback)
+        if not dry_run:
+            update_semantic_cache(cfg, store)
     return missing + results, store.warnings
 
 
@@ -550,6 +556,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     store = ctx.store()
     with store:
         runs = run_sources(store, cfg, ref_date=ref_date, only=only, force=force, feedback=ctx.feedback)
+        update_semantic_cache(cfg, store)
     new = [r for run_ in runs for r in run_.new]
     warnings = list(store.warnings)
     for run_ in runs:

@@ -32,7 +32,8 @@ STR_OR_LIST = "str_or_list"
 # (``digest.app.load_config`` runs it: [email] -> digest.mail.settings.check_email,
 # [similarity] -> digest.ranking.similarity.check_similarity, [matching] and [abbreviations]
 # -> digest.ranking.score.check_matching / check_abbreviations, [learning] ->
-# digest.ranking.feedback.check_learning, [triage] -> digest.triage.settings.check_triage).
+# digest.ranking.feedback.check_learning, [triage] -> digest.triage.settings.check_triage,
+# [semantic] -> digest.ranking.semantic.check_semantic).
 OWNED = "owned"
 SECTIONS: dict[str, Any] = {
     "interests": None,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, Any] = {
     "abbreviations": OWNED,
     "learning": OWNED,
     "triage": OWNED,
+    "semantic": OWNED,
 }
 UNMATCHED = ("hide", "show")  # [show] unmatched
 CROSS_LISTS = ("show", "fold", "hide")  # [show] cross_lists
@@ -123,6 +125,7 @@ class Config:
     abbreviations: dict[str, str] = field(default_factory=dict)
     learning: dict[str, Any] = field(default_factory=dict)
     triage: dict[str, Any] = field(default_factory=dict)
+    semantic: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -241,6 +244,7 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
     cfg.abbreviations = raw.get("abbreviations", {})
     cfg.learning = raw.get("learning", {})
     cfg.triage = raw.get("triage", {})
+    cfg.semantic = raw.get("semantic", {})
     return cfg
 
 

@@ -32,6 +32,11 @@ ONLY = {
     "rich": ("digest.render",),
     "textual": ("digest.triage",),
     "feedparser": ("digest.sources.feed",),
+    # the semantic extra: loaded only when [semantic] is on (its package's __init__ imports neither)
+    "numpy": ("digest.ranking.semantic.",),
+    "tokenizers": ("digest.ranking.semantic.model",),
+    "safetensors": (),  # model files are read by our own header parser
+    "wordllama": (),  # its files are read by path, the package is never imported
 }
 
 
@@ -171,4 +176,16 @@ def test_help_loads_neither_rich_nor_a_tui():
             "r = CliRunner().invoke(cli, ['--help'])\nassert r.exit_code == 0, r.output\n"
             "print(sorted(m for m in ('rich', 'textual', 'feedparser', 'sqlite3') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_without_semantic_no_command_loads_numpy_or_the_model(tmp_path):
+    """The base install's start-up is untouched: `digest show` (and the [semantic] rules module)
+    import neither numpy nor tokenizers unless [semantic] is on."""
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom digest.cli import cli\n"
+            "import digest.ranking.semantic\n"
+            "r = CliRunner().invoke(cli, ['show'])\nassert r.exit_code == 0, r.output\n"
+            "print(sorted(m for m in ('numpy', 'tokenizers', 'wordllama') if m in sys.modules))")
+    env = {**__import__("os").environ, "DIGEST_HOME": str(tmp_path / "store")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"

@@ -29,14 +29,25 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
     vocabulary and damped by how common they are in it, and (with the reading list's
     tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it;
     with ``feedback``, the muted terms, followed authors and (``[learning] enabled``) the
-    terms learned from votes."""
-    extra = []
+    terms learned from votes; the semantic contribution when ``[semantic]`` is on (numpy and
+    the model load only then)."""
+    extra: list = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
 
         fn = similarity_boost(store, cfg, tags)
         if fn is not None:
             extra.append(fn)
+    if store is not None and cfg.semantic:
+        from digest.ranking.semantic import settings as semantic_settings
+
+        wanted = semantic_settings(cfg)
+        if wanted is not None:
+            from digest.ranking.semantic.boost import semantic_boost
+
+            boost = semantic_boost(store, cfg, wanted, tags)
+            if boost is not None:
+                extra.append(boost)
     muted: dict[str, float] = {}
     followed: dict[str, float] = {}
     model = None
@@ -91,7 +102,7 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
         return out
 
     def kept() -> Iterable[dict]:
-        for r in records:
+        for r in scorer.batches(records):  # (prepared a batch at a time: matched() scores each)
             if hide_cross_lists and r.get("cross_list") is True:
                 out.cross_lists += 1
             elif matched_only and not matched(scorer, r):
@@ -101,6 +112,22 @@ def rank_records(scorer: Scorer, records: Iterable[dict], *, limit: int | None, 
 
     out.entries = scorer.rank(kept(), limit=limit, min_score=min_score, hidden=hidden, sort=sort)
     return out
+
+
+def update_semantic_cache(cfg: Config, store: Store) -> int:
+    """After an ingest (store lock held): embed the papers the semantic cache lacks, when
+    ``[semantic]`` is on. How many were embedded."""
+    if not cfg.semantic:
+        return 0
+    from digest.ranking.semantic import settings as semantic_settings
+
+    wanted = semantic_settings(cfg)
+    if wanted is None:
+        return 0
+    from digest.ranking.semantic.boost import catch_up
+    from digest.ranking.semantic.model import load_model
+
+    return catch_up(store, load_model(wanted.model))
 
 
 def build_report(entries: list[Scored], heading: str, *, pool: int, tags: Tags | None = None,

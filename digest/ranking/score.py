@@ -18,8 +18,9 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from digest.config import NUMBER, Checker, got
@@ -29,13 +30,14 @@ from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary,
 from digest.words import phrase_words
 
 FIELDS = ("title", "abstract")
+BATCH = 4096  # papers prepared at once by the extra contributions that batch their work
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass
 class Match:
     term: str
-    field: str  # title, abstract, authors, org, votes (learned) or similarity
+    field: str  # title, abstract, authors, org, votes (learned), similarity or semantic
     weight: float  # the contribution to the score
     detail: str = ""
     forms: tuple[str, ...] = ()  # the words matched, normalised (title and abstract matches)
@@ -206,6 +208,11 @@ class Scorer:
         self.authors |= {_name_key(k): (k, v, "") for k, v in (authors or {}).items()}
         self.orgs = [(f" {_name_key(k)} ", k, v) for k, v in (orgs or {}).items()]
         self.extra = list(extra)
+        # An extra contribution may offer ``fast(rec) -> float`` (the number without the
+        # explanation) and ``prepare(records)`` (work done once for a batch, e.g. one matrix
+        # product for the semantic contribution); without them it is called per paper.
+        self._fast_extras = [getattr(fn, "fast", None) for fn in self.extra]
+        self._preparers = [fn.prepare for fn in self.extra if hasattr(fn, "prepare")]
         self.has_mutes = any(self._is_mute)
 
     @property
@@ -286,10 +293,24 @@ class Scorer:
     def prepare_for_scan(self) -> None:
         """Rebuild the matcher for scoring very many papers (a full rescore)."""
         self.matcher = Matcher(self.specs, overlap=self.rules.overlap, dfa=True)
+        for fn in self.extra:
+            if hasattr(fn, "prepare_for_scan"):
+                fn.prepare_for_scan()
+
+    @property
+    def batched(self) -> bool:
+        """Whether scoring papers in batches (:meth:`prepare` first) saves work."""
+        return bool(self._preparers)
+
+    def prepare(self, records: list[dict], offsets: list[int] | None = None) -> None:
+        """Do the batch work of the extra contributions for ``records``, about to be scored
+        (``offsets``: where their lines are in items.jsonl, when a scan knows)."""
+        for fn in self._preparers:
+            fn(records, offsets)
 
     def fast_score(self, rec: dict) -> float:
         """The same number as ``score(rec).score``, without building the explanation."""
-        if self.authors or self.orgs or self.extra:
+        if self.authors or self.orgs or None in self._fast_extras:
             return self.score(rec).score
         total = 0.0
         weights = self._term_weights
@@ -299,11 +320,13 @@ class Scorer:
                 found = self.matcher.find(normalize(text))
                 if found:
                     total += self.weights.get(fname, 1.0) * sum(map(weights.__getitem__, found))
+        for fast in self._fast_extras:
+            total += fast(rec)  # type: ignore[misc]
         return round(total, 3)
 
     def fast_parts(self, rec: dict) -> tuple[float, float, int]:
         """``(score, what mute terms took from it, the mute term that took most or -1)``, fast."""
-        if self.authors or self.orgs or self.extra:
+        if self.authors or self.orgs or None in self._fast_extras:
             sc = self.score(rec)
             neg: dict[int, float] = {}
             index = {t.text: i for i, t in enumerate(self.specs)}
@@ -325,6 +348,8 @@ class Scorer:
                             total += w
                             if w < 0 and self._is_mute[i]:
                                 neg[i] = neg.get(i, 0.0) + w
+            for fast in self._fast_extras:
+                total += fast(rec)  # type: ignore[misc]
             sc = Scored(rec, round(total, 3))
         if not neg:
             return sc.score, 0.0, -1
@@ -351,7 +376,7 @@ class Scorer:
         upvoted first, then the same). Papers below ``min_score`` only because of mute terms are
         added to ``hidden`` (when given)."""
         key = sort_key(sort)
-        scored = ((self.fast_score(r), i, r) for i, r in enumerate(records))
+        scored = ((self.fast_score(r), i, r) for i, r in enumerate(self.batches(records)))
         if min_score is not None:
             floor = min_score
 
@@ -372,6 +397,19 @@ class Scorer:
             if limit is not None:
                 del hidden.entries[limit:]
         return [self.score(r) for _, _, r in best]
+
+    def batches(self, records: Iterable[dict]) -> Iterator[dict]:
+        """``records`` again, :meth:`prepare`-d a batch at a time when that saves work."""
+        if not self._preparers:
+            yield from records
+            return
+        it = iter(records)
+        while True:
+            batch = list(islice(it, BATCH))
+            if not batch:
+                return
+            self.prepare(batch)
+            yield from batch
 
 
 def rank_key(score: float, rec: dict) -> tuple:

@@ -235,3 +235,12 @@ def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:
     for m in matches:
         out.setdefault(m.term, []).append((m.field, m.weight))
     return list(out.items())
+
+
+def match_label(term: str, parts) -> tuple[str, str, str]:
+    """How the matched line shows one group of :func:`grouped_matches`, as (before, term, after):
+    ``diffusion`` `` (title +6, abstract +3)`` for a term; ``semantic +2.3: `` ``close to
+    "efficient inference" (0.61)`` for the semantic contribution."""
+    if all(f == "semantic" for f, _ in parts):
+        return f"semantic {sum(w for _, w in parts):+g}: ", term, ""
+    return "", term, " (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"

@@ -16,7 +16,16 @@ import re
 
 from digest.identity import short_id
 from digest.ranking.report import Report, highlighter_of
-from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
+from digest.render import (
+    cross_list_from,
+    extra_links,
+    grouped_matches,
+    link_kind,
+    match_label,
+    meta_bits,
+    paper_link,
+    snippet,
+)
 from digest.render.text import overview, source_summary
 from digest.text import clean
 
@@ -133,8 +142,8 @@ def _item(i: int, s, tags: list[str], first: bool, hl=None) -> str:
         terms = []
         for term, contribs in grouped_matches(s.matches):
             neg = all(w < 0 for _, w in contribs)
-            detail = ", ".join(f"{f} {w:+g}" for f, w in contribs)
-            terms.append(f'<span style="{S_WHY_ONE}"><span style="{S_TERM_NEG if neg else S_TERM}">'
+            before, term, detail = match_label(term, contribs)
+            terms.append(f'<span style="{S_WHY_ONE}">{esc(before)}<span style="{S_TERM_NEG if neg else S_TERM}">'
                          f'{esc(term)}</span>{esc(detail)}</span>')
         parts.append(f'<p style="{S_WHY}">matched: ' + " ".join(terms) + "</p>")
     parts.append("</div>")

@@ -6,7 +6,16 @@ import re
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import cross_list_from, extra_links, grouped_matches, link_kind, meta_bits, paper_link, snippet
+from digest.render import (
+    cross_list_from,
+    extra_links,
+    grouped_matches,
+    link_kind,
+    match_label,
+    meta_bits,
+    paper_link,
+    snippet,
+)
 from digest.text import clean
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
@@ -65,8 +74,9 @@ def md_highlighted(text: str, hl) -> str:
 
 def _why(term: str, parts) -> str:
     neg = all(w < 0 for _, w in parts)
+    before, term, after = match_label(term, parts)
     t = f"~~{md_escape(term)}~~" if neg else md_escape(term)
-    return f"{t} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")"
+    return before + t + after
 
 
 def render_markdown(report: Report) -> str:

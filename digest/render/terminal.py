@@ -31,6 +31,7 @@ from digest.render import (
     grouped_matches,
     labelled_links,
     link_prefix,
+    match_label,
     meta_bits,
     paper_link,
     snippet,
@@ -172,8 +173,10 @@ def _body(s, tags: list[str], hl=None, *, linked: bool = False,
             if i:
                 why.append(", ", style=DIM)
             neg = all(w < 0 for _, w in parts)
+            before, term, after = match_label(term, parts)
+            why.append(before, style=DIM)
             why.append(clean(term), style="red" if neg else "yellow")
-            why.append(" (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")", style=DIM)
+            why.append(after, style=DIM)
         lines.append(why)
     if hidden and s.sunk_by:
         sunk = Text("hidden by the mute term ", style=DIM)

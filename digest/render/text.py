@@ -24,7 +24,16 @@ import unicodedata
 
 from digest.identity import short_id
 from digest.ranking.report import Report
-from digest.render import cross_list_from, grouped_matches, labelled_links, link_prefix, meta_bits, paper_link, snippet
+from digest.render import (
+    cross_list_from,
+    grouped_matches,
+    labelled_links,
+    link_prefix,
+    match_label,
+    meta_bits,
+    paper_link,
+    snippet,
+)
 from digest.text import clean
 
 WIDTH = 76  # leaves room for a quote marker or a client's margin at 80 columns
@@ -65,6 +74,12 @@ _CODE = re.compile(r"`([^`]+)`")
 def glue(text: str) -> str:
     """``text`` kept on one line by :func:`wrap` (unless it is wider than a line)."""
     return text.replace(" ", GLUE)
+
+
+def _why(term: str, parts) -> str:
+    """One group of the matched line, never broken inside."""
+    before, term, after = match_label(term, parts)
+    return glue(before + clean(term) + after)
 
 
 def wrap(text: str, width: int = WIDTH, *, first: str = "", indent: str = "") -> list[str]:
@@ -161,8 +176,7 @@ def render_text(report: Report, *, width: int = WIDTH) -> str:
         groups = grouped_matches(s.matches)
         for label, mute in (("matched: ", False), ("muted: ", True)):  # mute terms on a line of their own
             why = ", ".join(
-                glue(f"{clean(term)} (" + ", ".join(f"{f} {w:+g}" for f, w in parts) + ")")
-                for term, parts in groups if all(w < 0 for _, w in parts) == mute
+                _why(term, parts) for term, parts in groups if all(w < 0 for _, w in parts) == mute
             )
             if why:
                 out += wrap(label + why, width, first=pad, indent=pad + "  ")

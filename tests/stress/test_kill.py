@@ -249,3 +249,69 @@ def test_kill_run_email_at_random_moments(home, tmp_path, rng, sink, request):
     print(f"run --email: {kills} kills, {stats['messages']} messages, "
           f"{stats['unrecorded']} accepted but unrecorded (killed between 250 and record)")
     assert kills >= max(1, KILLS // 4), f"only {kills} of {KILLS} runs were killed before they finished"
+
+
+# --------------------------------------------------------------------------- ingest with [semantic] on
+def semantic_cache_is_right(home, *, complete: bool) -> int:
+    """Every row of the semantic cache is the model's vector of the text its key names (never a
+    wrong vector); with ``complete``, every current paper has a row. Returns the rows."""
+    import numpy as np
+
+    from digest.ranking.semantic.cache import VectorCache, text_key, text_of
+    from digest.ranking.semantic.model import load_model
+
+    model = load_model(None)
+    cache = VectorCache(home, model.dim, model.fingerprint)
+    recs = jsonl_records(home / "items.jsonl")
+    by_key = {text_key(text_of(r)): text_of(r) for r in recs}
+    keys = cache.all_keys().tolist()
+    unknown = [k for k in keys if k not in by_key]
+    assert not unknown, f"{len(unknown)} cached rows name no stored text"
+    if keys:
+        want = model.embed([by_key[k] for k in keys])
+        got = cache.vectors(np.arange(len(keys)))
+        bad = np.flatnonzero(~np.isclose(got, want, atol=3e-3).all(axis=1))
+        assert not len(bad), f"{len(bad)} cached rows hold a wrong vector, e.g. row {bad[0]}"
+    data = (home / "items.jsonl").read_bytes()
+    try:
+        covered = json.loads((home / "semantic.json").read_text())["covered"]["size"]
+    except (OSError, ValueError, KeyError):
+        covered = 0
+    offs, rows = cache._read_map()
+    for off, row in zip(offs.tolist(), rows.tolist(), strict=True):
+        if off < covered or complete:  # entries past the coverage are not used (and cut next time)
+            line = data[off:data.index(b"\n", off)]
+            assert row < cache.n and keys[row] == text_key(text_of(json.loads(line))), f"offset {off}: wrong row"
+    if complete:
+        latest = {r["id"]: text_of(r) for r in recs}
+        missing = [t for t in latest.values() if cache.find(np.array([text_key(t)], dtype=np.uint64))[0] < 0]
+        assert not missing, f"{len(missing)} papers have no row after a complete command"
+    return len(keys)
+
+
+def test_kill_ingest_with_the_semantic_cache_at_random_moments(home, tmp_path, rng, request):
+    """SIGKILL `digest ingest` with [semantic] on: after each kill no cached row is wrong (rows may
+    be missing: the cache is then stale), and the next command fills in every missing row."""
+    from stresskit import dump_text
+
+    config = write_config(tmp_path / "config.toml", extra="\n[semantic]\nweight = 1.5\n")
+    per_dump = 600  # embedding them is a good part of the run, so kills land in the append too
+    first = tmp_path / "day0.txt"
+    first.write_text(dump_text("S0", per_dump, abstract_words=120), encoding="utf-8")
+    _, t_run = timed(digest, home, "ingest", str(first), config=config)
+    semantic_cache_is_right(home, complete=True)
+    kills = 0
+    for k in range(1, KILLS + 1):
+        path = tmp_path / f"day{k}.txt"
+        path.write_text(dump_text(f"S{k}", per_dump, abstract_words=120), encoding="utf-8")
+        (killed, rc, err), took = timed(kill_after, spawn(home, "ingest", str(path), config=config),
+                                        moment(rng, t_run))
+        t_run = t_run if killed else took
+        kills += killed
+        assert killed or rc == 0, f"ingest {k} failed on its own ({rc}): {err} {replay(request.node.stress_seed)}"
+        semantic_cache_is_right(home, complete=not killed)
+        r = digest(home, "show", "--format", "json", config=config)  # a reader catches the cache up
+        assert r.returncode == 0, r.stderr
+        semantic_cache_is_right(home, complete=True)
+    print(f"semantic ingest: {kills} of {KILLS} runs killed")
+    assert kills >= max(1, KILLS // 4), f"only {kills} of {KILLS} runs were killed before they finished"
