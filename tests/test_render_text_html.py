@@ -208,3 +208,13 @@ def test_terminal_strikes_mute_words_and_marks_wanted_ones():
     out = buf.getvalue()
     assert re.search(r"\x1b\[[0-9;]*9[0-9;]*msurvey", out)  # struck through (SGR 9)
     assert re.search(r"\x1b\[1;33mdiffusion", out)  # bold yellow
+
+
+def test_shown_weights_are_rounded_to_two_decimals():
+    """A damped weight reads +0.47 in every matched line, not +0.470701."""
+    from digest.ranking.score import Match
+    from digest.render import grouped_matches, match_label
+
+    groups = grouped_matches([Match("benchmark*", "abstract", 0.470701), Match("benchmark*", "title", 0.941402)])
+    assert groups == [("benchmark*", [("abstract", 0.47), ("title", 0.94)])]
+    assert match_label(*groups[0])[2] == " (abstract +0.47, title +0.94)"

@@ -230,10 +230,11 @@ def cross_list_from(rec: dict) -> str:
 
 
 def grouped_matches(matches) -> list[tuple[str, list[tuple[str, float]]]]:
-    """Matches grouped by term, in first-seen order: [(term, [(field, weight), ...])]."""
+    """Matches grouped by term, in first-seen order: [(term, [(field, weight), ...])], weights
+    rounded to two decimals for showing (a damped weight is 0.47, not 0.470701)."""
     out: dict[str, list[tuple[str, float]]] = {}
     for m in matches:
-        out.setdefault(m.term, []).append((m.field, m.weight))
+        out.setdefault(m.term, []).append((m.field, round(m.weight, 2)))
     return list(out.items())
 
 
