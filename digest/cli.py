@@ -815,7 +815,8 @@ def tune_cmd(ctx, action, numbers, yes):
     if action == "suggest":
         tuning = app.tune(_ctx(ctx))
         _store_warnings(ctx)
-        click.echo(f"{tuning.votes} votes ({tuning.kept} kept, {tuning.rejected} not interested)", err=True)
+        plural = "" if tuning.votes == 1 else "s"
+        click.echo(f"{tuning.votes} vote{plural} ({tuning.kept} kept, {tuning.rejected} not interested)", err=True)
         if not tuning.suggestions:
             click.echo("nothing to suggest yet: triage more papers (digest triage)", err=True)
             return
