@@ -31,7 +31,9 @@ A *variant* is a transform of the config table plus an optional preparation of t
 Add a variant by appending to ``VARIANTS``: later ones (weights learned from simulated
 triage) fit the same two hooks. The semantic variants (issue 13) need the semantic extra; the
 last column compares each variant's grade-2 papers in the top R with its baseline's (keywords,
-or tagged5 for the tagged ones), with a one-sided sign test.
+or tagged5 for the tagged ones), with a one-sided sign test. The design study of the semantic
+contribution (variants named ``… B``, ``C``, ``D``, ``E``, ``BE``; benchmarks/RESULTS.md) runs digest
+with constants of ``digest.ranking.semantic.boost`` set in its process (``Variant.patch``).
 
 This is a development set: it confirms rules, it must never tune them.
 """
@@ -145,8 +147,11 @@ class World:
     store: Path
     config: Path
 
+    patch: dict = field(default_factory=dict)  # module constants set in digest's process (a design variant)
+
     def digest(self, *args: str, stdin: str | None = None) -> str:
-        return run_digest(["--store", str(self.store), "--config", str(self.config), *args], stdin=stdin)
+        return run_digest(["--store", str(self.store), "--config", str(self.config), *args], stdin=stdin,
+                          patch=self.patch)
 
 
 @dataclass
@@ -157,6 +162,7 @@ class Variant:
     prepare: Callable[[World], Prepared] | None = None  # None: the shared keyword store is ranked as is
     score: Callable[[dict], float] | None = None  # a paper's score from its JSON entry (None: its "score")
     baseline: str = "keywords"  # the variant whose top R this one's is compared with
+    patch: dict = field(default_factory=dict)  # "module.CONSTANT" -> value, set before digest runs
 
 
 def base_config(profile: Profile) -> dict:
@@ -197,6 +203,21 @@ def semantic(weight: float = 1.0, compare: str = "interests") -> Callable[[dict,
         return {**table, "semantic": {"weight": weight, "compare": compare}}
 
     return transform
+
+
+def design(interests: str = "nearest", kept: str = "nearest", title: float = 0.0) -> dict:
+    """A design of the semantic contribution (benchmarks/RESULTS.md, "A better-founded contribution?"):
+    the constants of digest.ranking.semantic.boost it sets."""
+    b = "digest.ranking.semantic.boost."
+    return {b + "INTERESTS_AS": interests, b + "KEPT_AS": kept, b + "TITLE_SHARE": title}
+
+
+DESIGNS = {"B": design("profile"), "C": design(title=2.0), "D": design("profile", title=2.0)}
+DESIGN_NAMES = {"B": "the profile vector", "C": "the nearest term, title 2:1", "D": "the profile vector, title 2:1"}
+KEPT_DESIGNS = {"B": design("profile"), "E": design(kept="centroid"), "BE": design("profile", "centroid")}
+KEPT_DESIGN_NAMES = {"B": "the terms' profile vector, the nearest kept paper",
+                     "E": "the nearest term, the centred centroid of the kept papers",
+                     "BE": "the terms' profile vector, the centred centroid of the kept papers"}
 
 
 def semantic_part(entry: dict) -> float:
@@ -240,15 +261,44 @@ VARIANTS: list[Variant] = [
               baseline="tagged5") for w in (0.5, 1.0, 1.5, 2.0)],
     Variant("tagged5 words+semantic 1", "5 tagged, [similarity] off, [semantic] weight = 1, compare = \"both\"",
             config=semantic(1.0, "both"), prepare=tag_first_grade2(5), baseline="tagged5"),
+    # the design study of the semantic contribution (A = the variants above)
+    *[v for d, patch in DESIGNS.items() for v in (
+        Variant(f"semantic-only {d}", f"the semantic contribution alone, design {d}: {DESIGN_NAMES[d]}",
+                config=semantic(1.0), score=semantic_part, patch=patch),
+        Variant(f"+semantic 1 {d}", f"keywords + [semantic] weight = 1, design {d}: {DESIGN_NAMES[d]}",
+                config=semantic(1.0), patch=patch))],
+    *[Variant(f"+semantic {w:g} B", f"keywords + [semantic] weight = {w:g}, design B: {DESIGN_NAMES['B']}",
+              config=semantic(w), patch=DESIGNS["B"]) for w in (0.5, 1.5, 2.0, 3.0, 4.0)],
+    Variant("tagged5 semantic-only(kept) E", "tagged5's store, the semantic contribution alone, compared with the "
+            "centred centroid of the tagged papers (design E)", config=semantic(1.0, "kept"),
+            prepare=tag_first_grade2(5), score=semantic_part, baseline="tagged5", patch=design(kept="centroid")),
+    *[Variant(f"tagged5+semantic 1 {d}", f"tagged5 + [semantic] weight = 1, compare = \"both\", design {d}: "
+              + KEPT_DESIGN_NAMES[d], config=lambda t, p: semantic(1.0, "both")(with_similarity(t, p), p),
+              prepare=tag_first_grade2(5), baseline="tagged5", patch=patch) for d, patch in KEPT_DESIGNS.items()],
+    *[Variant(f"tagged5+semantic {w:g} BE", f"tagged5 + [semantic] weight = {w:g}, compare = \"both\", design BE: "
+              + KEPT_DESIGN_NAMES["BE"], config=lambda t, p, w=w: semantic(w, "both")(with_similarity(t, p), p),
+              prepare=tag_first_grade2(5), baseline="tagged5", patch=KEPT_DESIGNS["BE"]) for w in (0.5, 1.5, 2.0)],
 ]
 
 
 # --------------------------------------------------------------------------- running digest
-def run_digest(args: list[str], *, stdin: str | None = None) -> str:
+PATCHED = """import importlib, sys
+for name, value in {patch!r}.items():
+    module, _, attr = name.rpartition(".")
+    setattr(importlib.import_module(module), attr, value)
+from digest.cli import cli
+sys.argv[0] = "digest"
+cli()
+"""
+
+
+def run_digest(args: list[str], *, stdin: str | None = None, patch: dict | None = None) -> str:
+    """``digest ARGS``; with ``patch``, digest's module constants set first (in its own process)."""
     env = dict(os.environ)
     for k in ("DIGEST_CONFIG", "NO_COLOR", "FORCE_COLOR"):
         env.pop(k, None)
-    p = subprocess.run(digest_cmd() + args, input=stdin, capture_output=True, text=True, env=env)
+    cmd = [sys.executable, "-c", PATCHED.format(patch=patch)] if patch else digest_cmd()
+    p = subprocess.run(cmd + args, input=stdin, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise BenchError(f"digest {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
     return p.stdout
@@ -370,7 +420,7 @@ def run_variant(variant: Variant, store: Path, papers: list[Paper], profiles: li
             shutil.copytree(store, vstore)
         cfg = vdir / "config.toml"
         cfg.write_text(to_toml(variant.config(base_config(prof), prof)), encoding="utf-8")
-        world = World(prof, papers, vstore, cfg)
+        world = World(prof, papers, vstore, cfg, variant.patch)
         prepared = variant.prepare(world) if variant.prepare else Prepared()
         pool = set(prof.grades) - set(prepared.held_out)
         ranked = rank_with_digest(world, variant.score)

@@ -446,8 +446,21 @@ def dump(papers) -> str:
     return "\n".join(parts) + "\n"
 
 
-def digest_run(home: Path, *args: str, config: Path, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run([digest_exe(), "--config", str(config), *args], capture_output=True, text=True,
+PATCHED = """import sys
+import digest.ranking.semantic.boost as boost
+for name, value in {patch!r}.items():
+    setattr(boost, name, value)
+from digest.cli import cli
+sys.argv[0] = "digest"
+cli()
+"""
+
+
+def digest_run(home: Path, *args: str, config: Path, check: bool = True,
+               design: dict | None = None) -> subprocess.CompletedProcess:
+    """digest ARGS; with ``design``, constants of digest.ranking.semantic.boost set first."""
+    exe = [sys.executable, "-c", PATCHED.format(patch=design)] if design else [digest_exe()]
+    r = subprocess.run([*exe, "--config", str(config), *args], capture_output=True, text=True,
                        env={**os.environ, "DIGEST_HOME": str(home), "HF_HUB_OFFLINE": "1"}, timeout=300)
     if check:
         assert r.returncode == 0, r.stderr
@@ -466,15 +479,22 @@ def shown(r: subprocess.CompletedProcess) -> list[dict]:
     return json.loads(r.stdout)
 
 
-def test_meaning_not_shared_words_decides_the_order(tmp_path):
+# the designs of the study in benchmarks/RESULTS.md (None: the default); each must pass the tests of meaning
+DESIGNS = {"default": None, "profile": {"INTERESTS_AS": "profile"}, "title": {"TITLE_SHARE": 2.0},
+           "profile+title": {"INTERESTS_AS": "profile", "TITLE_SHARE": 2.0}}
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_meaning_not_shared_words_decides_the_order(tmp_path, design):
+    d = DESIGNS[design]
     home = tmp_path / "store"
     (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS))
     plain = write_cfg(tmp_path / "plain.toml", None)
     sem = write_cfg(tmp_path / "sem.toml", "weight = 2.0")
-    digest_run(home, "ingest", str(tmp_path / "d.txt"), config=sem)
+    digest_run(home, "ingest", str(tmp_path / "d.txt"), config=sem, design=d)
     without = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=plain))
     assert {p["score"] for p in without} == {0.0}  # no paper says "reinforcement learning"
-    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=sem))
+    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=sem, design=d))
     titles = [p["title"] for p in ranked]
     assert titles[:2] == [PAPERS[0][0], PAPERS[1][0]]  # trial-and-error agents, then the robot arm
     assert ranked[0]["score"] > 0
@@ -483,7 +503,8 @@ def test_meaning_not_shared_words_decides_the_order(tmp_path):
     assert top[0]["term"].startswith('close to "reinforcement learning" (0.')
     assert titles.index(PAPERS[2][0]) > 5  # protein structures are far from it
     # the daily view (the latest run's papers) gives the same scores as the full rescore
-    new = {p["id"]: p["score"] for p in shown(digest_run(home, "show", "--unmatched", "--format", "json", config=sem))}
+    new = {p["id"]: p["score"] for p in shown(digest_run(home, "show", "--unmatched", "--format", "json", config=sem,
+                                                         design=d))}
     assert new == {p["id"]: p["score"] for p in ranked}
 
 
@@ -505,17 +526,20 @@ def test_explain_and_every_format_show_the_semantic_line(tmp_path):
     assert "semantic" in eml and "close to" in eml
 
 
-def test_kept_papers_are_compared_with_and_never_with_themselves(tmp_path):
+@pytest.mark.parametrize("design", [None, {"KEPT_AS": "centroid"}], ids=["default", "centroid"])
+def test_kept_papers_are_compared_with_and_never_with_themselves(tmp_path, design):
     home = tmp_path / "store"
     (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS))
     kept_cfg = write_cfg(tmp_path / "kept.toml", 'compare = "kept"\ntags = ["toread"]\nweight = 2.0',
                          interests='"nothing relevant here" = 1')
     digest_run(home, "ingest", str(tmp_path / "d.txt"), config=kept_cfg)
-    papers = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg))
+    papers = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg,
+                              design=design))
     assert {p["score"] for p in papers} == {0.0}  # nothing kept yet: nothing to compare with
     robot = next(p for p in papers if p["title"] == PAPERS[1][0])
     digest_run(home, "tag", robot["short_id"], "toread", config=kept_cfg)
-    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg))
+    ranked = shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=kept_cfg,
+                              design=design))
     assert ranked[0]["title"] == PAPERS[0][0]  # the other trial-and-error paper
     assert ranked[0]["matches"][0]["term"].startswith(f'close to your kept paper "{PAPERS[1][0]}"')
     me = next(p for p in ranked if p["id"] == robot["id"])
@@ -543,14 +567,15 @@ def current_texts(home: Path) -> dict[str, str]:
 def assert_every_row_right(home: Path, model: Path | None = None, *, complete: bool = True) -> VectorCache:
     """Every row's vector is the model's vector of the text its key names; with ``complete``, every
     current record has one."""
+    from digest.ranking.semantic.boost import embed_records
+
     m, c = cache_state(home, model)
     texts = current_texts(home)
-    all_texts = {text_of(json.loads(x)) for x in (home / "items.jsonl").read_text().splitlines()}
-    by_key = {text_key(t): t for t in all_texts}
+    by_key = {text_key(text_of(r)): r for r in map(json.loads, (home / "items.jsonl").read_text().splitlines())}
     keys = c.all_keys().tolist()
     assert set(keys) <= set(by_key), "a row whose key is no stored text"
     if keys:
-        want = m.embed([by_key[k] for k in keys])
+        want = embed_records(m, [by_key[k] for k in keys])
         assert np.allclose(c.vectors(np.arange(len(keys))), want, atol=3e-3)
     if complete:
         assert (c.find(keys_of(list(texts.values()))) >= 0).all()
@@ -691,3 +716,83 @@ def test_the_offset_map_names_each_line_and_a_killed_catch_up_is_cut_back(tmp_pa
     _, c = cache_state(home, tiny_model)
     assert (c.rows_at(np.array([0], dtype=np.uint64)) == -1).all()
     assert shown(digest_run(home, "show", "--all", "--unmatched", "--format", "json", config=cfg)) == before
+
+
+# --------------------------------------------------------------------------- the design study's alternatives
+def background_texts(n: int = 60) -> list[str]:
+    rng = np.random.default_rng(1)
+    words = [w for ws in TOPICS.values() for w in ws.split()]
+    return [" ".join([*rng.choice(FILLER, 5), str(rng.choice(words))]) for _ in range(n)]
+
+
+def test_the_profile_is_the_weighted_mean_of_the_terms_and_names_the_closest_term(tmp_path, tiny_model,
+                                                                                   monkeypatch):
+    from digest.ranking.semantic import boost
+
+    monkeypatch.setattr(boost, "INTERESTS_AS", "profile")
+    m = load_model(tiny_model)
+    bg = m.embed(background_texts())
+    a = boost.build_anchors(m, make_cache(tmp_path, m.dim, m.fingerprint), {"reward agent": 3.0, "protein patient": 1.0,
+                                                                            "muted": -2.0}, [], bg,
+                            np.zeros(len(bg), dtype=np.uint64))
+    t = m.embed(["reward agent", "protein patient"])
+    q = unit(t[0] + t[1] / 3)
+    assert a is not None and a.col_vectors.shape == (1, m.dim) and a.labels == ["reward agent", "protein patient"]
+    assert np.allclose(a.col_vectors[0], q, atol=1e-5)
+    cos = bg.astype(np.float64) @ q
+    assert np.isclose(a.col_mean[0], cos.mean(), atol=1e-5) and np.isclose(a.col_sd[0], cos.std(), atol=1e-5)
+    b = boost.SemanticBoost(m, make_cache(tmp_path, m.dim, m.fingerprint), a, 2.0)
+    rec = {"id": "x", "title": "robot policy", "abstract": "reward actor critic exploration"}
+    z = (float(m.embed([text_of(rec)])[0] @ q) - cos.mean()) / cos.std()
+    assert z > boost.Z0 + 0.5
+    [match] = b(rec)
+    assert match.weight == pytest.approx(round(2.0 * (z - boost.Z0), 1), abs=0.051)
+    assert match.term.startswith('close to "reward agent" (0.')
+
+
+def test_the_kept_centroid_is_centred_and_a_kept_paper_meets_the_others(tmp_path, tiny_model, monkeypatch):
+    from digest.ranking.semantic import boost
+
+    monkeypatch.setattr(boost, "KEPT_AS", "centroid")
+    m = load_model(tiny_model)
+    bg = m.embed(background_texts())
+    kept = [{"id": "k1", "title": "robot reward", "abstract": "agent policy"},
+            {"id": "k2", "title": "actor critic", "abstract": "exploration environment control"},
+            {"id": "k3", "title": "robots", "abstract": "reward agents"}]
+    cache = make_cache(tmp_path, m.dim, m.fingerprint)
+    a = boost.build_anchors(m, cache, {}, kept, bg, np.zeros(len(bg), dtype=np.uint64))
+    kv = m.embed([text_of(r) for r in kept])
+    mu = bg.astype(np.float64).mean(axis=0)
+    assert a is not None and a.col_vectors.shape == (1, m.dim)
+    assert np.allclose(a.col_vectors[0], unit(kv.mean(axis=0) - mu), atol=1e-5)
+    col, loo, _, _ = a.own["k1"]
+    assert col == 0 and loo is not None and np.allclose(loo, unit(kv[1:].mean(axis=0) - mu), atol=1e-5)
+    one = boost.build_anchors(m, cache, {}, kept[:1], bg, np.zeros(len(bg), dtype=np.uint64))
+    assert one is not None and one.own["k1"][1] is None  # alone: nothing to meet, no contribution
+    b = boost.SemanticBoost(m, cache, a, 1.0)
+    [match] = b({"id": "p", "title": "robot control", "abstract": "a policy maximises reward"})
+    assert match.term.startswith('close to your kept paper "') and match.weight > 0
+
+
+def test_title_pooling_is_part_of_the_cache_and_each_rebuilds_the_other(tmp_path, tiny_model, monkeypatch):
+    from digest.ranking.semantic import boost
+
+    home = tmp_path / "store"
+    (tmp_path / "d.txt").write_text(dump(PAPERS + FILLERS))
+    cfg = write_cfg(tmp_path / "c.toml", f'model = "{tiny_model}"')
+    digest_run(home, "ingest", str(tmp_path / "d.txt"), config=cfg)
+    one_text = json.loads((home / META).read_text())["model"]
+    m = load_model(tiny_model)
+    assert one_text == m.fingerprint
+    digest_run(home, "show", config=cfg, design={"TITLE_SHARE": 2.0})
+    monkeypatch.setattr(boost, "TITLE_SHARE", 2.0)
+    assert json.loads((home / META).read_text())["model"] == boost.cache_fingerprint(m) != one_text
+    c = assert_every_row_right(home, tiny_model)  # vectors of title and abstract apart, 2 : 1
+    assert c.n == len(PAPERS + FILLERS)
+    rec = {"title": PAPERS[0][0], "abstract": PAPERS[0][1]}
+    t, ab = m.embed([rec["title"], rec["abstract"]])
+    assert np.allclose(boost.embed_records(m, [rec])[0], unit(2 * t + ab), atol=1e-6)
+    monkeypatch.setattr(boost, "TITLE_SHARE", 0.0)
+    assert not cache_state(home, tiny_model)[1].usable  # not this pooling's cache: never read as one
+    digest_run(home, "show", config=cfg)
+    assert_every_row_right(home, tiny_model)
