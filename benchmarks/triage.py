@@ -188,12 +188,13 @@ def attach_grades(reader: Reader, profiles: list[Profile], judgments: list[dict]
     return position, halves
 
 
-def shuffled(grades: dict[str, int], rng: random.Random):
+def shuffled(prof: Profile, rng: random.Random):
     """A reader who votes at random: the day's keep and reject decisions shuffled among the papers
-    shown (as many of each as the real reader would have made)."""
+    shown (as many of each as the real reader would have made). The grades are read when the
+    reader decides (run_profile fills them in after ingesting)."""
 
     def decide(shown: list[str]) -> dict[str, str]:
-        real = [DECISION[grades[i]] for i in shown]
+        real = [DECISION[prof.grades[i]] for i in shown]
         rng.shuffle(real)
         return dict(zip(shown, real, strict=True))
 
@@ -286,7 +287,7 @@ def simulate(shared: Path, tmp: Path, *, design: str = "residual", null_seed: in
         for fold in folds:
             unit = prof.pid if fold is None else f"{prof.pid}{fold}"
             where = tmp / design / str(null_seed) / unit
-            decide = shuffled(prof.grades, rng) if rng is not None else None
+            decide = shuffled(prof, rng) if rng is not None else None
             units[unit] = run_profile(prof, dumps, judgments, where, fold=fold, decide=decide,
                                       explain=prof.pid in explain)
     days = []
@@ -423,10 +424,11 @@ def print_tagged(res: dict) -> None:
 
 
 def print_null(nulls: list[dict]) -> None:
-    print(f"\n## the reader voting at random, {len(nulls)} runs: learned - keywords, grade-2 papers in the top R "
-          "(summed over units), per day")
+    print("\n## the reader voting at random: learned - keywords, grade-2 papers in the top R "
+          "(summed over units), per day, lowest..highest over the runs")
     for design in sorted({n["design"] for n in nulls}):
         runs = [n for n in nulls if n["design"] == design]
+        print(f"  {design}: {len(runs)} runs")
         for view in ("today", "after"):
             cells = []
             for d in range(len(runs[0]["days"])):
