@@ -227,6 +227,7 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
     damp = _Damping(store, base_scorer)
     scorers: list[Scorer] = []
     term_specs: list = []  # (spec, suggestion index) of the changed terms, for one scan
+    everywhere: set[int] = set()  # suggestions whose every paper is scored again
     for n, s in enumerate(suggestions):
         changed = with_change(cfg, s)
         fb = plain
@@ -240,7 +241,10 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
             continue
         scorer = damp.scorer(changed, tags, fb)
         scorers.append(scorer)
-        term_specs += [(sp, n) for sc in (scorer, base_scorer) for sp in sc.specs if name_key(sp.text) == key]
+        mine = [(sp, n) for sc in (scorer, base_scorer) for sp in sc.specs if name_key(sp.text) == key]
+        if not mine:  # (a term the scorer did not keep: no way to tell its papers) score them all
+            everywhere.add(n)
+        term_specs += mine
     # which papers each suggestion touches
     touched: list[list[set[int]]] = [[set() for _ in pool] for pool in pools.runs]
     by_author: dict[str, list[int]] = {}
@@ -258,6 +262,7 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
     for k, pool in enumerate(pools.runs):
         for i, rec in enumerate(pool):
             hit = touched[k][i]
+            hit.update(everywhere)
             if term_specs:
                 found = matcher.find(normalize(rec.get("title") or ""))
                 found |= matcher.find(normalize(rec.get("abstract") or ""))
