@@ -228,6 +228,9 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
     scorers: list[Scorer] = []
     term_specs: list = []  # (spec, suggestion index) of the changed terms, for one scan
     everywhere: set[int] = set()  # suggestions whose every paper is scored again
+    # a contribution anchored on the configured terms (a [semantic] table, where the config has
+    # one) moves with any change to them, on every paper: then every paper is scored again
+    anchored = bool(getattr(cfg, "semantic", None))
     for n, s in enumerate(suggestions):
         changed = with_change(cfg, s)
         fb = plain
@@ -242,7 +245,7 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
         scorer = damp.scorer(changed, tags, fb)
         scorers.append(scorer)
         mine = [(sp, n) for sc in (scorer, base_scorer) for sp in sc.specs if name_key(sp.text) == key]
-        if not mine:  # (a term the scorer did not keep: no way to tell its papers) score them all
+        if not mine or anchored:  # (a term the scorer did not keep: no way to tell its papers) score them all
             everywhere.add(n)
         term_specs += mine
     # which papers each suggestion touches
