@@ -113,4 +113,12 @@ def learning_rows(scale: str, data: Path, runs: int, *, dg: list[str], env: dict
     w2, c2, m2 = (statistics.median(x[k] for x in c) for k in range(3))
     rows.append(Row("the same right after 20 new votes (the model rebuilt from its state)", "(no target)",
                     None, None, w2, m2, cpu=c2))
+
+    # digest tune: every suggestion with its eval figure before and after (issue 12 §3)
+    tune = dg + ["--store", str(voted), "--config", str(config), "tune"]
+    cpu_once(tune, env)  # the learned model rebuilt once after the votes above
+    t = [cpu_once(tune, env) for _ in range(max(3, runs))]
+    w3, c3, m3 = (statistics.median(x[k] for x in t) for k in range(3))
+    rows.append(Row(f"digest tune with {n_votes:,} votes: each suggestion's eval figure on the votes replayed",
+                    "(no target)", None, None, w3, m3, cpu=c3))
     return rows

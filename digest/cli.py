@@ -797,7 +797,9 @@ def tune_cmd(ctx, action, numbers, yes):
     """Turn what triage taught (votes, mute terms, followed authors) into config.
 
     --suggest lists new interests, weight changes, new mute terms and authors
-    to follow, each with the voted papers it rests on; --apply writes them
+    to follow, each with the voted papers it rests on and what it does to your
+    own votes replayed as `digest eval` does (kept and rejected papers in their
+    day's top, before -> after); --apply writes them
     (or --pick 1,3 of them) into your config.toml with your comments and
     layout kept, after showing the diff.
     """
@@ -821,8 +823,13 @@ def tune_cmd(ctx, action, numbers, yes):
             click.echo("nothing to suggest yet: triage more papers (digest triage)", err=True)
             return
         width = max(len(clean(s.line())) for s in tuning.suggestions)
+        base = tuning.baseline
+        if base is not None:
+            click.echo(f"your votes replayed ({base.runs} ingest runs, {base.scored} papers ranked): "
+                       f"{base.figure()} now", err=True)
         for s in tuning.suggestions:
-            click.echo(f"{s.number:>3}. {clean(s.line()):<{width}}  {s.kind}: {clean(s.why)}")
+            effect = f"; eval: {s.effect(base)}" if base is not None and s.replay is not None else ""
+            click.echo(f"{s.number:>3}. {clean(s.line()):<{width}}  {s.kind}: {clean(s.why)}{effect}")
         click.echo("digest tune --apply writes them all (--pick 1,3: some), showing the diff first", err=True)
         return
     chosen, old, new = app.tune_apply(_ctx(ctx), picked, write=False)

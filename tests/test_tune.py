@@ -153,3 +153,121 @@ def test_one_vote_suggests_nothing_but_its_mutes(tmp_path, monkeypatch):
     cfg.write_text("[interests]\n")
     tuning = suggest(parse_config(cfg.read_text(), cfg), store)
     assert tuning.votes == 1 and tuning.suggestions == []
+
+
+# --------------------------------------------------------------------------- the eval figure (issue 12 §3)
+@pytest.fixture
+def two_days(tmp_path, monkeypatch):
+    """Two ingest runs of 8 papers: 3 kept (speculative decoding) and 5 rejected (sparse tabular
+    benchmarks, which the config's "sparse" term puts first); the day's top is 3."""
+    store = Store(tmp_path / "store")
+    for day in range(2):
+        kept = [Item(title=f"Speculative decoding with draft models {day} {i}",
+                     abstract="Speculative decoding speeds up generation.") for i in range(3)]
+        dull = [Item(title=f"A sparse tabular benchmark {day} {i}", abstract="Tabular numbers, tabular again.")
+                for i in range(5)]
+        with store:
+            ingest_items(store, kept + dull, source=f"day{day}")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[interests]\n"sparse" = 1.0\n\n[show]\nlimit = 3\n', encoding="utf-8")
+    monkeypatch.setenv("DIGEST_HOME", str(store.root))
+    monkeypatch.setenv("DIGEST_CONFIG", str(cfg))
+    with store:
+        store.append_events([{"type": "triage", "id": r["id"],
+                              "decision": "keep" if r["title"].startswith("Speculative") else "reject"}
+                             for r in store.iter_records()])
+    return store, cfg
+
+
+def test_each_suggestion_carries_the_eval_figure_before_and_after_on_the_votes(two_days):
+    store, cfg = two_days
+    tuning = suggest(parse_config(cfg.read_text(), cfg), store)
+    base = tuning.baseline
+    assert base is not None and (base.runs, base.scored, base.top) == (2, 16, 3)
+    assert (base.kept, base.rejected) == (6, 10)
+    assert (base.kept_in_top, base.rejected_in_top) == (0, 6)  # "sparse" puts the rejected papers first
+    got = by_key(tuning)
+    spec = got[("interests", "speculative")].replay  # the new interest lifts every kept paper into the top
+    assert spec is not None and (spec.kept_in_top, spec.rejected_in_top) == (6, 0)
+    tabular = got[("interests", "tabular")].replay  # the new mute term sinks the rejected ones
+    assert tabular is not None and tabular.rejected_in_top < base.rejected_in_top
+    assert all(s.replay is not None and s.replay.kept == 6 for s in tuning.suggestions)
+    assert got[("interests", "speculative")].effect(base) == "kept 0 -> 6 of 6, rejected 6 -> 0 of 10 in the day's top 3"
+
+
+def test_tune_prints_the_eval_figure_of_each_change(two_days):
+    r = run("tune")
+    assert r.exit_code == 0
+    assert "your votes replayed (2 ingest runs, 16 papers ranked): 0 of 6 kept and 6 of 10 rejected papers " \
+           "in their day's top 3 now" in r.stderr
+    line = next(x for x in r.stdout.splitlines() if '"speculative"' in x)
+    assert line.endswith("; eval: kept 0 -> 6 of 6, rejected 6 -> 0 of 10 in the day's top 3")
+
+
+def test_the_replay_ranks_each_run_by_the_config_with_the_change_written_in(two_days):
+    """The replay unit: the same pools ranked under two scorers give the counts by hand."""
+    from digest.ranking.evaluate import replay_votes, vote_pools
+    from digest.ranking.rank import scorer_for
+
+    store, cfg = two_days
+    votes = {r["id"]: (1 if r["title"].startswith("Speculative") else -1) for r in store.iter_records()}
+    pools = vote_pools(store, votes)
+    assert [len(p) for p in pools.runs] == [8, 8]
+    plain = replay_votes(pools, scorer_for(parse_config(cfg.read_text(), cfg), store), 3, -1e9)
+    assert (plain.kept_in_top, plain.rejected_in_top) == (0, 6)
+    flipped = parse_config('[interests]\n"sparse" = -1.0\n', cfg)
+    after = replay_votes(pools, scorer_for(flipped, store), 3, -1e9)
+    assert (after.kept_in_top, after.rejected_in_top) == (6, 0)
+    assert replay_votes(pools, scorer_for(flipped, store), 3, 0.5).kept_in_top == 0  # below min_score
+    only_kept = vote_pools(store, {i: v for i, v in votes.items() if v > 0})
+    assert replay_votes(only_kept, scorer_for(flipped, store), 3, -1e9).rejected == 0
+
+
+def test_the_fast_replay_equals_ranking_every_paper_under_the_changed_config(tmp_path, monkeypatch):
+    """Only the papers a change touches are scored again, and a new term's damping is counted
+    apart; the figures must be those of a full replay under the config as --apply writes it
+    (here with damping at work: 90 papers, "models" in most of them, "sparse" in a third)."""
+    from digest.ranking.evaluate import replay_votes, vote_pools
+    from digest.ranking.rank import scorer_for
+    from digest.tune import apply_to_text
+
+    store = Store(tmp_path / "store")
+    for day in range(3):
+        items = []
+        for i in range(30):
+            kind = i % 3
+            title = [f"Speculative decoding for language models {day} {i}", f"Sparse tabular models {day} {i}",
+                     f"Graph models of proteins {day} {i}"][kind]
+            items.append(Item(title=title, authors=["Ada Lovelace" if kind == 0 and i % 2 else f"Someone {i}"],
+                              abstract="We study models. " + ["Drafts speed decoding.", "Sparse tabular data.",
+                                                               "Protein graphs."][kind]))
+        with store:
+            ingest_items(store, items, source=f"day{day}")
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text('[interests]\n"models" = 1.0\n"sparse" = 1.0\n\n[show]\nlimit = 5\n', encoding="utf-8")
+    monkeypatch.setenv("DIGEST_HOME", str(store.root))
+    events = []
+    for r in store.iter_records():
+        if r["title"].startswith("Speculative"):
+            events.append({"type": "triage", "id": r["id"], "decision": "keep"})
+        elif r["title"].startswith("Sparse"):
+            events.append({"type": "triage", "id": r["id"], "decision": "reject"})
+    events.append({"type": "mute", "term": "tabular"})
+    with store:
+        store.append_events(events)
+    cfg = parse_config(cfg_path.read_text(), cfg_path)
+    tuning = suggest(cfg, store)
+    kinds = {s.kind for s in tuning.suggestions}
+    assert {"interest", "mute", "weight", "muted in triage", "follow"} <= kinds
+    base_scorer = scorer_for(cfg, store)
+    assert any(d < 1 for d in base_scorer.damping[:base_scorer.n_config])  # "models" is damped
+    votes = ReadingList.load(store).feedback(["toread"]).votes
+    pools = vote_pools(store, votes)
+    from digest.ranking.feedback import Feedback
+
+    for s in tuning.suggestions:
+        changed = parse_config(apply_to_text(cfg_path.read_text(), cfg_path, [s]), cfg_path)
+        muted = () if s.kind == "muted in triage" else ("tabular",)
+        full = replay_votes(pools, scorer_for(changed, store, {}, Feedback(muted=muted)), cfg.limit, cfg.min_score)
+        assert s.replay == full, s.line()
+    assert any(s.replay != tuning.baseline for s in tuning.suggestions)  # some change moves the figure

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from digest.config import Config
 from digest.ranking.rank import Tags, scorer_for
-from digest.ranking.score import rank_key
+from digest.ranking.score import Scorer, rank_key
 from digest.store import Store
 
 
@@ -121,3 +121,92 @@ def _count_below(ordered: list[tuple], key: tuple) -> int:
     import bisect
 
     return bisect.bisect_left(ordered, key)
+
+
+# --------------------------------------------------------------------------- votes replayed
+@dataclass
+class VoteReplay:
+    """Your votes replayed under one config: of the papers you kept (rejected), how many were in
+    the top of the ingest run that brought them. A better config has more kept papers and fewer
+    rejected ones there."""
+
+    top: int
+    kept: int = 0
+    rejected: int = 0
+    kept_in_top: int = 0
+    rejected_in_top: int = 0
+    runs: int = 0  # ingest runs replayed
+    scored: int = 0  # papers ranked in them
+
+    def figure(self) -> str:
+        return (f"{self.kept_in_top} of {self.kept} kept and {self.rejected_in_top} of {self.rejected} "
+                f"rejected papers in their day's top {self.top}")
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class VotePools:
+    """The ingest runs that brought a voted paper, read once: every paper of each run, and the
+    part of each paper's sort key that is not its score (date, title, id)."""
+
+    votes: Mapping[str, int]
+    runs: list[list[dict]]
+    tails: list[list[tuple]] = field(default_factory=list)
+
+
+def vote_pools(store: Store, votes: Mapping[str, int]) -> VotePools:
+    """Every paper of each ingest run that first brought a paper with a vote (+1 kept, -1 rejected)."""
+    runs = sorted({r["first_run"] for r in store.get_many([i for i, v in votes.items() if v]) if r.get("first_run")})
+    by_run: dict[int, list[dict]] = {}
+    for k in range(0, len(runs), 500):  # (SQLite's limit on the number of parameters)
+        chunk = runs[k:k + 500]
+        for rec in store.select(f"first_run IN ({','.join('?' * len(chunk))})", tuple(chunk)):
+            by_run.setdefault(rec["first_run"], []).append(rec)
+    pools = [by_run[r] for r in sorted(by_run)]
+    return VotePools(votes, pools, [[(*rank_key(0.0, r)[1:], r["id"]) for r in pool] for pool in pools])
+
+
+def pool_scores(pools: VotePools, scorer: Scorer) -> list[list[float]]:
+    """Every paper's score in each run, with ``scorer`` (the fast path)."""
+    return [[scorer.fast_score(r) for r in pool] for pool in pools.runs]
+
+
+RunCounts = tuple[int, int, int, int]  # kept, rejected, kept in the top, rejected in the top
+
+
+def run_counts(pools: VotePools, k: int, scores: list[float], top: int, min_score: float) -> RunCounts:
+    """Rank run ``k``'s papers by ``scores`` (as ``digest eval`` does) and count the voted papers
+    in its top ``top`` (with at least ``min_score``)."""
+    pool, tails, votes = pools.runs[k], pools.tails[k], pools.votes
+    order = sorted(range(len(pool)), key=lambda i: (-scores[i], tails[i]))
+    kept = rejected = kept_top = rejected_top = 0
+    for rank, i in enumerate(order, 1):
+        v = votes.get(pool[i]["id"], 0)
+        if not v:
+            continue
+        in_top = rank <= top and scores[i] >= min_score
+        if v > 0:
+            kept += 1
+            kept_top += in_top
+        else:
+            rejected += 1
+            rejected_top += in_top
+    return kept, rejected, kept_top, rejected_top
+
+
+def total(pools: VotePools, counts: list[RunCounts], top: int) -> VoteReplay:
+    out = VoteReplay(top, runs=len(pools.runs), scored=sum(len(p) for p in pools.runs))
+    for kept, rejected, kept_top, rejected_top in counts:
+        out.kept += kept
+        out.rejected += rejected
+        out.kept_in_top += kept_top
+        out.rejected_in_top += rejected_top
+    return out
+
+
+def replay_votes(pools: VotePools, scorer: Scorer, top: int, min_score: float) -> VoteReplay:
+    """The votes replayed under ``scorer``: every paper of the pools scored, ranked and counted."""
+    scores = pool_scores(pools, scorer)
+    return total(pools, [run_counts(pools, k, s, top, min_score) for k, s in enumerate(scores)], top)
