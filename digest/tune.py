@@ -230,7 +230,7 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
     everywhere: set[int] = set()  # suggestions whose every paper is scored again
     # a contribution anchored on the configured terms (a [semantic] table, where the config has
     # one) moves with any change to them, on every paper: then every paper is scored again
-    anchored = bool(getattr(cfg, "semantic", None))
+    anchored = bool(cfg.semantic)
     for n, s in enumerate(suggestions):
         changed = with_change(cfg, s)
         fb = plain

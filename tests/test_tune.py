@@ -271,3 +271,41 @@ def test_the_fast_replay_equals_ranking_every_paper_under_the_changed_config(tmp
         full = replay_votes(pools, scorer_for(changed, store, {}, Feedback(muted=muted)), cfg.limit, cfg.min_score)
         assert s.replay == full, s.line()
     assert any(s.replay != tuning.baseline for s in tuning.suggestions)  # some change moves the figure
+
+
+def test_with_semantic_on_every_paper_is_replayed_under_the_changed_terms(tmp_path, monkeypatch):
+    """[semantic] compares every paper with the configured terms, so a change of one term moves
+    papers that do not contain it: the replay then scores every paper again, and its figures are
+    those of a full replay (default model of the extra; 60 papers, enough for the background)."""
+    from digest.ranking.evaluate import replay_votes, vote_pools
+    from digest.ranking.feedback import Feedback
+    from digest.ranking.rank import scorer_for
+    from digest.tune import apply_to_text
+
+    store = Store(tmp_path / "store")
+    topics = ["Speculative decoding drafts tokens for faster generation of language models",
+              "Protein structure prediction with graph neural networks",
+              "Robot arms learn grasping by trial and error in simulation",
+              "Sparse tabular benchmarks of gradient boosted trees"]
+    for day in range(3):
+        items = [Item(title=f"{topics[i % 4].split(' ')[0]} study {day} {i}", abstract=topics[i % 4] + f". Case {i}.")
+                 for i in range(20)]
+        with store:
+            ingest_items(store, items, source=f"day{day}")
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text('[interests]\n"decoding" = 1.0\n"tabular" = 1.0\n\n[show]\nlimit = 5\n\n'
+                        '[semantic]\nweight = 3.0\n', encoding="utf-8")
+    monkeypatch.setenv("DIGEST_HOME", str(store.root))
+    events = [{"type": "triage", "id": r["id"], "decision": "keep" if "Robot" in r["abstract"] else "reject"}
+              for r in store.iter_records() if "Robot" in r["abstract"] or "tabular" in r["abstract"]]
+    with store:
+        store.append_events(events)
+    cfg = parse_config(cfg_path.read_text(), cfg_path)
+    tuning = suggest(cfg, store)
+    assert tuning.suggestions
+    votes = ReadingList.load(store).feedback(["toread"]).votes
+    pools = vote_pools(store, votes)
+    for s in tuning.suggestions:
+        changed = parse_config(apply_to_text(cfg_path.read_text(), cfg_path, [s]), cfg_path)
+        full = replay_votes(pools, scorer_for(changed, store, {}, Feedback()), cfg.limit, cfg.min_score)
+        assert s.replay == full, s.line()
