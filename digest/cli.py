@@ -264,9 +264,9 @@ def paged(ctx: click.Context):
 
 
 def _console(width: int | None):
-    """The rich Console to draw on: the default one (rich's own detection), or, while paging, one
-    that draws for the terminal behind the pager."""
-    from digest.render.terminal import make_console
+    """The screen to draw on: stdout as it is (a terminal or not, as rich detects it), or, while
+    paging, the terminal behind the pager."""
+    from digest.render.screen import make_console
 
     return make_console() if width is None else make_console(width=width, force_terminal=True)
 
@@ -501,7 +501,7 @@ def explain(ctx, item_ids, fmt):
         console = _console(width)
         for i, (scored, tags) in enumerate(explained):
             if i:
-                console.print()
+                click.echo()
             render_explain(scored, console, tags)
 
 
@@ -942,11 +942,10 @@ def list_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search,
     entries = _select(ctx, tags, untagged, untriaged, read, limit, search, since, sort, updated_since)
     with paged(ctx) as width:
         if fmt == "table":
-            from digest.render import may_be_terminal, screen_width
             from digest.render.readinglist import write_table
 
-            console = _console(width) if width is not None or may_be_terminal() else None
-            write_table(entries, sys.stdout, width=console.width if console else screen_width(), console=console)
+            console = _console(width)
+            write_table(entries, sys.stdout, width=console.width, console=console)
         else:
             from digest.render.readinglist import chunks
 
