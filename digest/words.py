@@ -100,12 +100,12 @@ def is_spaceless(word: str) -> bool:
 
 
 # ---------------------------------------------------------------- the key of a word
-_BRITISH = [
-    (re.compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
-    (re.compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
-    (re.compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
-    (re.compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
-    (re.compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
+_BRITISH = [  # (letters the word must contain, pattern, replacement): most words skip the regex
+    ("is", re.compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
+    ("ys", re.compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
+    ("our", re.compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
+    ("re", re.compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
+    ("ogue", re.compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
 ]
 BRITISH = {
     "defence": "defense", "defences": "defenses", "offence": "offense", "licence": "license",
@@ -166,7 +166,9 @@ def stem_key(word: str) -> str:
             _STEMMER = Stemmer.Stemmer("english")
         w = IRREGULAR.get(word, word)
         w = BRITISH.get(w, w)
-        for rx, rep in _BRITISH:
+        for needle, rx, rep in _BRITISH:
+            if needle not in w:
+                continue
             w2 = rx.sub(rep, w)
             if w2 != w:
                 w = w2
