@@ -47,10 +47,9 @@ _BYTE_MAP = bytes(
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, kana,
 # CJK ideographs): a term in them matches as a substring, not as whole words.
-SPACELESS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
+# (Ranges, not a regex: a character class of the CJK blocks takes ~2 ms to compile.)
+SPACELESS = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1100, 0x11FF), (0x1780, 0x17FF), (0x3040, 0x30FF),
+             (0x3130, 0x318F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
 def fold(text: str) -> str:
@@ -96,7 +95,16 @@ def phrase_words(phrase: str) -> tuple[list[str], list[str]]:
 
 
 def is_spaceless(word: str) -> bool:
-    return SPACELESS.search(word) is not None
+    """Whether ``word`` has a character of a script written without spaces (:data:`SPACELESS`)."""
+    if word.isascii():
+        return False
+    for c in word:
+        o = ord(c)
+        if o >= 0x0E00:
+            for lo, hi in SPACELESS:
+                if lo <= o <= hi:
+                    return True
+    return False
 
 
 # ---------------------------------------------------------------- the key of a word

@@ -157,3 +157,16 @@ def test_explain_is_the_rich_layout(width, tty):
         assert styled_chars(new) == styled_chars(old)
     else:  # (rich left the spaces at the end of a wrapped line; piped, they are dropped now)
         assert new == "\n".join(line.rstrip() for line in old.split("\n"))
+
+
+def test_every_narrow_character_is_one_cell_for_rich():
+    """Clean text that render.narrow() calls narrow is measured by its length; rich agrees for each
+    character (the unsafe ones never reach a renderer)."""
+    from rich.cells import cell_len
+
+    from digest.render import narrow
+    from digest.text import UNSAFE
+
+    wrong = [hex(c) for c in range(0x20, 0x3000)
+             if not UNSAFE.match(chr(c)) and narrow(chr(c)) and cell_len(chr(c)) != 1]
+    assert wrong == []

@@ -45,9 +45,11 @@ def screen_width(terminal: bool = False) -> int:
 
 
 # Text of these characters is one terminal cell a character (ASCII, Latin, Greek, Cyrillic,
-# general punctuation such as the meta line's "·", the glue space; no combining marks): rich
-# gives every one of them one cell, so such text is measured by its length, without rich.
-_NARROW = re.compile("[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e]*")
+# general punctuation such as the meta line's "·", the glue space, arrows, mathematical
+# operators, the warning sign; no combining marks): rich gives every one of them one cell
+# (tests/test_terminal_layout.py checks each), so such text is measured by its length.
+_NARROW = re.compile("[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e"
+                     "\u2190-\u22ff\u26a0]*")
 
 
 def narrow(text: str) -> bool:
