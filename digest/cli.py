@@ -17,10 +17,28 @@ from contextlib import contextmanager
 import click
 
 from digest.errors import EXIT_ERROR, DigestError
-from digest.ranking import RANK_SORTS
-from digest.readinglist import SORTS
-from digest.render import DETAIL_FORMATS, EXPORT_FORMATS, LIST_FORMATS, PARSE_FORMATS, REPORT_FORMATS
-from digest.sources import KINDS
+
+
+class OwnedChoice(click.Choice):
+    """A choice among a closed set spelled once by the module that owns it
+    (``OwnedChoice("digest.readinglist", "SORTS")``), read when a value is checked or help is
+    shown: defining the commands imports neither the reading list nor the renderers, so
+    ``digest --help`` and commands that do not use them start faster."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._owner = (module, name)
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        import importlib
+
+        module, name = self._owner
+        return tuple(getattr(importlib.import_module(module), name))
+
+
+def _formats(name: str) -> OwnedChoice:
+    return OwnedChoice("digest.render", name)
 
 
 class Holder:
@@ -173,7 +191,7 @@ def report_options(f):
                      help="Show at most N papers (default: [show] limit in the config).")(f)
     f = click.option("--min-score", type=float, default=None,
                      help="Hide papers scoring below X (default: [show] min_score).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table",
+    f = click.option("--format", "fmt", type=_formats("REPORT_FORMATS"), default="table",
                      show_default=True, help="Output format.")(f)
     f = UNMATCHED_OPTION(f)
     return no_pager_option(f)
@@ -363,7 +381,7 @@ def cli(ctx: click.Context, config_path: str | None, store_path: str | None, ver
 
 
 # --------------------------------------------------------------------------- ingest / parse
-KIND_OPTION = click.option("--kind", type=click.Choice(KINDS), default=None,
+KIND_OPTION = click.option("--kind", type=OwnedChoice("digest.sources", "KINDS"), default=None,
                            help="Force the input kind instead of detecting it from the content.")
 
 
@@ -402,7 +420,7 @@ def ingest(ctx, inputs, ref_date, kind, dry_run):
 @click.argument("inputs", nargs=-1, required=True)
 @date_option
 @KIND_OPTION
-@click.option("--format", "fmt", type=click.Choice(PARSE_FORMATS), default="jsonl",
+@click.option("--format", "fmt", type=_formats("PARSE_FORMATS"), default="jsonl",
               show_default=True, help="Output format.")
 @click.pass_context
 def parse(ctx, inputs, ref_date, kind, fmt):
@@ -454,7 +472,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 @click.option("--hidden", is_flag=True,
               help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
                    "with the term that sank each.")
-@click.option("--sort", type=click.Choice(RANK_SORTS), default="score", show_default=True,
+@click.option("--sort", type=OwnedChoice("digest.ranking", "RANK_SORTS"), default="score", show_default=True,
               help="score: best first; upvotes: most upvoted first (Daily Papers' count), among the papers "
                    "that pass --min-score.")
 @report_options
@@ -478,7 +496,7 @@ def show(ctx, mode, since, held_run, hidden, sort, limit, min_score, fmt, unmatc
 
 @cli.command()
 @click.argument("item_ids", metavar="ID...", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
+@click.option("--format", "fmt", type=_formats("DETAIL_FORMATS"), default="table",
               show_default=True, help="Output format (json: an object for one ID, a list for several).")
 @no_pager_option
 @click.pass_context
@@ -512,7 +530,7 @@ def explain(ctx, item_ids, fmt):
               help="Only the papers with this tag (repeatable; default: every tagged paper).")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="What counts as the day's top (default: [show] limit).")
-@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
+@click.option("--format", "fmt", type=_formats("DETAIL_FORMATS"), default="table",
               show_default=True, help="Output format (json: every tagged paper's rank).")
 @click.pass_context
 def eval_cmd(ctx, other, only, top, fmt):
@@ -843,7 +861,7 @@ def tune_cmd(ctx, action, numbers, yes):
 
 
 @cli.command("tags")
-@click.option("--format", "fmt", type=click.Choice(DETAIL_FORMATS), default="table",
+@click.option("--format", "fmt", type=_formats("DETAIL_FORMATS"), default="table",
               show_default=True, help="Output format.")
 @click.pass_context
 def tags_cmd(ctx, fmt):
@@ -867,7 +885,7 @@ def tags_cmd(ctx, fmt):
 
 
 def selection_options(f):
-    f = click.option("--sort", type=click.Choice(SORTS), default="newest",
+    f = click.option("--sort", type=OwnedChoice("digest.readinglist", "SORTS"), default="newest",
                      show_default=True,
                      help="newest: by publication date; added: most recently tagged first; "
                           "score: by the digest's score; upvotes: most upvoted first.")(f)
@@ -924,7 +942,7 @@ def _heading(tags, untagged, untriaged=False) -> str:
 
 @cli.command("list")
 @selection_options
-@click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
+@click.option("--format", "fmt", type=_formats("LIST_FORMATS"),
               default="table", show_default=True, help="Output format.")
 @no_pager_option
 @click.pass_context
@@ -960,7 +978,7 @@ def list_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, search,
 
 @cli.command("export")
 @selection_options
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
+@click.option("--format", "fmt", type=_formats("EXPORT_FORMATS"),
               default="bibtex", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               metavar="FILE", help="Write to FILE (atomically; its folder must exist) instead of standard "

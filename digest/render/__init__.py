@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
 
 from digest.identity import ARXIV_ID_RE, arxiv_abs_url
 from digest.text import clean, json_safe
@@ -142,6 +141,8 @@ def paper_link(rec: dict) -> PaperLink:
     url = paper_url(rec)
     if url is not None:
         return PaperLink(url)
+    from urllib.parse import urlencode  # (loads ipaddress: only for a paper without a page)
+
     query = urlencode({"query": clean(rec.get("title")) or "", "searchtype": "title"})
     return PaperLink(f"https://arxiv.org/search/?{query}", search=True)
 
@@ -151,6 +152,8 @@ CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sour
 
 def link_kind(url: str) -> str:
     """``code`` for a repository host, else ``project`` (a project page, a demo, a dataset)."""
+    from urllib.parse import urlsplit
+
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return "code" if host in CODE_HOSTS else "project"
 
