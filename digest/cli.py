@@ -1054,7 +1054,8 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
     if quiet:
         _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
-                      min_score=min_score, only=list(only), force=force, unmatched=unmatched)
+                      min_score=min_score, only=list(only), force=force, unmatched=unmatched,
+                      rank=not send_email)  # (the mail ranks what it sends)
     if send_email:
         for w in outcome.report.warnings:
             warn(w)
