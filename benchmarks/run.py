@@ -207,6 +207,12 @@ def bench(scale: str, data: Path, runs: int) -> list[Row]:
     rows += learning_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml",
                           run_once=run_once, median_of=median_of, Row=Row)
 
+    from learning import cpu_once
+    from similarity import similarity_rows  # issue 15 §2: the cached similarity profile
+
+    rows += similarity_rows(scale, data, runs, dg=dg, env=env, config=data / "interests-100.toml", dumps=dumps,
+                            cpu_once=cpu_once, Row=Row)
+
     rows.append(list_row(dg, data / f"store-{big}", big, env, runs))
     rows.append(parse_row(data / "big_dump.txt", runs))
     for name, path in (("arXiv Atom feed", data / "feed.xml"), ("HF daily_papers JSON", data / "daily_papers.json")):

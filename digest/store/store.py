@@ -129,7 +129,7 @@ class Store:
         self._lock: FileLock | None = None
         self._run: int | None = None
         self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
-        self._cached: dict[str, str] = {}  # cache values put by this process (its reads are a snapshot)
+        self._cached: dict[str, str | bytes] = {}  # cache values put by this process (its reads are a snapshot)
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
@@ -435,14 +435,17 @@ class Store:
 
     @_reads
     @guard_sqlite
-    def recent_records(self, n: int) -> list[dict]:
-        """The ``n`` papers written to the store most recently (latest versions), without a
-        full scan: the index's rowids grow with every write. Background statistics for the
-        similarity boost."""
+    def recent_records(self, n: int, upto: int | None = None) -> list[dict]:
+        """The ``n`` papers written to the store most recently (latest versions; ``upto``: up to
+        that index row), without a full scan: the index's rowids grow with every write.
+        Background statistics for the similarity boost."""
         db = self._reader_index()
         if db is None or n <= 0:
             return []
-        return self.records_at(db.execute("SELECT off, len, id FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
+        if upto is None:
+            return self.records_at(db.execute("SELECT off, len, id FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
+        return self.records_at(db.execute("SELECT off, len, id FROM items WHERE rowid<=? ORDER BY rowid DESC "
+                                          "LIMIT ?", (upto, n)))
 
     # ------------------------------------------------------------------ vocabulary
     def vocabulary(self) -> StoreVocabulary:
@@ -458,6 +461,24 @@ class Store:
 
     @_reads
     @guard_sqlite
+    def ids_after_rowid(self, rowid: int) -> list[str]:
+        """The ids of the papers written (or written again) after index row ``rowid``."""
+        db = self._reader_index()
+        return [r[0] for r in db.execute("SELECT id FROM items WHERE rowid>?", (rowid,))] if db else []
+
+    @_reads
+    @guard_sqlite
+    def recent_rows(self, n: int, upto: int) -> list[tuple[int, int, str]]:
+        """(offset, length, id) of the ``n`` papers written last up to index row ``upto``
+        (see :meth:`max_rowid`), newest first, from the index alone."""
+        db = self._reader_index()
+        if db is None or n <= 0:
+            return []
+        return db.execute("SELECT off, len, id FROM items WHERE rowid<=? ORDER BY rowid DESC LIMIT ?",
+                          (upto, n)).fetchall()
+
+    @_reads
+    @guard_sqlite
     def records_after_rowid(self, rowid: int, limit: int) -> list[dict]:
         """Up to ``limit`` records written after index row ``rowid`` (latest versions)."""
         db = self._reader_index()
@@ -466,7 +487,7 @@ class Store:
         return self.records_at(db.execute("SELECT off, len, id FROM items WHERE rowid>? ORDER BY rowid LIMIT ?",
                                           (rowid, limit)))
 
-    def cache_get(self, name: str) -> str | None:
+    def cache_get(self, name: str) -> str | bytes | None:
         """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
         if name in self._cached:
             return self._cached[name]
@@ -477,7 +498,7 @@ class Store:
             return None
         return r[0] if r else None
 
-    def cache_put(self, name: str, value: str) -> bool:
+    def cache_put(self, name: str, value: str | bytes) -> bool:
         """Keep a derived value; False when the store cannot be written (read-only, full): the
         value is computed again next time. Needs no lock: one row, written atomically."""
         self._cached[name] = value
