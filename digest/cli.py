@@ -1252,12 +1252,12 @@ def config_check_cmd(ctx):
 
 def _ago(stamp: str | None, now) -> str:
     """``2025-11-21 07:30 UTC (2 days ago)`` for a state.json time, ``never`` for none."""
-    from datetime import datetime, timezone
+    from digest.dates import parse_utc
 
     if not stamp:
         return "never (no run has got anything from it yet)"
     try:
-        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        then = parse_utc(stamp)
     except ValueError:
         return stamp
     days = (now - then).days
