@@ -45,23 +45,25 @@ def _stores(data: Path, scale: str) -> tuple[Path, Path]:
 
 
 def similarity_rows(scale: str, data: Path, runs: int, *, dg: list[str], env: dict, config: Path,
-                    dumps: list[Path], cpu_once, Row) -> list:
+                    fresh_dump, cpu_once, Row) -> list:
     off, on = _stores(data, scale)
     text = config.read_text()
     sim = '\n[similarity]\ntags = ["toread"]\n'
 
-    def run(store: Path, i: int, similarity: bool):
-        cfg = data / f"run-similarity-{'on' if similarity else 'off'}-{i}.toml"
-        cfg.write_text(text + (sim if similarity else "") + f'\n[sources.today]\npath = "{dumps[i % len(dumps)]}"\n')
+    def run(store: Path, dump: Path, similarity: bool):
+        cfg = data / f"run-similarity-{'on' if similarity else 'off'}.toml"
+        cfg.write_text(text + (sim if similarity else "") + f'\n[sources.today]\npath = "{dump}"\n')
         return cpu_once(dg + ["--store", str(store), "--config", str(cfg), "run", "--force", "--limit", "20"], env)
 
     # warm-up (not measured): the reading list's cache, the profile built and cached once
-    run(off, 0, False)
-    run(on, 0, True)
+    dump = fresh_dump(data)
+    run(off, dump, False)
+    run(on, dump, True)
     a, b = [], []
-    for i in range(1, 1 + max(3, runs * 2)):
-        a.append(run(off, i, False))
-        b.append(run(on, i, True))
+    for _ in range(max(3, runs * 2)):  # the same 100 new papers into each store
+        dump = fresh_dump(data)
+        a.append(run(off, dump, False))
+        b.append(run(on, dump, True))
     (w0, c0, m0), (w1, c1, m1) = (tuple(statistics.median(x[k] for x in s) for k in range(3)) for s in (a, b))
     n = TAGGED[scale]
     rows = [Row(f"daily run of 100 new papers, store of {PAPERS[scale]:,}, {n:,} tagged, [similarity] off",
