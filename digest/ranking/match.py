@@ -307,10 +307,13 @@ class Matcher:
         found = {owner[m[0]] for m in hits}
         if len(found) < 2:
             return found
-        involved = self._involved(found)
-        if involved is None:
+        # The found terms that may overlap some term: settling them all gives the same terms as
+        # settling only those that may overlap a found one (a hit that overlaps no other hit
+        # never changes what the others keep), without finding those first.
+        maybe = self._conflicting.intersection(found)
+        if len(maybe) < 2:
             return found
-        return {owner[h[0]] for h in self._settle(hits, involved)} | (found - involved)
+        return {owner[h[0]] for h in self._settle(hits, maybe)} | (found - maybe)
 
     def hits(self, normalized: bytes) -> list[Hit]:
         """Every occurrence that counts (overlaps settled), in text order: for explain."""
@@ -334,7 +337,7 @@ class Matcher:
         involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
         return involved or None
 
-    def _settle(self, hits: list[Hit], involved: set[int]) -> list[Hit]:
+    def _settle(self, hits: list[Hit], involved: set[int] | frozenset[int]) -> list[Hit]:
         """The occurrences of the involved terms that keep their words: one pass over them in
         the order they end, keeping non-overlapping ones; where two overlap, the longer (with
         ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
