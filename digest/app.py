@@ -538,8 +538,10 @@ class RunOutcome:
 
 def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         min_score: float | None = None, only: list[str] | None = None, force: bool = False,
-        unmatched: bool | None = None) -> RunOutcome:
-    """Fetch and ingest the configured sources, then rank what is new."""
+        unmatched: bool | None = None, rank: bool = True) -> RunOutcome:
+    """Fetch and ingest the configured sources, then rank what is new (``rank=False``, for
+    ``run --email``, whose mail ranks what it sends: a report of the counts, sources and
+    warnings only, no entries)."""
     from digest.ingest.pipeline import run_sources
 
     cfg = ctx.config
@@ -564,9 +566,13 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
         warnings.extend(f"{run_.name}: {e}" if not e.startswith(run_.name) else e for e in run_.errors)
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
-    report = _ranked(cfg, store, new, f"New papers, {date.today().isoformat()}", limit=limit,
-                     min_score=min_score, pool=len(new), sources=_runs_lines(runs), warnings=warnings,
-                     unmatched=unmatched, updates=revisions(store, ids=_revised_now(runs)))
+    heading = f"New papers, {date.today().isoformat()}"
+    if rank:
+        report = _ranked(cfg, store, new, heading, limit=limit, min_score=min_score, pool=len(new),
+                         sources=_runs_lines(runs), warnings=warnings, unmatched=unmatched,
+                         updates=revisions(store, ids=_revised_now(runs)))
+    else:
+        report = Report([], heading, pool=len(new), sources=_runs_lines(runs), warnings=warnings)
     return RunOutcome(report, failed=any(r.errors for r in runs))
 
 

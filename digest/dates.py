@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 SINCE_HELP = "DATE: YYYY-MM-DD, today, yesterday, or a span back from today such as 7d or 2w"
 _SPAN = re.compile(r"(\d{1,5})\s*([dw])")
@@ -32,3 +32,12 @@ def parse_since(text: str, today: date | None = None) -> date:
         except ValueError:  # 2025-02-30
             pass
     raise ValueError(f"{text!r} is not a date ({SINCE_HELP})")
+
+
+def parse_utc(stamp: str) -> datetime:
+    """A time as the store writes it (``2025-11-21T07:30:00Z``), in UTC; ValueError for anything
+    else. (Not datetime.strptime: its first call imports _strptime and compiles a dozen regular
+    expressions, ~2 ms of a daily run.)"""
+    if not isinstance(stamp, str) or len(stamp) != 20 or stamp[10] != "T" or stamp[-1] != "Z":
+        raise ValueError(f"not a UTC time: {stamp!r}")
+    return datetime.fromisoformat(stamp[:-1]).replace(tzinfo=timezone.utc)

@@ -75,12 +75,18 @@ def normalize_title(title: str) -> str:
     return _NON_ALNUM.sub("", text)
 
 
+_sha256 = None  # hashlib.sha256, imported by the first id made: commands that make none start leaner
+
+
 def item_id(title: str) -> str:
     """The stable id of a paper with this title (hex, ``ID_LEN`` long)."""
-    import hashlib  # imported here: start-up of commands that never make ids stays lean
+    global _sha256
+    if _sha256 is None:
+        import hashlib
 
+        _sha256 = hashlib.sha256
     key = normalize_title(title) or clean_title(title)
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_LEN]
+    return _sha256(key.encode("utf-8")).hexdigest()[:ID_LEN]
 
 
 def short_id(item_id_: str) -> str:

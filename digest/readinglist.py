@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
 from digest.identity import short_id
+from digest.store.files import checksum
 from digest.store.format import (
     DECISIONS,
     FOLLOW,
@@ -335,10 +336,8 @@ _FINGERPRINT = 4096
 
 
 def _fingerprint(store: Store, end: int) -> str | None:
-    """A hash of the first and the last 4 kB before ``end`` of events.jsonl (the file only grows:
+    """A checksum of the first and the last 4 kB before ``end`` of events.jsonl (the file only grows:
     if both still match, so does what the cache folded)."""
-    import hashlib
-
     try:
         with open(store.events_path, "rb") as fh:
             fh.seek(0, 2)
@@ -350,7 +349,7 @@ def _fingerprint(store: Store, end: int) -> str | None:
             tail = fh.read(end - max(0, end - _FINGERPRINT))
     except OSError:
         return None
-    return hashlib.sha1(head + b"\x00" + tail).hexdigest()
+    return checksum(head + b"\x00" + tail)
 
 
 def _read_cache(store: Store) -> tuple[ReadingList, int] | None:

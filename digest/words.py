@@ -47,10 +47,9 @@ _BYTE_MAP = bytes(
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, kana,
 # CJK ideographs): a term in them matches as a substring, not as whole words.
-SPACELESS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
+# (Ranges, not a regex: a character class of the CJK blocks takes ~2 ms to compile.)
+SPACELESS = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1100, 0x11FF), (0x1780, 0x17FF), (0x3040, 0x30FF),
+             (0x3130, 0x318F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
 def fold(text: str) -> str:
@@ -96,16 +95,25 @@ def phrase_words(phrase: str) -> tuple[list[str], list[str]]:
 
 
 def is_spaceless(word: str) -> bool:
-    return SPACELESS.search(word) is not None
+    """Whether ``word`` has a character of a script written without spaces (:data:`SPACELESS`)."""
+    if word.isascii():
+        return False
+    for c in word:
+        o = ord(c)
+        if o >= 0x0E00:
+            for lo, hi in SPACELESS:
+                if lo <= o <= hi:
+                    return True
+    return False
 
 
 # ---------------------------------------------------------------- the key of a word
-_BRITISH = [
-    (re.compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
-    (re.compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
-    (re.compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
-    (re.compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
-    (re.compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
+_BRITISH = [  # (letters the word must contain, pattern, replacement): most words skip the regex
+    ("is", re.compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
+    ("ys", re.compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
+    ("our", re.compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
+    ("re", re.compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
+    ("ogue", re.compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
 ]
 BRITISH = {
     "defence": "defense", "defences": "defenses", "offence": "offense", "licence": "license",
@@ -166,7 +174,9 @@ def stem_key(word: str) -> str:
             _STEMMER = Stemmer.Stemmer("english")
         w = IRREGULAR.get(word, word)
         w = BRITISH.get(w, w)
-        for rx, rep in _BRITISH:
+        for needle, rx, rep in _BRITISH:
+            if needle not in w:
+                continue
             w2 = rx.sub(rep, w)
             if w2 != w:
                 w = w2

@@ -690,6 +690,23 @@ def test_digest_pager_and_less_of_ones_own(pager_env, tmp_path):
     assert (tmp_path / "less").read_text().strip() == "-S"  # LESS of one's own is kept
 
 
+@pytest.mark.parametrize("how", ["a program found on PATH", "a path"])
+def test_a_one_word_pager_runs_without_the_shell(pager_env, tmp_path, how):
+    """A pager command that is one word with no shell syntax (the default: less) is started
+    directly, as git does; it still gets the text and LESS."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    pager = bindir / "mypager"
+    pager.write_text(f"#!/bin/sh\necho \"$LESS\" > {tmp_path}/less\ncat > {tmp_path}/paged\n")
+    pager.chmod(0o755)
+    env = dict(pager_env, PAGER=str(pager) if how == "a path" else "mypager",
+               PATH=f"{bindir}{os.pathsep}{pager_env['PATH']}")
+    code, screen, err = in_a_terminal(["show", "--all"], env)
+    assert code == 0, err
+    assert "Diffusion Policies for Dexterous Robot Manipulation" in unstyled((tmp_path / "paged").read_text())
+    assert (tmp_path / "less").read_text().strip() == "FRX" and screen == ""
+
+
 def test_quitting_the_pager_early_ends_quietly(pager_env, tmp_path, data_dir):
     from digest.ingest.diff import ingest_items
     from digest.item import Item

@@ -29,3 +29,15 @@ def test_parse_since(text, expected):
 def test_parse_since_refuses_what_it_does_not_know(text):
     with pytest.raises(ValueError, match="is not a date .*YYYY-MM-DD, today, yesterday"):
         parse_since(text, TODAY)
+
+
+def test_parse_utc_reads_the_stores_times_and_nothing_else():
+    from datetime import datetime, timezone
+
+    from digest.dates import parse_utc
+
+    assert parse_utc("2025-11-21T07:30:05Z") == datetime(2025, 11, 21, 7, 30, 5, tzinfo=timezone.utc)
+    for bad in ("2025-11-21", "2025-11-21T07:30:05", "2025-11-21 07:30:05Z", "2025-13-21T07:30:05Z",
+                "2025-11-21T07:30:05.5Z", "", None, 5):
+        with pytest.raises(ValueError):
+            parse_utc(bad)

@@ -166,3 +166,79 @@ def test_config_validation():
                        ("colour = 1", "similarity.colour")]:
         with pytest.raises(ConfigError, match=re.escape(f"config.toml: {where}:")):
             cfg(f"[similarity]\n{bad}\n")
+
+
+# --------------------------------------------------------------------------- the cached profile
+def _profiles_built(monkeypatch) -> list[int]:
+    """Count the profiles built from records (not read back from the store's cache)."""
+    from digest.ranking import similarity
+
+    built: list[int] = []
+    orig = similarity.Profile.__init__
+
+    def init(self, records, *args, **kwargs):
+        records = list(records)
+        built.append(len(records))
+        orig(self, records, *args, **kwargs)
+
+    monkeypatch.setattr(similarity.Profile, "__init__", init)
+    return built
+
+
+def _boosts(store) -> dict[str, list]:
+    boost = similarity_boost(store, cfg(), _tags(store))
+    return {t: boost(r) for t, r in today(store).items()}
+
+
+def test_the_cached_profile_ranks_as_the_one_built(store, monkeypatch):
+    from digest.ranking.similarity import CACHE_NAME
+
+    built = _profiles_built(monkeypatch)
+    first = _boosts(Store(store.root))
+    assert built == [3] and Store(store.root).cache_get(CACHE_NAME)
+    again = _boosts(Store(store.root))  # a later command: the profile read from the cache
+    assert built == [3]
+    assert again == first and first["Learning Tactile Grasping of Deformable Objects"]
+    store.index.drop()  # the cache goes with the index: built again, the same
+    assert _boosts(Store(store.root)) == first and built == [3, 3]
+
+
+def test_tagging_and_untagging_invalidate_the_cached_profile(store, monkeypatch):
+    built = _profiles_built(monkeypatch)
+    related = "Learning Tactile Grasping of Deformable Objects"
+    before = _boosts(Store(store.root))
+    assert before[related] and not before["Bayesian Models of Wine Tasting"]
+    wine = today(store)["Bayesian Models of Wine Tasting"]
+    rl.tag(Store(store.root), [wine["id"]], ["toread"])
+    with_wine = _boosts(Store(store.root))
+    assert built == [3, 4]
+    assert not with_wine["Bayesian Models of Wine Tasting"]  # never compared with itself
+    rl.untag(Store(store.root), [wine["id"]], ["toread"])
+    assert _boosts(Store(store.root)) == before and built == [3, 4, 3]
+    tagged = [i for i, tags in _tags(store).items() if "toread" in tags]
+    rl.untag(Store(store.root), tagged, ["toread"])  # only the 'cite' paper is left
+    after = _boosts(Store(store.root))
+    assert built == [3, 4, 3, 1] and after != before
+
+
+def test_a_tagged_paper_written_again_rebuilds_the_cached_profile(tmp_path, monkeypatch):
+    """A tagged paper stored again (a new version) moves past the index row the cached profile
+    was built at: the profile is built again, from its new text."""
+    s = Store(tmp_path / "s", lock_timeout=2)
+    with s:
+        res = ingest_items(s, ROBOT_TAGGED[:2] + FILLER, source="old.txt")
+    rl.tag(s, [res.new[0]["id"]], ["toread"])
+    with s:
+        ingest_items(s, [RELATED], source="today.txt")
+    built = _profiles_built(monkeypatch)
+    _boosts(Store(s.root))
+    _boosts(Store(s.root))
+    assert built == [1]
+    from digest.ranking.similarity import build_profile
+
+    st = Store(s.root)
+    with st:  # the tagged paper written again (a later line of the same id), its text changed
+        rec = dict(st.get(res.new[0]["id"]), title="Wine Tasting With Hierarchical Bayesian Models")
+        st.append_records([rec])
+    prof = build_profile(Store(s.root), ["toread"], _tags(s))
+    assert built == [1, 1] and prof.titles == ["Wine Tasting With Hierarchical Bayesian Models"]

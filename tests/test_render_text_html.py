@@ -218,3 +218,19 @@ def test_shown_weights_are_rounded_to_two_decimals():
     groups = grouped_matches([Match("benchmark*", "abstract", 0.470701), Match("benchmark*", "title", 0.941402)])
     assert groups == [("benchmark*", [("abstract", 0.47), ("title", 0.94)])]
     assert match_label(*groups[0])[2] == " (abstract +0.47, title +0.94)"
+
+
+def test_cell_width_counts_narrow_text_by_length_as_the_per_character_rule_does():
+    """cell_width counts text of one-column characters (render.narrow) by its length: for every
+    assigned character among them the per-character rule (wide counts two) agrees."""
+    import unicodedata
+
+    from digest.render import narrow
+
+    def per_char(t):
+        return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in t)
+
+    chars = [chr(c) for c in range(0x20, 0x3000) if narrow(chr(c)) and unicodedata.category(chr(c)) != "Cn"]
+    assert [c for c in chars if per_char(c) != 1] == []
+    assert cell_width("Müller · 12 upvotes → ⚠") == per_char("Müller · 12 upvotes → ⚠")
+    assert cell_width("大规模 model") == 12  # (three wide characters, a space, five letters)

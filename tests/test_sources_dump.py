@@ -645,3 +645,31 @@ def test_fuzz_never_crashes(lines, newline):
         assert item.published is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", item.published)
     assert sum(item.truncated for item in result.items) <= 1
     assert len({item.id for item in result.items}) == len(result.items)
+
+
+@pytest.mark.parametrize("extra", ["", "\x07"], ids=["only unsafe characters that are not ASCII", "an ASCII control too"])
+def test_a_dump_read_in_chunks_has_its_unsafe_characters_spaced_as_a_whole_text(extra):
+    """A dump over a megabyte is decoded chunk by chunk and its unsafe characters found per
+    line (bytes.translate for the ASCII ones, the regex on the lines that are not ASCII): the
+    same papers as the text read at once."""
+    from datetime import date
+
+    from digest.sources import dump
+
+    entries = []
+    for i in range(2000):
+        title = f"Paper {i} on r\u00e9sum\u00e9 parsing" + ("\u202e tail" if i % 7 == 0 else "")
+        abstract = (f"We study problem {i} with words and more words, " * 12
+                    + ("a zero\u200bwidth space, " if i % 5 == 0 else "") + (extra if i == 900 else "") + "done.")
+        entries.append(f"{title}\n\n{abstract}\n\n  \u2022 3 authors\n\u00b7\nNov 20, 2025 {i % 50}\n")
+    text = "Daily Papers\n\nNov 21\n\n" + "\n".join(entries)
+    data = text.encode("utf-8")
+    assert len(data) > dump._CHUNK
+    ref = date(2025, 11, 21)
+    chunked = dump.parse_dump(data, source="d.txt", ref_date=ref)
+    whole = dump.parse_dump(text, source="d.txt", ref_date=ref)
+    assert [i.to_dict() for i in chunked.items] == [i.to_dict() for i in whole.items]
+    assert len(chunked.items) == 2000
+    assert "\u202e" not in chunked.items[0].title and "\u200b" not in chunked.items[0].abstract
+    assert "tail" in chunked.items[0].title and "zero width" in chunked.items[0].abstract
+    assert ("\x07" not in chunked.items[900].abstract) and chunked.warnings == whole.warnings

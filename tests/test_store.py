@@ -375,3 +375,140 @@ def test_cache_in_the_index(store):
     store.close()
     store.index.drop()
     assert Store(store.root).cache_get("k") is None  # a cache: gone with the index
+
+
+# --------------------------------------------------------------------------- a store that survives a copy
+def _no_rebuild(monkeypatch) -> list[int]:
+    """Record every (re)indexing of items.jsonl: the byte it starts from (0: a rebuild)."""
+    from digest.store.index import Index
+
+    calls: list[int] = []
+    orig = Index.index_from
+
+    def index_from(self, start):
+        calls.append(start)
+        return orig(self, start)
+
+    monkeypatch.setattr(Index, "index_from", index_from)
+    return calls
+
+
+def test_a_copied_store_keeps_its_index(store, tmp_path, monkeypatch):
+    """The index is known by the file's content (size, head, tail), not its inode or mtime: a
+    store copied (cp -r, a backup restored, a new laptop) answers at once, reading and writing."""
+    import shutil
+
+    with store:
+        ingest_items(store, items("Alpha", "Beta", "Gamma"), source="x")
+    store.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(store.root, copy)  # new inodes, new modification times
+    later = time.time_ns() + 10**10
+    os.utime(copy / "items.jsonl", ns=(later, later))
+    assert os.stat(copy / "items.jsonl").st_ino != os.stat(store.items_path).st_ino
+    calls = _no_rebuild(monkeypatch)
+    moved = Store(copy)
+    assert moved.count() == 3 and moved.get(lines(store)[0]["id"])["title"] == "Alpha"
+    with moved:
+        r = ingest_items(moved, items("Delta", "Alpha"), source="y")
+    assert [x["title"] for x in r.new] == ["Delta"] and calls == []  # the append is added by Index.add
+    moved.close()
+    assert Store(copy).count() == 4 and calls == []
+
+
+def test_an_edit_of_the_head_rebuilds_the_index(store, monkeypatch):
+    """Same size, same end, same inode and mtime, another first line: the head's CRC differs."""
+    with store:
+        ingest_items(store, items("Alpha", "Beta"), source="x")
+    store.close()
+    data = store.items_path.read_bytes()
+    first = data.split(b"\n")[0]
+    edited = first.replace(b"Abstract of Alpha.", b"Abstract of Omega.")
+    st = os.stat(store.items_path)
+    with open(store.items_path, "r+b") as fh:
+        fh.write(edited)
+    os.utime(store.items_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    calls = _no_rebuild(monkeypatch)
+    fresh = Store(store.root)
+    assert fresh.get(lines(store)[0]["id"])["abstract"] == "Abstract of Omega."
+    assert calls == [0]
+
+
+def test_a_record_given_another_id_in_place_is_found_by_its_new_id(tmp_path):
+    """An edit in place beyond the fingerprinted head that keeps the size and the end (here: an
+    id changed to another valid id) is caught where the index points: the record there is not
+    the one the index has, so the index is rebuilt, never a wrong answer."""
+    from digest.store import index as index_mod
+
+    store = Store(tmp_path / "s")
+    filler = [Item(title=f"Filler paper {i}", abstract="x" * 2000) for i in range(40)]  # past HEAD bytes
+    with store:
+        ingest_items(store, filler + items("Alpha", "Beta"), source="x")
+    store.close()
+    recs = lines(store)
+    alpha = next(r for r in recs if r["title"] == "Alpha")
+    data = store.items_path.read_bytes()
+    assert data.index(alpha["id"].encode()) > index_mod.HEAD
+    new_id = "f" * 16
+    st = os.stat(store.items_path)
+    with open(store.items_path, "r+b") as fh:
+        fh.seek(data.index(alpha["id"].encode()))
+        fh.write(new_id.encode())
+    os.utime(store.items_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    fresh = Store(store.root)
+    assert fresh.get(alpha["id"]) is None  # (before: the record now called ffff... under the old id)
+    assert fresh.get(new_id)["title"] == "Alpha"
+    assert fresh.count() == 42
+
+
+def test_an_index_of_the_older_signature_is_kept_then_rewritten(store, monkeypatch):
+    """An index written before the signature was by content (inode and mtime, no head) still
+    describes its file: no rebuild after the upgrade; the next write gives it the new signature."""
+    import sqlite3
+
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    store.close()
+    st = os.stat(store.items_path)
+    db = sqlite3.connect(store.root / "index.sqlite")
+    db.execute("DELETE FROM meta WHERE key IN ('head', 'head_len')")
+    db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                   [("ino", st.st_ino), ("mtime", st.st_mtime_ns)])
+    db.commit()
+    db.close()
+    calls = _no_rebuild(monkeypatch)
+    old = Store(store.root)
+    assert old.count() == 1
+    with old:
+        ingest_items(old, items("Beta"), source="y")
+    old.close()
+    assert calls == []
+    db = sqlite3.connect(store.root / "index.sqlite")
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    db.close()
+    assert "head" in meta and "ino" not in meta and "mtime" not in meta
+
+
+def test_a_reader_gives_an_older_index_the_content_signature(store, tmp_path, monkeypatch):
+    """After the upgrade, the first command (a reader: `show`) rewrites an older index's signature
+    when the lock is free, so a copy made next keeps the index instead of rebuilding it."""
+    import shutil
+    import sqlite3
+
+    with store:
+        ingest_items(store, items("Alpha", "Beta"), source="x")
+    store.close()
+    st = os.stat(store.items_path)
+    db = sqlite3.connect(store.root / "index.sqlite")
+    db.execute("DELETE FROM meta WHERE key IN ('head', 'head_len')")
+    db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                   [("ino", st.st_ino), ("mtime", st.st_mtime_ns)])
+    db.commit()
+    db.close()
+    calls = _no_rebuild(monkeypatch)
+    reader = Store(store.root)
+    assert reader.count() == 2
+    reader.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(store.root, copy)
+    assert Store(copy).count() == 2 and calls == []

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import BinaryIO
 
 from digest.config import Config, Source
+from digest.dates import parse_utc
 from digest.errors import DigestError, InputError
 from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
@@ -346,7 +347,7 @@ def _calendar(src: Source, st: dict, last_new: str | None, clock: datetime):
         if schedule == "arxiv" and isinstance(st.get("batch"), str):
             served = date.fromisoformat(st["batch"][:10])
         if isinstance(last_new, str):
-            last = datetime.strptime(last_new, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            last = parse_utc(last_new)
     except ValueError:  # a hand-edited state.json: it is only a cache
         pass
     return calendar.explain_nothing_new(schedule, clock, served=served, last_new=last)
@@ -359,8 +360,8 @@ def _stale(name: str, st: dict, stale_days: int, now: str) -> str | None:
     if not ref:
         return None
     try:
-        then = datetime.strptime(ref, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        cur = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        then = parse_utc(ref)
+        cur = parse_utc(now)
     except ValueError:
         return None
     days = (cur - then) / timedelta(days=1)

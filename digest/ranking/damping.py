@@ -22,12 +22,12 @@ every triage) already weigh how common a word is, so a new vote never forces a r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 
 from digest.ranking.score import FIELDS, Scorer
 from digest.store import Store
+from digest.store.files import checksum
 from digest.words import normalize
 
 DEFAULT_FROM = 0.2
@@ -42,12 +42,10 @@ def fingerprint(scorer: Scorer) -> str:
     """What the counts depend on: the terms, the matching rules and the abbreviations. Not the
     vocabulary: a paper's own words are in it from the moment it is stored, so the counts of
     the papers already counted stay true when it grows."""
-    h = hashlib.sha1(repr(scorer.rules).encode())
-    for k, v in sorted(scorer.abbreviations.items()):
-        h.update(f"{k}\x00{v}\x01".encode())
-    for spec in scorer.specs[:scorer.n_config]:
-        h.update(spec.text.encode("utf-8") + b"\x02")
-    return h.hexdigest()
+    parts = [repr(scorer.rules).encode()]
+    parts += [f"{k}\x00{v}\x01".encode() for k, v in sorted(scorer.abbreviations.items())]
+    parts += [spec.text.encode("utf-8") + b"\x02" for spec in scorer.specs[:scorer.n_config]]
+    return checksum(b"".join(parts))
 
 
 def _count(scorer: Scorer, records, df: list[int]) -> int:

@@ -307,10 +307,13 @@ class Matcher:
         found = {owner[m[0]] for m in hits}
         if len(found) < 2:
             return found
-        involved = self._involved(found)
-        if involved is None:
+        # The found terms that may overlap some term: settling them all gives the same terms as
+        # settling only those that may overlap a found one (a hit that overlaps no other hit
+        # never changes what the others keep), without finding those first.
+        maybe = self._conflicting.intersection(found)
+        if len(maybe) < 2:
             return found
-        return {owner[h[0]] for h in self._settle(hits, involved)} | (found - involved)
+        return {owner[h[0]] for h in self._settle(hits, maybe)} | (found - maybe)
 
     def hits(self, normalized: bytes) -> list[Hit]:
         """Every occurrence that counts (overlaps settled), in text order: for explain."""
@@ -334,7 +337,7 @@ class Matcher:
         involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
         return involved or None
 
-    def _settle(self, hits: list[Hit], involved: set[int]) -> list[Hit]:
+    def _settle(self, hits: list[Hit], involved: set[int] | frozenset[int]) -> list[Hit]:
         """The occurrences of the involved terms that keep their words: one pass over them in
         the order they end, keeping non-overlapping ones; where two overlap, the longer (with
         ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
@@ -425,25 +428,55 @@ def _conflicts(specs: list[TermSpec], patterns: list[bytes], owner: list[int]) -
     return {t: frozenset(c) for t, c in out.items()}
 
 
-def _form_regex(form: str) -> str:
+_SEP = r"(?:[^\w\-\u2010-\u2013]|_)"  # what a space of a form matches in the original text
+_HYPHEN = r"[\-\u2010-\u2013]"
+_ENDS = (r"(?!\w)", r"\w*", "")  # after a whole word; after a prefix; after a spaceless script
+
+
+def _form_atoms(form: str) -> tuple[bool, list[str], str]:
+    """(starts at a word boundary, the regex of each character, what must follow) of a form."""
     prefix = form.endswith("*")
     form = form.rstrip("*")
-    body = "".join(r"(?:[^\w\-\u2010-\u2013]|_)" if c == " " else r"[\-\u2010-\u2013]" if c == "-"
-                   else re.escape(c) for c in form)
-    left = "" if is_spaceless(form[:1]) else r"(?<!\w)"
+    atoms = [_SEP if c == " " else _HYPHEN if c == "-" else re.escape(c) for c in form]
     right = r"\w*" if prefix else ("" if is_spaceless(form[-1:]) else r"(?!\w)")
-    return left + body + right
+    return not is_spaceless(form[:1]), atoms, right
+
+
+def _trie_regex(forms: list[tuple[list[str], str]]) -> str:
+    r"""One regex for many forms, as a trie (``a(?:bc(?!\w)|d\w*)``): where a plain alternation
+    tries every form at every word, this looks at one character a form at most. A longer form
+    is tried before a shorter one it begins with, as the longest-first alternation did."""
+    root: dict = {}
+    for atoms, right in forms:
+        node = root
+        for a in atoms:
+            node = node.setdefault(a, {})
+        node.setdefault(None, set()).add(right)
+
+    def emit(node: dict) -> str:
+        parts = [a + emit(child) for a, child in sorted((k, v) for k, v in node.items() if k is not None)]
+        parts += [e for e in _ENDS if e in node.get(None, ())]  # (the empty end last: it always matches)
+        if len(parts) == 1:
+            return parts[0]
+        return "(?:" + "|".join(parts) + ")"
+
+    return emit(root)
 
 
 def highlight_regex(forms: Iterable[str], mute: Iterable[str] = ()) -> re.Pattern | None:
     """A regex that finds matched words again in original (unnormalised) text, for
     highlighting: case-insensitive. ``forms`` and ``mute`` are the normalised words matched
     (:meth:`Matcher.form`, or terms as written); a match of a mute form has ``lastgroup``
-    ``"mute"``, of a wanted one ``"want"``."""
+    ``"mute"``, of a wanted one ``"want"`` (where both could match, a mute form wins)."""
     groups = []
     for name, items in (("mute", mute), ("want", forms)):
-        parts = sorted({_form_regex(f) for f in {fold(x).strip() for x in items} if f.strip("*")},
-                       key=len, reverse=True)
+        bounded: list[tuple[list[str], str]] = []
+        free: list[tuple[list[str], str]] = []
+        for f in {fold(x).strip() for x in items}:
+            if f.strip("*"):
+                left, atoms, right = _form_atoms(f)
+                (bounded if left else free).append((atoms, right))
+        parts = ([r"(?<!\w)" + _trie_regex(bounded)] if bounded else []) + ([_trie_regex(free)] if free else [])
         if parts:
             groups.append(f"(?P<{name}>" + "|".join(parts) + ")")
     if not groups:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
 
 from digest.identity import ARXIV_ID_RE, arxiv_abs_url
 from digest.text import clean, json_safe
@@ -26,32 +25,15 @@ EXPORT_FORMATS = ("bibtex", "ris", "markdown", "json", "jsonl", "csv")  # export
 
 
 
-def may_be_terminal(file=None) -> bool:
-    """Whether output to ``file`` (stdout) could be styled as rich decides it: a terminal, or
-    FORCE_COLOR / TTY_COMPATIBLE=1 set. False means plain for sure, so plain output need not
-    import rich (its Console then has the last word)."""
-    import os
-    import sys
-
-    env = os.environ
-    if env.get("TTY_COMPATIBLE") == "1" or env.get("FORCE_COLOR"):
-        return True
-    f = file or sys.stdout
-    try:
-        return bool(f.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def screen_width() -> int:
-    """The width rich gives a console: $COLUMNS, else the terminal's (stdin, stdout or stderr),
-    else 80 (for plain output that does not load rich)."""
+def screen_width(terminal: bool = False) -> int:
+    """The width rich gives a console: $COLUMNS, else 80 on a dumb terminal (``terminal``: the
+    output is one), else the width of the terminal on stdin, stdout or stderr, else 80."""
     import os
 
     cols = os.environ.get("COLUMNS", "")
     if cols.isdigit() and int(cols) > 0:
         return int(cols)
-    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+    if terminal and os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
         return 80
     for fd in (0, 1, 2):
         try:
@@ -59,6 +41,38 @@ def screen_width() -> int:
         except (OSError, ValueError):
             continue
     return 80
+
+
+# Text of these characters is one terminal cell a character (ASCII, Latin, Greek, Cyrillic,
+# general punctuation such as the meta line's "·", the glue space, arrows, mathematical
+# operators, the warning sign; no combining marks): rich gives every one of them one cell
+# (tests/test_terminal_layout.py checks each), so such text is measured by its length.
+_NARROW = re.compile("[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e"
+                     "\u2190-\u22ff\u26a0]*")
+
+
+def narrow(text: str) -> bool:
+    """Whether every character of (clean) ``text`` is one cell wide."""
+    return text.isascii() or _NARROW.fullmatch(text) is not None
+
+
+def cell_len(text: str) -> int:
+    """How many terminal cells ``text`` (clean: no control characters) takes, as rich counts
+    them (rich's tables are read only for text that is not all narrow)."""
+    if narrow(text):
+        return len(text)
+    from rich.cells import cell_len as rich_cell_len
+
+    return rich_cell_len(text)
+
+
+def chop_cells(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces of at most ``width`` cells, as rich folds a long word."""
+    if narrow(text):
+        return [text[i:i + width] for i in range(0, len(text), width)]
+    from rich.cells import chop_cells as rich_chop
+
+    return rich_chop(text, width)
 
 
 # The layout rules every terminal output shares (the digest, explain, the reading-list table).
@@ -127,6 +141,8 @@ def paper_link(rec: dict) -> PaperLink:
     url = paper_url(rec)
     if url is not None:
         return PaperLink(url)
+    from urllib.parse import urlencode  # (loads ipaddress: only for a paper without a page)
+
     query = urlencode({"query": clean(rec.get("title")) or "", "searchtype": "title"})
     return PaperLink(f"https://arxiv.org/search/?{query}", search=True)
 
@@ -136,6 +152,8 @@ CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sour
 
 def link_kind(url: str) -> str:
     """``code`` for a repository host, else ``project`` (a project page, a demo, a dataset)."""
+    from urllib.parse import urlsplit
+
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return "code" if host in CODE_HOSTS else "project"
 

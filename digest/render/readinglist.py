@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterator
 from typing import IO
 
@@ -21,15 +20,18 @@ from digest.render import (
     NARROW_BODY,
     SEARCH_LABEL,
     URL_WORD,
+    cell_len,
     extra_links,
     glued,
     labelled_links,
     link_prefix,
     meta_bits,
+    narrow,
     paper_link,
     paper_url,
     to_json,
 )
+from digest.render.screen import BOLD, DIM, ITALIC, sgr
 from digest.tags import TAG_RE
 from digest.text import clean
 
@@ -150,16 +152,7 @@ def markdown_chunks(entries, *, heading: str, count: int) -> Iterator[str]:
 HEAD = 9  # the short id and a space
 
 
-def _cells(word: str) -> int:
-    if word.isascii():
-        return len(word)
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-               for c in word)
-
-
-# Text of these characters is one cell a character (ASCII, Latin, Greek, Cyrillic, general
-# punctuation such as the meta line's "·", the glue space; no combining marks): wrapped by length.
-_NARROW = re.compile("[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e]*")
+_cells = cell_len  # (the name the tests use)
 
 
 def wrap(text: str, first: int, rest: int | None = None) -> list[tuple[int, int]]:
@@ -170,7 +163,7 @@ def wrap(text: str, first: int, rest: int | None = None) -> list[tuple[int, int]
     rest = first if rest is None else rest
     spans: list[tuple[int, int]] = []
     width = first
-    if text.isascii() or _NARROW.fullmatch(text):
+    if narrow(text):
         start, n = 0, len(text)
         while n - start > width:
             cut = text.rfind(" ", start, start + width + 1)
@@ -216,19 +209,15 @@ class Paint:
     """How each role of the table is drawn: plain text, or rich's SGR codes for a console's colour
     system, with OSC 8 hyperlinks (the URLs of :func:`digest.render.paper_link` and its links)."""
 
-    STYLES = {"id": "cyan", "title": "bold", "meta": "dim", "tags": "magenta", "note": "italic", "link": "dim"}
+    STYLES = {"id": (0, "cyan", None), "title": (BOLD, None, None), "meta": (DIM, None, None),
+              "tags": (0, "magenta", None), "note": (ITALIC, None, None), "link": (DIM, None, None)}
 
     def __init__(self, console=None) -> None:
         self.codes: dict[str, tuple[str, str]] = {}
         if console is None or not console.is_terminal or console.color_system is None:
             return  # (make_console gives no colour system with NO_COLOR: plain)
-        from rich.console import COLOR_SYSTEMS
-        from rich.style import Style
-
-        system = COLOR_SYSTEMS[console.color_system]
         for role, style in self.STYLES.items():
-            pre, _, post = Style.parse(style).render("\0", color_system=system).partition("\0")
-            self.codes[role] = (pre, post)
+            self.codes[role] = (f"\x1b[{sgr(style)}m", "\x1b[0m")
 
     @property
     def linked(self) -> bool:

@@ -1,22 +1,22 @@
-"""The terminal digest, drawn with rich.
+"""The terminal digest (and ``digest explain``), laid out line by line.
 
-Everything from a dump or feed goes into rich ``Text`` objects (never markup)
-after :func:`digest.render.clean`, so ``[bold]`` or escape sequences in a title
-are shown literally or dropped, never interpreted. Styles and OSC 8 hyperlinks are
-written only to a terminal; piped, or with ``NO_COLOR`` set (https://no-color.org), the
-output is plain text with every link spelled out. No URL is ever broken across lines.
+Everything from a dump or feed is passed through :func:`digest.render.clean` and written
+as text, never read as markup, so ``[bold]`` or escape sequences in a title are shown
+literally or dropped, never interpreted. Styles (SGR) and OSC 8 hyperlinks are written only
+to a terminal; piped, or with ``NO_COLOR`` set (https://no-color.org), the output is plain
+text with every link spelled out. No URL is ever broken across lines.
+
+The layout is the one rich drew (rich cost ~12 ms to import and ~12 ms to lay out 20
+entries, a quarter of a daily command): the same lines, the same characters in the same
+styles. ``tests/rich_reference.py`` keeps the rich renderer as the oracle that
+``tests/test_terminal_layout.py`` compares this one with, piped byte for byte. Text that is
+not all one-cell characters (CJK, emoji) is measured with rich's own cell tables
+(:func:`digest.render.cell_len`), so rich is imported only then.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from typing import IO
-
-from rich.cells import cell_len, chop_cells
-from rich.console import Console
-from rich.style import Style
-from rich.text import Text
 
 from digest.identity import short_id
 from digest.ranking.report import Report, highlighter_of
@@ -26,6 +26,8 @@ from digest.render import (
     NARROW_BODY,
     SEARCH_LABEL,
     URL_WORD,
+    cell_len,
+    chop_cells,
     cross_list_from,
     glued,
     grouped_matches,
@@ -36,176 +38,282 @@ from digest.render import (
     paper_link,
     snippet,
 )
+from digest.render.screen import (
+    BOLD,
+    BOLD_S,
+    DIM,
+    DIM_S,
+    HIT,
+    ITALIC,
+    MUTE,
+    NONE,
+    UNDERLINE,
+    Screen,
+    Style,
+    color,
+    combine,
+    hyperlinks,
+    link_style,
+    make_console,
+    no_color_set,
+)
 from digest.text import clean
 
-HIT = Style(bold=True, color="yellow")  # a word a wanted term matched
-MUTE = Style(color="red", strike=True)  # a word a mute term matched
-DIM = Style(dim=True)
+__all__ = ["Screen", "make_console", "no_color_set", "print_report", "render_terminal", "render_explain"]
+
+
+# --------------------------------------------------------------------------- styled text
+# A piece of styled text is a list of runs [(text, style)], each style complete (the base
+# style of the piece combined with what was put on top), as rich would render it.
+Runs = list  # list[tuple[str, Style]]
 _WORD = re.compile(r"[^ ]+ *")
+_RICH_WORD = re.compile(r"\s*\S+\s*")
 
 
-def no_color_set() -> bool:
-    """NO_COLOR (https://no-color.org): set and not empty."""
-    return os.environ.get("NO_COLOR", "") != ""
+def plain_of(runs: Runs) -> str:
+    return "".join(t for t, _ in runs)
 
 
-def make_console(file: IO[str] | None = None, *, width: int | None = None,
-                 force_terminal: bool | None = None, no_color: bool | None = None) -> Console:
-    """A console for digest's output. With NO_COLOR set (or ``no_color``) it writes no escape
-    sequence at all: no colour, no bold, dim or underline, no OSC 8 hyperlink (links are
-    printed as text, as when piped)."""
-    plain = no_color_set() if no_color is None else no_color
-    # (rich's own no_color drops colours but keeps bold, dim and links; no colour system: none at all)
-    return Console(file=file, width=width, force_terminal=force_terminal, no_color=plain,
-                   color_system=None if plain else "auto",
-                   highlight=False, markup=False, emoji=False, soft_wrap=False)
+def divide(runs: Runs, offsets: list[int]) -> list[Runs]:
+    """The runs cut at character ``offsets`` (ascending) into lines."""
+    lines: list[Runs] = [[]]
+    pos = 0
+    cuts = iter(offsets + [-1])
+    cut = next(cuts)
+    for text, style in runs:
+        start = 0
+        while cut >= 0 and cut <= pos + len(text):
+            lines[-1].append((text[start:cut - pos], style))
+            start = cut - pos
+            lines.append([])
+            cut = next(cuts)
+        lines[-1].append((text[start:], style))
+        pos += len(text)
+    return [[r for r in line if r[0]] for line in lines]
 
 
-def hyperlinks(console: Console) -> bool:
-    """Whether links may be OSC 8 hyperlinks: a terminal, with styles allowed."""
-    return console.is_terminal and console.color_system is not None
+def rstrip(runs: Runs) -> Runs:
+    """Trailing whitespace removed (as str.rstrip: the glue space too)."""
+    out = list(runs)
+    while out:
+        text, style = out[-1]
+        stripped = text.rstrip()
+        if stripped:
+            out[-1] = (stripped, style)
+            break
+        out.pop()
+    return out
 
 
-def break_lines(text: Text, first: int, rest: int) -> list[Text]:
-    """``text`` cut into lines of at most ``first`` cells (then ``rest``), at spaces (not at
+def highlighted(text: str, hl, base: Style = NONE) -> Runs:
+    """``text`` in ``base``, the words the highlighter finds in HIT (MUTE for mute terms) on top."""
+    if hl is None:
+        return [(text, base)]
+    runs: Runs = []
+    pos = 0
+    for m in hl.finditer(text):
+        if m.start() == m.end():
+            continue
+        if m.start() > pos:
+            runs.append((text[pos:m.start()], base))
+        runs.append((m.group(), combine(base, MUTE if m.lastgroup == "mute" else HIT)))
+        pos = m.end()
+    if pos < len(text):
+        runs.append((text[pos:], base))
+    return runs
+
+
+def with_link(runs: Runs, url: str) -> Runs:
+    return [(t, combine(s, link_style(url))) for t, s in runs]
+
+
+def break_lines(runs: Runs, first: int, rest: int) -> list[Runs]:
+    """``runs`` cut into lines of at most ``first`` cells (then ``rest``), at spaces (not at
     :data:`GLUE`). A word wider than a line is folded, except a URL: it is never broken (it
     overflows its own line)."""
-    plain = text.plain
+    plain = plain_of(runs)
     offsets: list[int] = []
     width, used = first, 0
     for m in _WORD.finditer(plain):
         word = m.group(0)
-        wlen = cell_len(word.rstrip())
+        bare = word.rstrip()
+        wlen = cell_len(bare)
         if used and used + wlen > width:
             offsets.append(m.start())
             width, used = rest, 0
         if wlen <= width - used or URL_WORD.match(word):
-            used += cell_len(word)
+            used += wlen + len(word) - len(bare)
             continue
         pos = m.start()  # fold a long word that is not a URL
-        for piece in chop_cells(word.rstrip(), max(1, width - used)):
+        for piece in chop_cells(bare, max(1, width - used)):
             if pos > m.start():
                 offsets.append(pos)
                 width = rest
             pos += len(piece)
             used = cell_len(piece)
-        used += len(word) - len(word.rstrip())
-    lines = list(text.divide(offsets)) if offsets else [text]
+        used += len(word) - len(bare)
+    lines = divide(runs, offsets) if offsets else [runs]
+    return [[(t.replace(GLUE, " "), s) for t, s in rstrip(line)] for line in lines]
+
+
+def wrapped(runs: Runs, width: int) -> list[Runs]:
+    """``runs`` word-wrapped as rich wraps printed text: words with the spaces around them, a
+    word wider than the line folded, trailing spaces beyond the width dropped, lines cropped."""
+    plain = plain_of(runs)
+    offsets: list[int] = []
+    offset = 0
+    for m in _RICH_WORD.finditer(plain):
+        start, word = m.start(), m.group()
+        wlen = cell_len(word.rstrip())
+        if width - offset >= wlen:
+            offset += cell_len(word)
+        elif wlen > width:
+            pieces = chop_cells(word, width)
+            for k, piece in enumerate(pieces):
+                if start:
+                    offsets.append(start)
+                if k == len(pieces) - 1:
+                    offset = cell_len(piece)
+                else:
+                    start += len(piece)
+        elif offset and start:
+            offsets.append(start)
+            offset = cell_len(word)
     out = []
-    for line in lines:
-        line.rstrip()
-        if GLUE in line.plain:
-            line = Text(line.plain.replace(GLUE, " "), style=line.style, spans=line.spans, end=line.end)
+    for line in divide(runs, offsets) if offsets else [runs]:
+        text = plain_of(line)
+        if len(text) > width:  # trailing spaces beyond the width go (rich's rstrip_end)
+            excess = len(text) - width
+            spaces = len(text) - len(text.rstrip())
+            line = _crop(line, len(text) - min(spaces, excess))
+        if cell_len(plain_of(line)) > width:
+            line = _crop_cells(line, width)
         out.append(line)
     return out
 
 
-def _highlighted(text: str, hl, base: Style | None = None) -> Text:
-    t = Text(text, style=base or "")
-    if hl is not None:
-        for m in hl.finditer(text):
-            t.stylize(MUTE if m.lastgroup == "mute" else HIT, m.start(), m.end())
-    return t
+def _crop(runs: Runs, n: int) -> Runs:
+    """The first ``n`` characters."""
+    out, used = [], 0
+    for t, s in runs:
+        if used >= n:
+            break
+        out.append((t[: n - used], s))
+        used += len(t[: n - used])
+    return out
 
 
-def link_pieces(r: dict, linked: bool) -> list[Text]:
+def _crop_cells(runs: Runs, width: int) -> Runs:
+    """The first ``width`` cells."""
+    out, used = [], 0
+    for t, s in runs:
+        if used + cell_len(t) <= width:
+            out.append((t, s))
+            used += cell_len(t)
+            continue
+        piece = chop_cells(t, width - used)[0] if width > used else ""
+        if piece:
+            out.append((piece, s))
+        break
+    return out
+
+
+# --------------------------------------------------------------------------- the entries
+def link_pieces(r: dict, linked: bool) -> list[Runs]:
     """The entry's links, each one unbreakable piece: the paper's page (or, labelled, the title
     search), then code and project links. In a terminal they are also OSC 8 hyperlinks, and a
     search shows only its label (its URL is long)."""
     pieces = []
     for label, url in labelled_links(r):
-        style = Style(link=url) if linked else None
-        piece = Text(style=DIM)
+        style = combine(DIM_S, link_style(url)) if linked else DIM_S
         if linked and label == SEARCH_LABEL:
-            piece.append(label, style=style)
-            pieces.append(piece)
+            pieces.append([(label, style)])
             continue
-        piece.append(link_prefix(label))
-        piece.append(url, style=style)
-        pieces.append(piece)
+        pieces.append([(link_prefix(label), DIM_S), (url, style)])
     return pieces
 
 
-def link_lines(pieces: list[Text], first: int, rest: int) -> list[Text]:
+def link_lines(pieces: list[Runs], first: int, rest: int) -> list[Runs]:
     """Link pieces packed onto lines, joined by " · ", a piece never split."""
-    lines: list[Text] = []
-    cur: Text | None = None
+    lines: list[Runs] = []
+    cur: Runs | None = None
+    used = 0
     width = first
     for piece in pieces:
-        if cur is not None and cur.cell_len + 3 + piece.cell_len <= width:
-            cur.append(" · ", style=DIM)
-            cur.append_text(piece)
+        n = cell_len(plain_of(piece))
+        if cur is not None and used + 3 + n <= width:
+            cur = cur + [(" · ", DIM_S)] + piece
+            used += 3 + n
             continue
         if cur is not None:
             lines.append(cur)
             width = rest
-        cur = piece.copy()
+        cur, used = list(piece), n
     if cur is not None:
         lines.append(cur)
     return lines
 
 
 def _body(s, tags: list[str], hl=None, *, linked: bool = False,
-          hidden: bool = False) -> tuple[list[Text], list[Text]]:
+          hidden: bool = False) -> tuple[list[Runs], list[Runs]]:
     """Title, meta line, abstract snippet and matched terms of one entry (and, ``hidden``, the mute
     term that sank it); and its link pieces."""
     r = s.record
     hl = hl if hl is not None else highlighter_of([s])
-    title = _highlighted(clean(r.get("title")) or "(untitled)", hl, Style(bold=True))
+    title = highlighted(clean(r.get("title")) or "(untitled)", hl, BOLD_S)
     if linked:
-        title.stylize(Style(link=paper_link(r).url))
+        title = with_link(title, paper_link(r).url)
     lines = [title]
     bits = meta_bits(r)
     if r.get("truncated"):
         bits.append("abstract cut off")
-    meta = Text(glued(bits), style=DIM)
+    meta: Runs = [(glued(bits), DIM_S)]
     if tags:
         if bits:
-            meta.append(" · ", style=DIM)
-        meta.append(" ".join(f"#{clean(t)}" for t in tags), style="magenta")
-    if meta.plain:
+            meta.append((" · ", DIM_S))
+        meta.append((" ".join(f"#{clean(t)}" for t in tags), (DIM, "magenta", None)))
+    if plain_of(meta):
         lines.append(meta)
     if r.get("abstract"):
-        lines.append(_highlighted(snippet(r["abstract"], hl), hl))
+        lines.append(highlighted(snippet(r["abstract"], hl), hl))
     if s.matches:
-        why = Text("matched: ", style=DIM)
+        why: Runs = [("matched: ", DIM_S)]
         for i, (term, parts) in enumerate(grouped_matches(s.matches)):
             if i:
-                why.append(", ", style=DIM)
+                why.append((", ", DIM_S))
             neg = all(w < 0 for _, w in parts)
             before, term, after = match_label(term, parts)
-            why.append(before, style=DIM)
-            why.append(clean(term), style="red" if neg else "yellow")
-            why.append(after, style=DIM)
+            why.append((before, DIM_S))
+            why.append((clean(term), (DIM, "red" if neg else "yellow", None)))
+            why.append((after, DIM_S))
         lines.append(why)
     if hidden and s.sunk_by:
-        sunk = Text("hidden by the mute term ", style=DIM)
-        sunk.append(clean(s.sunk_by), style="red")
-        lines.append(sunk)
+        lines.append([("hidden by the mute term ", DIM_S), (clean(s.sunk_by), (DIM, "red", None))])
     return lines, link_pieces(r, linked)
 
 
-def _entry_lines(console: Console, rank: int, s, tags: list[str], hl=None, hidden: bool = False) -> list[Text]:
+def _head(rank: int, score: float, item_id: str) -> Runs:
+    score_style = color("green") if score > 0 else (color("red") if score < 0 else DIM_S)
+    return [(f"{rank:>2}.", BOLD_S), (f"{score:6.1f} ", score_style), (short_id(item_id), color("cyan")),
+            (" ", NONE)]
+
+
+def _entry_lines(screen: Screen, rank: int, s, tags: list[str], hl=None, hidden: bool = False) -> list[Runs]:
     """One entry as wrapped lines: rank, score and short id, then the body beside them."""
-    score_style = "green" if s.score > 0 else ("red" if s.score < 0 else "dim")
-    head = Text()
-    head.append(f"{rank:>2}.", style="bold")
-    head.append(f"{s.score:6.1f} ", style=score_style)
-    head.append(short_id(s.record["id"]), style="cyan")
-    head.append(" ")
-    parts, links = _body(s, tags, hl, linked=hyperlinks(console), hidden=hidden)
-    return hanging(console, head, parts, links)
+    parts, links = _body(s, tags, hl, linked=hyperlinks(screen), hidden=hidden)
+    return hanging(screen, _head(rank, s.score, s.record["id"]), parts, links)
 
 
-def hanging(console: Console, head: Text, parts: list[Text], links: list[Text]) -> list[Text]:
+def hanging(screen: Screen, head: Runs, parts: list[Runs], links: list[Runs]) -> list[Runs]:
     """``head``, then the lines of ``parts`` and the link pieces beside it, wrapped to the
-    console's width; on a narrow terminal (less than NARROW_BODY columns beside the head)
+    screen's width; on a narrow terminal (less than NARROW_BODY columns beside the head)
     the lines after the first hang at INDENT columns instead."""
-    first = max(1, console.width - head.cell_len)
-    indent = head.cell_len if first >= NARROW_BODY else INDENT
-    pad = Text(" " * indent)
-    rest = max(1, console.width - indent)
-    out: list[Text] = []
+    head_len = cell_len(plain_of(head))
+    first = max(1, screen.width - head_len)
+    indent = head_len if first >= NARROW_BODY else INDENT
+    pad: Runs = [(" " * indent, NONE)]
+    rest = max(1, screen.width - indent)
+    out: list[Runs] = []
     for part in parts:
         for line in break_lines(part, first if not out else rest, rest):
             out.append((pad if out else head) + line)
@@ -214,88 +322,112 @@ def hanging(console: Console, head: Text, parts: list[Text], links: list[Text]) 
     return out
 
 
-def _entries_text(console: Console, entries, report: Report) -> Text:
-    lines: list[Text] = []
+def _entries_lines(screen: Screen, report: Report) -> list[Runs]:
+    lines: list[Runs] = []
     main, folded = report.sections()
+    hl = report.highlighter()
     for i, s in enumerate(main, 1):
         if i > 1:
-            lines.append(Text(""))
-        lines.extend(_entry_lines(console, i, s, report.tags_of(s.record["id"]), report.highlighter(),
-                                  report.view == "hidden"))
+            lines.append([])
+        lines.extend(_entry_lines(screen, i, s, report.tags_of(s.record["id"]), hl, report.view == "hidden"))
     if folded:  # [show] cross_lists = "fold": one line each, after the others
         if main:
-            lines.append(Text(""))
-        lines.append(Text(f"Cross-lists ({len(folded)})", style="bold"))
+            lines.append([])
+        lines.append([(f"Cross-lists ({len(folded)})", BOLD_S)])
         for i, s in enumerate(folded, len(main) + 1):
-            lines.extend(_folded_lines(console, i, s))
-    return Text("\n").join(lines)
+            lines.extend(_folded_lines(screen, i, s))
+    return lines
 
 
-def _folded_lines(console: Console, rank: int, s) -> list[Text]:
+def _folded_lines(screen: Screen, rank: int, s) -> list[Runs]:
     """A folded entry: rank, score, id, title and where it is cross-listed from, then its links."""
     r = s.record
-    linked = hyperlinks(console)
-    head = Text()
-    head.append(f"{rank:>2}.", style="bold")
-    head.append(f"{s.score:6.1f} ", style="green" if s.score > 0 else ("red" if s.score < 0 else "dim"))
-    head.append(short_id(r["id"]), style="cyan")
-    head.append(" ")
-    title = Text(clean(r.get("title")) or "(untitled)", style=Style(bold=True))
+    linked = hyperlinks(screen)
+    title: Runs = [(clean(r.get("title")) or "(untitled)", BOLD_S)]
     if linked:
-        title.stylize(Style(link=paper_link(r).url))
-    title.append(" · " + cross_list_from(r), style=DIM)
-    return hanging(console, head, [title], link_pieces(r, linked))
+        title = with_link(title, paper_link(r).url)
+    title.append((" · " + cross_list_from(r), (BOLD | DIM, None, None)))
+    return hanging(screen, _head(rank, s.score, r["id"]), [title], link_pieces(r, linked))
 
 
-def render_terminal(report: Report, console: Console) -> None:
-    console.print(Text(clean(report.heading), style="bold underline"))
-    console.print(Text(clean(report.summary()), style=DIM))
-    linked = hyperlinks(console)
+# --------------------------------------------------------------------------- whole outputs
+class _Out:
+    """Lines written to a screen: ``line`` as laid out (no wrapping), ``para`` wrapped to the
+    width as rich wraps what it prints."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
+        self.lines: list[str] = []
+
+    def line(self, runs: Runs = ()) -> None:  # type: ignore[assignment]
+        self.lines.append(self.screen.render(list(runs)))
+
+    def para(self, text: str, style: Style = NONE) -> None:
+        self.runs([(text, style)])
+
+    def runs(self, runs: Runs) -> None:
+        for line in wrapped(runs, self.screen.width):
+            self.line(line)
+
+    def write(self) -> None:
+        """To the screen's file: piped, without trailing spaces."""
+        lines = self.lines if self.screen.is_terminal else [x.rstrip() for x in self.lines]
+        f = self.screen.file
+        f.write("\n".join(lines) + "\n" if lines else "")
+        f.flush()
+
+
+def render_terminal(report: Report, screen: Screen) -> None:
+    out = _Out(screen)
+    _report_lines(report, out)
+    out.write()
+
+
+def _report_lines(report: Report, out: _Out) -> None:
+    linked = hyperlinks(out.screen)
+    out.para(clean(report.heading), (BOLD | UNDERLINE, None, None))
+    out.para(clean(report.summary()), DIM_S)
     for u in report.updates:  # new versions of papers on the reading list come first
         url = paper_link(u.record).url
-        console.print(Text(u.text(), style=Style(bold=True, color="magenta", link=url if linked else None)))
-        console.print(Text("  " + url, style=Style(dim=True, link=url if linked else None)), soft_wrap=True)
+        out.para(u.text(), (BOLD, "magenta", url if linked else None))
+        out.line([("  " + url, (DIM, None, url if linked else None))])
     for w in report.warnings:
-        console.print(Text("⚠ " + clean(w), style="yellow"))
-    console.print()
+        out.para("⚠ " + clean(w), color("yellow"))
+    out.line()
     if not report.entries:
         if report.view == "hidden":
-            console.print(Text("Nothing hidden by mute terms.", style="italic"))
+            out.para("Nothing hidden by mute terms.", (ITALIC, None, None))
         else:
-            console.print(Text("Nothing new." if not report.pool else "Nothing to show.", style="italic"))
+            out.para("Nothing new." if not report.pool else "Nothing to show.", (ITALIC, None, None))
         return
-    console.print(_entries_text(console, report.entries, report), soft_wrap=True)
+    for line in _entries_lines(out.screen, report):
+        out.line(line)
 
 
-def print_report(report: Report, console: Console | None = None) -> None:
-    """Print to the terminal; when piped, as plain text without trailing padding."""
-    console = console or make_console()
-    if console.is_terminal:
-        render_terminal(report, console)
-        return
-    with console.capture() as cap:
-        render_terminal(report, console)
-    text = "\n".join(line.rstrip() for line in cap.get().split("\n"))
-    console.file.write(text)
-    console.file.flush()
+def print_report(report: Report, screen: Screen | None = None) -> None:
+    """Print to the terminal; when piped, as plain text without trailing spaces."""
+    render_terminal(report, screen or make_console())
 
 
-def render_explain(s, console: Console, tags: list[str] | None = None) -> None:
+def render_explain(s, screen: Screen, tags: list[str] | None = None) -> None:
     """One item's score, contribution by contribution."""
     r = s.record
-    console.print(Text("\n").join(_entry_lines(console, 1, s, tags or [])), soft_wrap=True)
-    console.print()
+    out = _Out(screen)
+    for entry_line in _entry_lines(screen, 1, s, tags or []):
+        out.line(entry_line)
+    out.line()
     if not s.matches:
-        console.print(Text("No interest matched: score 0.", style=DIM))
+        out.para("No interest matched: score 0.", DIM_S)
     for m in s.matches:
-        line = Text(f"{m.weight:+8.2f}  ", style="green" if m.weight >= 0 else "red")
-        line.append(clean(m.term), style="bold")
-        line.append(f"  in {m.field}", style=DIM)
+        base = color("green" if m.weight >= 0 else "red")  # (the whole line's colour)
+        line: Runs = [(f"{m.weight:+8.2f}  ", NONE), (clean(m.term), BOLD_S), (f"  in {m.field}", DIM_S)]
         if m.forms and [f for f in m.forms if f != m.term.casefold()]:
-            line.append("  " + ", ".join(f'"{clean(f)}"' for f in m.forms), style=DIM)
+            line.append(("  " + ", ".join(f'"{clean(f)}"' for f in m.forms), DIM_S))
         if m.detail:
-            line.append(f"  {clean(m.detail)}", style=DIM)
-        console.print(line)
-    console.print(Text(f"{s.score:+8.2f}  total", style="bold"))
-    console.print(Text(f"\nid {r['id']} · sources: {', '.join(clean(x) for x in r.get('sources') or [])}"
-                       f" · first seen {r.get('first_seen', '?')}", style=DIM))
+            line.append((f"  {clean(m.detail)}", DIM_S))
+        out.runs([(t, combine(base, st)) for t, st in line])
+    out.para(f"{s.score:+8.2f}  total", BOLD_S)
+    out.line()
+    out.para(f"id {r['id']} · sources: {', '.join(clean(x) for x in r.get('sources') or [])}"
+             f" · first seen {r.get('first_seen', '?')}", DIM_S)
+    out.write()

@@ -31,6 +31,7 @@ from digest.render import (
     link_prefix,
     match_label,
     meta_bits,
+    narrow,
     paper_link,
     snippet,
 )
@@ -42,6 +43,8 @@ SNIPPET_CHARS = 320
 
 def cell_width(text: str) -> int:
     """Display columns of ``text`` in a terminal: wide (CJK) characters count two."""
+    if narrow(text):  # (most text: one column a character, counted without a look at each)
+        return len(text)
     n = 0
     for ch in text:
         if unicodedata.combining(ch):

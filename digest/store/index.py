@@ -13,11 +13,15 @@ names ending in an upper-case acronym (``names``). Interest terms are expanded i
 the words that share their keys, so scoring never stems text. A ``cache`` table keeps
 small derived values for the ranking (term shares for damping), dropped with the rest.
 
-The index remembers the signature of the JSONL file it describes (size, inode
-and the last :data:`TAIL` bytes). When the file only grew, the appended lines
-are indexed; when it changed in any other way, or the index is missing,
-corrupt or of an older schema, the index is rebuilt from the file. So a stale
-or deleted index never gives a wrong answer.
+The index remembers the signature of the JSONL file it describes, by content only: its size,
+a CRC-32 of its first :data:`HEAD` bytes and its last :data:`TAIL` bytes, never its inode or
+modification time, so a copied or restored store (``cp -r``, a backup, a new laptop) keeps its
+index. When the file only grew (the old head and the old end are still there), the appended
+lines are indexed; when it changed in any other way, or the index is missing, corrupt or of an
+older schema, the index is rebuilt from the file. An edit in place that keeps the size, the head
+and the end is caught where the index is read: the bytes it points at must be a whole record of
+the id it has for them, else the index is rebuilt (and a line that is no record set aside). So a
+stale or deleted index never gives a wrong answer.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from digest import identity
 from digest.errors import StoreError, StoreUnwritable
@@ -39,7 +44,8 @@ from digest.words import KEY_VERSION, Lexicon, stem_key
 # bump the first number when the index schema changes (words.KEY_VERSION when word keys do): old
 # indexes are rebuilt
 INDEX_VERSION = f"4.{KEY_VERSION}"
-TAIL = 64  # bytes of the JSONL file the index remembers to detect edits
+TAIL = 64  # bytes at the end of the JSONL file the index remembers to detect edits
+HEAD = 65536  # bytes at its start that the index keeps a CRC-32 of (the whole file, when smaller)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items(
@@ -185,43 +191,49 @@ class Index:
                 pass
 
     # ------------------------------------------------------------------ signature
-    def file_sig(self) -> tuple[int, int, int, str]:
-        """(size, inode, mtime in ns, hex of the last TAIL bytes) of items.jsonl."""
+    def file_sig(self) -> Sig:
+        """The signature of items.jsonl (see :func:`handle_sig`)."""
         try:
             with open(self.items, "rb") as fh:
                 return handle_sig(fh)
         except FileNotFoundError:
-            return 0, 0, 0, ""
+            return Sig(0, 0, "", "", 0, 0)
 
     def tail_at(self, size: int) -> str:
         with open(self.items, "rb") as fh:
             fh.seek(max(0, size - TAIL))
             return fh.read(min(TAIL, size)).hex()
 
+    def head_of(self, n: int) -> str:
+        """The CRC-32 of the first ``n`` bytes of items.jsonl, as :func:`handle_sig` writes it."""
+        with open(self.items, "rb") as fh:
+            return _crc(fh.read(n))
+
     @staticmethod
     def meta(db: sqlite3.Connection) -> dict:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
     def write_sig(self, db: sqlite3.Connection) -> None:
-        size, ino, mtime, tail = self.file_sig()
+        sig = self.file_sig()
+        db.execute("DELETE FROM meta WHERE key IN ('ino', 'mtime')")  # (an older index's signature)
         db.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", size), ("ino", ino),
-             ("mtime", mtime), ("tail", tail)],
+            [("format", FORMAT), ("index_version", INDEX_VERSION), ("size", sig.size), ("head_len", sig.head_len),
+             ("head", sig.head), ("tail", sig.tail)],
         )
 
     @staticmethod
-    def describes(meta: dict, sig: tuple[int, int, int, str]) -> bool:
-        """Does an index whose meta table says ``meta`` describe the file of signature ``sig``?"""
-        size, ino, mtime, tail = sig
-        return (
-            meta.get("format") == FORMAT
-            and meta.get("index_version") == INDEX_VERSION
-            and meta.get("size") == size
-            and meta.get("ino") == ino
-            and meta.get("mtime") == mtime
-            and meta.get("tail") == tail
-        )
+    def describes(meta: dict, sig: Sig) -> bool:
+        """Does an index whose meta table says ``meta`` describe the file of signature ``sig``?
+        (An index written before the signature was by content says the file's inode and
+        modification time instead of its head: it is trusted while they agree, and written
+        anew by the next command that writes.)"""
+        if not (meta.get("format") == FORMAT and meta.get("index_version") == INDEX_VERSION
+                and meta.get("size") == sig.size and meta.get("tail") == sig.tail):
+            return False
+        if "head" in meta:
+            return meta.get("head_len") == sig.head_len and meta["head"] == sig.head
+        return meta.get("ino") == sig.ino and meta.get("mtime") == sig.mtime
 
     def is_fresh(self, *, locked: bool) -> bool:
         if self.fresh:
@@ -240,6 +252,8 @@ class Index:
         the file only grew, else rebuild. Returns the damaged lines found (offset, bytes)."""
         if self.is_fresh(locked=True):
             self.fresh = True
+            if self.path.exists():
+                self.upgrade_sig()
             return []
         try:
             db = self.db(locked=True)
@@ -252,21 +266,45 @@ class Index:
             self.drop()  # an older schema: start the cache afresh
             db = self.db(locked=True)
             meta = {}
-        size, ino, _, _ = self.file_sig()
+        sig = self.file_sig()
         start = 0
         old_size = meta.get("size")
         if (
             meta.get("format") == FORMAT
             and meta.get("index_version") == INDEX_VERSION
             and isinstance(old_size, int)
-            and meta.get("ino") == ino
-            and 0 < old_size <= size
+            and 0 < old_size <= sig.size
             and self.tail_at(old_size) == meta.get("tail")
+            and self._head_kept(meta, sig)
         ):
             start = old_size  # the file only grew: index the appended lines
         bad = self.index_from(start)
         self.fresh = True
         return bad
+
+    def upgrade_sig(self) -> None:
+        """Give an index of the older signature (inode and modification time, no head) that still
+        describes its file the signature by content, so that a copy made afterwards keeps it
+        (lock held; nothing is written for an index that has it already)."""
+        db = self.db(locked=True)
+        if "head" in self.meta(db):
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.describes(self.meta(db), self.file_sig()):
+                self.write_sig(db)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _head_kept(self, meta: dict, sig: Sig) -> bool:
+        """Is the start of the file the index described still there (an older index: the same inode)?"""
+        if "head" not in meta:
+            return meta.get("ino") == sig.ino
+        n = meta.get("head_len")
+        return isinstance(n, int) and 0 <= n <= sig.size and self.head_of(n) == meta["head"]
 
     def index_from(self, start: int) -> list[tuple[int, bytes]]:
         """Index the lines of items.jsonl from byte ``start`` (0: rebuild) and commit, with the
@@ -325,11 +363,30 @@ class Index:
             raise
 
 
-def handle_sig(fh: IO[bytes]) -> tuple[int, int, int, str]:
-    """(size, inode, mtime in ns, hex of the last TAIL bytes) of the file open as ``fh``."""
+class Sig(NamedTuple):
+    """What the index knows items.jsonl by: its size, how many bytes of its head are
+    fingerprinted and their CRC-32, the hex of its last TAIL bytes; and, for an index written
+    before the signature was by content, its inode and modification time."""
+
+    size: int
+    head_len: int
+    head: str
+    tail: str
+    ino: int
+    mtime: int
+
+
+def _crc(data: bytes) -> str:
+    return f"{zlib.crc32(data):08x}"
+
+
+def handle_sig(fh: IO[bytes]) -> Sig:
+    """The signature of the file open as ``fh``: its content (size, head, tail), not where it is."""
     st = os.fstat(fh.fileno())
+    n = min(HEAD, st.st_size)
+    head = os.pread(fh.fileno(), n, 0) if n else b""
     tail = os.pread(fh.fileno(), TAIL, max(0, st.st_size - TAIL)) if st.st_size else b""
-    return st.st_size, st.st_ino, st.st_mtime_ns, tail.hex()
+    return Sig(st.st_size, len(head), _crc(head), tail.hex(), st.st_ino, st.st_mtime_ns)
 
 
 def fill(db: sqlite3.Connection, fh: IO[bytes], start: int,

@@ -129,7 +129,7 @@ class Store:
         self._lock: FileLock | None = None
         self._run: int | None = None
         self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
-        self._cached: dict[str, str] = {}  # cache values put by this process (its reads are a snapshot)
+        self._cached: dict[str, str | bytes] = {}  # cache values put by this process (its reads are a snapshot)
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
@@ -263,6 +263,7 @@ class Store:
                 return None
             self._view = (self.index.db(locked=True), fh, False)
             return self._view
+        upgrade = os.access(self.root, os.W_OK)
         for _ in range(5):
             try:
                 fh = open(self.items_path, "rb")
@@ -272,12 +273,20 @@ class Store:
                 raise os_error(exc, self.items_path, "read") from None
             fresh = False
             db = None
+            meta: dict = {}
             try:
                 db = self.index.db(locked=False)
                 db.execute("BEGIN")  # the snapshot: what the index says now, however it changes
-                fresh = Index.describes(Index.meta(db), handle_sig(fh))
+                meta = Index.meta(db)
+                fresh = Index.describes(meta, handle_sig(fh))
             except (sqlite3.DatabaseError, StoreError):
                 pass  # no usable index (missing, corrupt, unreadable): caught up below, or read in memory
+            if fresh and db is not None and upgrade and "head" not in meta:
+                upgrade = False  # the older signature (inode, mtime): by content from now on
+                db.execute("ROLLBACK")
+                fh.close()
+                self._upgrade_sig()
+                continue
             if fresh and db is not None:
                 self._view = (db, fh, True)
                 return self._view
@@ -293,6 +302,21 @@ class Store:
                 raise
             fh.close()
         raise StoreError("items.jsonl keeps changing while it is read; try again", path=self.items_path)
+
+    def _upgrade_sig(self) -> None:
+        """Rewrite an index's older signature (see Index.upgrade_sig) when the lock is free at once;
+        else, or when it cannot be written, leave it: it is still read, and upgraded later."""
+        lock = FileLock(self.root / LOCK, 0)
+        try:
+            lock.acquire()
+        except StoreError:
+            return
+        try:
+            self.index.upgrade_sig()
+        except (sqlite3.Error, StoreError, OSError):
+            pass
+        finally:
+            lock.release()
 
     def _memory_view(self, fh: IO[bytes], why: StoreError) -> tuple[sqlite3.Connection, IO[bytes], bool]:
         """Read a store that cannot be written: an index of ``fh`` in memory, damaged and torn lines
@@ -336,7 +360,12 @@ class Store:
                 raise exc from None
             self._memory_view(fh, exc)
 
-    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None) -> dict:
+    def _read_at(self, off: int, length: int, fh: IO[bytes] | None = None, loads=None,
+                 expect: str | None = None) -> dict:
+        """The record at ``off`` (``length`` bytes, its newline included); ``expect``: the id the
+        index has for it. A line that is not a whole record there, or a record of another id (an
+        edit in place that kept the file's size and ends), is a DamagedLine: the index is rebuilt
+        and the line, if it is no record, set aside."""
         if fh is None:
             view = self._reader_view()
             if view is None:
@@ -347,16 +376,17 @@ class Store:
             rec = (decode_record(line, loads) if loads else decode_record(line)) if line.endswith(b"\n") else None
         except NewerFormat as exc:
             raise _newer("a record", exc.version, self.items_path) from None
-        if rec is None:
+        if rec is None or (expect is not None and rec.get("id") != expect):
             raise DamagedLine(off, path=self.items_path)
         return rec
 
-    def records_at(self, rows: Iterable[tuple[int, int]]) -> list[dict]:
-        """The records at the given (offset, length) pairs of the view, read in file order."""
+    def records_at(self, rows: Iterable[tuple]) -> list[dict]:
+        """The records at the given (offset, length) or (offset, length, id) rows of the view,
+        read in file order."""
         rows = sorted(rows)
         if not rows:
             return []
-        return [self._read_at(off, n) for off, n in rows]
+        return [self._read_at(r[0], r[1], expect=r[2] if len(r) > 2 else None) for r in rows]
 
     @_reads
     @guard_sqlite
@@ -365,7 +395,7 @@ class Store:
         if db is None:
             return None
         r = db.execute("SELECT off, len FROM items WHERE id=?", (item_id,)).fetchone()
-        return self._read_at(*r) if r else None
+        return self._read_at(r[0], r[1], expect=item_id) if r else None
 
     @_reads
     def get_many(self, ids: Iterable[str]) -> list[dict]:
@@ -393,7 +423,7 @@ class Store:
         db = self._reader_index()
         if db is None:
             return Selection(self, [], where=where, params=params)
-        offsets = sorted(db.execute(f"SELECT off, len FROM items WHERE {where}", params).fetchall())
+        offsets = sorted(db.execute(f"SELECT off, len, id FROM items WHERE {where}", params).fetchall())
         return Selection(self, offsets, where=where, params=params)
 
     def records_of_run(self, run: int) -> list[dict]:
@@ -405,14 +435,17 @@ class Store:
 
     @_reads
     @guard_sqlite
-    def recent_records(self, n: int) -> list[dict]:
-        """The ``n`` papers written to the store most recently (latest versions), without a
-        full scan: the index's rowids grow with every write. Background statistics for the
-        similarity boost."""
+    def recent_records(self, n: int, upto: int | None = None) -> list[dict]:
+        """The ``n`` papers written to the store most recently (latest versions; ``upto``: up to
+        that index row), without a full scan: the index's rowids grow with every write.
+        Background statistics for the similarity boost."""
         db = self._reader_index()
         if db is None or n <= 0:
             return []
-        return self.records_at(db.execute("SELECT off, len FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
+        if upto is None:
+            return self.records_at(db.execute("SELECT off, len, id FROM items ORDER BY rowid DESC LIMIT ?", (n,)))
+        return self.records_at(db.execute("SELECT off, len, id FROM items WHERE rowid<=? ORDER BY rowid DESC "
+                                          "LIMIT ?", (upto, n)))
 
     # ------------------------------------------------------------------ vocabulary
     def vocabulary(self) -> StoreVocabulary:
@@ -428,15 +461,33 @@ class Store:
 
     @_reads
     @guard_sqlite
+    def ids_after_rowid(self, rowid: int) -> list[str]:
+        """The ids of the papers written (or written again) after index row ``rowid``."""
+        db = self._reader_index()
+        return [r[0] for r in db.execute("SELECT id FROM items WHERE rowid>?", (rowid,))] if db else []
+
+    @_reads
+    @guard_sqlite
+    def recent_rows(self, n: int, upto: int) -> list[tuple[int, int, str]]:
+        """(offset, length, id) of the ``n`` papers written last up to index row ``upto``
+        (see :meth:`max_rowid`), newest first, from the index alone."""
+        db = self._reader_index()
+        if db is None or n <= 0:
+            return []
+        return db.execute("SELECT off, len, id FROM items WHERE rowid<=? ORDER BY rowid DESC LIMIT ?",
+                          (upto, n)).fetchall()
+
+    @_reads
+    @guard_sqlite
     def records_after_rowid(self, rowid: int, limit: int) -> list[dict]:
         """Up to ``limit`` records written after index row ``rowid`` (latest versions)."""
         db = self._reader_index()
         if db is None:
             return []
-        return self.records_at(db.execute("SELECT off, len FROM items WHERE rowid>? ORDER BY rowid LIMIT ?",
+        return self.records_at(db.execute("SELECT off, len, id FROM items WHERE rowid>? ORDER BY rowid LIMIT ?",
                                           (rowid, limit)))
 
-    def cache_get(self, name: str) -> str | None:
+    def cache_get(self, name: str) -> str | bytes | None:
         """A small derived value kept in the index (dropped whenever the index is rebuilt)."""
         if name in self._cached:
             return self._cached[name]
@@ -447,7 +498,7 @@ class Store:
             return None
         return r[0] if r else None
 
-    def cache_put(self, name: str, value: str) -> bool:
+    def cache_put(self, name: str, value: str | bytes) -> bool:
         """Keep a derived value; False when the store cannot be written (read-only, full): the
         value is computed again next time. Needs no lock: one row, written atomically."""
         self._cached[name] = value
@@ -498,10 +549,10 @@ class Store:
         rows = []
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            rows += db.execute(f"SELECT off, len FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+            rows += db.execute(f"SELECT off, len, id FROM items WHERE id IN ({','.join('?' * len(chunk))})",
                                chunk).fetchall()
         rows.sort()
-        return iter([(off, n, self._read_at(off, n)) for off, n in rows])
+        return iter([(off, n, self._read_at(off, n, expect=rid)) for off, n, rid in rows])
 
     @guard_sqlite
     def scan_plan(self, parts: int) -> ScanPlan | None:
@@ -599,17 +650,17 @@ class Store:
         db = self._db()
         aid = item.get("arxiv_id")
         if aid:
-            r = db.execute("SELECT off, len FROM items WHERE arxiv=?", (aid,)).fetchone()
+            r = db.execute("SELECT off, len, id FROM items WHERE arxiv=?", (aid,)).fetchone()
             if r:
-                return self._read_at(*r), True
+                return self._read_at(r[0], r[1], expect=r[2]), True
         r = db.execute("SELECT off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
         taken = r is not None
         if r and not (aid and r[2] and r[2] != aid):
-            return self._read_at(r[0], r[1]), True
+            return self._read_at(r[0], r[1], expect=item["id"]), True
         tkey = identity.normalize_title(item["title"])
-        for r in db.execute("SELECT off, len, arxiv FROM items WHERE tkey=?", (tkey,)).fetchall():
+        for r in db.execute("SELECT off, len, arxiv, id FROM items WHERE tkey=?", (tkey,)).fetchall():
             if not (aid and r[2] and r[2] != aid):
-                return self._read_at(r[0], r[1]), taken
+                return self._read_at(r[0], r[1], expect=r[3]), taken
         return None, taken
 
     @guard_sqlite
@@ -753,11 +804,12 @@ class Store:
 
 class Selection:
     """A lazily read set of records (see :meth:`Store.select`): ``rows`` are (offset, length)
-    pairs of the store's view, read in their order; an iterable of them needs ``count``. When a
-    damaged line interrupts a selection made by :meth:`Store.select` (``where``), the store is
-    repaired and the rest read again (the papers given are not)."""
+    pairs, or (offset, length, id) triples, of the store's view, read in their order; an iterable
+    of them needs ``count``. When a damaged line interrupts a selection made by
+    :meth:`Store.select` (``where``), the store is repaired and the rest read again (the papers
+    given are not)."""
 
-    def __init__(self, store: Store, rows: Iterable[tuple[int, int]], count: int | None = None, *,
+    def __init__(self, store: Store, rows: Iterable[tuple], count: int | None = None, *,
                  where: str | None = None, params: tuple = ()) -> None:
         self.store = store
         self.rows = rows
@@ -776,8 +828,8 @@ class Selection:
             if attempt and self.where is None:  # offsets of another view: cannot be read again
                 raise DamagedLine(-1, path=self.store.items_path)
             rows = self.rows if attempt == 0 else self.store.select(self.where or "0", self.params).rows
-            for off, n in rows:
-                yield self.store._read_at(off, n, None, loads)
+            for r in rows:  # (offset, length) or (offset, length, id)
+                yield self.store._read_at(r[0], r[1], None, loads, r[2] if len(r) > 2 else None)
 
         return (rec for rec in _resumed(self.store, read))
 
