@@ -56,19 +56,14 @@ def prepare(data: Path, scale: str) -> tuple[Path, Path, int]:
 
 
 def cpu_once(args: list[str], env: dict) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one command."""
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one command (started by the
+    small spawner process: see spawn.py)."""
     import os
-    import subprocess
-    import time
 
-    t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = p.stderr.read().decode(errors="replace") if p.stderr else ""
-        raise SystemExit(f"benchmark command failed: {' '.join(args)}\n{err[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    from spawn import log_path, spawner
+
+    m = spawner().measure(args, log_path(), env=env, stdout=os.devnull)
+    return m.wall, m.cpu, m.rss_mb
 
 
 def learning_rows(scale: str, data: Path, runs: int, *, dg: list[str], env: dict, config: Path,

@@ -51,6 +51,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from run import digest_cmd, env_with  # noqa: E402  (the main runner's digest command and environment)
+from spawn import Measured as Sample  # noqa: E402  (wall, CPU, peak RSS of one command)
+from spawn import Spawner  # noqa: E402  (commands started from a small process: honest peak RSS)
 
 RSS2EMAIL = "rss2email==3.14"  # pinned: the peer measured is a known version
 VENV = HERE / ".peers-venv"
@@ -214,13 +216,6 @@ class FeedServer:
 
 # --------------------------------------------------------------------------- measuring
 @dataclass
-class Sample:
-    wall: float
-    cpu: float
-    rss_mb: float
-
-
-@dataclass
 class Series:
     name: str
     samples: list[Sample] = field(default_factory=list)
@@ -235,53 +230,6 @@ class Series:
     @property
     def rss(self) -> float:
         return max(s.rss_mb for s in self.samples)
-
-
-SPAWNER = r"""
-import json, os, sys, time
-for line in sys.stdin:
-    args, log = json.loads(line)
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    t0 = time.perf_counter()
-    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-               (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
-    pid = os.posix_spawnp(args[0], args, os.environ, file_actions=actions)
-    _, status, ru = os.wait4(pid, 0)
-    wall = time.perf_counter() - t0
-    os.close(fd)
-    print(json.dumps([wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, os.waitstatus_to_exitcode(status)]), flush=True)
-"""
-
-
-class Spawner:
-    """Starts the measured commands from a small process of its own.
-
-    The kernel starts a child's peak RSS (ru_maxrss) at the peak of the process it was forked
-    from, and this one holds a server, the email parser and the data; a child of a bare
-    ``python -S`` (~9 MB, less than any Python command measured) reports its own peak."""
-
-    def __init__(self, env: dict) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-S", "-c", SPAWNER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, text=True)
-
-    def measure(self, args: list[str], log: Path) -> Sample:
-        """Wall time, CPU (user + sys, the child's waited-for children included) and peak RSS of one command."""
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps([args, str(log)]) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit("the benchmark's spawner died")
-        wall, cpu, maxrss_kb, code = json.loads(line)
-        if code != 0:
-            tail = log.read_bytes()[-2000:].decode(errors="replace")
-            raise SystemExit(f"benchmark command failed ({code}): {' '.join(args)}\n{tail}")
-        return Sample(wall, cpu, maxrss_kb / 1024)
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait()
 
 
 def _norm(text: str) -> str:

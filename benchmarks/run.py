@@ -22,7 +22,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import PER_RUN  # noqa: E402  (a daily run brings about this many papers)
+from spawn import log_path, spawner  # noqa: E402  (commands started from a small process: see spawn.py)
 
 
 def generate(data: Path, sizes: list[int]) -> None:
@@ -116,16 +116,10 @@ def fresh_dump(data: Path) -> Path:
 
 
 def run_once(args: list[str], env: dict | None = None) -> Sample:
-    """Wall seconds, peak RSS (MB) and CPU seconds of one command, output discarded."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
-    if p.returncode not in (0,):
-        raise SystemExit(f"benchmark command failed ({p.returncode}): {' '.join(args)}\n{err[-2000:]}")
-    return Sample(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+    """Wall seconds, peak RSS (MB) and CPU seconds of one command, output discarded (started by
+    the small spawner process: see spawn.py)."""
+    m = spawner().measure(args, log_path(), env=env, stdout=os.devnull)
+    return Sample(m.wall, m.rss_mb, m.cpu)
 
 
 def tty_once(args: list[str], env: dict | None = None) -> Sample:
@@ -135,27 +129,23 @@ def tty_once(args: list[str], env: dict | None = None) -> Sample:
     import threading
 
     master, slave = pty.openpty()
-    t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=slave, stderr=subprocess.PIPE, env=env)
-    os.close(slave)
 
     def drain() -> None:
         try:
             while os.read(master, 65536):
                 pass
-        except OSError:  # the terminal's last reader is gone
+        except OSError:  # the terminal's last writer is gone
             pass
 
     reader = threading.Thread(target=drain)
     reader.start()
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    reader.join()
-    os.close(master)
-    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark command failed in a terminal: {' '.join(args)}\n{err[-2000:]}")
-    return Sample(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+    try:
+        m = spawner().measure(args, log_path(), env=env, stdout=os.ttyname(slave))
+    finally:
+        os.close(slave)
+        reader.join()
+        os.close(master)
+    return Sample(m.wall, m.rss_mb, m.cpu)
 
 
 def median_of(fn, runs: int) -> Sample:
@@ -452,6 +442,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="where synthetic data goes")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
+    spawner()  # started now, while this process is small (spawn.py)
     runs = args.runs or (5 if args.scale == "full" else 2)
     data = args.data or HERE / "data" / args.scale
     print(f"# digest benchmarks, scale={args.scale}, {platform.node()}, {os.cpu_count()} cores, "
