@@ -9,8 +9,8 @@ What is compared, for each history size N:
   rss2email   (installed from PyPI into benchmarks/.peers-venv, never a dependency of digest)
               with one feed whose state has seen N entries, `digest = True` (one multipart/digest
               mail per feed and run) and `email-protocol = sendmail`;
-  digest      `digest run --email` with one `[sources.arxiv]` URL, a store that has seen the same N
-              papers, 100 interests, `[email] transport = "sendmail"`, max_items = 100 (so its mail,
+  digest      `digest run --email --unmatched` with one `[sources.arxiv]` URL, a store that has seen
+              the same N papers, 100 interests, `[email] transport = "sendmail"`, max_items = 100 (so its mail,
               like rss2email's, lists every new entry; --max-items 20 measures digest's default).
 Both fetch the same Atom feed of 100 new arXiv-style entries from a server on 127.0.0.1 and hand
 their mail to the same sendmail stand-in (a shell script that saves stdin and exits 0). Each run
@@ -321,7 +321,9 @@ class Bench:
         return [str(self.r2e), "-c", str(self.r2e_cfg), "-d", str(self.r2e_state), "run"]
 
     def digest_args(self, n: int) -> list[str]:
-        return self.dg + ["--store", str(self.data / f"store-{n}"), "--config", str(self.digest_cfg), "run", "--email"]
+        # --unmatched: like rss2email's, the mail lists every new entry, those no interest matched too
+        return self.dg + ["--store", str(self.data / f"store-{n}"), "--config", str(self.digest_cfg), "run", "--email",
+                          "--unmatched"]
 
     def digest_ready(self, n: int) -> None:
         """The store of N papers as prepared; its snapshot (re)taken when missing or stale."""
@@ -333,7 +335,10 @@ class Bench:
             lines = sum(1 for _ in fh)
         if lines != n:
             raise SystemExit(f"{store}: {lines:,} records, expected {n:,} (an interrupted run?); delete it to rebuild")
-        self.spawner.measure(self.dg + ["--store", str(store), "show", "--limit", "1"], self.work / "warm.log")
+        # (with the run's config: the ranking's caches in the index, such as the damping shares of
+        # its terms, are what a daily user's store holds; with another config every run recounts)
+        warm = ["--store", str(store), "--config", str(self.digest_cfg), "show", "--limit", "1"]
+        self.spawner.measure(self.dg + warm, self.work / "warm.log")
         snapshot(store, snap)
 
     def digest(self, n: int) -> Sample:
