@@ -668,7 +668,7 @@ def revisions(store: Store, *, after_run: int | None = None, since: str | None =
     listed = rl.ids_with()  # tagged or noted (a paper only triaged or read is not on the list)
     wanted = listed if ids is None else [i for i in dict.fromkeys(ids) if i in set(listed)]
     out = []
-    for r in store.get_many(wanted):
+    for r in store.get_many(wanted, containing=b'"revised_run"'):  # (a paper never revised has no such key)
         run, at = r.get("revised_run"), r.get("revised_at")
         if not isinstance(run, int) or not isinstance(at, str):
             continue

@@ -512,3 +512,34 @@ def test_a_reader_gives_an_older_index_the_content_signature(store, tmp_path, mo
     copy = tmp_path / "copy"
     shutil.copytree(store.root, copy)
     assert Store(copy).count() == 2 and calls == []
+
+
+def test_get_many_containing_decodes_only_the_lines_with_those_bytes(store, monkeypatch):
+    """get_many(ids, containing=b'...') returns the papers whose stored line has the bytes, and
+    decodes no other line (the reading list asks its thousands of papers for the few revised)."""
+    import digest.store.store as store_module
+
+    with store:
+        ingest_items(store, [Item(title=f"Paper {i}", abstract="About things.") for i in range(5)], source="t")
+    recs = list(store.iter_records())
+    ids = [r["id"] for r in recs]
+    target = recs[2]
+    with store:
+        lines = store.items_path.read_bytes().splitlines(keepends=True)
+        k = next(i for i, line in enumerate(lines) if target["id"].encode() in line)
+        rec = json.loads(lines[k])
+        rec["revised_run"], rec["revised_at"] = 7, "2026-12-01T00:00:00Z"
+        lines.append((json.dumps(rec, separators=(",", ":")) + "\n").encode())
+    store.items_path.write_bytes(b"".join(lines))  # (an appended newer version supersedes the old line)
+    decoded = []
+    real = store_module.decode_record
+
+    def counting(line, *a):
+        decoded.append(line)
+        return real(line, *a)
+
+    monkeypatch.setattr(store_module, "decode_record", counting)
+    got = Store(store.root).get_many(ids, containing=b'"revised_run"')
+    assert [r["id"] for r in got] == [target["id"]] and got[0]["revised_run"] == 7
+    assert len(decoded) == 1
+    assert len(Store(store.root).get_many(ids)) == 5  # without it: every paper
