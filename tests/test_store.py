@@ -461,13 +461,11 @@ def test_a_record_given_another_id_in_place_is_found_by_its_new_id(tmp_path):
     assert fresh.count() == 42
 
 
-def test_an_index_of_the_older_signature_is_kept_then_rewritten(store, monkeypatch):
-    """An index written before the signature was by content (inode and mtime, no head) still
-    describes its file: no rebuild after the upgrade; the next write gives it the new signature."""
+def as_older_signature(store) -> None:
+    """Close ``store`` and make its index one written before the signature was by content
+    (inode and modification time, no head fingerprint)."""
     import sqlite3
 
-    with store:
-        ingest_items(store, items("Alpha"), source="x")
     store.close()
     st = os.stat(store.items_path)
     db = sqlite3.connect(store.root / "index.sqlite")
@@ -476,6 +474,16 @@ def test_an_index_of_the_older_signature_is_kept_then_rewritten(store, monkeypat
                    [("ino", st.st_ino), ("mtime", st.st_mtime_ns)])
     db.commit()
     db.close()
+
+
+def test_an_index_of_the_older_signature_is_kept_then_rewritten(store, monkeypatch):
+    """An index written before the signature was by content (inode and mtime, no head) still
+    describes its file: no rebuild after the upgrade; the next write gives it the new signature."""
+    import sqlite3
+
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    as_older_signature(store)
     calls = _no_rebuild(monkeypatch)
     old = Store(store.root)
     assert old.count() == 1
@@ -493,18 +501,10 @@ def test_a_reader_gives_an_older_index_the_content_signature(store, tmp_path, mo
     """After the upgrade, the first command (a reader: `show`) rewrites an older index's signature
     when the lock is free, so a copy made next keeps the index instead of rebuilding it."""
     import shutil
-    import sqlite3
 
     with store:
         ingest_items(store, items("Alpha", "Beta"), source="x")
-    store.close()
-    st = os.stat(store.items_path)
-    db = sqlite3.connect(store.root / "index.sqlite")
-    db.execute("DELETE FROM meta WHERE key IN ('head', 'head_len')")
-    db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                   [("ino", st.st_ino), ("mtime", st.st_mtime_ns)])
-    db.commit()
-    db.close()
+    as_older_signature(store)
     calls = _no_rebuild(monkeypatch)
     reader = Store(store.root)
     assert reader.count() == 2

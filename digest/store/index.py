@@ -26,11 +26,12 @@ stale or deleted index never gives a wrong answer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -289,15 +290,9 @@ class Index:
         db = self.db(locked=True)
         if "head" in self.meta(db):
             return
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             if self.describes(self.meta(db), self.file_sig()):
                 self.write_sig(db)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def _head_kept(self, meta: dict, sig: Sig) -> bool:
         """Is the start of the file the index described still there (an older index: the same inode)?"""
@@ -312,8 +307,7 @@ class Index:
         index must never vouch for a file that still holds them (they are set aside first, and a
         crash in between leaves an index that is still stale, so the next command does it again)."""
         db = self.db(locked=True)
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             if start == 0:
                 for table in _DERIVED:
                     db.execute(f"DELETE FROM {table}")
@@ -322,14 +316,9 @@ class Index:
                 with open(self.items, "rb") as fh:
                     bad, _ = fill(db, fh, start, self.feedback)
             if bad:
-                db.execute("ROLLBACK")
+                db.execute("ROLLBACK")  # (nothing committed: the block sees no transaction left)
                 return bad
             self.write_sig(db)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
         return []
 
     @staticmethod
@@ -350,17 +339,30 @@ class Index:
         """Index rows of records just appended (and their words), and the file's new signature
         (lock held)."""
         db = self.db(locked=True)
-        db.execute("BEGIN IMMEDIATE")
         try:
-            upsert(db, rows)
-            if lexicon is not None:
-                add_words(db, lexicon)
-            self.write_sig(db)
-            db.execute("COMMIT")
+            with immediate(db):
+                upsert(db, rows)
+                if lexicon is not None:
+                    add_words(db, lexicon)
+                self.write_sig(db)
         except BaseException:
-            db.execute("ROLLBACK")
             self.fresh = False
             raise
+
+
+@contextlib.contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction (BEGIN IMMEDIATE): committed when the block ends, rolled back when it
+    raises; a block may end it itself (a ROLLBACK when it finds it must not commit)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    if db.in_transaction:
+        db.execute("COMMIT")
 
 
 class Sig(NamedTuple):
