@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from digest.config import NUMBER, Checker
-from digest.tags import InvalidTag, normalize_tag
 
 # Before numpy loads (its submodules import this package first): the matrices are small, and
 # a BLAS thread per core only spins (~120 ms of CPU per command measured). A user's setting wins.
@@ -68,22 +67,12 @@ def missing_modules(model: Path | None) -> list[str]:
 def check_semantic(check: Checker, table: Any, config_path: Path) -> dict:
     """Validate ``[semantic]``: keys, types, ranges, the model folder, and that the extra is
     installed when the section is on (a one-line error saying what to install)."""
-    table = check.table("semantic", table)
-    check.keys("semantic", table, SEMANTIC_KEYS)
-    out: dict[str, Any] = dict(table)
+    table = out = check.owned("semantic", table, SEMANTIC_KEYS)  # (its tags normalised there)
     if table.get("compare", DEFAULT_COMPARE) not in COMPARE:
         raise check.fail("semantic.compare", f"must be one of {', '.join(COMPARE)}, got {table['compare']!r}")
     if "weight" in table and table["weight"] < 0:
         raise check.fail("semantic.weight", "must be 0 or more")
-    tags = []
-    for i, t in enumerate(table.get("tags", list(DEFAULT_TAGS))):
-        if not isinstance(t, str):
-            raise check.fail(f"semantic.tags[{i}]", f"must be a tag name (a string), got {t!r}")
-        try:
-            tags.append(normalize_tag(t))
-        except InvalidTag as exc:
-            raise check.fail(f"semantic.tags[{i}]", str(exc)) from None
-    out["tags"] = tuple(dict.fromkeys(tags))
+    out["tags"] = tuple(dict.fromkeys(out.get("tags", DEFAULT_TAGS)))
     model = None
     if "model" in table:
         model = Path(table["model"]).expanduser()
