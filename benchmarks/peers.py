@@ -50,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import digest_cmd, env_with  # noqa: E402  (the main runner's digest command and environment)
+from run import digest_cmd, env_with, print_grid  # noqa: E402  (the main runner's digest command and environment)
 from spawn import Measured as Sample  # noqa: E402  (wall, CPU, peak RSS of one command)
 from spawn import Spawner  # noqa: E402  (commands started from a small process: honest peak RSS)
 
@@ -573,16 +573,7 @@ def print_table(results: list[tuple[int, Series, Series]], floors: list[Series],
                      fmt_ms(s.median("cpu")), f"{s.rss:.0f} MB", "", ""))
     head = ("seen", "command", "wall (median)", "wall (min–max)", "CPU user+sys (median)", "peak RSS",
             "digest/rss2email wall", "digest/rss2email CPU")
-    if markdown:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "---|" * len(head))
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
-        return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    for r in (head, *rows):
-        cells = (c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        print("  ".join(cells).rstrip())
+    print_grid(head, rows, markdown, left=2)
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from run import digest_cmd  # noqa: E402  (the installed digest beside this Python, else the one on PATH)
+from run import digest_cmd, print_grid  # noqa: E402  (the installed digest beside this Python, else the one on PATH)
 
 DUMP_ORDER = ("000", "002", "004")
 PROFILE_GROUPS = (("R1–R7", None), ("R1–R4", ("R1", "R2", "R3", "R4")), ("R5–R7", ("R5", "R6", "R7")))
@@ -504,15 +504,7 @@ def print_summary(results: list[dict], markdown: bool = False) -> None:
                      f"{d['ndcg10']:.3f}", f"{d['p10']:.2f}",
                      f"{n['r_precision']:.3f} ({n['grade2_in_top_r']}/{n['r']})",
                      f"{d['r_precision'] - n['r_precision']:+.3f}", moved(res, by_name.get(res["baseline"]))])
-    if markdown:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "---|" * len(head))
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
-        return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    for r in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print_grid(head, rows, markdown)
 
 
 def main(argv: list[str] | None = None) -> int:

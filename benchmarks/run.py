@@ -418,6 +418,22 @@ def parse_row(path: Path, runs: int) -> Row:
     return row
 
 
+def print_grid(head, rows, markdown: bool, *, left: int | None = None) -> None:
+    """Rows of strings under ``head``: as a Markdown table, or as aligned columns (the first
+    ``left`` left-aligned and the others right-aligned; all left-aligned by default)."""
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    n = len(head) if left is None else left
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    for r in (head, *rows):
+        cells = (c.ljust(w) if i < n else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        print("  ".join(cells).rstrip())
+
+
 def print_table(rows: list[Row], markdown: bool) -> None:
     if markdown:
         print("| operation | target | measured (median) | CPU user+sys (median) | peak RSS | verdict |")
