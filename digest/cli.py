@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import click
 
+from digest import __version__
 from digest.errors import EXIT_ERROR, DigestError
 
 
@@ -392,7 +393,7 @@ def print_counts(results) -> bool:
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(None, "--version", package_name="digest", prog_name="digest")
+@click.version_option(__version__, "--version", prog_name="digest")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
               help=CONFIG_HELP + " Also after the command.")
 @click.option("--store", "store_path", type=click.Path(), default=None, metavar="DIR",
