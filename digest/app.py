@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -22,6 +22,7 @@ from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
 from digest.ranking.report import Mode, Report, SourceLine
 from digest.ranking.score import Hidden, Scored
+from digest.records import dataclass
 from digest.store import Store
 
 if TYPE_CHECKING:  # the pipeline (and its imports) loads only for commands that ingest

@@ -7,12 +7,13 @@ with a one-line message naming the file, the key (or line) and what to fix.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from digest import paths
 from digest.errors import ConfigError
+from digest.records import dataclass
 from digest.sources import KINDS
 from digest.sources.calendar import SCHEDULES
 

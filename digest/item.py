@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 
 from digest import identity
+from digest.records import dataclass
 from digest.text import has_lone_surrogate, storable
 
 _TEXT_FIELDS = ("title", "abstract", "published", "org", "source", "arxiv_id", "url")

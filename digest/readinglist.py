@@ -30,11 +30,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
 from digest.identity import short_id
+from digest.records import dataclass
 from digest.store.files import checksum
 from digest.store.format import (
     DECISIONS,

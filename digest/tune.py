@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from digest.config import Config
@@ -36,6 +36,7 @@ from digest.ranking.match import Matcher
 from digest.ranking.rank import scorer_for
 from digest.ranking.score import LEARNED, Scorer, name_key
 from digest.readinglist import ReadingList, ranking_inputs
+from digest.records import dataclass
 from digest.store.format import TUNED, UNFOLLOW, UNMUTE
 from digest.words import normalize
 

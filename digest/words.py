@@ -29,9 +29,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from digest.identity import fold_tex
+from digest.records import dataclass
 
 KEY_VERSION = 1
 

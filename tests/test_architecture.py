@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("digest.ranking", "digest.render"),
     ("digest.config",),
     ("digest.store", "digest.sources"),
-    ("digest.item", "digest.identity", "digest.tags", "digest.text", "digest.words", "digest.errors", "digest.paths",
+    ("digest.item", "digest.identity", "digest.records", "digest.tags", "digest.text", "digest.words", "digest.errors", "digest.paths",
      "digest.dates", "digest.feedback", "digest.deadline", "digest.data", "digest"),
 ]
 

@@ -17,12 +17,13 @@ Every ingest under one lock shares one run number (``Store.next_run``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from digest import identity
 from digest.feedback import QUIET, Feedback
 from digest.ingest.merge import content_changed, merge
 from digest.item import Item
+from digest.records import dataclass
 from digest.store import Store
 from digest.store.format import FORMAT, utcnow
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
 from typing import BinaryIO
 
@@ -24,6 +24,7 @@ from digest.errors import DigestError, InputError
 from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
+from digest.records import dataclass
 from digest.store import Store
 from digest.text import printable_name
 

@@ -33,7 +33,7 @@ papers again: delivery is at least once, and never twice otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -46,6 +46,7 @@ from digest.ranking.rank import build_report, rank_records, scorer_for
 from digest.ranking.report import Report, SourceLine
 from digest.ranking.score import Hidden
 from digest.readinglist import ranking_inputs, revisions
+from digest.records import dataclass
 from digest.store import Store
 from digest.store.format import run_number
 

@@ -19,12 +19,13 @@ import email.utils
 import os
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from digest.config import NUMBER, STR_OR_LIST, Checker, Config
 from digest.errors import ConfigError
+from digest.records import dataclass
 from digest.text import UNSAFE
 
 TRANSPORTS = ("smtp", "sendmail")

@@ -18,13 +18,14 @@ import os
 import socket
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.message import EmailMessage
 
 from digest.deadline import Deadline
 from digest.errors import DeliveryError
 from digest.mail.message import as_eml
 from digest.mail.settings import EmailSettings
+from digest.records import dataclass
 from digest.text import clean
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from digest.config import Config
 from digest.ranking.rank import Tags, scorer_for
 from digest.ranking.score import Scorer, rank_key
+from digest.records import dataclass
 from digest.store import Store
 
 

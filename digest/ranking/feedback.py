@@ -15,9 +15,10 @@ never imports it. ``[learning]`` in the config says how much each part counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from digest.config import NUMBER, Checker
+from digest.records import dataclass
 
 # [learning]: every key, its type and default.
 LEARNING_KEYS = {"enabled": bool, "tags": list, "weight": NUMBER, "max_terms": int,

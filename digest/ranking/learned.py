@@ -48,10 +48,11 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from digest.ranking.similarity import STOPWORDS
+from digest.records import dataclass
 from digest.store.format import EVENTS, LEARNED, LEARNED_STATE
 from digest.words import is_spaceless, normalize, stem_key
 

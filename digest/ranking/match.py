@@ -39,12 +39,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import product
 from typing import Protocol
 
 import ahocorasick_rs
 
+from digest.records import dataclass
 from digest.words import fold, is_spaceless, normalize, phrase_words, stem_key
 
 __all__ = ["fold", "normalize", "Rules", "TermSpec", "Matcher", "expand_terms", "term_patterns",

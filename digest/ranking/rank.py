@@ -11,13 +11,13 @@ in as plain data (``tags``: item id -> its tags; ``feedback``: a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 
 from digest.config import Config
 from digest.ranking.feedback import Feedback, learning_settings
 from digest.ranking.report import Mode, Report, Revision, SourceLine
 from digest.ranking.score import Hidden, Scored, Scorer
+from digest.records import dataclass
 from digest.store import Store
 
 Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries

@@ -7,11 +7,12 @@ same summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from digest.identity import short_id
 from digest.ranking.score import Hidden, Scored
+from digest.records import dataclass
 
 # What a report is drawn from, a closed set: the latest ingest's new papers, every stored
 # paper, the papers first seen since a date, the papers not yet emailed, or the papers a

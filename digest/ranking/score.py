@@ -19,7 +19,7 @@ import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import islice
 from typing import Any
 
@@ -27,6 +27,7 @@ from digest.config import NUMBER, Checker, got
 from digest.ranking import RANK_SORTS
 from digest.ranking.abbreviations import ABBREVIATIONS
 from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
+from digest.records import dataclass
 from digest.words import phrase_words
 
 FIELDS = ("title", "abstract")

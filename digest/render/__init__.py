@@ -11,9 +11,9 @@ and folds newlines into spaces.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from digest.identity import ARXIV_ID_RE, arxiv_abs_url
+from digest.records import dataclass
 from digest.text import clean, json_safe
 
 # The output formats, each closed set spelled once (the CLI's choices come from these).

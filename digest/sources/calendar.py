@@ -20,9 +20,10 @@ Sunday of March to the first Sunday of November), so no time-zone database is ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
+
+from digest.records import dataclass
 
 Schedule = Literal["arxiv", "daily_papers"]
 SCHEDULES: tuple[Schedule, ...] = ("arxiv", "daily_papers")

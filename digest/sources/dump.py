@@ -61,12 +61,13 @@ import calendar
 import datetime
 import gc
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import compress, count
 from operator import not_
 
 from digest.errors import InputError
 from digest.item import Item, ParseResult
+from digest.records import dataclass
 from digest.sources.fields import MAX_ABSTRACT_CHARS  # longer abstracts are cut, as feeds' are
 from digest.text import UNSAFE_BUT_LINE_BREAKS
 

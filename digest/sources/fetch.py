@@ -21,11 +21,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from dataclasses import dataclass
 
 import digest
 from digest.deadline import Deadline
 from digest.errors import InputError
+from digest.records import dataclass
 
 USER_AGENT = f"digest/{digest.__version__} (+https://github.com/digest-papers/digest; paper digest CLI)"
 ACCEPT = (

@@ -8,9 +8,9 @@ reads one range, skipping them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from digest.records import dataclass
 from digest.store.format import DamagedLine, fast_loads
 
 

@@ -17,7 +17,7 @@ Keys and what they write (``digest.store.format`` has the event formats):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
@@ -36,6 +36,7 @@ from digest.readinglist import (
     search_matcher,
     tag_action,
 )
+from digest.records import dataclass
 
 if TYPE_CHECKING:
     from digest.store import Store

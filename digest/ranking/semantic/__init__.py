@@ -14,12 +14,12 @@ with no heavy import. numpy and tokenizers load only when ``[semantic]`` is on.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from digest.config import NUMBER, Checker
+from digest.records import dataclass
 
 # Before numpy loads (its submodules import this package first): the matrices are small, and
 # a BLAS thread per core only spins (~120 ms of CPU per command measured). A user's setting wins.

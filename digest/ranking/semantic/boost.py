@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,6 +49,7 @@ from digest.ranking.score import Match
 from digest.ranking.semantic import SemanticSettings
 from digest.ranking.semantic.cache import VectorCache, record_key, text_key, text_of
 from digest.ranking.semantic.model import StaticModel, load_model
+from digest.records import dataclass
 from digest.store import Store
 from digest.store.scan import iter_range
 from digest.text import clean
