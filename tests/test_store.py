@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -543,3 +544,36 @@ def test_get_many_containing_decodes_only_the_lines_with_those_bytes(store, monk
     assert [r["id"] for r in got] == [target["id"]] and got[0]["revised_run"] == 7
     assert len(decoded) == 1
     assert len(Store(store.root).get_many(ids)) == 5  # without it: every paper
+
+
+# ---------------------------------------------------------------------------- atomic_write's temporary file
+def test_atomic_write_replaces_through_a_private_temporary_beside_it(tmp_path, monkeypatch):
+    from digest.store import files
+
+    target = tmp_path / "state.json"
+    target.write_bytes(b"old")
+    seen = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        seen.append((os.path.basename(src), os.stat(src).st_mode & 0o777, Path(src).read_bytes()))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    files.atomic_write(target, b"new")
+    (name, mode, data), = seen
+    assert name.startswith(".state.json.") and name.endswith(".tmp") and mode == 0o600 and data == b"new"
+    assert target.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_atomic_write_never_reuses_an_existing_temporary_name(tmp_path, monkeypatch):
+    from digest.store import files
+
+    draws = iter([b"\x00" * 6, b"\x00" * 6, b"\x01" * 6])
+    monkeypatch.setattr(files.os, "urandom", lambda n: next(draws))
+    squatter = tmp_path / f".out.{'00' * 6}.tmp"
+    squatter.write_bytes(b"someone else's")
+    files.atomic_write(tmp_path / "out", b"mine", mode=0o644)
+    assert squatter.read_bytes() == b"someone else's"  # (created exclusively: never opened)
+    assert (tmp_path / "out").read_bytes() == b"mine" and (tmp_path / "out").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == [squatter.name, "out"]

@@ -74,18 +74,31 @@ def user_file_mode(path: Path) -> int:
         return 0o666 & ~mask
 
 
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new, empty, private (0o600) file with a random name in ``path``'s folder, opened for
+    writing: ``tempfile.mkstemp``'s guarantees (created exclusively, never through a symlink)
+    without importing tempfile, which with shutil, random, bz2 and lzma was ~2 ms of every
+    command that writes."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None, parents: bool = True) -> None:
     """Write ``data`` to ``path`` atomically. ``parents``: create missing folders (the store,
     the config folder); without it a missing folder is an error."""
-    import tempfile  # (only writers need it; readers start faster without)
-
     path = Path(path)
     if not parents and not path.parent.is_dir():
         what = "is not a directory" if path.parent.exists() else "does not exist"
         raise StoreError(f"cannot write: the folder {path.parent} {what}", path=path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _create_beside(path)
     except OSError as exc:
         raise os_error(exc, path, "write") from None
     try:
