@@ -86,3 +86,16 @@ def test_arxiv_reference(text, expected):
     from digest.identity import arxiv_reference
 
     assert arxiv_reference(text) == expected
+
+
+def test_ids_are_sha256_of_the_normalised_title_whichever_implementation_makes_them():
+    import hashlib
+
+    from digest import identity
+
+    sha = identity._load_sha256()
+    for text in ("", "Attention Is All You Need", "ünïcödé — 数学", "x" * 10_000):
+        assert sha(text.encode()).hexdigest() == hashlib.sha256(text.encode()).hexdigest()
+    title = "Scaling Laws for Neural Language Models"
+    key = identity.normalize_title(title)
+    assert identity.item_id(title) == hashlib.sha256(key.encode("utf-8")).hexdigest()[:identity.ID_LEN]
