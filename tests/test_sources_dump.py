@@ -504,6 +504,13 @@ def test_page_date_on_leap_day():
     assert result.items[0].published == "2024-02-28"
 
 
+def test_a_dated_leap_day_is_kept_only_in_a_leap_year():
+    kept = parse_dump(_entry("Paper", "Feb 29, 2024 3"), source="x", ref_date=FIXTURE_REF).items[0]
+    assert (kept.published, kept.upvotes) == ("2024-02-29", 3)
+    result = parse_dump(_entry("Paper", "Feb 29, 2023 3"), source="x", ref_date=FIXTURE_REF)
+    assert result.items[0].published is None and result.warnings
+
+
 def test_invalid_date_ignored_with_warning():
     result = parse_dump(_entry("Paper", "Feb 30, 2023 4"), source="x", ref_date=FIXTURE_REF)
     item = result.items[0]

@@ -57,7 +57,6 @@ objects (``identity.item_id``) costs more than the parsing itself.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import gc
 import re
@@ -639,6 +638,12 @@ def _is_date_line(s: str) -> bool:
     return m is not None and m.group(1).lower() in _MONTHS
 
 
+def _isleap(year: int) -> bool:
+    import calendar  # (a dated 29 February only: the module costs ~0.5 ms to import)
+
+    return calendar.isleap(year)
+
+
 def _infer_year(month: int, day: int, anchor: datetime.date) -> datetime.date | None:
     """The latest valid date month/day not after ``anchor`` (this year, else earlier)."""
     for year in range(anchor.year, anchor.year - 8, -1):
@@ -682,7 +687,7 @@ def _entry_date(s: str, anchor: datetime.date, bad: list[str]) -> tuple[str | No
         return None, upvotes
     if year_s:
         year = int(year_s)
-        if year < 1000 or (month == 2 and day == 29 and not calendar.isleap(year)):
+        if year < 1000 or (month == 2 and day == 29 and not _isleap(year)):
             bad.append(s)
             return None, upvotes
     elif month == 2 and day == 29:
