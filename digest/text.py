@@ -52,6 +52,8 @@ def collapse(text: str | None) -> str:
     """One clean line: unsafe characters dropped, all whitespace collapsed to single spaces."""
     if not text:
         return ""
+    if text.isprintable():  # (see clean)
+        return text.strip() if "  " not in text else _WS.sub(" ", text).strip()
     return _WS.sub(" ", UNSAFE.sub(" ", text)).strip()
 
 
@@ -60,7 +62,10 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
     ``keep_newlines``) newlines folded to single spaces."""
     if text is None:
         return ""
-    s = UNSAFE_BUT_WHITESPACE.sub(" ", str(text))
+    s = str(text)
+    if s.isprintable():  # (most values) no unsafe character, tab or line break: every one is unprintable
+        return s.strip() if "  " not in s else _LINE_WS.sub(" ", s).strip()
+    s = UNSAFE_BUT_WHITESPACE.sub(" ", s)
     if keep_newlines:
         return "\n".join(_LINE_WS.sub(" ", line).strip() for line in s.split("\n"))
     return _LINE_WS.sub(" ", s).strip()

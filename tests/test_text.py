@@ -42,3 +42,40 @@ def test_whitespace_is_folded_and_newlines_kept_on_request():
     assert collapse("  a \t b\n\nc  ") == "a b c"
     assert clean("a\n b", keep_newlines=True) == "a\nb"
     assert clean(None) == ""
+
+
+# ---------------------------------------------------------------------------- the printable fast path
+_TRICKY = "ab \t\n\r\x00\x1b\x7f\x85\x9f\u00a0\u061c\u200b\u200e\u2028\u2029\u202e\u2060\u2066\ufeff\ufffb\u3000é数"
+
+
+def _reference_clean(text: str, keep_newlines: bool = False) -> str:
+    from digest.text import _LINE_WS, UNSAFE_BUT_WHITESPACE
+
+    s = UNSAFE_BUT_WHITESPACE.sub(" ", text)
+    if keep_newlines:
+        return "\n".join(_LINE_WS.sub(" ", line).strip() for line in s.split("\n"))
+    return _LINE_WS.sub(" ", s).strip()
+
+
+def _reference_collapse(text: str) -> str:
+    from digest.text import _WS
+
+    return _WS.sub(" ", UNSAFE.sub(" ", text)).strip() if text else ""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_clean_and_collapse_equal_the_regex_rules_on_any_text(seed):
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(3000):
+        text = "".join(rng.choice(_TRICKY) for _ in range(rng.randrange(0, 12)))
+        assert clean(text) == _reference_clean(text), repr(text)
+        assert clean(text, keep_newlines=True) == _reference_clean(text, True), repr(text)
+        assert collapse(text) == _reference_collapse(text), repr(text)
+    assert clean("  two  spaces  ") == "two spaces" and collapse(" a  b ") == "a b"
+
+
+def test_every_unsafe_character_is_unprintable_which_the_fast_path_relies_on():
+    unsafe = [chr(c) for c in range(0x110000) if UNSAFE.match(chr(c))]
+    assert len(unsafe) > 60 and not any(ch.isprintable() for ch in unsafe)

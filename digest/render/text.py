@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from digest.identity import short_id
 from digest.ranking.report import Report
@@ -53,13 +54,13 @@ def cell_width(text: str) -> int:
     return n
 
 
-def _split_long(word: str, width: int) -> list[str]:
+def _split_long(word: str, width: int, width_of: Callable[[str], int] = cell_width) -> list[str]:
     """A word wider than ``width`` (CJK text has no spaces) cut into pieces that fit."""
     if word.lower().startswith(("http://", "https://")):
         return [word]  # a URL is never broken: clients make it clickable whole
     pieces, cur, cur_w = [], "", 0
     for ch in word:
-        w = cell_width(ch)
+        w = width_of(ch)
         if cur and cur_w + w > width:
             pieces.append(cur)
             cur, cur_w = "", 0
@@ -90,28 +91,30 @@ def wrap(text: str, width: int = WIDTH, *, first: str = "", indent: str = "") ->
 
     Spaces written as :data:`GLUE` do not break, unless a glued run is wider
     than the line: then it is broken at those spaces after all."""
+    # (most text is one column a character throughout: then widths are lengths, counted in C)
+    width_of = len if narrow(text) and narrow(first) and narrow(indent) else cell_width
     words = []
     for word in text.split():
-        if GLUE in word and cell_width(word) > width - max(cell_width(first), cell_width(indent)):
+        if GLUE in word and width_of(word) > width - max(width_of(first), width_of(indent)):
             words += word.split(GLUE)
         else:
             words.append(word)
-    return [line.replace(GLUE, " ") for line in _wrap(words, width, first, indent)]
+    return [line.replace(GLUE, " ") for line in _wrap(words, width, first, indent, width_of)]
 
 
-def _wrap(words: list[str], width: int, first: str, indent: str) -> list[str]:
+def _wrap(words: list[str], width: int, first: str, indent: str, width_of: Callable[[str], int]) -> list[str]:
     lines: list[str] = []
     prefix = first
     cur: list[str] = []
-    cur_w = cell_width(prefix)
+    cur_w = width_of(prefix)
     for word in words:
-        avail = width - cell_width(prefix)
-        for piece in _split_long(word, max(10, avail)) if cell_width(word) > avail else [word]:
-            w = cell_width(piece)
+        avail = width - width_of(prefix)
+        for piece in _split_long(word, max(10, avail), width_of) if width_of(word) > avail else [word]:
+            w = width_of(piece)
             if cur and cur_w + 1 + w > width:
                 lines.append(prefix + " ".join(cur))
                 prefix, cur = indent, []
-                cur_w = cell_width(prefix)
+                cur_w = width_of(prefix)
             cur_w += w + (1 if cur else 0)
             cur.append(piece)
     if cur or not lines:
