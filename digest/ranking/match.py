@@ -267,8 +267,9 @@ class Matcher:
     """Finds which of many terms occur in a normalised text, in one pass (see the module)."""
 
     def __init__(self, specs: list[TermSpec], *, overlap: str = "longest", dfa: bool = False,
-                 settle: bool = True) -> None:
-        """``settle=False``: every term found counts, overlapping or not (a search for all words)."""
+                 settle: bool = True, conflicts: Mapping[int, frozenset[int]] | None = None) -> None:
+        """``settle=False``: every term found counts, overlapping or not (a search for all words).
+        ``conflicts``: the terms' conflicts as worked out before for the same specs (a cache)."""
         index: dict[bytes, int] = {}
         patterns: list[bytes] = []
         owner: list[int] = []
@@ -290,7 +291,10 @@ class Matcher:
         self.phrase = phrase
         self.overlap = overlap
         self.weights = [s.weight for s in specs]
-        self.conflicts = _conflicts(specs, patterns, owner) if settle else {}
+        if not settle:
+            self.conflicts: dict[int, frozenset[int]] = {}
+        else:
+            self.conflicts = dict(conflicts) if conflicts is not None else _conflicts(specs, patterns, owner)
         self._conflicting = frozenset(self.conflicts)
         self._ac = None
         if patterns:

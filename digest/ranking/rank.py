@@ -63,7 +63,7 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
             model = cached_model(store, feedback.votes, max_terms=int(learning["max_terms"]),
                                  scale=float(learning["weight"]), tags=learning["tags"])
     scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None,
-                                muted=muted, followed=followed, learned=model)
+                                muted=muted, followed=followed, learned=model, cache=store)
     if store is not None and cfg.matching.get("damping", True):
         from digest.ranking import damping
 

@@ -15,6 +15,7 @@ sum of the contributions, and every contribution is kept as a :class:`Match` for
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import re
@@ -175,30 +176,34 @@ class Scorer:
         muted: dict[str, float] | None = None,
         followed: dict[str, float] | None = None,
         learned=None,
+        cache=None,
     ) -> None:
+        """``cache``: where the expanded terms may be kept between commands (the store:
+        :mod:`digest.ranking.termcache`); used only with a ``vocabulary``."""
         self.rules = rules or Rules()
         table = abbreviation_table(self.rules, abbreviations)
         self.abbreviations = table
-        # the configured terms first (damping counts them alone: n_config), then the terms muted
-        # in triage, then the learned ones; a term the config already has (the same words under
-        # the rules: benchmark = benchmarks) is left to the config
-        self.specs: list[TermSpec] = expand_terms(interests.items(), vocabulary, self.rules, table)
-        self.n_config = len(self.specs)
-        seen = {sp.signature(self.rules.stemming) for sp in self.specs}
-        self.origins = [""] * len(self.specs)
         self.learned = learned  # a digest.ranking.learned.Model, or None
         extra_terms = [(k, v, MUTED) for k, v in (muted or {}).items()]
         extra_terms += [(t.term, t.weight, LEARNED) for t in (learned.terms if learned is not None else [])]
-        if extra_terms:
-            more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
-            origin_of = {k: o for k, _, o in reversed(extra_terms)}
-            for sp in more:
-                sig = sp.signature(self.rules.stemming)
-                if sig not in seen:
-                    seen.add(sig)
-                    self.specs.append(sp)
-                    self.origins.append(origin_of.get(sp.text, LEARNED))
-        self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
+        cached = recording = None
+        if cache is not None and vocabulary is not None:
+            from digest.ranking import termcache
+
+            key = termcache.key_of(list(interests.items()), extra_terms, dataclasses.astuple(self.rules),
+                                   sorted(table.items()))
+            cached = termcache.load(cache, key, vocabulary)
+            if cached is None:
+                recording = termcache.Recording(vocabulary)
+        if cached is not None:
+            self.specs, self.origins, conflicts = cached
+            self.matcher = Matcher(self.specs, overlap=self.rules.overlap, conflicts=conflicts)
+        else:
+            self.specs, self.origins = self._expand(interests, extra_terms, recording or vocabulary, table)
+            self.matcher = Matcher(self.specs, overlap=self.rules.overlap)
+            if recording is not None:
+                termcache.save(cache, key, recording, self.specs, self.origins, self.matcher.conflicts)
+        self.n_config = self.origins.count("")
         self.damping = [1.0] * len(self.specs)
         self.shares: list[float | None] = [None] * len(self.specs)
         self._term_weights = [t.weight for t in self.specs]
@@ -216,6 +221,25 @@ class Scorer:
         self._preparers = [fn.prepare for fn in self.extra if hasattr(fn, "prepare")]
         self.has_mutes = any(self._is_mute)
 
+    def _expand(self, interests: dict[str, float], extra_terms: list[tuple[str, float, str]],
+                vocabulary: Vocabulary | None, table: Mapping[str, str]) -> tuple[list[TermSpec], list[str]]:
+        """The terms' specs and their origins: the configured terms first (damping counts them
+        alone: n_config), then the terms muted in triage, then the learned ones; a term the config
+        already has (the same words under the rules: benchmark = benchmarks) is left to the config."""
+        specs = expand_terms(interests.items(), vocabulary, self.rules, table)
+        seen = {sp.signature(self.rules.stemming) for sp in specs}
+        origins = [""] * len(specs)
+        if extra_terms:
+            more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
+            origin_of = {k: o for k, _, o in reversed(extra_terms)}
+            for sp in more:
+                sig = sp.signature(self.rules.stemming)
+                if sig not in seen:
+                    seen.add(sig)
+                    specs.append(sp)
+                    origins.append(origin_of.get(sp.text, LEARNED))
+        return specs, origins
+
     @property
     def terms(self) -> list[TermSpec]:
         return self.specs
@@ -223,10 +247,10 @@ class Scorer:
     @classmethod
     def from_config(cls, cfg, extra: Iterable[Callable[[dict], list[Match]]] = (),
                     vocabulary: Vocabulary | None = None, *, muted: dict[str, float] | None = None,
-                    followed: dict[str, float] | None = None, learned=None) -> Scorer:
+                    followed: dict[str, float] | None = None, learned=None, cache=None) -> Scorer:
         return cls(cfg.interests, weights=cfg.weights, authors=cfg.authors, orgs=cfg.orgs, extra=extra,
                    rules=rules_of(cfg.matching), vocabulary=vocabulary, abbreviations=cfg.abbreviations,
-                   muted=muted, followed=followed, learned=learned)
+                   muted=muted, followed=followed, learned=learned, cache=cache)
 
     def set_damping(self, factors: list[float], shares: list[float | None]) -> None:
         """Damping factors per configured term (1 = none) and the share of papers each term is in;
