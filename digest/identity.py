@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from digest.text import collapse
+from digest.text import collapse, lazy_compile
 
 SHORT_ID_LEN = 8
 ID_LEN = 16
@@ -27,7 +27,7 @@ _TEX_GREEK = {
     "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }
 _TEX_CMD = re.compile(r"\\([A-Za-z]+)")
-_NON_ALNUM = re.compile(r"[\W_]+")
+_NON_ALNUM = lazy_compile(r"[\W_]+")
 _ASCII_NON_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
 
 # arXiv identifiers: new style 2401.01234(v2), old style astro-ph/0601001(v1), math.GT/0309136.
@@ -35,8 +35,8 @@ _ASCII_NON_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
 # whole, never cut at 5 (2511.100001 and 2511.100002 are two papers, not 2511.10000 twice).
 _ARXIV_NEW = r"(\d{4}\.\d{4,}(?!\d))"
 _ARXIV_OLD = r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}(?!\d))"
-ARXIV_ID_RE = re.compile(rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?")
-_ARXIV_IN_TEXT = re.compile(
+ARXIV_ID_RE = lazy_compile(rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?")
+_ARXIV_IN_TEXT = lazy_compile(
     rf"(?:arxiv\.org/(?:abs|pdf|html)/|oai:arXiv\.org:|arXiv:|^)(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?",
     re.IGNORECASE,
 )
@@ -119,7 +119,7 @@ def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     return aid, version
 
 
-_ARXIV_REFERENCE = re.compile(
+_ARXIV_REFERENCE = lazy_compile(
     rf"(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|https?://(?:www\.)?huggingface\.co/papers/)?"
     rf"(?:{_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?(?:\.pdf)?/?(?:[?#].*)?",
     re.IGNORECASE,

@@ -5,16 +5,16 @@ Used by the reading list, the command line and every config key that names tags.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from digest.errors import DigestError
+from digest.text import lazy_compile
 
 # Tag names are case-insensitive and stored lower-case: 1 to 40 characters, letters,
 # digits and ``- _ . / :``, starting with a letter or a digit (``toread``,
 # ``project:llm-eval``, ``2025/q4``). A leading ``#`` (as the digest shows tags) is dropped.
 TAG_MAX = 40
-TAG_RE = re.compile(r"^[^\W_][\w\-./:]*$")
+TAG_RE = lazy_compile(r"^[^\W_][\w\-./:]*$")
 
 
 class InvalidTag(DigestError):

@@ -14,6 +14,33 @@ differ only in which whitespace they leave for the caller to handle.
 from __future__ import annotations
 
 import re
+from typing import Any, AnyStr, cast
+
+_PATTERN_ATTRS = ("search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer", "scanner",
+                  "pattern", "flags", "groups", "groupindex")
+
+
+class _LazyPattern:
+    """See :func:`lazy_compile`. Its first use sets the compiled pattern's methods and attributes
+    on it, so later uses find them as plain attributes (no extra call)."""
+
+    def __init__(self, pattern: Any, flags: int) -> None:
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # (copy and pickle look for hooks before __init__ has run)
+            raise AttributeError(name)
+        compiled = re.compile(*self._args)
+        for attr in _PATTERN_ATTRS:
+            setattr(self, attr, getattr(compiled, attr))
+        return getattr(compiled, name)
+
+
+def lazy_compile(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
+    """``re.compile``, done at the pattern's first use: a module-level pattern costs 50-350 µs
+    to compile, and a command uses few of those it imports (``show``: 5 of 26). Use it as the
+    compiled pattern (its methods and attributes); not as an argument to ``re`` functions."""
+    return cast("re.Pattern[AnyStr]", _LazyPattern(pattern, flags))
 
 # Everything unsafe beyond the C0 range (0x00-0x1f), as a regex character-class body.
 _UNSAFE_HIGH = (
@@ -37,15 +64,15 @@ def _unsafe(keep: str = "") -> re.Pattern[str]:
 UNSAFE = _unsafe()  # every unsafe character, whitespace controls included
 UNSAFE_BUT_WHITESPACE = _unsafe("\t\n")  # for text whose tabs and newlines are folded afterwards
 UNSAFE_BUT_LINE_BREAKS = _unsafe("\n\r")  # for line-oriented parsers, before they split lines
-JSON_LEAVES_RAW = re.compile(f"[{_UNSAFE_HIGH}]")  # what json.dumps(ensure_ascii=False) keeps raw
+JSON_LEAVES_RAW = lazy_compile(f"[{_UNSAFE_HIGH}]")  # what json.dumps(ensure_ascii=False) keeps raw
 
 # Half of a UTF-16 surrogate pair, alone: JSON's "\ud83d" (an emoji cut in two by a truncating
 # API), a character reference to one, or a byte of a file name that is not UTF-8 (Python's
 # surrogateescape). Valid in a Python str, impossible to write as UTF-8.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = lazy_compile("[\ud800-\udfff]")
 
-_WS = re.compile(r"\s+")
-_LINE_WS = re.compile(r"[ \t\n]+")
+_WS = lazy_compile(r"\s+")
+_LINE_WS = lazy_compile(r"[ \t\n]+")
 
 
 def collapse(text: str | None) -> str:
@@ -88,7 +115,7 @@ def storable(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-_UNPRINTABLE_IN_NAME = re.compile(f"{UNSAFE.pattern[:-1]}\ud800-\udfff]")
+_UNPRINTABLE_IN_NAME = lazy_compile(f"{UNSAFE.pattern[:-1]}\ud800-\udfff]")
 
 
 def _escape(m: re.Match[str]) -> str:

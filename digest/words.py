@@ -33,12 +33,13 @@ from dataclasses import field
 
 from digest.identity import fold_tex
 from digest.records import dataclass
+from digest.text import lazy_compile
 
 KEY_VERSION = 1
 
-_HYPHENS = re.compile(r"[\-\u2010\u2011\u2012\u2013]")
+_HYPHENS = lazy_compile(r"[\-\u2010\u2011\u2012\u2013]")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NOT_WORD_OR_HYPHEN = re.compile(r"[^\w\-]|_")
+_NOT_WORD_OR_HYPHEN = lazy_compile(r"[^\w\-]|_")
 # ASCII letters lower-cased, digits kept, '-' kept, every other ASCII byte a space;
 # bytes >= 128 (the UTF-8 of non-ASCII letters) are kept as they are.
 _BYTE_MAP = bytes(
@@ -110,11 +111,11 @@ def is_spaceless(word: str) -> bool:
 
 # ---------------------------------------------------------------- the key of a word
 _BRITISH = [  # (letters the word must contain, pattern, replacement): most words skip the regex
-    ("is", re.compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
-    ("ys", re.compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
-    ("our", re.compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
-    ("re", re.compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
-    ("ogue", re.compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
+    ("is", lazy_compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
+    ("ys", lazy_compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
+    ("our", lazy_compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
+    ("re", lazy_compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
+    ("ogue", lazy_compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
 ]
 BRITISH = {
     "defence": "defense", "defences": "defenses", "offence": "offense", "licence": "license",
@@ -151,7 +152,7 @@ _APART = {
 }
 KEPT_APART = {w: "=" + base for base, forms in _APART.items() for w in forms.split()}
 
-_VOWELS = re.compile("[aeiouy]")
+_VOWELS = lazy_compile("[aeiouy]")
 _STEMMER = None
 _KEYS: dict[str, str] = {}
 
@@ -194,7 +195,7 @@ def stem_key(word: str) -> str:
 
 # ---------------------------------------------------------------- what texts teach
 _CASE_MAP = bytes(65 if 65 <= b <= 90 else 97 if (97 <= b <= 122 or 48 <= b <= 57) else 32 for b in range(256))
-_ACRONYM_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*[a-z0-9]([A-Z]{3,})s?(?![A-Za-z0-9])")
+_ACRONYM_NAME = lazy_compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*[a-z0-9]([A-Z]{3,})s?(?![A-Za-z0-9])")
 
 
 @dataclass

@@ -79,3 +79,18 @@ def test_clean_and_collapse_equal_the_regex_rules_on_any_text(seed):
 def test_every_unsafe_character_is_unprintable_which_the_fast_path_relies_on():
     unsafe = [chr(c) for c in range(0x110000) if UNSAFE.match(chr(c))]
     assert len(unsafe) > 60 and not any(ch.isprintable() for ch in unsafe)
+
+
+def test_a_lazy_pattern_compiles_at_its_first_use_and_then_is_the_pattern():
+    import copy
+    import re
+
+    from digest.text import lazy_compile
+
+    lazy = lazy_compile(r"(?P<w>b+)", re.IGNORECASE)
+    assert "search" not in vars(lazy)  # not compiled yet
+    assert lazy.sub("-", "aBbc") == "a-c" and lazy.pattern == "(?P<w>b+)" and lazy.groupindex == {"w": 1}
+    assert vars(lazy)["search"].__self__ is vars(lazy)["sub"].__self__  # the compiled pattern's own methods
+    assert [m.group() for m in lazy.finditer("b bb")] == ["b", "bb"] and lazy.flags & re.IGNORECASE
+    assert lazy_compile(rb"\d+").findall(b"a1b22") == [b"1", b"22"]
+    assert copy.copy(lazy).search("xb").group() == "b"  # (copy does not recurse into __getattr__)

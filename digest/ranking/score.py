@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import heapq
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import field
 from itertools import islice
@@ -29,11 +28,12 @@ from digest.ranking import RANK_SORTS
 from digest.ranking.abbreviations import ABBREVIATIONS
 from digest.ranking.match import OVERLAPS, Matcher, Rules, TermSpec, Vocabulary, expand_terms, fold, normalize
 from digest.records import dataclass
+from digest.text import lazy_compile
 from digest.words import phrase_words
 
 FIELDS = ("title", "abstract")
 BATCH = 4096  # papers prepared at once by the extra contributions that batch their work
-_NON_WORD = re.compile(r"[\W_]+")
+_NON_WORD = lazy_compile(r"[\W_]+")
 
 
 @dataclass

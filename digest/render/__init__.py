@@ -14,7 +14,7 @@ import re
 
 from digest.identity import ARXIV_ID_RE, arxiv_abs_url
 from digest.records import dataclass
-from digest.text import clean, json_safe
+from digest.text import clean, json_safe, lazy_compile
 
 # The output formats, each closed set spelled once (the CLI's choices come from these).
 REPORT_FORMATS = ("table", "json", "jsonl", "markdown")  # show, run
@@ -79,7 +79,7 @@ def chop_cells(text: str, width: int) -> list[str]:
 NARROW_BODY = 40  # below this many columns beside the rank/score/id column, the body hangs at INDENT
 INDENT = 4
 GLUE = "\u00a0"  # a space lines are never broken at (printed as a plain space)
-URL_WORD = re.compile(r"(?i)^\W{0,2}https?://")  # a word that is a URL is never broken across lines
+URL_WORD = lazy_compile(r"(?i)^\W{0,2}https?://")  # a word that is a URL is never broken across lines
 
 
 def glued(bits: list[str]) -> str:
