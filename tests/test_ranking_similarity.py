@@ -315,3 +315,28 @@ def test_a_tagged_paper_written_again_rebuilds_the_cached_profile(tmp_path, monk
     prof = build_profile(Store(s.root), ["toread"], _tags(s))
     assert built == [1, 1] and prof.titles == ["Wine Tasting With Hierarchical Bayesian Models"]
 
+
+def test_a_cached_profile_of_another_layout_or_damaged_is_built_again(store, monkeypatch):
+    """The cached value carries PROFILE_VERSION: one of the first layout (version 1: a dict of
+    per-term posting bytes), one whose state has another shape, or whose packed arrays are cut
+    short, is not read back but built again (and cached anew), with the same boosts."""
+    import marshal
+
+    from digest.ranking.similarity import CACHE_NAME, PROFILE_VERSION
+
+    built = _profiles_built(monkeypatch)
+    first = _boosts(Store(store.root))
+    assert built == [3]
+    version, top, labels, n_bg, bg, state = marshal.loads(Store(store.root).cache_get(CACHE_NAME))
+    assert version == PROFILE_VERSION == 2
+    n, n_background, idf_unseen, rare_df, candidates, ids, titles, tag_labels = state[:8]
+    layout_1 = (n, n_background, {"robot": 1.5}, idf_unseen, rare_df, candidates, ids, titles, tag_labels,
+                ["robot"], [(b"", b"")] * n, {"grasp": (b"\0\0\0\0", bytes(8))})
+    cut = state[:-1] + (tuple(a[: len(a) // 2] for a in state[-1]),)
+    for value in [(1, top, labels, n_bg, bg, layout_1), (PROFILE_VERSION, top, labels, n_bg, bg, layout_1),
+                  (PROFILE_VERSION, top, labels, n_bg, bg, cut)]:
+        Store(store.root).cache_put(CACHE_NAME, marshal.dumps(value))
+        assert _boosts(Store(store.root)) == first
+        assert marshal.loads(Store(store.root).cache_get(CACHE_NAME))[0] == PROFILE_VERSION
+    assert built == [3, 3, 3, 3]
+    assert _boosts(Store(store.root)) == first and built == [3, 3, 3, 3]  # and read back again
