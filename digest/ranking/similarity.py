@@ -37,8 +37,8 @@ The model, in pure Python:
 Measured (benchmarks/similarity.py, 2 cores): 3,000 synthetic tagged papers, the
 daily run of 100 new papers: about +380 ms CPU when the profile is built (once in
 ten daily runs: a new background), +58-60 ms and +7 MB with it cached (medians of 16
-runs; +67-72 ms and +9 MB with the first layout, a bytes pair per term). Of those,
-about 7 ms read the profile back (half of it SQLite reading the 3.8 MB value) and the
+runs; +65-72 ms and +9 MB with the first layout, a bytes pair per term). Of those,
+about 7 ms read the profile back (4 of them SQLite reading the 3.8 MB value) and the
 rest scores the 100 papers: 8 ms their vectors, 15 the postings of their rare terms
 (1,400 a paper), 8 picking the 64 candidates among the 1,100 tagged papers those
 reach, 16 completing the candidates' cosines (64 x 50 common terms).
