@@ -158,6 +158,78 @@ def test_profile_two_phase_search_matches_brute_force():
     assert exact.neighbours(q, 2)[0][0] == pytest.approx(fast.neighbours(q, 2)[0][0], abs=0.05)
 
 
+def _reference(tagged: list[dict], background: list[dict], *, rare_df: int, candidates: int):
+    """The model as the module docstring and Profile describe it, written out plainly (dicts of
+    floats, no packed arrays): ``neighbours(probe, k)``, the reference the profile must agree with."""
+    import math
+    from collections import Counter
+
+    docs = [(r, term_counts(r)) for r in tagged]
+    docs = [(r, c) for r, c in docs if c]
+    own = {r["id"] for r, _ in docs}
+    others = [term_counts(r) for r in background if r["id"] not in own]
+    df: Counter = Counter()
+    for c in [c for _, c in docs] + others:
+        df.update(c.keys())
+    n1 = len(docs) + len(others) + 1
+
+    def vector(counts: dict[str, int]) -> dict[str, float]:
+        raw = {t: (1 + math.log(c)) * ((math.log(n1 / (1 + df[t])) if t in df else math.log(n1)) + 1)
+               for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in raw.values()))
+        return {t: w / norm for t, w in raw.items()} if norm else {}
+
+    vecs = [vector(c) for _, c in docs]
+    rare = {t for _, c in docs for t in c if df[t] <= rare_df}
+    having = {t: [i for i, v in enumerate(vecs) if t in v] for t in rare}  # (in the order of the papers)
+
+    def neighbours(probe: dict, k: int) -> list[tuple[float, int]]:
+        q = vector(term_counts(probe))
+        partial: dict[int, float] = {}  # the cosine over the rare terms, of each tagged paper sharing one
+        for t, qw in q.items():
+            for i in having.get(t, ()):
+                partial[i] = partial.get(i, 0.0) + qw * vecs[i][t]
+        for i, (r, _) in enumerate(docs):
+            if r["id"] == probe.get("id"):
+                partial.pop(i, None)
+        # the candidates: the best by that cosine (a tie for the last place goes to the paper met first)
+        chosen = sorted(partial, key=lambda i: -partial[i])[:candidates]
+        full = {i: sum(qw * vecs[i].get(t, 0.0) for t, qw in q.items()) for i in chosen}
+        return [(min(1.0, full[i]), i) for i in sorted(full, key=lambda i: (-full[i], i))[:k]]
+
+    return neighbours
+
+
+@pytest.mark.parametrize("rare_df, candidates", [(4, 8), (20, 32), (None, 64), (10**9, 64)])
+def test_profile_neighbours_match_a_plain_reference(rare_df, candidates):
+    import marshal
+    import random
+
+    rnd = random.Random(rare_df or 7)
+    vocab = [f"w{i}x" for i in range(600)]
+    zipf = [1 / (i + 1) ** 0.8 for i in range(len(vocab))]
+
+    def paper(i: int) -> dict:
+        return {"id": f"{i:016x}", "title": " ".join(rnd.choices(vocab, zipf, k=rnd.randint(0, 8))),
+                "abstract": " ".join(rnd.choices(vocab, zipf, k=rnd.randint(0, 120)))}
+
+    tagged = [paper(i) for i in range(250)]
+    tagged += [dict(tagged[i], id=f"d{i:015x}") for i in (3, 7, 11, 40)]  # the same text twice: ties
+    background = [paper(1000 + i) for i in range(150)] + tagged[:20]  # (tagged ones count once)
+    probes = [paper(5000 + i) for i in range(60)] + tagged[:30] + tagged[-4:] + [{"id": "x", "title": "", "abstract": ""}]
+    prof = Profile(tagged, background=background, rare_df=rare_df, candidates=candidates)
+    cached = Profile.from_state(marshal.loads(marshal.dumps(prof.state())))  # as read from the store's cache
+    reference = _reference(tagged, background, rare_df=rare_df if rare_df is not None else 50,
+                           candidates=candidates)
+    for probe in probes:
+        want = reference(probe, 3)
+        for k in (1, 3):
+            got = prof.neighbours(probe, k)
+            assert [d for _, d in got] == [d for _, d in want[:k]]
+            assert [s for s, _ in got] == pytest.approx([s for s, _ in want[:k]], abs=1e-9, rel=0)
+            assert cached.neighbours(probe, k) == got
+
+
 def test_config_validation():
     assert cfg('[similarity]\ntags = ["ToRead", "#cite"]\n').similarity["tags"] == ["toread", "cite"]
     for bad, where in [('tags = ["two words"]', "similarity.tags[0]"), ("tags = [1]", "similarity.tags[0]"),
@@ -242,3 +314,29 @@ def test_a_tagged_paper_written_again_rebuilds_the_cached_profile(tmp_path, monk
         st.append_records([rec])
     prof = build_profile(Store(s.root), ["toread"], _tags(s))
     assert built == [1, 1] and prof.titles == ["Wine Tasting With Hierarchical Bayesian Models"]
+
+
+def test_a_cached_profile_of_another_layout_or_damaged_is_built_again(store, monkeypatch):
+    """The cached value carries PROFILE_VERSION: one of the first layout (version 1: a dict of
+    per-term posting bytes), one whose state has another shape, or whose packed arrays are cut
+    short, is not read back but built again (and cached anew), with the same boosts."""
+    import marshal
+
+    from digest.ranking.similarity import CACHE_NAME, PROFILE_VERSION
+
+    built = _profiles_built(monkeypatch)
+    first = _boosts(Store(store.root))
+    assert built == [3]
+    version, top, labels, n_bg, bg, state = marshal.loads(Store(store.root).cache_get(CACHE_NAME))
+    assert version == PROFILE_VERSION == 2
+    n, n_background, idf_unseen, rare_df, candidates, ids, titles, tag_labels = state[:8]
+    layout_1 = (n, n_background, {"robot": 1.5}, idf_unseen, rare_df, candidates, ids, titles, tag_labels,
+                ["robot"], [(b"", b"")] * n, {"grasp": (b"\0\0\0\0", bytes(8))})
+    cut = state[:-1] + (tuple(a[: len(a) // 2] for a in state[-1]),)
+    for value in [(1, top, labels, n_bg, bg, layout_1), (PROFILE_VERSION, top, labels, n_bg, bg, layout_1),
+                  (PROFILE_VERSION, top, labels, n_bg, bg, cut)]:
+        Store(store.root).cache_put(CACHE_NAME, marshal.dumps(value))
+        assert _boosts(Store(store.root)) == first
+        assert marshal.loads(Store(store.root).cache_get(CACHE_NAME))[0] == PROFILE_VERSION
+    assert built == [3, 3, 3, 3]
+    assert _boosts(Store(store.root)) == first and built == [3, 3, 3, 3]  # and read back again

@@ -35,9 +35,13 @@ The model, in pure Python:
   new version of a tagged paper or a new background builds it again once.
 
 Measured (benchmarks/similarity.py, 2 cores): 3,000 synthetic tagged papers, the
-daily run of 100 new papers: +356 ms CPU and +46 MB when the profile was built
-by every command, +66 ms and +9 MB with it cached (about 10 ms to read it back,
-the rest scoring the 100 papers).
+daily run of 100 new papers: about +380 ms CPU when the profile is built (once in
+ten daily runs: a new background), +58-60 ms and +7 MB with it cached (medians of 16
+runs; +65-72 ms and +9 MB with the first layout, a bytes pair per term). Of those,
+about 7 ms read the profile back (4 of them SQLite reading the 3.8 MB value) and the
+rest scores the 100 papers: 8 ms their vectors, 15 the postings of their rare terms
+(1,400 a paper), 8 picking the 64 candidates among the 1,100 tagged papers those
+reach, 16 completing the candidates' cosines (64 x 50 common terms).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ BACKGROUND = 1000  # document frequencies come from at least this many papers ..
 BACKGROUND_MIN = 300  # ... of which at least this many recently stored ones
 BACKGROUND_STEP = 1000  # ... the ones stored before the last multiple of this many index rows
 CACHE_NAME = "similarity-profile"  # the built profile, kept in the index's cache table
-PROFILE_VERSION = 1  # bump when the model changes: a cached profile of another version is rebuilt
+PROFILE_VERSION = 2  # bump when the model changes: a cached profile of another version is rebuilt
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
@@ -162,6 +166,12 @@ class _SublinearTF(dict):
 _TF = _SublinearTF()
 
 
+def _ints(data: bytes, code: str) -> memoryview:
+    """``data`` as C integers of the array typecode ``code`` (``H`` or ``i``)."""
+    view = memoryview(data)
+    return view.cast("H") if code == "H" else view.cast("i")
+
+
 class Profile:
     """The tagged papers as normalised TF-IDF vectors behind an inverted index.
 
@@ -171,6 +181,14 @@ class Profile:
     their exact cosine is then completed with the common terms. A tagged paper
     that shares only very common words with the paper being scored is not
     considered (its similarity would be low anyway).
+
+    Every term the document frequencies know has a number (``vocab``): first the
+    ``n_rare`` rare terms of the tagged papers (a rare term's number is its posting
+    list), then their ``n_common`` common terms, then the terms only the background
+    papers have (an idf and nothing else). The idfs, the posting lists and each tagged
+    paper's common terms are flat packed arrays (C integers and doubles) with a start
+    offset per list: a handful of bytes objects, read back from the store's cache at
+    once (see build_profile).
     """
 
     def __init__(self, records: Iterable[dict], labels: dict[str, str] | None = None, *,
@@ -192,43 +210,64 @@ class Profile:
         self.n_background = len(bg)
         n1 = n + len(bg) + 1
         log = math.log
-        self.idf = {t: log(n1 / (1 + d)) + 1.0 for t, d in df.items()}
+        idf = {t: log(n1 / (1 + d)) + 1.0 for t, d in df.items()}
         self.idf_unseen = log(n1) + 1.0
         self.rare_df = rare_df if rare_df is not None else max(50, n // 30)
         self.candidates = candidates
-        rare = {t for t in profile_terms if df[t] <= self.rare_df}
+        rare = sorted(t for t in profile_terms if df[t] <= self.rare_df)
+        common = sorted(profile_terms.difference(rare))
+        self.vocab = {t: j for j, t in enumerate(chain(rare, common, sorted(idf.keys() - profile_terms)))}
+        self.n_rare = n_rare = len(rare)
+        self.n_common = len(common)
         self.ids = [r["id"] for r, _ in counted]
         self.titles = [r.get("title") or "" for r, _ in counted]
         labels = labels or {}
         self.labels = [labels.get(i, "") for i in self.ids]
-        # Kept as packed arrays (bytes of C ints and doubles): small in memory, and read back
-        # from the store's cache at once (see build_profile).
-        self.common_terms = sorted(profile_terms - rare)  # a common term's number: its place here
-        cid = {t: i for i, t in enumerate(self.common_terms)}
-        self.common: list[tuple[bytes, bytes]] = []  # per tagged paper: its common terms and their weights
-        plists: dict[str, tuple[array, array]] = {t: (array("i"), array("d")) for t in rare}
-        idf = self.idf
+        vocab = self.vocab
+        # (a tagged paper's or a common term's number in 2 bytes when there are few enough)
+        doc_code = "H" if n <= 0xFFFF else "i"
+        term_code = "H" if self.n_common <= 0xFFFF else "i"
+        self.codes = doc_code + term_code  # the typecodes of the arrays of numbers of papers and of terms
+        plists: list[tuple[array, array]] = [(array(doc_code), array("d")) for _ in rare]  # by rare term number
+        common_term, common_weight, common_start = array(term_code), array("d"), array("i", [0])
         tf = _TF
         hypot = math.hypot
         for idx, (_, counts) in enumerate(counted):
             raw = {t: tf[c] * idf[t] for t, c in counts.items()}
             inv = 1.0 / hypot(*raw.values())
-            for t in raw.keys() & rare:
-                di, dw = plists[t]
-                di.append(idx)
-                dw.append(raw[t] * inv)
-            mine = sorted(cid[t] for t in raw.keys() - rare)
-            terms = self.common_terms
-            self.common.append((array("i", mine).tobytes(), array("d", [raw[terms[i]] * inv for i in mine]).tobytes()))
-        self.postings = {t: (di.tobytes(), dw.tobytes()) for t, (di, dw) in plists.items()}
+            mine = []
+            for t, w in raw.items():
+                j = vocab[t]
+                if j < n_rare:
+                    di, dw = plists[j]
+                    di.append(idx)
+                    dw.append(w * inv)
+                else:
+                    mine.append((j - n_rare, w * inv))
+            mine.sort()  # a paper's common terms in the order of their numbers
+            common_term.extend(j for j, _ in mine)
+            common_weight.extend(w for _, w in mine)
+            common_start.append(len(common_term))
+        post_doc, post_weight, post_start = array(doc_code), array("d"), array("i", [0])
+        for di, dw in plists:
+            post_doc.extend(di)
+            post_weight.extend(dw)
+            post_start.append(len(post_doc))
+        self.arrays = tuple(a.tobytes() for a in (array("d", map(idf.__getitem__, vocab)), post_start, post_doc,
+                                                  post_weight, common_start, common_term, common_weight))
         self._derive()
 
     def _derive(self) -> None:
         self.index_of = {item_id: idx for idx, item_id in enumerate(self.ids)}
-        self.common_id = {t: i for i, t in enumerate(self.common_terms)}
+        idf, post_start, post_doc, post_weight, common_start, common_term, common_weight = self.arrays
+        doc_code, term_code = self.codes[0], self.codes[1:]
+        self._idf, self._post_weight, self._common_weight = (memoryview(b).cast("d") for b in
+                                                             (idf, post_weight, common_weight))
+        self._post_start, self._common_start = memoryview(post_start).cast("i"), memoryview(common_start).cast("i")
+        self._post_doc, self._common_term = _ints(post_doc, doc_code), _ints(common_term, term_code)
 
-    _STATE = ("n", "n_background", "idf", "idf_unseen", "rare_df", "candidates", "ids", "titles", "labels",
-              "common_terms", "common", "postings")
+    _STATE = ("n", "n_background", "idf_unseen", "rare_df", "candidates", "ids", "titles", "labels",
+              "vocab", "n_rare", "n_common", "codes", "arrays")
 
     def state(self) -> tuple:
         """What the profile is made of (plain values, for marshal): :meth:`from_state` gives it back."""
@@ -242,39 +281,41 @@ class Profile:
         for name, value in zip(cls._STATE, state, strict=True):
             setattr(self, name, value)
         self._derive()
+        if (len(self._post_start) != self.n_rare + 1 or len(self._common_start) != self.n + 1
+                or len(self._idf) != len(self.vocab)):
+            raise ValueError("a damaged profile")
         return self
-
-    def _weights(self, counts: dict[str, int]) -> dict[str, float]:
-        """A paper's normalised TF-IDF vector."""
-        idf = self.idf
-        unseen = self.idf_unseen
-        tf = _TF
-        vec = {t: tf[c] * idf.get(t, unseen) for t, c in counts.items()}
-        norm = math.hypot(*vec.values()) if vec else 0.0
-        if norm == 0:
-            return {}
-        return {t: w / norm for t, w in vec.items()}
 
     def __len__(self) -> int:
         return self.n
 
     def neighbours(self, rec: dict, k: int = 1) -> list[tuple[float, int]]:
         """The ``k`` most similar tagged papers as ``(cosine, index)``, best first."""
-        vec = self._weights(term_counts(rec))
+        counts = term_counts(rec)
+        codes = list(map(self.vocab.get, counts))  # each term's number (None: unseen)
+        idf = self._idf
+        unseen = self.idf_unseen
+        tf = _TF
+        raw = [tf[c] * (unseen if j is None else idf[j]) for c, j in zip(counts.values(), codes, strict=True)]
+        norm = math.hypot(*raw) if raw else 0.0
+        if norm == 0:
+            return []
         acc: dict[int, float] = {}
         get = acc.get
-        postings = self.postings
-        common_id = self.common_id
-        query_common: dict[int, float] = {}  # the paper's common terms (by number) and weights
-        for t, cw in vec.items():
-            plist = postings.get(t)
-            if plist is None:
-                i = common_id.get(t)
-                if i is not None:
-                    query_common[i] = cw
+        n_rare = self.n_rare
+        n_known = n_rare + self.n_common
+        start, docs, weights = self._post_start, self._post_doc, self._post_weight
+        query_common: list[tuple[int, float]] = []  # the paper's common terms (by number) and weights
+        for j, w in zip(codes, raw, strict=True):
+            if j is None:
                 continue
-            for d, w in zip(memoryview(plist[0]).cast("i"), memoryview(plist[1]).cast("d"), strict=True):
-                acc[d] = get(d, 0.0) + cw * w
+            cw = w / norm
+            if j < n_rare:
+                a, b = start[j], start[j + 1]
+                for d, pw in zip(docs[a:b], weights[a:b], strict=True):
+                    acc[d] = get(d, 0.0) + cw * pw
+            elif j < n_known:
+                query_common.append((j - n_rare, cw))
         own = self.index_of.get(rec.get("id"))
         if own is not None:
             acc.pop(own, None)
@@ -283,14 +324,14 @@ class Profile:
         if len(acc) > self.candidates:
             acc = dict(heapq.nlargest(self.candidates, acc.items(), key=itemgetter(1)))
         if query_common:
-            dense = [0.0] * len(self.common_terms)  # the paper's weight of each common term
-            for i, cw in query_common.items():
+            dense = [0.0] * self.n_common  # the paper's weight of each common term
+            for i, cw in query_common:
                 dense[i] = cw
             pick = dense.__getitem__
-            common = self.common
+            start, terms, weights = self._common_start, self._common_term, self._common_weight
             for d in acc:  # (the products summed in C: no Python code runs per term)
-                di, dw = common[d]
-                acc[d] += sum(map(mul, map(pick, memoryview(di).cast("i")), memoryview(dw).cast("d")))
+                a, b = start[d], start[d + 1]
+                acc[d] += sum(map(mul, map(pick, terms[a:b]), weights[a:b]))
         best = heapq.nlargest(k, acc.items(), key=lambda kv: (kv[1], -kv[0]))
         return [(min(1.0, s), d) for d, s in best]
 
