@@ -291,6 +291,13 @@ class Matcher:
         self.weights = [s.weight for s in specs]
         self.conflicts = _conflicts(specs, patterns, owner) if settle else {}
         self._conflicting = frozenset(self.conflicts)
+        # Per pattern: its term when that term can overlap none (its hits always count), else -1;
+        # and how strong a hit of it is where two overlap (the length of its words, without the
+        # boundaries; with overlap = "weight": the term's weight first). Looked up per hit, so
+        # nothing is built per hit but the automaton's own tuples.
+        self._free = [-1 if o in self._conflicting else o for o in owner]
+        self._strength: list = ([(self.weights[o], len(p) - 2) for p, o in zip(patterns, owner, strict=True)]
+                                if overlap == "weight" else [len(p) - 2 for p in patterns])
         self._ac = None
         if patterns:
             # A DFA searches ~15% faster but takes 4x longer to build: worth it
@@ -303,17 +310,17 @@ class Matcher:
         if self._ac is None:
             return set()
         hits = self._ac.find_matches_as_indexes(normalized, overlapping=True)
+        free = self._free
+        found = {free[h[0]] for h in hits}
+        if -1 not in found:  # no hit of a term that may overlap another: every hit counts
+            return found
+        # The hits of every term that may overlap some term, settled together: that gives the
+        # same terms as settling only those that may overlap a found one (a hit that overlaps no
+        # other hit never changes what the others keep), without finding those first.
+        found.discard(-1)
         owner = self.owner
-        found = {owner[m[0]] for m in hits}
-        if len(found) < 2:
-            return found
-        # The found terms that may overlap some term: settling them all gives the same terms as
-        # settling only those that may overlap a found one (a hit that overlaps no other hit
-        # never changes what the others keep), without finding those first.
-        maybe = self._conflicting.intersection(found)
-        if len(maybe) < 2:
-            return found
-        return {owner[h[0]] for h in self._settle(hits, maybe)} | (found - maybe)
+        found.update([owner[h[0]] for h in self._settle([h for h in hits if free[h[0]] < 0])])
+        return found
 
     def hits(self, normalized: bytes) -> list[Hit]:
         """Every occurrence that counts (overlaps settled), in text order: for explain."""
@@ -325,7 +332,7 @@ class Matcher:
         involved = self._involved(found) if len(found) > 1 else None
         if involved is None:
             return sorted(hits, key=lambda h: h[1])
-        kept = self._settle(hits, involved)
+        kept = self._settle([h for h in hits if owner[h[0]] in involved])
         return sorted(kept + [h for h in hits if owner[h[0]] not in involved], key=lambda h: h[1])
 
     def _involved(self, found: set[int]) -> set[int] | None:
@@ -337,31 +344,39 @@ class Matcher:
         involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
         return involved or None
 
-    def _settle(self, hits: list[Hit], involved: set[int] | frozenset[int]) -> list[Hit]:
-        """The occurrences of the involved terms that keep their words: one pass over them in
-        the order they end, keeping non-overlapping ones; where two overlap, the longer (with
-        ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
-        the one further left."""
-        owner = self.owner
-        by_weight = self.overlap == "weight"
-        w = self.weights
-        kept: list[tuple[int, int, tuple, Hit]] = []  # (start, end, strength, hit), in order of end
+    def _settle(self, hits: list[Hit]) -> list[Hit]:
+        """The occurrences among ``hits`` (in the order they end, as the automaton gives them)
+        that keep their words: one pass keeping non-overlapping ones; where two overlap, the
+        longer (with ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties
+        going to the one further left. Two hits overlap when their words do: a hit's words are
+        ``[start + 1, end - 1)``, without the boundaries (which neighbours share).
+
+        (The hot loop of a full rescore: the kept hits are the automaton's own tuples, and the
+        strengths are looked up per pattern, not built per hit.)"""
+        strength = self._strength
+        kept: list[Hit] = []
         for h in hits:
-            o = owner[h[0]]
-            if o not in involved:
-                continue
-            s1, e1 = h[1] + 1, h[2] - 1  # the words, without the boundaries (which neighbours share)
-            strength = (w[o], e1 - s1) if by_weight else (e1 - s1,)
-            popped = []
-            while kept and kept[-1][1] > s1 and e1 > kept[-1][0]:
-                if kept[-1][2] >= strength:  # the earlier one is at least as strong: it keeps the words
-                    break
-                popped.append(kept.pop())
-            else:
-                kept.append((s1, e1, strength, h))
-                continue
-            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
-        return [k[3] for k in kept]
+            if kept:
+                last = kept[-1]
+                s, e = h[1], h[2]
+                if last[2] - 2 > s and e - 2 > last[1]:  # it overlaps the last one kept
+                    k = strength[h[0]]
+                    popped: list[Hit] = []
+                    while True:
+                        if strength[last[0]] >= k:  # the earlier one is at least as strong: it keeps the words
+                            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
+                            break
+                        popped.append(kept.pop())
+                        if not kept:
+                            kept.append(h)
+                            break
+                        last = kept[-1]
+                        if not (last[2] - 2 > s and e - 2 > last[1]):
+                            kept.append(h)
+                            break
+                    continue
+            kept.append(h)
+        return kept
 
     def form(self, normalized: bytes, hit: Hit) -> str:
         """The words a hit matched, as normalised text (``*`` after a prefix match)."""
