@@ -267,7 +267,7 @@ def test_fast_find_equals_the_reference_settling():
         vocab = MemoryVocabulary(texts + STORE)
         rules = Rules(overlap="weight" if round_ % 3 == 0 else "longest")
         s = Scorer(interests, vocabulary=vocab, rules=rules)
-        for m in (s.matcher, Matcher(s.specs, overlap=rules.overlap, dfa=True)):
+        for m in (s.matcher, s.matcher.with_dfa(), Matcher(s.specs, overlap=rules.overlap, dfa=True)):
             for t in texts:
                 norm = normalize(t)
                 want = _reference_find(m, norm)

@@ -37,6 +37,7 @@ word) are not compared at all, so the common case costs one automaton call and a
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -298,12 +299,22 @@ class Matcher:
         self._free = [-1 if o in self._conflicting else o for o in owner]
         self._strength: list = ([(self.weights[o], len(p) - 2) for p, o in zip(patterns, owner, strict=True)]
                                 if overlap == "weight" else [len(p) - 2 for p in patterns])
-        self._ac = None
-        if patterns:
-            # A DFA searches ~15% faster but takes 4x longer to build: worth it
-            # for a full rescore, not for a day's hundred papers.
-            kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
-            self._ac = ahocorasick_rs.BytesAhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw)
+        self._ac = self._automaton(dfa)
+
+    def _automaton(self, dfa: bool) -> ahocorasick_rs.BytesAhoCorasick | None:
+        if not self.patterns:
+            return None
+        # A DFA searches ~15% faster but takes 4x longer to build: worth it
+        # for a full rescore, not for a day's hundred papers.
+        kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
+        return ahocorasick_rs.BytesAhoCorasick(self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw)
+
+    def with_dfa(self) -> Matcher:
+        """The same matcher searching with a DFA (for a full rescore): only the automaton is
+        built again, not the conflicts between terms (~55 ms for 1,000 interests)."""
+        other = copy.copy(self)
+        other._ac = self._automaton(dfa=True)
+        return other
 
     def find(self, normalized: bytes) -> set[int]:
         """Indexes (into the specs given) of the terms present in ``normalized``."""
