@@ -366,11 +366,14 @@ class Matcher:
         strengths are looked up per pattern, not built per hit.)"""
         strength = self._strength
         kept: list[Hit] = []
+        push = kept.append
+        reach = -1  # where the last kept hit's words end, less one: a hit starting before it may overlap
         for h in hits:
-            if kept:
+            s = h[1]
+            if reach > s:
                 last = kept[-1]
-                s, e = h[1], h[2]
-                if last[2] - 2 > s and e - 2 > last[1]:  # it overlaps the last one kept
+                e = h[2]
+                if e - 2 > last[1]:  # it overlaps the last one kept
                     k = strength[h[0]]
                     popped: list[Hit] = []
                     while True:
@@ -379,14 +382,16 @@ class Matcher:
                             break
                         popped.append(kept.pop())
                         if not kept:
-                            kept.append(h)
+                            push(h)
                             break
                         last = kept[-1]
                         if not (last[2] - 2 > s and e - 2 > last[1]):
-                            kept.append(h)
+                            push(h)
                             break
+                    reach = kept[-1][2] - 2
                     continue
-            kept.append(h)
+            push(h)
+            reach = h[2] - 2
         return kept
 
     def form(self, normalized: bytes, hit: Hit) -> str:
