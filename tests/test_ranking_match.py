@@ -229,7 +229,8 @@ def _reference_find(m, normalized: bytes) -> set[int]:
     return {owner[k[3][0]] for k in kept} | (found - maybe)
 
 
-def test_fast_find_equals_the_reference_settling():
+@pytest.mark.parametrize("few", [0, None, 10**9])  # find's cheap first check: never, as shipped, always
+def test_fast_find_equals_the_reference_settling(few, monkeypatch):
     """``Matcher.find`` (the full rescore's fast path) finds exactly the terms the reference
     settling finds, and the terms of ``Matcher.hits`` (explain), on random texts full of
     overlapping terms: sub-phrases, prefixes, shared words at either end, aliases,
@@ -237,9 +238,12 @@ def test_fast_find_equals_the_reference_settling():
     rules, with and without the DFA; and fast_score equals the explained score."""
     import random
 
+    from digest.ranking import match
     from digest.ranking.match import Matcher
     from digest.words import normalize
 
+    if few is not None:
+        monkeypatch.setattr(match, "_FEW_HITS", few)
     rng = random.Random(15)
     words = ["graph", "graphs", "neural", "network", "networks", "pre", "training", "trained", "vision",
              "language", "model", "models", "diffusion", "gan", "gans", "stylegan", "deep", "learning",

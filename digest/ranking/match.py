@@ -52,6 +52,7 @@ __all__ = ["fold", "normalize", "Rules", "TermSpec", "Matcher", "expand_terms", 
            "highlight_regex", "OVERLAPS"]
 
 OVERLAPS = ("longest", "weight")  # how overlapping matches of different terms are settled
+_FEW_HITS = 12  # Matcher.find: below this many hits in a field, the cheap check of the terms found first
 MAX_PATTERNS = 4000  # per spelling of a term; beyond, only the last word takes its forms
 # Words beside which a hyphen is not read as "and": function words and prefixes (pre-training).
 _NO_CONNECTIVE = frozenset("""a an the to of by in on for from with and or vs via pre post multi self non semi
@@ -321,6 +322,13 @@ class Matcher:
         if self._ac is None:
             return set()
         hits = self._ac.find_matches_as_indexes(normalized, overlapping=True)
+        owner = self.owner
+        if len(hits) < _FEW_HITS:
+            # Few hits (a title; a field with few terms): most often fewer than two of the terms
+            # found may overlap some term, which is cheapest to see from the terms themselves.
+            found = {owner[h[0]] for h in hits}
+            if len(self._conflicting.intersection(found)) < 2:
+                return found
         free = self._free
         found = {free[h[0]] for h in hits}
         if -1 not in found:  # no hit of a term that may overlap another: every hit counts
@@ -329,8 +337,10 @@ class Matcher:
         # same terms as settling only those that may overlap a found one (a hit that overlaps no
         # other hit never changes what the others keep), without finding those first.
         found.discard(-1)
-        owner = self.owner
-        found.update([owner[h[0]] for h in self._settle([h for h in hits if free[h[0]] < 0])])
+        settled = [h for h in hits if free[h[0]] < 0]
+        if len(settled) > 1:  # (a single hit always keeps its words)
+            settled = self._settle(settled)
+        found.update([owner[h[0]] for h in settled])
         return found
 
     def hits(self, normalized: bytes) -> list[Hit]:
