@@ -193,3 +193,93 @@ def test_highlight_trie_finds_what_a_longest_first_alternation_finds():
         for t in texts:
             assert [(x.span(), x.lastgroup) for x in trie.finditer(t)] == \
                    [(x.span(), x.lastgroup) for x in alternation.finditer(t)]
+
+
+def _reference_find(m, normalized: bytes) -> set[int]:
+    """The terms found, as ``Matcher.find`` settled them before its fast path (kept here as the
+    reference: the set of all found terms, then every hit of the found terms that may overlap
+    some term settled one by one, with a strength tuple built per hit)."""
+    if m._ac is None:
+        return set()
+    hits = m._ac.find_matches_as_indexes(normalized, overlapping=True)
+    owner = m.owner
+    found = {owner[h[0]] for h in hits}
+    if len(found) < 2:
+        return found
+    maybe = m._conflicting.intersection(found)
+    if len(maybe) < 2:
+        return found
+    by_weight = m.overlap == "weight"
+    kept: list = []  # (start, end, strength, hit), in order of end
+    for h in hits:
+        o = owner[h[0]]
+        if o not in maybe:
+            continue
+        s1, e1 = h[1] + 1, h[2] - 1
+        strength = (m.weights[o], e1 - s1) if by_weight else (e1 - s1,)
+        popped = []
+        while kept and kept[-1][1] > s1 and e1 > kept[-1][0]:
+            if kept[-1][2] >= strength:
+                break
+            popped.append(kept.pop())
+        else:
+            kept.append((s1, e1, strength, h))
+            continue
+        kept.extend(reversed(popped))
+    return {owner[k[3][0]] for k in kept} | (found - maybe)
+
+
+@pytest.mark.parametrize("few", [0, None, 10**9])  # find's cheap first check: never, as shipped, always
+def test_fast_find_equals_the_reference_settling(few, monkeypatch):
+    """``Matcher.find`` (the full rescore's fast path) finds exactly the terms the reference
+    settling finds, and the terms of ``Matcher.hits`` (explain), on random texts full of
+    overlapping terms: sub-phrases, prefixes, shared words at either end, aliases,
+    hyphen/space/no-space spellings, stemmed forms, a script without spaces; both overlap
+    rules, with and without the DFA; and fast_score equals the explained score."""
+    import random
+
+    from digest.ranking import match
+    from digest.ranking.match import Matcher
+    from digest.words import normalize
+
+    if few is not None:
+        monkeypatch.setattr(match, "_FEW_HITS", few)
+    rng = random.Random(15)
+    words = ["graph", "graphs", "neural", "network", "networks", "pre", "training", "trained", "vision",
+             "language", "model", "models", "diffusion", "gan", "gans", "stylegan", "deep", "learning",
+             "time", "series", "x", "a", "学习", "强化"]
+    joints = [" ", " ", " ", "-", "", ", ", " and ", " & ", "_", "\u2011"]
+
+    def text(n: int) -> str:
+        out = rng.choice(words)
+        for _ in range(n - 1):
+            out += rng.choice(joints) + rng.choice(words)
+        return out
+
+    def term() -> str:
+        t = text(rng.choice([1, 1, 2, 2, 3]))
+        if rng.random() < 0.15:
+            t += "*"
+        elif rng.random() < 0.15:
+            t += " | " + text(rng.choice([1, 2]))
+        return t
+
+    checked = settled = 0
+    for round_ in range(120):
+        interests = {term(): rng.choice([-2.0, -1.0, 0.5, 1.0, 2.0, 3.0]) for _ in range(rng.randint(2, 14))}
+        texts = [text(rng.randint(1, 40)) for _ in range(12)]
+        vocab = MemoryVocabulary(texts + STORE)
+        rules = Rules(overlap="weight" if round_ % 3 == 0 else "longest")
+        s = Scorer(interests, vocabulary=vocab, rules=rules)
+        for m in (s.matcher, s.matcher.with_dfa(), Matcher(s.specs, overlap=rules.overlap, dfa=True)):
+            for t in texts:
+                norm = normalize(t)
+                want = _reference_find(m, norm)
+                assert m.find(norm) == want, (interests, t)
+                assert {m.owner[h[0]] for h in m.hits(norm)} == want, (interests, t)
+                checked += 1
+                settled += len(m._conflicting.intersection(want)) > 1
+        for t in texts:
+            rec = {"title": t, "abstract": texts[0] + ". " + t}
+            assert s.fast_score(rec) == s.score(rec).score
+    assert settled > checked // 4  # the texts really make terms compete for their words

@@ -37,6 +37,7 @@ word) are not compared at all, so the common case costs one automaton call and a
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import field
@@ -52,6 +53,7 @@ __all__ = ["fold", "normalize", "Rules", "TermSpec", "Matcher", "expand_terms", 
            "highlight_regex", "OVERLAPS"]
 
 OVERLAPS = ("longest", "weight")  # how overlapping matches of different terms are settled
+_FEW_HITS = 12  # Matcher.find: below this many hits in a field, the cheap check of the terms found first
 MAX_PATTERNS = 4000  # per spelling of a term; beyond, only the last word takes its forms
 # Words beside which a hyphen is not read as "and": function words and prefixes (pre-training).
 _NO_CONNECTIVE = frozenset("""a an the to of by in on for from with and or vs via pre post multi self non semi
@@ -296,12 +298,29 @@ class Matcher:
         else:
             self.conflicts = dict(conflicts) if conflicts is not None else _conflicts(specs, patterns, owner)
         self._conflicting = frozenset(self.conflicts)
-        self._ac = None
-        if patterns:
-            # A DFA searches ~15% faster but takes 4x longer to build: worth it
-            # for a full rescore, not for a day's hundred papers.
-            kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
-            self._ac = ahocorasick_rs.BytesAhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw)
+        # Per pattern: its term when that term can overlap none (its hits always count), else -1;
+        # and how strong a hit of it is where two overlap (the length of its words, without the
+        # boundaries; with overlap = "weight": the term's weight first). Looked up per hit, so
+        # nothing is built per hit but the automaton's own tuples.
+        self._free = [-1 if o in self._conflicting else o for o in owner]
+        self._strength: list = ([(self.weights[o], len(p) - 2) for p, o in zip(patterns, owner, strict=True)]
+                                if overlap == "weight" else [len(p) - 2 for p in patterns])
+        self._ac = self._automaton(dfa)
+
+    def _automaton(self, dfa: bool) -> ahocorasick_rs.BytesAhoCorasick | None:
+        if not self.patterns:
+            return None
+        # A DFA searches ~15% faster but takes 4x longer to build: worth it
+        # for a full rescore, not for a day's hundred papers.
+        kw = {"implementation": ahocorasick_rs.Implementation.DFA} if dfa else {}
+        return ahocorasick_rs.BytesAhoCorasick(self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard, **kw)
+
+    def with_dfa(self) -> Matcher:
+        """The same matcher searching with a DFA (for a full rescore): only the automaton is
+        built again, not the conflicts between terms (~55 ms for 1,000 interests)."""
+        other = copy.copy(self)
+        other._ac = self._automaton(dfa=True)
+        return other
 
     def find(self, normalized: bytes) -> set[int]:
         """Indexes (into the specs given) of the terms present in ``normalized``."""
@@ -309,16 +328,25 @@ class Matcher:
             return set()
         hits = self._ac.find_matches_as_indexes(normalized, overlapping=True)
         owner = self.owner
-        found = {owner[m[0]] for m in hits}
-        if len(found) < 2:
+        if len(hits) < _FEW_HITS:
+            # Few hits (a title; a field with few terms): most often fewer than two of the terms
+            # found may overlap some term, which is cheapest to see from the terms themselves.
+            found = {owner[h[0]] for h in hits}
+            if len(self._conflicting.intersection(found)) < 2:
+                return found
+        free = self._free
+        found = {free[h[0]] for h in hits}
+        if -1 not in found:  # no hit of a term that may overlap another: every hit counts
             return found
-        # The found terms that may overlap some term: settling them all gives the same terms as
-        # settling only those that may overlap a found one (a hit that overlaps no other hit
-        # never changes what the others keep), without finding those first.
-        maybe = self._conflicting.intersection(found)
-        if len(maybe) < 2:
-            return found
-        return {owner[h[0]] for h in self._settle(hits, maybe)} | (found - maybe)
+        # The hits of every term that may overlap some term, settled together: that gives the
+        # same terms as settling only those that may overlap a found one (a hit that overlaps no
+        # other hit never changes what the others keep), without finding those first.
+        found.discard(-1)
+        settled = [h for h in hits if free[h[0]] < 0]
+        if len(settled) > 1:  # (a single hit always keeps its words)
+            settled = self._settle(settled)
+        found.update([owner[h[0]] for h in settled])
+        return found
 
     def hits(self, normalized: bytes) -> list[Hit]:
         """Every occurrence that counts (overlaps settled), in text order: for explain."""
@@ -330,7 +358,7 @@ class Matcher:
         involved = self._involved(found) if len(found) > 1 else None
         if involved is None:
             return sorted(hits, key=lambda h: h[1])
-        kept = self._settle(hits, involved)
+        kept = self._settle([h for h in hits if owner[h[0]] in involved])
         return sorted(kept + [h for h in hits if owner[h[0]] not in involved], key=lambda h: h[1])
 
     def _involved(self, found: set[int]) -> set[int] | None:
@@ -342,31 +370,44 @@ class Matcher:
         involved = {t for t in maybe if not conflicts[t].isdisjoint(maybe)}
         return involved or None
 
-    def _settle(self, hits: list[Hit], involved: set[int] | frozenset[int]) -> list[Hit]:
-        """The occurrences of the involved terms that keep their words: one pass over them in
-        the order they end, keeping non-overlapping ones; where two overlap, the longer (with
-        ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties going to
-        the one further left."""
-        owner = self.owner
-        by_weight = self.overlap == "weight"
-        w = self.weights
-        kept: list[tuple[int, int, tuple, Hit]] = []  # (start, end, strength, hit), in order of end
+    def _settle(self, hits: list[Hit]) -> list[Hit]:
+        """The occurrences among ``hits`` (in the order they end, as the automaton gives them)
+        that keep their words: one pass keeping non-overlapping ones; where two overlap, the
+        longer (with ``overlap = "weight"``: the heavier, then the longer) keeps the words, ties
+        going to the one further left. Two hits overlap when their words do: a hit's words are
+        ``[start + 1, end - 1)``, without the boundaries (which neighbours share).
+
+        (The hot loop of a full rescore: the kept hits are the automaton's own tuples, and the
+        strengths are looked up per pattern, not built per hit.)"""
+        strength = self._strength
+        kept: list[Hit] = []
+        push = kept.append
+        reach = -1  # where the last kept hit's words end, less one: a hit starting before it may overlap
         for h in hits:
-            o = owner[h[0]]
-            if o not in involved:
-                continue
-            s1, e1 = h[1] + 1, h[2] - 1  # the words, without the boundaries (which neighbours share)
-            strength = (w[o], e1 - s1) if by_weight else (e1 - s1,)
-            popped = []
-            while kept and kept[-1][1] > s1 and e1 > kept[-1][0]:
-                if kept[-1][2] >= strength:  # the earlier one is at least as strong: it keeps the words
-                    break
-                popped.append(kept.pop())
-            else:
-                kept.append((s1, e1, strength, h))
-                continue
-            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
-        return [k[3] for k in kept]
+            s = h[1]
+            if reach > s:
+                last = kept[-1]
+                e = h[2]
+                if e - 2 > last[1]:  # it overlaps the last one kept
+                    k = strength[h[0]]
+                    popped: list[Hit] = []
+                    while True:
+                        if strength[last[0]] >= k:  # the earlier one is at least as strong: it keeps the words
+                            kept.extend(reversed(popped))  # this one lost: what it displaced comes back
+                            break
+                        popped.append(kept.pop())
+                        if not kept:
+                            push(h)
+                            break
+                        last = kept[-1]
+                        if not (last[2] - 2 > s and e - 2 > last[1]):
+                            push(h)
+                            break
+                    reach = kept[-1][2] - 2
+                    continue
+            push(h)
+            reach = h[2] - 2
+        return kept
 
     def form(self, normalized: bytes, hit: Hit) -> str:
         """The words a hit matched, as normalised text (``*`` after a prefix match)."""

@@ -317,7 +317,7 @@ class Scorer:
 
     def prepare_for_scan(self) -> None:
         """Rebuild the matcher for scoring very many papers (a full rescore)."""
-        self.matcher = Matcher(self.specs, overlap=self.rules.overlap, dfa=True)
+        self.matcher = self.matcher.with_dfa()
         for fn in self.extra:
             if hasattr(fn, "prepare_for_scan"):
                 fn.prepare_for_scan()
