@@ -241,7 +241,8 @@ def replay(cfg: Config, store, tags, feedback: Feedback, suggestions: list[Sugge
         elif s.kind == "followed in triage":
             fb = Feedback(muted=plain.muted, followed=tuple(a for a in plain.followed if name_key(a) != key))
         if s.section == "authors":
-            scorers.append(scorer_for(changed, store, tags, fb))  # the same terms: damping's cache holds
+            # the same terms: damping's cache holds
+            scorers.append(scorer_for(changed, store, tags, fb, cache_terms=False))
             continue
         scorer = damp.scorer(changed, tags, fb)
         scorers.append(scorer)
@@ -328,7 +329,7 @@ class _Damping:
 
         on = cfg.matching.get("damping", True)
         scorer = scorer_for(dataclasses.replace(cfg, matching={**cfg.matching, "damping": False}), self.store,
-                            tags, fb)
+                            tags, fb, cache_terms=False)
         if not on:
             return scorer
         configured = scorer.specs[:scorer.n_config]

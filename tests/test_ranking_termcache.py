@@ -123,3 +123,16 @@ def test_a_damaged_entry_is_a_miss(store, value):
         got = scorer_for(cfg(), s)
         fresh = Scorer.from_config(cfg(), vocabulary=s.vocabulary())
     same_scorer(got, fresh)
+
+
+def test_a_variant_scorer_leaves_the_configs_entry_alone(store, monkeypatch):
+    with store:
+        scorer_for(cfg(), store)
+        kept = store.cache_get(termcache.CACHE_NAME)
+        variant = scorer_for(cfg(CONFIG.replace('"survey" = -1.0', '"survey" = -3.0')), store, cache_terms=False)
+    assert variant.specs[-1].weight == -3.0
+    calls = expansions(monkeypatch)
+    with Store(store.root) as s:
+        assert s.cache_get(termcache.CACHE_NAME) == kept
+        scorer_for(cfg(), s)
+    assert calls[0] == 0

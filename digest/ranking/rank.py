@@ -24,13 +24,15 @@ Tags = Mapping[str, Iterable[str]]  # item id -> the tags it carries
 
 
 def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None,
-               feedback: Feedback | None = None) -> Scorer:
+               feedback: Feedback | None = None, *, cache_terms: bool = True) -> Scorer:
     """The scorer for ``cfg``; with a store, its terms expanded through the store's
     vocabulary and damped by how common they are in it, and (with the reading list's
     tags) the similarity boost toward tagged papers when ``[similarity]`` asks for it;
     with ``feedback``, the muted terms, followed authors and (``[learning] enabled``) the
     terms learned from votes; the semantic contribution when ``[semantic]`` is on (numpy and
-    the model load only then)."""
+    the model load only then). ``cache_terms=False``: a scorer for a variant of the config (tune
+    tries one per suggestion), whose expanded terms are not kept in place of the config's own
+    (ranking/termcache.py)."""
     extra: list = []
     if store is not None and tags and cfg.similarity.get("tags"):
         from digest.ranking.similarity import similarity_boost
@@ -63,7 +65,7 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
             model = cached_model(store, feedback.votes, max_terms=int(learning["max_terms"]),
                                  scale=float(learning["weight"]), tags=learning["tags"])
     scorer = Scorer.from_config(cfg, extra=extra, vocabulary=store.vocabulary() if store is not None else None,
-                                muted=muted, followed=followed, learned=model, cache=store)
+                                muted=muted, followed=followed, learned=model, cache=store if cache_terms else None)
     if store is not None and cfg.matching.get("damping", True):
         from digest.ranking import damping
 
