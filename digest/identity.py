@@ -42,13 +42,7 @@ _ARXIV_IN_TEXT = lazy_compile(
 )
 
 
-def clean_title(title: str) -> str:
-    """Collapse whitespace (hard-wrapped titles) and drop control characters."""
-    if not title:
-        return ""
-    if title.isprintable() and "  " not in title:  # the common case, 5x faster
-        return title.strip()
-    return collapse(title)
+clean_title = collapse  # a title as stored: whitespace (hard-wrapped titles) collapsed, control characters dropped
 
 
 def fold_tex(text: str) -> str:

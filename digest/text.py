@@ -75,12 +75,19 @@ _WS = lazy_compile(r"\s+")
 _LINE_WS = lazy_compile(r"[ \t\n]+")
 
 
+def _squeezed(printable: str) -> str:
+    """Printable text (no unsafe character, tab or line break can be in it: every one is
+    unprintable, and its only whitespace is the space) with its runs of spaces made one, trimmed:
+    what collapse and clean make of it, without their regular expressions (most values)."""
+    return printable.strip() if "  " not in printable else " ".join(printable.split())
+
+
 def collapse(text: str | None) -> str:
     """One clean line: unsafe characters dropped, all whitespace collapsed to single spaces."""
     if not text:
         return ""
-    if text.isprintable():  # (see clean)
-        return text.strip() if "  " not in text else _WS.sub(" ", text).strip()
+    if text.isprintable():
+        return _squeezed(text)
     return _WS.sub(" ", UNSAFE.sub(" ", text)).strip()
 
 
@@ -90,8 +97,8 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
     if text is None:
         return ""
     s = str(text)
-    if s.isprintable():  # (most values) no unsafe character, tab or line break: every one is unprintable
-        return s.strip() if "  " not in s else _LINE_WS.sub(" ", s).strip()
+    if s.isprintable():
+        return _squeezed(s)
     s = UNSAFE_BUT_WHITESPACE.sub(" ", s)
     if keep_newlines:
         return "\n".join(_LINE_WS.sub(" ", line).strip() for line in s.split("\n"))
@@ -130,6 +137,6 @@ def printable_name(name: str) -> str:
     stored: every unsafe character (ESC, BEL, newline, ``\\r``, bidi overrides, ...) and every
     byte that is not UTF-8 is written as an escape (``\\x1b``, ``\\n`` as ``\\x0a``,
     ``\\xe9``, ``\\u202e``), as ``ls -b`` does, so names stay apart and forge nothing."""
-    if name.isprintable() and not UNSAFE.search(name):
+    if name.isprintable():  # (every unsafe character is unprintable, and so is a lone surrogate)
         return name
     return _UNPRINTABLE_IN_NAME.sub(_escape, name)

@@ -214,7 +214,7 @@ def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
             a = clean(a)
             if a:
                 authors.append(a)
-        elif (a.isprintable() and a.strip()) or clean(a):  # (printable and not blank: clean() keeps it)
+        elif clean(a):
             more += 1
     if authors:
         bits.append(", ".join(authors) + (f" +{more}" if more else ""))
