@@ -93,12 +93,21 @@ def _late_params() -> list[click.Parameter]:
 
 class DigestCommand(click.Command):
     """A command that also takes the group's --config, --store and -v after its name (unless it
-    has an option of that name of its own: `digest eval --config OTHER` compares with OTHER)."""
+    has an option of that name of its own: `digest eval --config OTHER` compares with OTHER).
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        own = {opt for p in self.params for opt in getattr(p, "opts", [])}
-        self.params.extend(p for p in _late_params() if not own & set(p.opts))
+    Those options are made when the command is first asked for its parameters (to parse its
+    arguments or print its help), not when it is defined: a run builds them for the one command
+    it runs, not for all of them (each click.Path looks up its translated name through gettext,
+    which searches the locale directories every time: ~2 ms per start for every command)."""
+
+    _late_added = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._late_added:
+            self._late_added = True
+            own = {opt for p in self.params for opt in getattr(p, "opts", [])}
+            self.params.extend(p for p in _late_params() if not own & set(p.opts))
+        return super().get_params(ctx)
 
 
 def no_pager_option(f):

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -769,3 +770,24 @@ def test_quiet_says_nothing_about_a_wait(tmp_path, day1, isolated_home):
     finally:
         p.kill()
         p.wait()
+
+
+# --------------------------------------------------------------------------- options after the command
+def test_group_options_are_accepted_after_the_command(runner, tmp_path, day1):
+    """`digest show --store DIR --config CFG -v` is `digest --store DIR --config CFG -v show`: the
+    late options are made when a command is first parsed (not at import), for every command."""
+    store, cfg = tmp_path / "s", tmp_path / "c.toml"
+    cfg.write_text('[interests]\n"diffusion" = 2.0\n')
+    assert run(runner, "ingest", day1, "--store", str(store), "--config", str(cfg)).exit_code == 0
+    before = run(runner, "--store", str(store), "--config", str(cfg), "show", "--format", "json").stdout
+    after = run(runner, "show", "--format", "json", "--store", str(store), "--config", str(cfg), "-v")
+    assert after.exit_code == 0 and after.stdout == before
+    assert json.loads(before)[0]["title"] == "Diffusion Policies for Dexterous Robot Manipulation"
+    helped = run(runner, "show", "--help").output
+    assert "--store DIR" in helped and "--config PATH" in helped and "--verbose" in helped
+    for name in cli.commands:  # every command takes them, once (eval's own --config compares)
+        cmd = cli.commands[name]
+        opts = [o for p in cmd.get_params(click.Context(cmd)) for o in getattr(p, "opts", [])]
+        assert opts.count("--store") + opts.count("--config") <= 2 and len(opts) == len(set(opts)), name
+        if not isinstance(cmd, click.Group):
+            assert "--store" in opts and "--config" in opts, name

@@ -39,7 +39,8 @@ def test_every_command_is_documented_and_every_documented_command_exists():
 @pytest.mark.parametrize("name", sorted(documented()))
 def test_documented_options_exist(name):
     cmd = cli.commands[name]
-    opts = {o for p in cmd.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts}
+    params = cmd.get_params(click.Context(cmd))
+    opts = {o for p in params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts}
     missing = documented()[name] - opts
     assert not missing, f"README mentions {missing} for `digest {name}`"
 
