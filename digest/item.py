@@ -73,7 +73,7 @@ class Item:
         if self.n_authors is None and self.authors:
             self.n_authors = len(self.authors)
         if not self.id:
-            self.id = identity.item_id(self.title)
+            self.id = identity.item_id_of_clean(self.title)
 
     def _storable(self) -> bool:
         """Is every text field free of lone surrogates already? (One C-speed look at all of them:

@@ -99,3 +99,13 @@ def test_ids_are_sha256_of_the_normalised_title_whichever_implementation_makes_t
     title = "Scaling Laws for Neural Language Models"
     key = identity.normalize_title(title)
     assert identity.item_id(title) == hashlib.sha256(key.encode("utf-8")).hexdigest()[:identity.ID_LEN]
+
+
+@pytest.mark.parametrize("title", ["Sparse Pre-Training", "  Hard-wrapped\n  title ", "$\\alpha$-VAE: {Big} Models",
+                                   "Ünïcode Tïtle", "!!!", "", "tab\tand\u00a0nbsp"])
+def test_item_id_of_a_clean_title_is_item_id(title):
+    """Item() cleans its title and then takes the id of the clean one: the same id as item_id."""
+    from digest.identity import clean_title, item_id, item_id_of_clean
+
+    assert item_id_of_clean(clean_title(title)) == item_id(title)
+    assert Item(title=title).id == item_id(title)
