@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
+from dataclasses import field
 
 from digest import identity
 from digest.records import dataclass
@@ -86,8 +86,13 @@ class Item:
         return joined.isascii() or not has_lone_surrogate(joined)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        return {k: d[k] for k in PARSE_KEYS} | {"arxiv_version": self.arxiv_version}
+        """The parse keys (and arxiv_version), with lists of their own: ``dataclasses.asdict``'s
+        result for these fields, without its deep copy of every string (~50 us an item)."""
+        d = {k: getattr(self, k) for k in PARSE_KEYS}
+        for k in _LIST_FIELDS:
+            d[k] = list(d[k])
+        d["arxiv_version"] = self.arxiv_version
+        return d
 
 
 @dataclass
