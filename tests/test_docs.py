@@ -85,3 +85,32 @@ def test_the_documented_completion_variable_gives_a_script(line, shell):
         env = dict(os.environ, _DIGEST_COMPLETE="bash_complete", COMP_WORDS="digest list --sort ", COMP_CWORD="3")
         got = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30).stdout.split()
         assert got == ["plain,newest", "plain,added", "plain,score", "plain,upvotes"]
+
+
+def test_every_toml_block_of_the_readme_is_a_valid_config(tmp_path):
+    """A key the README shows and the config refuses (renamed, dropped, mistyped) fails here."""
+    from digest.app import check_sections
+    from digest.config import parse_config
+    from digest.mail.settings import settings_from_config
+
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        cfg = check_sections(parse_config(block, tmp_path / "config.toml"))
+        if "email" in cfg.raw:
+            settings_from_config(cfg)
+
+
+def test_the_default_config_with_every_example_uncommented_is_valid(tmp_path):
+    """config.toml's commented-out examples are what a user uncomments: together they must load
+    (no table twice, no key the config refuses). ``model = "PATH"`` is a placeholder."""
+    from digest.app import check_sections
+    from digest.config import parse_config
+    from digest.mail.settings import settings_from_config
+
+    example = re.compile(r'^# (\[[a-z_.-]+\]|"[^"]*"\s*=|[a-z_]+\s*=)')
+    lines = (REPO / "config.toml").read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line[2:] if example.match(line) and '"PATH"' not in line else line for line in lines)
+    assert text.count("\n[") > (REPO / "config.toml").read_text(encoding="utf-8").count("\n[")  # some were
+    cfg = check_sections(parse_config(text, tmp_path / "config.toml"))
+    settings_from_config(cfg)
