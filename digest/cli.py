@@ -480,7 +480,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 
     One JSON object per paper (jsonl) with the keys id, title, abstract,
     n_authors, authors, published, upvotes, org, links, truncated, source,
-    arxiv_id, url, categories.
+    arxiv_id, url, categories, cross_list.
     """
     from digest import app
     from digest.item import PARSE_KEYS

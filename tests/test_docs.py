@@ -114,3 +114,46 @@ def test_the_default_config_with_every_example_uncommented_is_valid(tmp_path):
     assert text.count("\n[") > (REPO / "config.toml").read_text(encoding="utf-8").count("\n[")  # some were
     cfg = check_sections(parse_config(text, tmp_path / "config.toml"))
     settings_from_config(cfg)
+
+
+def _options(cmd: click.Command) -> set[str]:
+    return {o for p in cmd.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts} | {"-h", "--help"}
+
+
+def readme_usages() -> list[list[str]]:
+    """Every ``digest ...`` the README writes, in prose (`code`) and in console, sh and cron
+    blocks: the words after ``digest``, up to a pipe, redirection, ``&&``, ``;`` or comment."""
+    spans = re.findall(r"`([^`\n]*\bdigest [^`\n]*)`", README)
+    for block in re.findall(r"```(?:console|sh|cron)\n(.*?)```", README, re.S):
+        spans += [line for line in block.splitlines() if re.search(r"(^|\s)digest ", line)]
+    return [m.group(1).split() for s in spans
+            for m in re.finditer(r"(?<![\w/-])digest((?: +[^\s|&;>#`]+)+)", s)]
+
+
+def test_every_option_the_readme_writes_anywhere_exists_for_its_command():
+    """Not only the command table: an option in an example or in prose, for the command it
+    follows (global options before the command too), must be in that command's --help."""
+    bad = set()
+    usages = readme_usages()
+    assert len(usages) > 50
+    for words in usages:
+        cmd: click.Command = cli
+        path: list[str] = []
+        i = 0
+        while i < len(words) and isinstance(cmd, click.Group) and words[i] in cmd.commands:
+            cmd, i = cmd.commands[words[i]], i + 1
+            path.append(cmd.name or "")
+        known = _options(cmd) | _options(cli)
+        for word in words[i:]:
+            for alt in word.split("=")[0].split("|"):
+                alt = alt.strip("[](),.:\"'\\")
+                if re.fullmatch(r"--?[a-z][a-z-]*", alt) and alt not in known:
+                    bad.add(f"digest {' '.join(path)} {alt}".replace("  ", " "))
+    assert not bad, f"the README writes options the CLI lacks: {sorted(bad)}"
+
+
+def test_parse_help_names_every_key_parse_prints():
+    from digest.item import PARSE_KEYS
+
+    text = " ".join(CliRunner().invoke(cli, ["parse", "--help"]).output.split())
+    assert "with the keys " + ", ".join(PARSE_KEYS) + "." in text
