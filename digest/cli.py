@@ -813,8 +813,8 @@ for _name in PREFERENCES:
 
 
 @cli.command("triage")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=SinceDate(), default=None,
+              help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--all", "mode", flag_value="all", help="Every stored paper, triaged ones too (the best 500).")
 @click.option("--untriaged", "mode", flag_value="untriaged",
               help="Every stored paper never kept or rejected (the best 500).")
@@ -844,7 +844,7 @@ def triage_cmd(ctx, since, mode, tag, limit):
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         raise DigestError(f"triage needs a full-screen terminal (TERM={os.environ['TERM']})")
     mode = "since" if since is not None else ("tag" if tag else (mode or "new"))
-    session = app.triage(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+    session = app.triage(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
                          tag=tag, limit=limit)
     from digest.triage.ui import run as run_ui
 
