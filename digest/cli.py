@@ -895,7 +895,8 @@ def tune_cmd(ctx, action, numbers, yes):
         width = max(len(clean(s.line())) for s in tuning.suggestions)
         base = tuning.baseline
         if base is not None:
-            click.echo(f"your votes replayed ({base.runs} ingest runs, {base.scored} papers ranked): "
+            runs = f"{base.runs} ingest run{'s' if base.runs != 1 else ''}"
+            click.echo(f"your votes replayed ({runs}, {base.scored} papers ranked): "
                        f"{base.figure()} now", err=True)
         for s in tuning.suggestions:
             effect = f"; eval: {s.effect(base)}" if base is not None and s.replay is not None else ""
@@ -913,11 +914,15 @@ def tune_cmd(ctx, action, numbers, yes):
     if not yes:
         if not sys.stdin.isatty():
             raise DigestError("not written: add --yes to write without a question")
-        if not click.confirm(f"Write these {len(chosen)} change(s) to {target}?", err=True):
+        if not click.confirm(f"Write {_changes(len(chosen))} to {target}?", err=True):
             click.echo("nothing written", err=True)
             return
     app.tune_apply(_ctx(ctx), [s.number for s in chosen], write=True)
-    click.echo(f"wrote {len(chosen)} change(s) to {target}", err=True)
+    click.echo(f"wrote {_changes(len(chosen))} to {target}", err=True)
+
+
+def _changes(n: int) -> str:
+    return f"{n} change{'s' if n != 1 else ''}"
 
 
 @cli.command("tags")

@@ -330,3 +330,10 @@ def test_a_new_word_is_added_beside_a_prefix_term_never_written_over_it(tmp_path
     # a weight change still finds its key, however it is spelled
     s = Suggestion(1, "weight", "interests", "LLM*", 1.5, 2.0, "")
     assert parse_config(apply_to_text(text, path, [s]), path).interests == {"llm*": 2.0, "retrieval": 1.0}
+
+
+def test_one_ingest_run_is_one_run_in_the_replay_line(home):
+    r = run("tune")
+    assert "your votes replayed (1 ingest run, " in r.stderr
+    r = run("tune", "--apply", "--pick", "1", "--yes")
+    assert r.stderr.strip().endswith("wrote 1 change to " + str(home[1]))
