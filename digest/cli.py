@@ -182,7 +182,7 @@ def _store_warnings(ctx: click.Context) -> None:
 
 def date_option(f):
     return click.option(
-        "--date", "ref_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        "--date", "ref_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
         help="Reference date (YYYY-MM-DD) for dates without a year. Default: the file's modification date.",
     )(f)
 
@@ -200,8 +200,8 @@ def report_options(f):
 
 UNMATCHED_OPTION = click.option(
     "--unmatched", is_flag=True, default=None,
-    help="Also show papers that matched none of your interests (left out by default when interests "
-         "are configured, and counted; [show] unmatched = \"show\" to always show them).")
+    help="Also include papers that matched none of your interests (left out by default when interests "
+         "are configured, and counted; [show] unmatched = \"show\" always includes them).")
 
 
 def _stderr_is_stdout() -> bool:
@@ -520,7 +520,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
               help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--held-back", "held_run", type=click.IntRange(min=1), default=None, metavar="RUN",
               help="Every paper the digest mail of ingest run RUN left out (the mail's text part "
-                   "gives this command).")
+                   "gives this command); --limit, --min-score and --unmatched do not apply.")
 @click.option("--hidden", is_flag=True,
               help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
                    "with the term that sank each.")
@@ -577,7 +577,8 @@ def explain(ctx, item_ids, fmt):
 
 @cli.command("eval")
 @click.option("--config", "other", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Also replay under this config, to see whether a change helps before you keep it.")
+              help="Also replay under this config, beside yours, to see whether a change helps before you "
+                   "keep it (unlike --config before the command, this one does not replace yours).")
 @click.option("--tag", "-t", "only", multiple=True, metavar="TAG",
               help="Only the papers with this tag (repeatable; default: every tagged paper).")
 @click.option("--top", type=click.IntRange(min=1), default=None,
@@ -756,7 +757,7 @@ def _read_command(name: str, read: bool):
             click.echo(f"{ch.short_id}  {what}  {clean(ch.title)[:60]}", err=True)
 
     command.help = (f"Mark papers {name} (`digest list --{'read' if read else 'unread'}` lists them). "
-                    "ID is any unique id prefix.")
+                    "ID is any unique id prefix, or an arXiv id (2508.14002, an arXiv URL).")
     return command
 
 
@@ -1081,7 +1082,7 @@ def export_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, searc
 @click.option("--demo", is_flag=True,
               help="Ingest the built-in sample dump into a throw-away store and show the digest "
                    "(uses the built-in default config; touches nothing of yours).")
-@click.option("--source", "only", multiple=True, help="Run only this configured source (repeatable).")
+@click.option("--source", "only", multiple=True, metavar="NAME", help="Run only this configured source (repeatable).")
 @click.option("--force", is_flag=True, help="Re-read inputs even when unchanged since last time.")
 @click.option("--email", "send_email", is_flag=True,
               help="Email the digest of the papers not emailed yet instead of printing it ([email] in "
