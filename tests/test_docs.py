@@ -157,3 +157,13 @@ def test_parse_help_names_every_key_parse_prints():
 
     text = " ".join(CliRunner().invoke(cli, ["parse", "--help"]).output.split())
     assert "with the keys " + ", ".join(PARSE_KEYS) + "." in text
+
+
+def test_every_code_fence_of_the_readme_is_a_fence_line_of_its_own():
+    """A closing fence with text after it (```` ``` Without a config````) does not close the block:
+    everything down to the next fence renders as code."""
+    fences = [line for line in README.splitlines() if line.lstrip().startswith("```")]
+    assert [f for f in fences if not re.fullmatch(r"```[a-z]*", f)] == []
+    assert len(fences) % 2 == 0
+    closing = fences[1::2]
+    assert set(closing) == {"```"}, "a block opens where one should close"
