@@ -1117,6 +1117,13 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         emit_report(ctx, report, fmt)
         hint(app.DEMO_NEXT)
         return
+    names = [s.name for s in _ctx(ctx).config.sources]
+    unknown = [name for name in only if name not in names]
+    if unknown and names:  # (no sources at all: app.run says how to add one)
+        from digest.text import clean
+
+        raise click.BadParameter(f"no configured source named {clean(repr(unknown[0]))} (configured: "
+                                 f"{', '.join(clean(n) for n in names)})", param_hint="'--source'")
     if quiet:
         _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,
