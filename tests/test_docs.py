@@ -167,3 +167,34 @@ def test_every_code_fence_of_the_readme_is_a_fence_line_of_its_own():
     assert len(fences) % 2 == 0
     closing = fences[1::2]
     assert set(closing) == {"```"}, "a block opens where one should close"
+
+
+def _readme_tables() -> dict[str, str]:
+    """The README's TOML examples, table by table (every [sources.X] under "sources.NAME")."""
+    out: dict[str, str] = {}
+    for block in re.findall(r"```toml\n(.*?)```", README, re.S):
+        for header, body in re.findall(r"^\[([\w.-]+)\][^\n]*\n(.*?)(?=^\[|\Z)", block, re.S | re.M):
+            name = "sources.NAME" if header.startswith("sources.") else header
+            out[name] = out.get(name, "") + body
+    return out
+
+
+def test_every_config_key_the_code_accepts_is_in_the_readme():
+    """A key added to a table's checker (as [sources.NAME] enabled once was) must be documented:
+    in that table's TOML example (``key =``, perhaps commented out), or named as `[table] key`."""
+    from digest.config import SECTIONS, SOURCE_KEYS
+    from digest.mail.settings import EMAIL_KEYS
+    from digest.ranking.feedback import LEARNING_KEYS
+    from digest.ranking.score import MATCHING_KEYS
+    from digest.ranking.semantic import SEMANTIC_KEYS
+    from digest.ranking.similarity import SIMILARITY_KEYS
+    from digest.triage.settings import TRIAGE_KEYS
+
+    tables = {"sources.NAME": SOURCE_KEYS, "email": EMAIL_KEYS, "learning": LEARNING_KEYS, "matching": MATCHING_KEYS,
+              "similarity": SIMILARITY_KEYS, "semantic": SEMANTIC_KEYS, "triage": TRIAGE_KEYS}
+    tables.update({name: keys for name, keys in SECTIONS.items() if isinstance(keys, dict)})
+    examples = _readme_tables()
+    missing = [f"[{table}] {key}" for table, keys in tables.items() for key in keys
+               if not re.search(rf"^(# ?)?{re.escape(key)} *=", examples.get(table, ""), re.M)
+               and f"[{table}] {key}" not in README and f"`{key}` key" not in README]
+    assert missing == []
