@@ -447,8 +447,10 @@ def ingest(ctx, inputs, ref_date, kind, dry_run):
     """Parse INPUTS and add them to the store.
 
     INPUTS are files, directories, globs, http(s) URLs, or - for standard
-    input. Counts (parsed / new / updated / unchanged) go to stderr per input.
-    A broken input is reported and the others are still ingested (exit 1).
+    input. Counts (parsed / new / updated / unchanged, and merged: a paper the
+    input holds twice) go to stderr per input. A broken input is reported and
+    the others are still ingested (exit 1). --dry-run also lists, on stdout,
+    what would be new or updated.
     """
     from digest import app
 
