@@ -191,7 +191,7 @@ def _store_warnings(ctx: click.Context) -> None:
 
 def date_option(f):
     return click.option(
-        "--date", "ref_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        "--date", "ref_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
         help="Reference date (YYYY-MM-DD) for dates without a year. Default: the file's modification date.",
     )(f)
 
@@ -209,8 +209,8 @@ def report_options(f):
 
 UNMATCHED_OPTION = click.option(
     "--unmatched", is_flag=True, default=None,
-    help="Also show papers that matched none of your interests (left out by default when interests "
-         "are configured, and counted; [show] unmatched = \"show\" to always show them).")
+    help="Also include papers that matched none of your interests (left out by default when interests "
+         "are configured, and counted; [show] unmatched = \"show\" always includes them).")
 
 
 def _stderr_is_stdout() -> bool:
@@ -456,8 +456,10 @@ def ingest(ctx, inputs, ref_date, kind, dry_run):
     """Parse INPUTS and add them to the store.
 
     INPUTS are files, directories, globs, http(s) URLs, or - for standard
-    input. Counts (parsed / new / updated / unchanged) go to stderr per input.
-    A broken input is reported and the others are still ingested (exit 1).
+    input. Counts (parsed / new / updated / unchanged, and merged: a paper the
+    input holds twice) go to stderr per input. A broken input is reported and
+    the others are still ingested (exit 1). --dry-run also lists, on stdout,
+    what would be new or updated.
     """
     from digest import app
 
@@ -489,7 +491,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
 
     One JSON object per paper (jsonl) with the keys id, title, abstract,
     n_authors, authors, published, upvotes, org, links, truncated, source,
-    arxiv_id, url, categories.
+    arxiv_id, url, categories, cross_list.
     """
     from digest import app
     from digest.item import PARSE_KEYS
@@ -529,7 +531,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
               help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--held-back", "held_run", type=click.IntRange(min=1), default=None, metavar="RUN",
               help="Every paper the digest mail of ingest run RUN left out (the mail's text part "
-                   "gives this command).")
+                   "gives this command); --limit, --min-score and --unmatched do not apply.")
 @click.option("--hidden", is_flag=True,
               help="Instead, the papers that mute terms (negative interests) pushed below the minimum score, "
                    "with the term that sank each.")
@@ -586,7 +588,8 @@ def explain(ctx, item_ids, fmt):
 
 @cli.command("eval")
 @click.option("--config", "other", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Also replay under this config, to see whether a change helps before you keep it.")
+              help="Also replay under this config, beside yours, to see whether a change helps before you "
+                   "keep it (unlike --config before the command, this one does not replace yours).")
 @click.option("--tag", "-t", "only", multiple=True, metavar="TAG",
               help="Only the papers with this tag (repeatable; default: every tagged paper).")
 @click.option("--top", type=click.IntRange(min=1), default=None,
@@ -765,7 +768,7 @@ def _read_command(name: str, read: bool):
             click.echo(f"{ch.short_id}  {what}  {clean(ch.title)[:60]}", err=True)
 
     command.help = (f"Mark papers {name} (`digest list --{'read' if read else 'unread'}` lists them). "
-                    "ID is any unique id prefix.")
+                    "ID is any unique id prefix, or an arXiv id (2508.14002, an arXiv URL).")
     return command
 
 
@@ -822,8 +825,8 @@ for _name in PREFERENCES:
 
 
 @cli.command("triage")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Papers first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=SinceDate(), default=None,
+              help="Papers first seen on or after DATE: YYYY-MM-DD, today, yesterday, 7d, 2w.")
 @click.option("--all", "mode", flag_value="all", help="Every stored paper, triaged ones too (the best 500).")
 @click.option("--untriaged", "mode", flag_value="untriaged",
               help="Every stored paper never kept or rejected (the best 500).")
@@ -853,7 +856,7 @@ def triage_cmd(ctx, since, mode, tag, limit):
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         raise DigestError(f"triage needs a full-screen terminal (TERM={os.environ['TERM']})")
     mode = "since" if since is not None else ("tag" if tag else (mode or "new"))
-    session = app.triage(_ctx(ctx), mode=mode, since=since.date().isoformat() if since else None,
+    session = app.triage(_ctx(ctx), mode=mode, since=since.isoformat() if since else None,
                          tag=tag, limit=limit)
     from digest.triage.ui import run as run_ui
 
@@ -904,7 +907,8 @@ def tune_cmd(ctx, action, numbers, yes):
         width = max(len(clean(s.line())) for s in tuning.suggestions)
         base = tuning.baseline
         if base is not None:
-            click.echo(f"your votes replayed ({base.runs} ingest runs, {base.scored} papers ranked): "
+            runs = f"{base.runs} ingest run{'s' if base.runs != 1 else ''}"
+            click.echo(f"your votes replayed ({runs}, {base.scored} papers ranked): "
                        f"{base.figure()} now", err=True)
         for s in tuning.suggestions:
             effect = f"; eval: {s.effect(base)}" if base is not None and s.replay is not None else ""
@@ -922,11 +926,15 @@ def tune_cmd(ctx, action, numbers, yes):
     if not yes:
         if not sys.stdin.isatty():
             raise DigestError("not written: add --yes to write without a question")
-        if not click.confirm(f"Write these {len(chosen)} change(s) to {target}?", err=True):
+        if not click.confirm(f"Write {_changes(len(chosen))} to {target}?", err=True):
             click.echo("nothing written", err=True)
             return
     app.tune_apply(_ctx(ctx), [s.number for s in chosen], write=True)
-    click.echo(f"wrote {len(chosen)} change(s) to {target}", err=True)
+    click.echo(f"wrote {_changes(len(chosen))} to {target}", err=True)
+
+
+def _changes(n: int) -> str:
+    return f"{n} change{'s' if n != 1 else ''}"
 
 
 @cli.command("tags")
@@ -1085,7 +1093,7 @@ def export_cmd(ctx, tags, untagged, untriaged, read, updated_since, limit, searc
 @click.option("--demo", is_flag=True,
               help="Ingest the built-in sample dump into a throw-away store and show the digest "
                    "(uses the built-in default config; touches nothing of yours).")
-@click.option("--source", "only", multiple=True, help="Run only this configured source (repeatable).")
+@click.option("--source", "only", multiple=True, metavar="NAME", help="Run only this configured source (repeatable).")
 @click.option("--force", is_flag=True, help="Re-read inputs even when unchanged since last time.")
 @click.option("--email", "send_email", is_flag=True,
               help="Email the digest of the papers not emailed yet instead of printing it ([email] in "
@@ -1120,6 +1128,13 @@ def run(ctx, demo, only, force, send_email, dry_run, quiet, ref_date, limit, min
         emit_report(ctx, report, fmt)
         hint(app.DEMO_NEXT)
         return
+    names = [s.name for s in _ctx(ctx).config.sources]
+    unknown = [name for name in only if name not in names]
+    if unknown and names:  # (no sources at all: app.run says how to add one)
+        from digest.text import clean
+
+        raise click.BadParameter(f"no configured source named {clean(repr(unknown[0]))} (configured: "
+                                 f"{', '.join(clean(n) for n in names)})", param_hint="'--source'")
     if quiet:
         _ctx(ctx).feedback.quiet = True  # (a wait that ends well needs no look: cron mails only problems)
     outcome = app.run(_ctx(ctx), ref_date=ref_date.date() if ref_date else None, limit=limit,

@@ -87,6 +87,14 @@ def _quote(key: str) -> str:
     return json.dumps(key, ensure_ascii=False)
 
 
+def _key(section: str, key: str) -> str:
+    """A config key as ``apply`` finds it in its table: the name as compared (name_key), and for
+    an interest whether it is a prefix term, so that ``llm*`` and ``llm`` (two terms matching
+    different words) are two keys and a suggestion to add one never rewrites the other."""
+    folded = name_key(key)
+    return folded + "*" if section == "interests" and key.rstrip().endswith("*") else folded
+
+
 def _round(w: float) -> float:
     """Weights as a person writes them: one decimal, never 0."""
     r = round(w, 1)
@@ -122,7 +130,7 @@ def suggest(cfg: Config, store) -> Tuning:
     votes = dict(feedback.votes)
     kept = sum(1 for v in votes.values() if v > 0)
     out: list[Suggestion] = []
-    configured = {name_key(t) for t in cfg.interests}
+    configured = {_key("interests", t) for t in cfg.interests}
     authors = {name_key(a) for a in cfg.authors}
     records = store.get_many(votes) if votes else []
     config_scorer = scorer_for(cfg, store)  # the configured terms, as the ranking matches them
@@ -147,10 +155,10 @@ def suggest(cfg: Config, store) -> Tuning:
     positive = [(sp.text, sp.weight) for sp in specs if sp.weight > 0]
     if positive and records and 0 < kept < len(votes):
         base = kept / len(votes)
-        tuned = {name_key(key): at for section, key, at in rl.tuned if section == "interests"}
+        tuned = {_key(section, key): at for section, key, at in rl.tuned if section == "interests"}
         cast = {i: rl.voted_at(i, learning["tags"]) for i in votes}
         for term, w in positive:
-            since = tuned.get(name_key(term), "")
+            since = tuned.get(_key("interests", term), "")
             # only the votes cast since this weight was last tuned: the evidence for the weight it has now
             fresh = {i: v for i, v in votes.items() if cast[i] > since} if since else votes
             if len(fresh) < len(votes):
@@ -179,7 +187,7 @@ def suggest(cfg: Config, store) -> Tuning:
               UNFOLLOW, "author", "unfollowed"))
     for kind, section, values, known, weight, undo, field_name, word in moved:
         for value, _ in values:
-            if name_key(value) not in known:
+            if _key(section, value) not in known:
                 out.append(Suggestion(0, kind, section, value, None, weight,
                                       f"then {word} in the reading list, so it counts once",
                                       [{"type": undo, field_name: value}]))
@@ -296,7 +304,7 @@ def with_change(cfg: Config, s: Suggestion) -> Config:
     import dataclasses
 
     table: dict[str, float] = dict(getattr(cfg, s.section) or {})
-    existing = next((k for k in table if name_key(k) == name_key(s.key)), None)
+    existing = next((k for k in table if _key(s.section, k) == _key(s.section, s.key)), None)
     table[existing if existing is not None else s.key] = float(s.new)
     if s.section == "authors":
         return dataclasses.replace(cfg, authors=table)
@@ -381,7 +389,7 @@ def apply_to_text(text: str, path: Path, chosen: list[Suggestion]) -> str:
             doc.add(tomlkit.nl())
             doc.add(s.section, tomlkit.table())
         table = doc[s.section]
-        existing = next((k for k in table if name_key(k) == name_key(s.key)), None)
+        existing = next((k for k in table if _key(s.section, k) == _key(s.section, s.key)), None)
         if existing is not None:
             old = table.item(existing)
             new = tomlkit.item(float(s.new))

@@ -86,3 +86,116 @@ def test_the_documented_completion_variable_gives_a_script(line, shell):
         env = dict(os.environ, _DIGEST_COMPLETE="bash_complete", COMP_WORDS="digest list --sort ", COMP_CWORD="3")
         got = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30).stdout.split()
         assert got == ["plain,newest", "plain,added", "plain,score", "plain,upvotes"]
+
+
+def test_every_toml_block_of_the_readme_is_a_valid_config(tmp_path):
+    """A key the README shows and the config refuses (renamed, dropped, mistyped) fails here."""
+    from digest.app import check_sections
+    from digest.config import parse_config
+    from digest.mail.settings import settings_from_config
+
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        cfg = check_sections(parse_config(block, tmp_path / "config.toml"))
+        if "email" in cfg.raw:
+            settings_from_config(cfg)
+
+
+def test_the_default_config_with_every_example_uncommented_is_valid(tmp_path):
+    """config.toml's commented-out examples are what a user uncomments: together they must load
+    (no table twice, no key the config refuses). ``model = "PATH"`` is a placeholder."""
+    from digest.app import check_sections
+    from digest.config import parse_config
+    from digest.mail.settings import settings_from_config
+
+    example = re.compile(r'^# (\[[a-z_.-]+\]|"[^"]*"\s*=|[a-z_]+\s*=)')
+    lines = (REPO / "config.toml").read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line[2:] if example.match(line) and '"PATH"' not in line else line for line in lines)
+    assert text.count("\n[") > (REPO / "config.toml").read_text(encoding="utf-8").count("\n[")  # some were
+    cfg = check_sections(parse_config(text, tmp_path / "config.toml"))
+    settings_from_config(cfg)
+
+
+def _options(cmd: click.Command) -> set[str]:
+    return {o for p in cmd.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts} | {"-h", "--help"}
+
+
+def readme_usages() -> list[list[str]]:
+    """Every ``digest ...`` the README writes, in prose (`code`) and in console, sh and cron
+    blocks: the words after ``digest``, up to a pipe, redirection, ``&&``, ``;`` or comment."""
+    spans = re.findall(r"`([^`\n]*\bdigest [^`\n]*)`", README)
+    for block in re.findall(r"```(?:console|sh|cron)\n(.*?)```", README, re.S):
+        spans += [line for line in block.splitlines() if re.search(r"(^|\s)digest ", line)]
+    return [m.group(1).split() for s in spans
+            for m in re.finditer(r"(?<![\w/-])digest((?: +[^\s|&;>#`]+)+)", s)]
+
+
+def test_every_option_the_readme_writes_anywhere_exists_for_its_command():
+    """Not only the command table: an option in an example or in prose, for the command it
+    follows (global options before the command too), must be in that command's --help."""
+    bad = set()
+    usages = readme_usages()
+    assert len(usages) > 50
+    for words in usages:
+        cmd: click.Command = cli
+        path: list[str] = []
+        i = 0
+        while i < len(words) and isinstance(cmd, click.Group) and words[i] in cmd.commands:
+            cmd, i = cmd.commands[words[i]], i + 1
+            path.append(cmd.name or "")
+        known = _options(cmd) | _options(cli)
+        for word in words[i:]:
+            for alt in word.split("=")[0].split("|"):
+                alt = alt.strip("[](),.:\"'\\")
+                if re.fullmatch(r"--?[a-z][a-z-]*", alt) and alt not in known:
+                    bad.add(f"digest {' '.join(path)} {alt}".replace("  ", " "))
+    assert not bad, f"the README writes options the CLI lacks: {sorted(bad)}"
+
+
+def test_parse_help_names_every_key_parse_prints():
+    from digest.item import PARSE_KEYS
+
+    text = " ".join(CliRunner().invoke(cli, ["parse", "--help"]).output.split())
+    assert "with the keys " + ", ".join(PARSE_KEYS) + "." in text
+
+
+def test_every_code_fence_of_the_readme_is_a_fence_line_of_its_own():
+    """A closing fence with text after it (```` ``` Without a config````) does not close the block:
+    everything down to the next fence renders as code."""
+    fences = [line for line in README.splitlines() if line.lstrip().startswith("```")]
+    assert [f for f in fences if not re.fullmatch(r"```[a-z]*", f)] == []
+    assert len(fences) % 2 == 0
+    closing = fences[1::2]
+    assert set(closing) == {"```"}, "a block opens where one should close"
+
+
+def _readme_tables() -> dict[str, str]:
+    """The README's TOML examples, table by table (every [sources.X] under "sources.NAME")."""
+    out: dict[str, str] = {}
+    for block in re.findall(r"```toml\n(.*?)```", README, re.S):
+        for header, body in re.findall(r"^\[([\w.-]+)\][^\n]*\n(.*?)(?=^\[|\Z)", block, re.S | re.M):
+            name = "sources.NAME" if header.startswith("sources.") else header
+            out[name] = out.get(name, "") + body
+    return out
+
+
+def test_every_config_key_the_code_accepts_is_in_the_readme():
+    """A key added to a table's checker (as [sources.NAME] enabled once was) must be documented:
+    in that table's TOML example (``key =``, perhaps commented out), or named as `[table] key`."""
+    from digest.config import SECTIONS, SOURCE_KEYS
+    from digest.mail.settings import EMAIL_KEYS
+    from digest.ranking.feedback import LEARNING_KEYS
+    from digest.ranking.score import MATCHING_KEYS
+    from digest.ranking.semantic import SEMANTIC_KEYS
+    from digest.ranking.similarity import SIMILARITY_KEYS
+    from digest.triage.settings import TRIAGE_KEYS
+
+    tables = {"sources.NAME": SOURCE_KEYS, "email": EMAIL_KEYS, "learning": LEARNING_KEYS, "matching": MATCHING_KEYS,
+              "similarity": SIMILARITY_KEYS, "semantic": SEMANTIC_KEYS, "triage": TRIAGE_KEYS}
+    tables.update({name: keys for name, keys in SECTIONS.items() if isinstance(keys, dict)})
+    examples = _readme_tables()
+    missing = [f"[{table}] {key}" for table, keys in tables.items() for key in keys
+               if not re.search(rf"^(# ?)?{re.escape(key)} *=", examples.get(table, ""), re.M)
+               and f"[{table}] {key}" not in README and f"`{key}` key" not in README]
+    assert missing == []

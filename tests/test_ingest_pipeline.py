@@ -165,6 +165,33 @@ def test_unrecognised_input_is_an_error_for_that_input_alone(runner, tmp_path):
     assert r.exit_code == 1
 
 
+def test_a_folder_source_with_one_broken_file_says_what_it_skipped_not_only_failed(runner, tmp_path):
+    """The second run reads only the broken file again (the good one is unchanged): the summary
+    says the skipped input and the failure, not a bare "failed" as if nothing could be read."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    write(folder, "d.txt", DUMP)
+    write(folder, "x.csv", "a,b,c\n1,2,3\n")
+    cfg = write(tmp_path, "c.toml", f'[sources.pages]\npath = "{folder}"\n')
+    r = invoke(runner, "--config", cfg, "run", "--format", "json")
+    assert r.exit_code == 1 and "pages: 2 new, 2 parsed, 1 failed" in r.stderr
+    r = invoke(runner, "--config", cfg, "run", "--format", "json")
+    assert r.exit_code == 1 and "pages: 0 new, 0 parsed, 1 unchanged input skipped, 1 failed" in r.stderr
+
+
+def test_run_source_naming_no_configured_source_is_a_usage_error(runner, tmp_path):
+    """A typo in --source ran nothing and said "Nothing new", exit 0."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    write(folder, "d.txt", DUMP)
+    cfg = write(tmp_path, "c.toml", f'[sources.pages]\npath = "{folder}"\n')
+    r = runner.invoke(cli, ["--config", cfg, "run", "--source", "page"])
+    assert r.exit_code == 2 and "no configured source named 'page' (configured: pages)" in r.stderr
+    assert r.stdout == ""
+    r = invoke(runner, "--config", cfg, "run", "--source", "pages", "--format", "json")
+    assert r.exit_code == 0 and len(json.loads(r.stdout)) == 2
+
+
 # --------------------------------------------------------------------------- configured URL sources
 class Server:
     """A local feed server: path -> (status, body, etag); counts requests."""

@@ -267,7 +267,7 @@ def test_bozo_with_recovered_entries_warns(shared_dir):
     assert len(result.items) == 1
     assert result.warnings == [
         "feedparser__illformed_chardet_koi8r.xml: feed is malformed "
-        "(document declared as utf-8, but parsed as windows-1252); 1 entries recovered"
+        "(document declared as utf-8, but parsed as windows-1252); 1 entry recovered"
     ]
 
 
@@ -301,7 +301,7 @@ def test_rss20_fixture(data_dir):
     assert wrapped.authors == ["Casey Editor"]
     assert untitled.title == "An item with only a description, as RSS 2.0 allows."
     assert untitled.links == [] and untitled.url is None  # javascript: link dropped
-    assert any("titled from their summary" in w for w in result.warnings)
+    assert any("1 entry without a title was titled from its summary" in w for w in result.warnings)
     assert any("neither title nor summary" in w and "posts/empty" in w for w in result.warnings)
 
 
@@ -573,3 +573,12 @@ def test_cross_list_flag_from_the_fixture(data_dir):
     items = parse_feed((data_dir / "feeds" / "arxiv_rss_cs_LG.xml").read_bytes(), source="cs.LG").items
     assert [it.cross_list for it in items] == [False, False, True]  # new, replace, replace-cross
     assert "cross_list" in items[0].to_dict()
+
+
+def test_warnings_count_one_entry_in_the_singular(shared_dir):
+    result = _parse(shared_dir / "feeds/tricky/feedparser__encoding_demoronize-1.xml")
+    assert result.warnings == ["feedparser__encoding_demoronize-1.xml: 1 entry without a title was titled from its "
+                               "summary"]
+    result = _parse(shared_dir / "feeds/tricky/feedparser__wellformed_rss_entity_in_doctype.xml")
+    assert result.warnings[0].startswith("feedparser__wellformed_rss_entity_in_doctype.xml: skipped 1 entry with "
+                                         "neither title nor summary")

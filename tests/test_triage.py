@@ -278,6 +278,16 @@ def test_triage_refuses_without_a_terminal(day):
     assert r.stderr.startswith("Error: triage needs a terminal") and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("since", ["2025-01-01", "today", "yesterday", "7d", "2w"])
+def test_triage_since_takes_every_date_since_takes_elsewhere(day, since):
+    """--since DATE is the same everywhere (README: YYYY-MM-DD, today, yesterday, 7d, 2w): the
+    option parses, and the command goes on to its terminal check."""
+    r = CliRunner().invoke(cli, ["triage", "--since", since])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: triage needs a terminal"), r.stderr
+    r = CliRunner().invoke(cli, ["triage", "--since", "last tuesday"])
+    assert r.exit_code == 2 and "--since" in r.stderr
+
+
 def test_triage_options_exclude_each_other(day):
     r = CliRunner().invoke(cli, ["triage", "--all", "--since", "2025-01-01"])
     assert r.exit_code == 2 and "exclude each other" in r.stderr

@@ -309,3 +309,31 @@ def test_with_semantic_on_every_paper_is_replayed_under_the_changed_terms(tmp_pa
         changed = parse_config(apply_to_text(cfg_path.read_text(), cfg_path, [s]), cfg_path)
         full = replay_votes(pools, scorer_for(changed, store, {}, Feedback()), cfg.limit, cfg.min_score)
         assert s.replay == full, s.line()
+
+
+def test_a_new_word_is_added_beside_a_prefix_term_never_written_over_it(tmp_path):
+    """``llm*`` (a prefix term) and ``llm`` (a word) are two terms: a suggestion to add ``llm``
+    must add it, not change the weight of ``llm*`` (both fold to the same name_key)."""
+    from digest.tune import with_change
+
+    text = '[interests]\n"llm*" = 1.5   # mine\n"retrieval" = 1.0\n'
+    path = tmp_path / "config.toml"
+    s = Suggestion(1, "interest", "interests", "llm", None, 0.9, "")
+    new = apply_to_text(text, path, [s])
+    assert '"llm*" = 1.5   # mine\n' in new and '"llm" = 0.9\n' in new
+    cfg = parse_config(new, path)
+    assert cfg.interests == {"llm*": 1.5, "retrieval": 1.0, "llm": 0.9}
+    assert with_change(parse_config(text, path), s).interests == cfg.interests  # what the replay ranks
+    # and the other way round: a prefix term is not the word
+    s = Suggestion(1, "interest", "interests", "retrieval*", None, 0.5, "")
+    assert parse_config(apply_to_text(text, path, [s]), path).interests["retrieval"] == 1.0
+    # a weight change still finds its key, however it is spelled
+    s = Suggestion(1, "weight", "interests", "LLM*", 1.5, 2.0, "")
+    assert parse_config(apply_to_text(text, path, [s]), path).interests == {"llm*": 2.0, "retrieval": 1.0}
+
+
+def test_one_ingest_run_is_one_run_in_the_replay_line(home):
+    r = run("tune")
+    assert "your votes replayed (1 ingest run, " in r.stderr
+    r = run("tune", "--apply", "--pick", "1", "--yes")
+    assert r.stderr.strip().endswith("wrote 1 change to " + str(home[1]))

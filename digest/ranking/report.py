@@ -37,7 +37,7 @@ class SourceLine:
     note: str | None = None  # why nothing new was expected ("no announcement expected (Saturday)")
 
     def text(self) -> str:
-        if self.errors and not self.parsed:
+        if self.errors and not self.parsed and not self.skipped:  # (inputs skipped as unchanged: say so)
             return f"{self.name}: failed"
         if self.note and not self.new and not self.updated:
             return f"{self.name}: {self.note}"

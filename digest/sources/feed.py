@@ -316,14 +316,19 @@ def parse_feed(data: bytes | str, *, source: str) -> ParseResult:
         items.append(got[0])
         retitled += got[1]
 
+    def entries_(n: int) -> str:
+        return f"{n} entr{'y' if n == 1 else 'ies'}"
+
     if bozo:
-        warnings.append(f"{source}: feed is malformed ({reason}); {len(items)} entries recovered")
+        warnings.append(f"{source}: feed is malformed ({reason}); {entries_(len(items))} recovered")
     if untitled:
         example = next((u for u in untitled if u), "")
         example = f", e.g. {quote(example, 120)}" if example else ""
-        warnings.append(f"{source}: skipped {len(untitled)} entries with neither title nor summary{example}")
+        warnings.append(f"{source}: skipped {entries_(len(untitled))} with neither title nor summary{example}")
     if retitled:
-        warnings.append(f"{source}: {retitled} entries without a title were titled from their summary")
+        one = retitled == 1
+        warnings.append(f"{source}: {entries_(retitled)} without a title {'was' if one else 'were'} titled from "
+                        f"{'its' if one else 'their'} summary")
 
     return ParseResult(
         items=items,

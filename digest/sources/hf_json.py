@@ -225,7 +225,8 @@ def parse_hf_json(data: bytes | str, *, source: str) -> ParseResult:
         else:
             items.append(item)
     if untitled:
-        warnings.append(f"{source}: skipped {len(untitled)} entries without a title (e.g. #{untitled[0]})")
+        entries = f"{len(untitled)} entr{'y' if len(untitled) == 1 else 'ies'}"
+        warnings.append(f"{source}: skipped {entries} without a title (e.g. #{untitled[0]})")
 
     # The day these were featured, when every entry agrees on it.
     days = Counter(date_of(e.get("publishedAt")) for e, p in pairs if p is not None and p is not e)
