@@ -118,7 +118,8 @@ def test_the_default_config_with_every_example_uncommented_is_valid(tmp_path):
 
 
 def _options(cmd: click.Command) -> set[str]:
-    return {o for p in cmd.params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts} | {"-h", "--help"}
+    params = cmd.get_params(click.Context(cmd))  # (with the options every command also takes after its name)
+    return {o for p in params if isinstance(p, click.Option) for o in p.opts + p.secondary_opts} | {"-h", "--help"}
 
 
 def readme_usages() -> list[list[str]]:
