@@ -17,7 +17,7 @@ from digest.ranking import learned
 from digest.ranking.feedback import Feedback
 from digest.ranking.learned import CAP, FEATURES, Model, cached_model
 from digest.ranking.rank import scorer_for
-from digest.ranking.score import Scorer
+from digest.ranking.score import LEARNED, Scorer
 from digest.store import Store
 
 SURFACES: dict[str, str] = {}
@@ -118,6 +118,22 @@ def test_learned_terms_add_one_contribution_that_names_its_words():
     assert scored.score == pytest.approx(4.0 + 3.0)
     assert s.fast_score(rec) == scored.score  # one pass, the same number
     assert [m.term for m in scored.matches if m.field in ("title", "abstract")] == ["diffusion"]
+
+
+def test_a_learned_word_a_configured_term_matches_whole_is_left_to_the_config():
+    """``llm`` learned beside a configured ``llm*`` would count every llm twice (and tune would
+    suggest adding it); a word a configured term matches only in part still counts."""
+    model = Model([learned.LearnedTerm(t, 0.8, 3, 0) for t in ("llm", "llms-based", "supervised", "sparse")],
+                  12, 12, 0)
+    s = Scorer({"llm*": 1.5, "self-supervised": 1.0, "sparse model": 1.0}, learned=model)
+    kept = [sp.text for sp, o in zip(s.specs, s.origins, strict=True) if o == LEARNED]
+    # llm: under llm*; llms-based: llm* matches only its first part; supervised: the configured
+    # term is longer; sparse: the configured phrase has more words
+    assert kept == ["llms-based", "supervised", "sparse"]
+    rec = {"id": "z", "title": "", "abstract": "An llm for sparse self-supervised learning."}
+    terms = {m.term: m.weight for m in s.score(rec).matches}
+    assert terms["llm*"] == 1.5 and "llm" not in terms
+    assert s.score(rec).matches[-1].detail == "sparse +0.8 from 12 votes"
 
 
 def test_learned_detail_shortens_a_long_list():

@@ -161,6 +161,22 @@ def abbreviation_table(rules: Rules, own: Mapping[str, str] | None = None) -> di
     return table
 
 
+def _matched_whole(matcher: Matcher, word: str) -> bool:
+    """Does a term of ``matcher`` match all of ``word`` (a learned word), so that every
+    occurrence of the word already counts for that term? (A prefix term matches the rest of
+    the word too; a term matching a part of a hyphenated word does not cover it.)"""
+    norm = normalize(word)
+    for idx, start, end in matcher.hits(norm):
+        if start != 0:
+            continue
+        if end == len(norm):
+            return True
+        rest = norm[end:-1]
+        if matcher.specs[matcher.owner[idx]].prefix and b" " not in rest and b"-" not in rest:
+            return True
+    return False
+
+
 class Scorer:
     def __init__(
         self,
@@ -225,19 +241,25 @@ class Scorer:
                 vocabulary: Vocabulary | None, table: Mapping[str, str]) -> tuple[list[TermSpec], list[str]]:
         """The terms' specs and their origins: the configured terms first (damping counts them
         alone: n_config), then the terms muted in triage, then the learned ones; a term the config
-        already has (the same words under the rules: benchmark = benchmarks) is left to the config."""
+        already has (the same words under the rules: benchmark = benchmarks) is left to the config,
+        and so is a learned word a configured term matches whole (``llm`` under ``llm*``)."""
         specs = expand_terms(interests.items(), vocabulary, self.rules, table)
         seen = {sp.signature(self.rules.stemming) for sp in specs}
         origins = [""] * len(specs)
         if extra_terms:
             more = expand_terms([(k, v) for k, v, _ in extra_terms], vocabulary, self.rules, table)
             origin_of = {k: o for k, _, o in reversed(extra_terms)}
+            configured = Matcher(list(specs), overlap=self.rules.overlap) if specs else None
             for sp in more:
                 sig = sp.signature(self.rules.stemming)
-                if sig not in seen:
-                    seen.add(sig)
-                    specs.append(sp)
-                    origins.append(origin_of.get(sp.text, LEARNED))
+                if sig in seen:
+                    continue
+                origin = origin_of.get(sp.text, LEARNED)
+                if origin == LEARNED and configured is not None and _matched_whole(configured, sp.text):
+                    continue
+                seen.add(sig)
+                specs.append(sp)
+                origins.append(origin)
         return specs, origins
 
     @property

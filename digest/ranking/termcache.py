@@ -22,7 +22,7 @@ from digest import __version__
 from digest.ranking.match import Phrase, TermSpec, Vocabulary
 
 CACHE_NAME = "expanded-terms"
-VERSION = 1  # of what is cached; __version__ is in the key too
+VERSION = 2  # of what is cached (2: learned words configured terms match whole left out); and __version__
 
 
 def _canonical(answer: Mapping[str, set[str]]) -> list[tuple[str, list[str]]]:
