@@ -124,6 +124,20 @@ class SinceDate(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+def _replace_unencodable() -> None:
+    """Titles, authors and abstracts are Unicode: where stdout cannot encode a character (a
+    latin-1 or ASCII locale, PYTHONIOENCODING=ascii) it is written as "?", as stderr already
+    writes it as a backslash escape, instead of a UnicodeEncodeError half-way through the output."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if encoding.startswith("utf") or getattr(stream, "errors", None) != "strict":
+        return
+    try:
+        stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # a stream that is not a TextIOWrapper
+        pass
+
+
 class DigestGroup(click.Group):
     """Translates the project's errors into one line and an exit code."""
 
@@ -131,6 +145,7 @@ class DigestGroup(click.Group):
     group_class = type  # subgroups (digest config) are DigestGroups too
 
     def invoke(self, ctx: click.Context):
+        _replace_unencodable()
         try:
             return super().invoke(ctx)
         except DigestError as exc:

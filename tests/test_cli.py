@@ -769,3 +769,21 @@ def test_quiet_says_nothing_about_a_wait(tmp_path, day1, isolated_home):
     finally:
         p.kill()
         p.wait()
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_stdout_that_cannot_encode_a_title_gets_replacement_characters_not_a_traceback(tmp_path, encoding, fmt):
+    """A non-UTF-8 locale (latin-1, or PYTHONIOENCODING=ascii) cannot encode "—", "…" or CJK:
+    `show` died of a UnicodeEncodeError traceback half-way through the digest. What the stream
+    cannot encode is replaced; the rest is the same digest."""
+    papers = [{"paper": {"id": "2401.00001", "title": "Diffusion — 日本語 models…", "summary": "A diffusion “model”.",
+                         "publishedAt": "2024-01-01T00:00:00Z", "authors": [{"name": "Zoë Ł"}]}}]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING=encoding)
+    ingest = subprocess.run([digest_exe(), "ingest", str(src)], env=env, capture_output=True)
+    assert ingest.returncode == 0, ingest.stderr
+    p = subprocess.run([digest_exe(), "show", "--all", "--unmatched", "--format", fmt], env=env, capture_output=True)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr
+    assert re.search(rb"Diffusion \S+ \S+ models", p.stdout), p.stdout
