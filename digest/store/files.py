@@ -119,12 +119,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, parents: b
     fsync_dir(path.parent)
 
 
-def write_user_file(path: Path, data: bytes) -> None:
-    """Write a file the user named (``export -o``). A regular file, or none yet, is written
-    atomically with :func:`user_file_mode`'s mode, its folder never created; through a symlink,
-    the link's target is (the link stays a link). Anything else that is there (a device such as
-    /dev/stdout or /dev/null, a FIFO) is written into, as the shell's ``>`` does: renaming a file
-    over it would replace the device or the pipe with a regular file."""
+def write_user_file(path: Path, data: bytes, *, parents: bool = False) -> None:
+    """Write a file of the user's (``export -o``, the config ``tune --apply`` edits). A regular
+    file, or none yet, is written atomically with :func:`user_file_mode`'s mode, its folder
+    created only with ``parents``; through a symlink, the link's target is (the link stays a
+    link). Anything else that is there (a device such as /dev/stdout or /dev/null, a FIFO) is
+    written into, as the shell's ``>`` does: renaming a file over it would replace the device or
+    the pipe with a regular file."""
     path = Path(path)
     try:
         mode = os.stat(path).st_mode  # (through symlinks: /dev/stdout -> /proc/self/fd/1 -> a pipe)
@@ -134,7 +135,7 @@ def write_user_file(path: Path, data: bytes) -> None:
     if not special:
         if path.is_symlink():
             path = Path(os.path.realpath(path))
-        atomic_write(path, data, mode=user_file_mode(path), parents=False)
+        atomic_write(path, data, mode=user_file_mode(path), parents=parents)
         return
     try:
         with open(path, "wb") as fh:
