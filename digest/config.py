@@ -199,10 +199,18 @@ class Checker:
         for key, value in table.items():
             if not _is(value, NUMBER):
                 raise self.fail(f'{where}."{key}"', f"weight must be a number, got {got(value)}")
-            if not key.strip() or key.strip() == "*":
+            if not _has_word(key):
                 raise self.fail(f'{where}."{key}"', "term must contain a word")
             out[key] = float(value)
         return out
+
+
+def _has_word(term: str) -> bool:
+    """Whether a term has a word to match in one of its spellings ("a | b", "prefix*"): "**",
+    "..." or "(.*)" have none and would match nothing, silently."""
+    from digest.words import phrase_words
+
+    return any(phrase_words(alt.strip().rstrip("*"))[0] for alt in term.split("|"))
 
 
 def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:

@@ -135,6 +135,16 @@ def test_a_number_that_is_not_finite_is_refused(tmp_path, text, value):
     assert str(exc.value).startswith(str(p))
 
 
+@pytest.mark.parametrize("term", ["**", "...", "|", " | * ", "-", "(.*)", "[+]", "\\\\"])
+def test_a_term_of_punctuation_only_is_refused_like_a_lone_star(tmp_path, term):
+    """ "*" and " " were refused ("term must contain a word") but "**", "...", "-" or "(.*)" were
+    accepted and silently matched nothing: every term needs a letter or a digit."""
+    p = write(tmp_path, f'[interests]\n"diffusion" = 1\n"{term}" = 1\n')
+    with pytest.raises(ConfigError, match="term must contain a word"):
+        load_config(p)
+    assert load_config(write(tmp_path, '[interests]\n"a*b" = 1\n"gpt-4*" = 1\n"x | y" = 1\n"日本*" = 1\n')).interests
+
+
 def test_paths_follow_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "h"))
     assert paths.store_dir() == tmp_path / "h"
