@@ -217,10 +217,11 @@ def paper_link(ctx: Context, prefix: str) -> tuple[dict, str]:
 def write_output(path: Path, data: bytes) -> None:
     """Write a file the user asked for (``export -o``) atomically, with the mode a new file gets
     from the umask (or the existing file's). A missing folder is an error, never created: a typo
-    in a folder name should not make a tree of folders."""
-    from digest.store.files import atomic_write, user_file_mode
+    in a folder name should not make a tree of folders. A symlink's target is written, and a
+    device or FIFO written into, never replaced (``store.files.write_user_file``)."""
+    from digest.store.files import write_user_file
 
-    atomic_write(path, data, mode=user_file_mode(path), parents=False)
+    write_user_file(path, data)
 
 
 def set_read(ctx: Context, prefixes: list[str], *, read: bool = True):

@@ -10,6 +10,7 @@ that need them, so ``digest --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from contextlib import contextmanager
@@ -133,6 +134,57 @@ class SinceDate(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+def _standard_streams() -> None:
+    """Descriptors 0, 1 and 2 that are closed (`digest ... >&-`) are opened on /dev/null before
+    anything else is: the first store file opened would take the lowest free one, and what is
+    written to stdout or stderr would go into it. sys.stdout or sys.stderr missing (None) writes
+    there too, as `> /dev/null` would."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+
+
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _stdout_failed() -> bool:
+    """Whether stdout cannot be written (what it holds cannot be flushed)."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _replace_unencodable() -> None:
+    """Titles, authors and abstracts are Unicode: where stdout cannot encode a character (a
+    latin-1 or ASCII locale, PYTHONIOENCODING=ascii) it is written as "?", as stderr already
+    writes it as a backslash escape, instead of a UnicodeEncodeError half-way through the output."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if encoding.startswith("utf") or getattr(stream, "errors", None) != "strict":
+        return
+    try:
+        stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # a stream that is not a TextIOWrapper
+        pass
+
+
 class DigestGroup(click.Group):
     """Translates the project's errors into one line and an exit code."""
 
@@ -140,6 +192,8 @@ class DigestGroup(click.Group):
     group_class = type  # subgroups (digest config) are DigestGroups too
 
     def invoke(self, ctx: click.Context):
+        _standard_streams()
+        _replace_unencodable()
         try:
             return super().invoke(ctx)
         except DigestError as exc:
@@ -148,8 +202,14 @@ class DigestGroup(click.Group):
                 click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _stdout_to_devnull()
+            ctx.exit(EXIT_ERROR)
+        except OSError as exc:  # `digest show > file` on a full disk (the core raises its own errors:
+            # what reaches here failed writing the output)
+            if exc.errno not in _OUTPUT_ERRNOS and not _stdout_failed():
+                raise
+            _stdout_to_devnull()  # (what is still buffered would fail again at exit)
+            click.echo(f"Error: cannot write the output (stdout): {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

@@ -6,6 +6,7 @@ with a one-line message naming the file, the key (or line) and what to fix.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import field
 from pathlib import Path
@@ -78,14 +79,25 @@ def got(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, NUMBER) and not isinstance(value, bool) and not _finite(value):
+        shown = f"{value}" if isinstance(value, float) else f"an integer of {len(str(abs(value)))} digits"
+        return f"{shown} (a number must be finite)"
     return f"{type(value).__name__} {value!r}"
+
+
+def _finite(value: float) -> bool:
+    """A number a float can hold (TOML's integers have no size limit: 1e400 written out is one)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _is(value: Any, expected: Any) -> bool:
     if expected is STR_OR_LIST:
         return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-    if expected is NUMBER or expected is float:
-        return isinstance(value, NUMBER) and not isinstance(value, bool)
+    if expected is NUMBER or expected is float:  # TOML's nan and inf are not numbers a weight can be
+        return isinstance(value, NUMBER) and not isinstance(value, bool) and _finite(value)
     if expected is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, expected)
@@ -187,10 +199,18 @@ class Checker:
         for key, value in table.items():
             if not _is(value, NUMBER):
                 raise self.fail(f'{where}."{key}"', f"weight must be a number, got {got(value)}")
-            if not key.strip() or key.strip() == "*":
+            if not _has_word(key):
                 raise self.fail(f'{where}."{key}"', "term must contain a word")
             out[key] = float(value)
         return out
+
+
+def _has_word(term: str) -> bool:
+    """Whether a term has a word to match in one of its spellings ("a | b", "prefix*"): "**",
+    "..." or "(.*)" have none and would match nothing, silently."""
+    from digest.words import phrase_words
+
+    return any(phrase_words(alt.strip().rstrip("*"))[0] for alt in term.split("|"))
 
 
 def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:

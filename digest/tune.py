@@ -420,13 +420,13 @@ def apply(cfg: Config, target: Path, store, chosen: list[Suggestion], *, write: 
     of the applied suggestions (unmute, unfollow) are appended afterwards."""
     from digest.config import parse_config
     from digest.readinglist import record
-    from digest.store.files import atomic_write
+    from digest.store.files import write_user_file
 
     old = target.read_text(encoding="utf-8-sig") if target.exists() else cfg.path.read_text(encoding="utf-8")
     new = apply_to_text(old, target, chosen)
     parse_config(new, target)  # never write a config that does not load
     if write and new != old:
-        atomic_write(target, new.encode("utf-8"))
+        write_user_file(target, new.encode("utf-8"), parents=True)  # a symlinked config stays a link
         events = [ev for s in chosen for ev in s.events]
         events += [{"type": TUNED, "section": s.section, "key": s.key, "weight": s.new}
                    for s in chosen if s.section == "interests"]

@@ -791,3 +791,52 @@ def test_group_options_are_accepted_after_the_command(runner, tmp_path, day1):
         assert opts.count("--store") + opts.count("--config") <= 2 and len(opts) == len(set(opts)), name
         if not isinstance(cmd, click.Group):
             assert "--store" in opts and "--config" in opts, name
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_stdout_that_cannot_encode_a_title_gets_replacement_characters_not_a_traceback(tmp_path, encoding, fmt):
+    """A non-UTF-8 locale (latin-1, or PYTHONIOENCODING=ascii) cannot encode "—", "…" or CJK:
+    `show` died of a UnicodeEncodeError traceback half-way through the digest. What the stream
+    cannot encode is replaced; the rest is the same digest."""
+    papers = [{"paper": {"id": "2401.00001", "title": "Diffusion — 日本語 models…", "summary": "A diffusion “model”.",
+                         "publishedAt": "2024-01-01T00:00:00Z", "authors": [{"name": "Zoë Ł"}]}}]
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING=encoding)
+    ingest = subprocess.run([digest_exe(), "ingest", str(src)], env=env, capture_output=True)
+    assert ingest.returncode == 0, ingest.stderr
+    p = subprocess.run([digest_exe(), "show", "--all", "--unmatched", "--format", fmt], env=env, capture_output=True)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr
+    assert re.search(rb"Diffusion \S+ \S+ models", p.stdout), p.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["show", "--all", "--unmatched"], ["show", "--format", "json"], ["list", "--untagged"],
+                                  ["config", "show"]])
+def test_a_full_disk_under_stdout_is_one_error_line_not_a_traceback(data_dir, args):
+    """`digest show > file` on a full disk: the write to stdout fails with ENOSPC, which was an
+    OSError traceback (and Python's "Exception ignored" at exit)."""
+    assert subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt")], capture_output=True).returncode == 0
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([digest_exe(), *args], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 1
+    assert p.stderr.splitlines()[-1] == "Error: cannot write the output (stdout): No space left on device", p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_stdout_or_stderr_is_not_a_traceback_and_no_store_file_takes_its_place(data_dir, closed):
+    """Run with stdout or stderr closed (`digest ... >&-`): sys.stdout was None (an AttributeError
+    traceback), and the first file the store opened took descriptor 1 or 2, where anything
+    writing to stdout or stderr would have written into the store."""
+    day1 = str(data_dir / "cli" / "day1.txt")
+    for args in (["ingest", day1], ["tag", "--help"], ["show", "--all", "--unmatched"], ["tags"]):
+        p = subprocess.run([digest_exe(), *args], capture_output=True, text=True,
+                           preexec_fn=lambda: os.close(closed))
+        assert "Traceback" not in p.stdout + p.stderr and p.returncode == 0, (args, p.stderr)
+    store = os.environ["DIGEST_HOME"]
+    for name in os.listdir(store):
+        if name.endswith(".jsonl"):
+            for line in open(os.path.join(store, name), "rb"):
+                json.loads(line)  # nothing but records

@@ -310,6 +310,34 @@ def test_export_to_a_file_is_atomic_and_stable(runner, tagged, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".refs.bib")]  # no temp files left
 
 
+def test_export_to_a_fifo_or_through_a_symlink_writes_into_it_never_replaces_it(runner, tagged, tmp_path):
+    """The atomic write (a temporary file renamed over the target) replaced what was there:
+    `-o /dev/stdout` or `-o /dev/null` run as root replaced the device with a regular file, a FIFO
+    became a file nobody read, a symlink (refs.bib -> a synced folder) became a file beside it.
+    A target that is not a regular file is written into, as `>` does; a symlink's target is
+    replaced atomically and the link stays."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = run(runner, "export", "--tag", "toread", "-o", str(fifo))
+    reader.join(10)
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert got and b"@misc{anon2025diffusion" in got[0]
+    real = tmp_path / "synced" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "refs.bib"
+    link.symlink_to(real)
+    assert run(runner, "export", "--tag", "toread", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and b"@misc{anon2025diffusion" in real.read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
 def test_export_refuses_a_missing_folder_and_respects_the_umask(runner, tagged, tmp_path):
     target = tmp_path / "no" / "such" / "x.bib"
     r = run(runner, "export", "--tag", "toread", "-o", str(target))

@@ -115,6 +115,36 @@ def test_bool_is_not_a_number(tmp_path):
         parse_config("[interests]\nx = true\n", tmp_path / "c.toml")
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan", "9" * 400])
+@pytest.mark.parametrize("text", [
+    '[interests]\nx = {}\n', '[authors]\n"A B" = {}\n', '[weights]\ntitle = {}\n', '[show]\nmin_score = {}\n',
+    '[store]\nlock_timeout = {}\n', '[fetch]\ntimeout = {}\n', '[learning]\nweight = {}\n',
+    '[similarity]\nmin_similarity = {}\n', '[matching]\ndamping_from = {}\n',
+])
+def test_a_number_that_is_not_finite_is_refused(tmp_path, text, value):
+    """TOML has nan and inf: a weight of nan made every score it touched nan (those papers sank
+    or vanished without a word), inf printed "Infinity" in --format json (not JSON) and an
+    infinite lock timeout waited forever; an integer too long for a float (TOML's have no limit)
+    was an OverflowError traceback. Every number of the config is finite."""
+    from digest.app import Context
+
+    p = write(tmp_path, text.format(value))
+    ctx = Context(config_path=p, store_path=tmp_path / "store")
+    with pytest.raises(ConfigError, match="finite") as exc:
+        _ = ctx.config  # the owned sections are checked by their owners, as a command loads it
+    assert str(exc.value).startswith(str(p))
+
+
+@pytest.mark.parametrize("term", ["**", "...", "|", " | * ", "-", "(.*)", "[+]", "\\\\"])
+def test_a_term_of_punctuation_only_is_refused_like_a_lone_star(tmp_path, term):
+    """ "*" and " " were refused ("term must contain a word") but "**", "...", "-" or "(.*)" were
+    accepted and silently matched nothing: every term needs a letter or a digit."""
+    p = write(tmp_path, f'[interests]\n"diffusion" = 1\n"{term}" = 1\n')
+    with pytest.raises(ConfigError, match="term must contain a word"):
+        load_config(p)
+    assert load_config(write(tmp_path, '[interests]\n"a*b" = 1\n"gpt-4*" = 1\n"x | y" = 1\n"日本*" = 1\n')).interests
+
+
 def test_paths_follow_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "h"))
     assert paths.store_dir() == tmp_path / "h"

@@ -225,9 +225,13 @@ def test_a_relative_model_path_is_relative_to_the_config_file(tmp_path):
     ({"tags": ["bad tag!"]}, "semantic.tags[0]"),
     ({"tags": [3]}, "semantic.tags[0]: must be a tag name"),
     ({"model": "no/such/folder"}, "semantic.model: folder not found"),
+    ({"model": ""}, "semantic.model: must name the model's folder"),  # was the config's own folder
+    ({"model": "  "}, "semantic.model: must name the model's folder"),
+    ({"model": "config.toml"}, "semantic.model: a file, not a folder"),  # was "folder not found"
     ({"enabled": "yes"}, "semantic.enabled: must be true or false"),
 ])
 def test_semantic_config_mistakes_name_the_key(tmp_path, table, where):
+    (tmp_path / "config.toml").write_text("[semantic]\n")
     with pytest.raises(ConfigError) as err:
         checked(tmp_path, table)
     assert where in str(err.value)

@@ -240,6 +240,14 @@ def test_config_validation():
             cfg(f"[similarity]\n{bad}\n")
 
 
+
+def test_max_neighbours_has_an_upper_bound():
+    """TOML integers have no size limit: max_neighbours = 10**400 was accepted and every ranking
+    with the boost died of an OverflowError (the mean divides by it). Now refused, naming the key."""
+    with pytest.raises(ConfigError, match=re.escape("similarity.max_neighbours: must be between 1 and")):
+        cfg(f"[similarity]\nmax_neighbours = {'9' * 400}\n")
+    assert cfg("[similarity]\nmax_neighbours = 1000\n").similarity["max_neighbours"] == 1000
+
 # --------------------------------------------------------------------------- the cached profile
 def _profiles_built(monkeypatch) -> list[int]:
     """Count the profiles built from records (not read back from the store's cache)."""

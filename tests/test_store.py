@@ -151,6 +151,30 @@ def test_complete_last_line_without_newline_is_kept(store):
     assert fresh.count() == 1
 
 
+@pytest.mark.parametrize("name", ["items.jsonl", "events.jsonl"])
+def test_a_directory_where_a_jsonl_file_belongs_is_a_store_error_when_locking(store, name):
+    """Taking the lock checks each file's last line: a directory in the file's place is one
+    StoreError naming it (it was an IsADirectoryError traceback from `digest run` and `ingest`)."""
+    store.root.mkdir(parents=True)
+    (store.root / name).mkdir()
+    with pytest.raises(StoreError) as err:
+        with store:
+            pass
+    assert name in str(err.value) and "directory" in str(err.value)
+    assert not store.locked
+
+
+def test_a_directory_where_events_jsonl_belongs_is_a_store_error_for_a_reader(store):
+    """A reader (show, list, explain: no lock) reading the events finds a directory in the file's
+    place: one StoreError naming it, not an IsADirectoryError traceback."""
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    store.events_path.mkdir()
+    with pytest.raises(StoreError) as err:
+        list(Store(store.root).iter_events())
+    assert "events.jsonl" in str(err.value) and "directory" in str(err.value)
+
+
 def test_garbage_line_in_the_middle_is_set_aside_not_lost(store):
     with store:
         ingest_items(store, items("Alpha", "Beta"), source="x")

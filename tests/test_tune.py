@@ -121,6 +121,25 @@ def test_apply_from_the_cli_shows_the_diff_then_writes_and_counts_once(home):
     assert "nothing to suggest" in again.stderr and again.stdout == ""  # applying twice changes nothing
 
 
+def test_apply_through_a_symlinked_config_writes_its_target_and_keeps_the_link_and_mode(home, tmp_path, monkeypatch):
+    """A config kept in a dotfiles folder and linked into place: --apply renamed its new text
+    over the link, so the link became a private (0600) copy and the dotfiles stayed as before."""
+    import os
+    import stat
+
+    _store, cfg = home
+    real = tmp_path / "dotfiles" / "digest.toml"
+    real.parent.mkdir()
+    cfg.rename(real)
+    real.chmod(0o644)
+    cfg.symlink_to(real)
+    r = run("tune", "--apply", "--yes")
+    assert r.exit_code == 0 and "wrote" in r.stderr
+    assert cfg.is_symlink() and os.readlink(cfg) == str(real)
+    assert '"leaderboard" = -3.0' in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o644
+
+
 def test_pick_some_and_bad_numbers(home):
     store, cfg = home
     listing = run("tune").stdout.splitlines()

@@ -62,6 +62,7 @@ from digest.tags import normalize_tag
 from digest.text import clean
 from digest.words import fold
 
+MAX_NEIGHBOURS = 10_000  # a mean over more neighbours than anyone tags papers (and a float can divide by)
 SIMILARITY_KEYS = {"tags": list, "weight": NUMBER, "min_similarity": NUMBER, "max_neighbours": int}
 DEFAULT_WEIGHT = 8.0
 DEFAULT_MIN_SIMILARITY = 0.15
@@ -443,6 +444,6 @@ def check_similarity(check: Checker, table) -> dict:
     out = check.owned("similarity", table, SIMILARITY_KEYS)
     if "min_similarity" in table and not 0 <= table["min_similarity"] <= 1:
         raise check.fail("similarity.min_similarity", "must be between 0 and 1")
-    if "max_neighbours" in table and table["max_neighbours"] < 1:
-        raise check.fail("similarity.max_neighbours", "must be at least 1")
+    if "max_neighbours" in table and not 1 <= table["max_neighbours"] <= MAX_NEIGHBOURS:
+        raise check.fail("similarity.max_neighbours", f"must be between 1 and {MAX_NEIGHBOURS}")
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -116,6 +117,31 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, parents: b
             pass
         raise os_error(exc, path, "write") from None
     fsync_dir(path.parent)
+
+
+def write_user_file(path: Path, data: bytes, *, parents: bool = False) -> None:
+    """Write a file of the user's (``export -o``, the config ``tune --apply`` edits). A regular
+    file, or none yet, is written atomically with :func:`user_file_mode`'s mode, its folder
+    created only with ``parents``; through a symlink, the link's target is (the link stays a
+    link). Anything else that is there (a device such as /dev/stdout or /dev/null, a FIFO) is
+    written into, as the shell's ``>`` does: renaming a file over it would replace the device or
+    the pipe with a regular file."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode  # (through symlinks: /dev/stdout -> /proc/self/fd/1 -> a pipe)
+        special = not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+    except OSError:
+        special = False  # none yet (or unreachable: atomic_write says why)
+    if not special:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        atomic_write(path, data, mode=user_file_mode(path), parents=parents)
+        return
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise os_error(exc, path, "write") from None
 
 
 def durable_append(path: Path, data: bytes | Iterable[bytes]) -> int:

@@ -23,10 +23,37 @@ def repair_tail(path: Path) -> str | None:
     """Cut off a torn last line of ``path`` (kept aside in ``<name>.torn``); the warning, if any."""
     try:
         size = os.path.getsize(path)
+        if size == 0:
+            return None
+        tail_at = _last_line(path, size)
     except FileNotFoundError:
         return None
-    if size == 0:
+    except OSError as exc:  # a directory where the file belongs, an unreadable file
+        raise os_error(exc, path, "read") from None
+    if tail_at is None:
         return None
+    cut, tail = tail_at
+    try:
+        ok = isinstance(json.loads(tail), dict)
+    except ValueError:
+        ok = False
+    try:
+        if ok:  # a complete record that only lacks its newline
+            durable_append(path, b"\n")
+            return None
+        durable_append(path.with_name(path.name + ".torn"), tail + b"\n")
+        with open(path, "r+b") as fh:
+            fh.truncate(cut)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise os_error(exc, path, "repair") from None
+    return (f"{path}: the last line was torn (an interrupted write); "
+            f"{len(tail)} bytes kept aside in {path.name}.torn")
+
+
+def _last_line(path: Path, size: int) -> tuple[int, bytes] | None:
+    """Where the last line of ``path`` starts and its bytes, when it lacks its newline."""
     with open(path, "rb") as fh:
         fh.seek(size - 1)
         if fh.read(1) == b"\n":
@@ -45,23 +72,7 @@ def repair_tail(path: Path) -> str | None:
         cut = last_nl + 1
         fh.seek(cut)
         tail = fh.read()
-    try:
-        ok = isinstance(json.loads(tail), dict)
-    except ValueError:
-        ok = False
-    try:
-        if ok:  # a complete record that only lacks its newline
-            durable_append(path, b"\n")
-            return None
-        durable_append(path.with_name(path.name + ".torn"), tail + b"\n")
-        with open(path, "r+b") as fh:
-            fh.truncate(cut)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        raise os_error(exc, path, "repair") from None
-    return (f"{path}: the last line was torn (an interrupted write); "
-            f"{len(tail)} bytes kept aside in {path.name}.torn")
+    return cut, tail
 
 
 def set_aside(items: Path, bad: list[tuple[int, bytes]]) -> str:

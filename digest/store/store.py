@@ -261,6 +261,8 @@ class Store:
                 fh = open(self.items_path, "rb")
             except FileNotFoundError:
                 return None
+            except OSError as exc:
+                raise os_error(exc, self.items_path, "read") from None
             self._view = (self.index.db(locked=True), fh, False)
             return self._view
         upgrade = os.access(self.root, os.W_OK)
@@ -767,6 +769,8 @@ class Store:
             fh = open(self.events_path, "rb")
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise os_error(exc, self.events_path, "read") from None
         loads = json.loads  # (orjson's import costs more than a day's events take to decode)
         with fh:
             fh.seek(start)

@@ -75,11 +75,14 @@ def check_semantic(check: Checker, table: Any, config_path: Path) -> dict:
     out["tags"] = tuple(dict.fromkeys(out.get("tags", DEFAULT_TAGS)))
     model = None
     if "model" in table:
+        if not table["model"].strip():  # ("" would be the config's own folder)
+            raise check.fail("semantic.model", "must name the model's folder")
         model = Path(table["model"]).expanduser()
         if not model.is_absolute():
             model = config_path.parent / model  # relative to the config file
         if not model.is_dir():
-            raise check.fail("semantic.model", f"folder not found: {model}")
+            found = "a file, not a folder" if model.exists() else "folder not found"
+            raise check.fail("semantic.model", f"{found}: {model}")
         out["model"] = model
     if table.get("enabled", True):
         missing = missing_modules(model)
