@@ -191,6 +191,19 @@ class DigestGroup(click.Group):
     command_class = DigestCommand
     group_class = type  # subgroups (digest config) are DigestGroups too
 
+    def main(self, *args, **kwargs):
+        """click's main, and one error line when stdout cannot take what click itself prints
+        (``digest --help > /dev/full``: the help is printed while the arguments are parsed,
+        before :meth:`invoke`)."""
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _stdout_to_devnull()
+            click.echo(f"Error: cannot write the output (stdout): {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
     def invoke(self, ctx: click.Context):
         _standard_streams()
         _replace_unencodable()

@@ -20,7 +20,8 @@ class DigestError(Exception):
     exit_code = EXIT_ERROR
 
     def __init__(self, message: str, *, path: object | None = None, details: list[str] | None = None) -> None:
-        self.path = printable_name(str(path)) if path is not None else None
+        # (an empty name, `digest parse ""`, shows as the shell writes it: '')
+        self.path = (printable_name(str(path)) or "''") if path is not None else None
         # Lines that follow the one-line message (the candidates of an ambiguous id), each one
         # clean line too; the CLI prints them indented under ``Error: ...``.
         self.details = [collapse(d) for d in details or ()]

@@ -813,7 +813,7 @@ def test_a_stdout_that_cannot_encode_a_title_gets_replacement_characters_not_a_t
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("args", [["show", "--all", "--unmatched"], ["show", "--format", "json"], ["list", "--untagged"],
-                                  ["config", "show"]])
+                                  ["config", "show"], ["--help"], ["show", "--help"], ["--version"]])
 def test_a_full_disk_under_stdout_is_one_error_line_not_a_traceback(data_dir, args):
     """`digest show > file` on a full disk: the write to stdout fails with ENOSPC, which was an
     OSError traceback (and Python's "Exception ignored" at exit)."""
@@ -840,3 +840,8 @@ def test_a_closed_stdout_or_stderr_is_not_a_traceback_and_no_store_file_takes_it
         if name.endswith(".jsonl"):
             for line in open(os.path.join(store, name), "rb"):
                 json.loads(line)  # nothing but records
+
+
+def test_an_empty_file_name_is_named_as_the_shell_writes_it(runner):
+    r = runner.invoke(cli, ["parse", ""])
+    assert r.exit_code == 1 and r.stderr == "Error: '': no such file\n"
