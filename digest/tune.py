@@ -189,7 +189,8 @@ def suggest(cfg: Config, store) -> Tuning:
         for value, _ in values:
             if _key(section, value) not in known:
                 out.append(Suggestion(0, kind, section, value, None, weight,
-                                      f"then {word} in the reading list, so it counts once",
+                                      f"moved into the config, and {word} in the reading list when applied, "
+                                      "so it counts once",
                                       [{"type": undo, field_name: value}]))
     by_author: dict[str, list[int]] = {}
     shown_name: dict[str, str] = {}
