@@ -208,6 +208,8 @@ class Checker:
 def _has_word(term: str) -> bool:
     """Whether a term has a word to match in one of its spellings ("a | b", "prefix*"): "**",
     "..." or "(.*)" have none and would match nothing, silently."""
+    if any(map(str.isalnum, term)):  # (the common case, without splitting every term's spellings:
+        return True  # ~50 us a term, 5 % of a 100-interest `show`)
     from digest.words import phrase_words
 
     return any(phrase_words(alt.strip().rstrip("*"))[0] for alt in term.split("|"))

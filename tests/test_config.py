@@ -155,3 +155,13 @@ def test_paths_follow_env(monkeypatch, tmp_path):
     monkeypatch.delenv("DIGEST_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert paths.store_dir() == tmp_path / "data" / "digest"
+
+
+@pytest.mark.parametrize("term", ["a*b", "gpt-4*", "x | y", "日本*", "C++", "²", "é", "_a", "*a*", "α-VAE", "&", "a & b",
+                                  "**", "...", "(.*)", "- | *", "", "  "])
+def test_the_fast_word_check_agrees_with_the_spellings(term):
+    """_has_word answers from str.isalnum when it can: the same answer as splitting the spellings."""
+    from digest.config import _has_word
+    from digest.words import phrase_words
+
+    assert _has_word(term) == any(phrase_words(a.strip().rstrip("*"))[0] for a in term.split("|"))
