@@ -35,7 +35,7 @@ from digest.identity import fold_tex
 from digest.records import dataclass
 from digest.text import lazy_compile
 
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: more British spellings (-our- before suffixes, -tred, -dgement, medical ae/oe, practise)
 
 _HYPHENS = lazy_compile(r"[\-\u2010\u2011\u2012\u2013]")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -113,16 +113,45 @@ def is_spaceless(word: str) -> bool:
 _BRITISH = [  # (letters the word must contain, pattern, replacement): most words skip the regex
     ("is", lazy_compile(r"^(.{3,})is(e|es|ed|ing|ation|ations|er|ers|able)$"), r"\1iz\2"),  # optimise
     ("ys", lazy_compile(r"^(.{2,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),  # analyse
-    ("our", lazy_compile(r"^(.{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),  # behaviour, colour
-    ("re", lazy_compile(r"^(.{3,})(t|b)re(s|d)?$"), r"\1\2er\3"),  # centre, fibre
+    # behaviour, colour, behavioural, neighbourhood, colourful
+    ("our", lazy_compile(r"^(.{3,})our(s|ed|ing|able|ite|ites|al|ally|hood|hoods|ful|less|ism|ist|ists)?$"),
+     r"\1or\2"),
+    ("re", lazy_compile(r"^(.{3,})(t|b)re(s)?$"), r"\1\2er\3"),  # centre, fibre
+    ("red", lazy_compile(r"^(.{3,})(t|b)red$"), r"\1\2ered"),  # centred
     ("ogue", lazy_compile(r"^(.{3,})ogue(s)?$"), r"\1og\2"),  # dialogue, catalogue
+    ("dgement", lazy_compile(r"^(.{2,})dgement(s)?$"), r"\1dgment\2"),  # judgement, acknowledgement
 ]
+# The ae and oe of British medical words (haemoglobin, paediatric, oestrogen, anaesthesia,
+# ischaemic, leukaemia, oedema, foetal, aetiology, oesophagus, gynaecology), anywhere in a word.
+_MEDICAL = (("haem", "hem"), ("aemi", "emi"), ("anaes", "anes"), ("paed", "ped"), ("aetiol", "etiol"),
+            ("gynaec", "gynec"), ("oesoph", "esoph"), ("oestr", "estr"), ("oedem", "edem"), ("foet", "fet"))
 BRITISH = {
     "defence": "defense", "defences": "defenses", "offence": "offense", "licence": "license",
     "programme": "program", "programmes": "programs", "grey": "gray", "aluminium": "aluminum",
-    "anaemia": "anemia", "haemorrhage": "hemorrhage", "oesophagus": "esophagus",
-    "paediatric": "pediatric", "leukaemia": "leukemia", "oedema": "edema", "foetal": "fetal",
+    "artefact": "artifact", "artefacts": "artifacts", "manoeuvre": "maneuver", "manoeuvres": "maneuvers",
+    # the verb of a noun in -ice is -ise in British English (the -ise rule would make it -ize)
+    "practise": "practice", "practised": "practiced", "practises": "practices", "practising": "practicing",
 }
+
+
+def american(word: str) -> str:
+    """The American spelling of a British one (lower-case): ``behaviour`` -> ``behavior``,
+    ``optimisation`` -> ``optimization``, ``haemoglobin`` -> ``hemoglobin``; other words as
+    they are. (Only the spelling: the key of a word is its stem, :func:`stem_key`.)"""
+    w = BRITISH.get(word, word)
+    if "ae" in w or "oe" in w:
+        for needle, rep in _MEDICAL:
+            if needle in w:
+                w = w.replace(needle, rep)
+    for needle, rx, rep in _BRITISH:
+        if needle not in w:
+            continue
+        w2 = rx.sub(rep, w)
+        if w2 != w:
+            return w2
+    return w
+
+
 # Irregular plurals, and irregular verb forms that are not also common nouns: form -> base.
 IRREGULAR = {
     "corpora": "corpus", "criteria": "criterion", "phenomena": "phenomenon", "hypotheses": "hypothesis",
@@ -174,15 +203,7 @@ def stem_key(word: str) -> str:
             import Stemmer  # PyStemmer: Snowball in C
 
             _STEMMER = Stemmer.Stemmer("english")
-        w = IRREGULAR.get(word, word)
-        w = BRITISH.get(w, w)
-        for needle, rx, rep in _BRITISH:
-            if needle not in w:
-                continue
-            w2 = rx.sub(rep, w)
-            if w2 != w:
-                w = w2
-                break
+        w = american(IRREGULAR.get(word, word))
         if len(w) >= 4 and w.endswith("s") and not _VOWELS.search(w[:-1]):
             w = w[:-1]  # the plural of an acronym: LLMs, CNNs (Porter2 keeps an s after no vowel)
         k = _STEMMER.stemWord(w)

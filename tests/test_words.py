@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.words import Lexicon, MemoryVocabulary, is_spaceless, normalize, phrase_words, stem_key
+from digest.words import Lexicon, MemoryVocabulary, american, is_spaceless, normalize, phrase_words, stem_key
 
 
 @pytest.mark.parametrize("forms", [
@@ -29,6 +29,14 @@ def test_irregular_forms_share_a_key(forms):
     ("optimization", "optimisation", "optimise", "optimize"), ("behavior", "behaviour"), ("center", "centre"),
     ("dialog", "dialogue"), ("defense", "defence"), ("analyze", "analyse"), ("modeling", "modelling"),
     ("labeled", "labelled"), ("tokenization", "tokenisation"),
+    # -our- before a suffix, -re- before -d, -dgement, ae/oe in medical words, -ise verbs of -ice nouns
+    ("behavioral", "behavioural"), ("behaviorally", "behaviourally"), ("neighborhood", "neighbourhood"),
+    ("neighborhoods", "neighbourhoods"), ("colorful", "colourful"), ("centered", "centred"),
+    ("judgment", "judgement"), ("acknowledgments", "acknowledgements"), ("artifact", "artefact"),
+    ("artifacts", "artefacts"), ("hemoglobin", "haemoglobin"), ("anesthesia", "anaesthesia"),
+    ("estrogen", "oestrogen"), ("orthopedic", "orthopaedic"), ("pediatric", "paediatric"),
+    ("encyclopedia", "encyclopaedia"), ("etiology", "aetiology"), ("esophageal", "oesophageal"),
+    ("practice", "practise"), ("practiced", "practised"), ("practicing", "practising"),
 ])
 def test_british_and_american_spellings_share_a_key(forms):
     assert len({stem_key(w) for w in forms}) == 1
@@ -84,3 +92,24 @@ def test_memory_vocabulary_answers_by_key():
     assert v.forms([stem_key("distilled")]) == {stem_key("distilled"): {"distil", "distillation"}}
     assert v.compounds([stem_key("pretrained"), "none"]) == {stem_key("pretraining"): {"pre-training"}}
     assert v.names(["gan"]) == {}
+
+
+@pytest.mark.parametrize("word", ["four", "hour", "flour", "hatred", "inbred", "sacred", "string", "wise", "noise",
+                                  "rise", "device", "coefficient", "poem", "does", "aerial", "israel", "lodge",
+                                  "programmer", "theatrical", "hood", "colonel"])
+def test_the_spelling_rules_leave_words_spelled_alike_alone(word):
+    """The British-spelling rules need a few letters before what they rewrite, and the medical ae/oe
+    ones whole stems (haem, paed, oestr ...), so short words and words that merely end or start
+    alike are left as they are. (Words spelled alike on both sides that a rule does rewrite, such as
+    ``promise`` -> ``promize``, are rewritten in every text alike: their key is still one key.)"""
+    assert american(word) == word
+
+
+@pytest.mark.parametrize("british,us", [
+    ("behavioural", "behavioral"), ("neighbourhoods", "neighborhoods"), ("centred", "centered"),
+    ("judgement", "judgment"), ("haemorrhage", "hemorrhage"), ("leukaemia", "leukemia"), ("ischaemic", "ischemic"),
+    ("oesophagus", "esophagus"), ("foetal", "fetal"), ("oedema", "edema"), ("paediatric", "pediatric"),
+    ("practising", "practicing"), ("optimisation", "optimization"), ("grey", "gray"),
+])
+def test_american_spells_the_british_forms(british, us):
+    assert american(british) == us

@@ -54,7 +54,7 @@ from pathlib import Path
 from digest.ranking.similarity import STOPWORDS
 from digest.records import dataclass
 from digest.store.format import EVENTS, LEARNED, LEARNED_STATE
-from digest.words import is_spaceless, normalize, stem_key
+from digest.words import KEY_VERSION, is_spaceless, normalize, stem_key
 
 CONFIDENCE = 10.0  # votes at which the weights reach half their full size
 MIN_SUPPORT = 2  # voted papers a word needs before it gets a weight
@@ -77,7 +77,7 @@ class WordFeatures:
     every form the store has seen. This is the one place that knows how a text becomes
     features."""
 
-    version = "stems-1"
+    version = f"stems-{KEY_VERSION}"  # (the keys are the features: new keys, new features)
 
     def keys(self, text: str) -> dict[str, str]:
         """key -> the shortest form of it in ``text`` (ties: alphabetical)."""
