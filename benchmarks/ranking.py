@@ -507,6 +507,56 @@ def print_summary(results: list[dict], markdown: bool = False) -> None:
     print_grid(head, rows, markdown)
 
 
+# --------------------------------------------------------------------------- rewrites (--rewrite)
+# The same readers writing their keywords another way: one mechanical rule applied to every term of
+# every profile (nothing chosen by hand), to see whether the matching rules hold (RESULTS.md, "Robustness").
+def _plural(term: str) -> str:
+    *head, last = term.split(" ")
+    if last.isupper() or last.endswith("s"):
+        return term
+    if re.search(r"[^aeiou]y$", last):
+        last = last[:-1] + "ies"
+    elif last.endswith(("sh", "ch", "x")):
+        last += "es"
+    else:
+        last += "s"
+    return " ".join([*head, last])
+
+
+_BRITISH_SPELLING = (("ization", "isation"), ("izing", "ising"), ("ize", "ise"), ("yze", "yse"),
+                     ("behavior", "behaviour"), ("modeling", "modelling"), ("color", "colour"), ("center", "centre"))
+_ABBREVIATED = {"reinforcement learning": "RL", "generative adversarial": "GAN", "electronic health record": "EHR",
+                "human feedback": "RLHF", "large language model": "LLM", "in-context learning": "ICL"}
+
+
+def _british(term: str) -> str:
+    for us, uk in _BRITISH_SPELLING:
+        term = term.replace(us, uk)
+    return term
+
+
+REWRITES: dict[str, Callable[[str], str]] = {
+    "plural": _plural,  # the last word in the plural
+    "caps": lambda t: " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in t.split(" ")),  # Title Case
+    "unhyphen": lambda t: t.replace("-", " "),  # hyphens as spaces
+    "joined": lambda t: t.replace("-", "") if t.count("-") == 1 else t,  # a single hyphen joined
+    "british": _british,  # British spelling
+    "abbreviated": lambda t: _ABBREVIATED.get(t, t),  # six phrases as their abbreviations
+    "prefix": lambda t: t if t.endswith("*") or t.split(" ")[-1].isupper() else t + "*",  # every term a prefix
+}
+
+
+def rewrite(profiles: list[Profile], name: str) -> None:
+    """Every term of every profile rewritten by ``REWRITES[name]`` (the first of two that meet wins)."""
+    f = REWRITES[name]
+    for prof in profiles:
+        terms: dict[str, float] = {}
+        for k, v in prof.terms.items():
+            terms.setdefault(f(k), v)
+        prof.terms = terms
+        prof.negative = {f(k): v for k, v in prof.negative.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_shared = Path(os.environ.get("DIGEST_SHARED_DIR", REPO.parent / "shared"))
@@ -516,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print only the summary table, as Markdown")
     ap.add_argument("--variant", action="append", choices=[v.name for v in VARIANTS],
                     help="run only this variant (repeatable; default: all)")
+    ap.add_argument("--rewrite", choices=sorted(REWRITES),
+                    help="rewrite every profile's terms first (the same readers writing their keywords another way)")
     args = ap.parse_args(argv)
     if not (args.shared / "judged" / "profiles.json").is_file() or not (args.shared / "dumps").is_dir():
         print(f"ranking benchmark skipped: {args.shared} has no judged/ and dumps/ (use --shared DIR)",
@@ -526,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="digest-ranking-") as tmp:
             t = Path(tmp)
             store, papers, profiles = build(args.shared, t)
+            if args.rewrite:
+                rewrite(profiles, args.rewrite)
             results = [run_variant(v, store, papers, profiles, t) for v in chosen]
     except BenchError as exc:
         print(f"Error: {exc}", file=sys.stderr)
