@@ -92,6 +92,9 @@ class Profile:
     grades: dict[str, int] = field(default_factory=dict)  # paper id -> grade
 
 
+LEARNED_EXTRA = ""  # --learned-extra: more config for the learned side only (e.g. a [semantic] table)
+
+
 def toml_config(interests: dict[str, float], extra: str = "") -> str:
     lines = ["[interests]"] + [f"{json.dumps(k, ensure_ascii=False)} = {float(v)!r}" for k, v in interests.items()]
     return "\n".join(lines) + "\n" + extra
@@ -114,7 +117,7 @@ class Reader:
         self.store_dir = root / "store"
         self.learned_cfg = root / "learned.toml"
         self.keyword_cfg = root / "keywords.toml"
-        self.learned_cfg.write_text(toml_config(profile.interests), encoding="utf-8")
+        self.learned_cfg.write_text(toml_config(profile.interests, LEARNED_EXTRA), encoding="utf-8")
         self.keyword_cfg.write_text(toml_config(profile.interests, "[learning]\nenabled = false\n"),
                                     encoding="utf-8")
 
@@ -446,7 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--explain", action="append", default=[], metavar="PROFILE",
                     help="print what was learned each day for this profile (repeatable)")
     ap.add_argument("--null", type=int, default=0, metavar="N", help="N runs of a reader voting at random")
+    ap.add_argument("--learned-extra", default="", metavar="TOML",
+                    help="config added to the learned side only, against keyword-only (e.g. "
+                         "'[semantic]\\ncompare = \"both\"\\ntags = [\"toread\"]': the kept papers as anchors too)")
     args = ap.parse_args(argv)
+    global LEARNED_EXTRA
+    LEARNED_EXTRA = args.learned_extra.replace("\\n", "\n")
     if not (args.shared / "judged" / "profiles.json").is_file():
         print(f"triage benchmark skipped: {args.shared} has no judged/ (use --shared DIR)", file=sys.stderr)
         return 0
