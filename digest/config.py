@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from digest import paths
-from digest.errors import ConfigError
+from digest.errors import ConfigError, value_error_text
 from digest.records import dataclass
 from digest.sources import KINDS
 from digest.sources.calendar import SCHEDULES
@@ -80,15 +80,21 @@ def got(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, NUMBER) and not isinstance(value, bool) and not _finite(value):
-        shown = f"{value}" if isinstance(value, float) else f"an integer of {len(str(abs(value)))} digits"
-        return f"{shown} (a number must be finite)"
+        digits = len(str(abs(value))) if isinstance(value, int) else 0
+        shown = f"{value:g}" if isinstance(value, float) or digits <= 20 else f"an integer of {digits} digits"
+        return f"{shown} (a number must be finite, at most {MAX_NUMBER:g} in size)"
     return f"{type(value).__name__} {value!r}"
 
 
+MAX_NUMBER = 1e15  # no weight, score, timeout or share needs more; sums of such never overflow to inf
+
+
 def _finite(value: float) -> bool:
-    """A number a float can hold (TOML's integers have no size limit: 1e400 written out is one)."""
+    """A number a float can hold, and one no sum of scores can overflow: at most MAX_NUMBER in
+    size (TOML has nan and inf, and integers of any length: 1e400 written out is one; weights
+    of 1e308 added up to inf, "Infinity" in --format json, which is not JSON)."""
     try:
-        return math.isfinite(value)
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
     except OverflowError:
         return False
 
@@ -220,6 +226,8 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+    except ValueError as exc:  # tomllib passes Python's refusal of an integer of > 4,300 digits on
+        raise ConfigError(f"invalid TOML: {value_error_text(exc)}", path=path) from None
     check = Checker(path)
     check.keys("", raw, SECTIONS)
     cfg = Config(path=path, is_default=is_default, raw=raw)

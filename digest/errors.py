@@ -66,3 +66,14 @@ class NotFound(DigestError):
 
 class DeliveryError(DigestError):
     """The digest could not be delivered (SMTP or sendmail)."""
+
+
+def value_error_text(exc: ValueError) -> str:
+    """What a parser's ValueError says, in one line a user can act on: Python's own refusal to
+    read an integer of more than 4,300 digits (json and tomllib pass it on as it is) says to call
+    ``sys.set_int_max_str_digits()``; a user needs to hear that the file holds such a number."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:
+        digits = text.rsplit("value has ", 1)[-1].split(" ", 1)[0] if "value has " in text else "too many"
+        return f"an integer of {digits} digits (more than can be read)"
+    return text[:120]

@@ -115,7 +115,7 @@ def test_bool_is_not_a_number(tmp_path):
         parse_config("[interests]\nx = true\n", tmp_path / "c.toml")
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan", "9" * 400])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan", "9" * 400, "1e308", "-1e16"])
 @pytest.mark.parametrize("text", [
     '[interests]\nx = {}\n', '[authors]\n"A B" = {}\n', '[weights]\ntitle = {}\n', '[show]\nmin_score = {}\n',
     '[store]\nlock_timeout = {}\n', '[fetch]\ntimeout = {}\n', '[learning]\nweight = {}\n',
@@ -165,3 +165,17 @@ def test_the_fast_word_check_agrees_with_the_spellings(term):
     from digest.words import phrase_words
 
     assert _has_word(term) == any(phrase_words(a.strip().rstrip("*"))[0] for a in term.split("|"))
+
+
+def test_numbers_up_to_1e15_are_kept_and_sums_of_them_stay_json(tmp_path, isolated_home):
+    """Weights of 1e308 were finite, and two of them added up to inf: "score": Infinity in
+    --format json, which jq refuses. Numbers are at most 1e15 in size; 1e15 itself is fine."""
+    cfg = parse_config('[interests]\n"x" = 1e15\n"y" = -1e15\n[show]\nmin_score = -1e15\n', tmp_path / "c.toml")
+    assert cfg.interests == {"x": 1e15, "y": -1e15}
+
+
+def test_an_integer_too_long_to_read_is_one_config_error(tmp_path):
+    """tomllib passes Python's refusal of an integer of more than 4,300 digits on as a ValueError
+    (not a TOMLDecodeError): it was a traceback."""
+    with pytest.raises(ConfigError, match=r"invalid TOML: an integer of 5000 digits \(more than can be read\)"):
+        parse_config("[interests]\nx = " + "9" * 5000 + "\n", tmp_path / "c.toml")

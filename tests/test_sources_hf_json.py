@@ -173,3 +173,12 @@ def test_mixed_feature_days_give_no_date():
     a, b = _entry(), _entry(id="2508.30009", title="Other")
     b["publishedAt"] = "2025-08-22T01:00:00.000Z"
     assert _parse([a, b]).date is None
+
+
+def test_an_integer_too_long_to_read_says_so_not_how_to_raise_pythons_limit():
+    """json refuses an integer of more than 4,300 digits with Python's advice to call
+    sys.set_int_max_str_digits(): the error says what the file holds instead."""
+    data = '[{"paper": {"id": "2401.00001", "title": "A paper", "summary": "x", "upvotes": ' + "9" * 5000 + "}}]"
+    with pytest.raises(InputError) as exc:
+        parse_hf_json(data.encode(), source="big.json")
+    assert str(exc.value) == "big.json: invalid JSON: an integer of 5000 digits (more than can be read)"

@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Any
 
 from digest import identity
-from digest.errors import InputError
+from digest.errors import InputError, value_error_text
 from digest.item import Item, ParseResult
 from digest.sources.fields import (
     MAX_ABSTRACT_CHARS,
@@ -75,7 +75,7 @@ def _load(data: bytes | str, source: str) -> Any:
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", path=source) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
-        raise InputError(f"invalid JSON: {str(exc).splitlines()[0][:120]}", path=source) from None
+        raise InputError(f"invalid JSON: {value_error_text(exc)}", path=source) from None
 
 
 def _type_name(value: Any) -> str:
