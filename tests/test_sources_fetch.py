@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import socket
 import threading
@@ -97,6 +98,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, headers={"Location": "file:///etc/passwd"})
         elif path == "/redirect-loop":
             self._send(302, headers={"Location": "/redirect-loop"})
+        elif path == "/redirect-to-auth":
+            self._send(302, headers={"Location": "/auth"})
+        elif path == "/auth":  # Basic ann:s3cret
+            if self.headers.get("Authorization") == "Basic " + base64.b64encode(b"ann:s3cret").decode():
+                self._send(200, FEED)
+            else:
+                self._send(401, b"who are you", {"WWW-Authenticate": 'Basic realm="feeds"'})
         else:
             self._send(404)
 
@@ -236,6 +244,26 @@ def test_redirects(server):
         fetch_url(base + "/redirect-file", timeout=5)
     with pytest.raises(InputError, match="fetch failed: HTTP 302: too many redirects"):
         fetch_url(base + "/redirect-loop", timeout=5)
+
+
+def test_credentials_in_the_url_are_sent_and_never_shown(server):
+    httpd, base = server
+    host = base.removeprefix("http://")
+    res = fetch_url(f"http://ann:s3cret@{host}/auth", timeout=5)
+    assert res.body == FEED
+    assert res.url == f"http://ann:***@{host}/auth"
+    with pytest.raises(InputError) as info:
+        fetch_url(f"http://ann:wrong@{host}/auth", timeout=5)
+    assert str(info.value) == f"http://ann:***@{host}/auth: fetch failed: HTTP 401 Unauthorized"
+    with pytest.raises(InputError) as info:  # credentials go to the URL given, not where it redirects
+        fetch_url(f"http://ann:s3cret@{host}/redirect-to-auth", timeout=5)
+    assert str(info.value) == f"http://ann:***@{host}/redirect-to-auth: fetch failed: HTTP 401 Unauthorized"
+    with pytest.raises(InputError) as info:
+        fetch_url("http://ann:s3cret@127.0.0.1:99999/", timeout=5)
+    assert "s3cret" not in str(info.value) and "ann:***@" in str(info.value)
+    assert fetchmod.redact_url("https://ann:s3cret@example.com:8443/f?a=1") == "https://ann:***@example.com:8443/f?a=1"
+    assert fetchmod.redact_url("https://token@example.com/f") == "https://***@example.com/f"
+    assert fetchmod.redact_url("https://example.com/f") == "https://example.com/f"
 
 
 def test_server_that_never_answers(silent_port):
