@@ -456,3 +456,15 @@ def test_a_password_in_a_url_is_never_shown_nor_stored(runner, tmp_path, server,
     for text in (r.output, r2.output, r3.output, *(p.read_text() for p in (isolated_home / "store").glob("*.json*"))):
         assert "s3cret" not in text
     assert "Traceback" not in r.output + r2.output + r3.output
+
+
+def test_a_304_to_the_first_fetch_is_a_failure_not_a_skip(runner, tmp_path, server, isolated_home):
+    # A server (or proxy) that answers 304 with no validator sent: "skipped, unchanged" would
+    # skip the source on every run for good, without a word, since nothing is ever fetched.
+    server.routes["/odd"] = (304, b"", None)
+    cfg = config_for(tmp_path, server, "odd")
+    r = invoke(runner, "--config", cfg, "run", "--format", "json")
+    assert r.exit_code == 1
+    assert "Warning: odd: " in r.stderr and "HTTP 304 Not Modified to a request that was not conditional" in r.stderr
+    state = json.loads((isolated_home / "store" / "state.json").read_text())
+    assert "last_ok" not in state["sources"]["odd"] and "etag" not in state["sources"]["odd"]

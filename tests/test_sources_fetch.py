@@ -105,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, FEED)
             else:
                 self._send(401, b"who are you", {"WWW-Authenticate": 'Basic realm="feeds"'})
+        elif path == "/always-304":  # a broken server or proxy: 304 to a request that validated nothing
+            self._send(304, headers={"Content-Length": "0"})
         else:
             self._send(404)
 
@@ -244,6 +246,18 @@ def test_redirects(server):
         fetch_url(base + "/redirect-file", timeout=5)
     with pytest.raises(InputError, match="fetch failed: HTTP 302: too many redirects"):
         fetch_url(base + "/redirect-loop", timeout=5)
+
+
+def test_304_to_a_request_that_was_not_conditional_is_an_error(server):
+    # Without an ETag or a date sent, "not modified" answers nothing: taking it as "skip" would
+    # skip the source for good (nothing is ever fetched, so no validator is ever stored).
+    _, base = server
+    with pytest.raises(InputError) as info:
+        fetch_url(base + "/always-304", timeout=5)
+    assert str(info.value) == (f"{base}/always-304: fetch failed: HTTP 304 Not Modified "
+                               "to a request that was not conditional")
+    res = fetch_url(base + "/always-304", timeout=5, etag='"x"')  # a conditional one: fine
+    assert res.not_modified
 
 
 def test_credentials_in_the_url_are_sent_and_never_shown(server):

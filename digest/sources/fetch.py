@@ -307,6 +307,9 @@ def fetch_url(
         except urllib.error.HTTPError as exc:
             with exc:
                 if exc.code == 304:
+                    if not (etag or last_modified):  # "not modified" since nothing: no answer at all
+                        raise InputError("fetch failed: HTTP 304 Not Modified to a request that was not conditional",
+                                         path=shown)
                     return FetchResult(
                         url=_shown_url(exc.geturl(), url, shown),
                         status=304,
