@@ -169,6 +169,15 @@ def _check_url(url: str) -> tuple[str, str | None]:
         raise InputError("fetch failed: URL has no host", path=shown)
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise InputError("fetch failed: URL contains spaces or control characters", path=shown)
+    try:
+        parts.port
+    except ValueError:
+        raise InputError("fetch failed: invalid port in URL (0 to 65535)", path=shown) from None
+    if ":" not in parts.hostname:  # not an IPv6 literal: a name each label of which IDNA can encode
+        try:
+            parts.hostname.encode("idna")
+        except UnicodeError:
+            raise InputError("fetch failed: invalid host name", path=shown) from None
     auth = None
     if "@" in parts.netloc:
         userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -319,8 +328,14 @@ def fetch_url(
                         not_modified=True,
                     )
                 if 300 <= exc.code < 400:
+                    if not (exc.headers.get("Location") or exc.headers.get("URI")):
+                        raise InputError(f"fetch failed: HTTP {exc.code} without a Location to go to",
+                                         path=shown) from None
                     raise InputError(f"fetch failed: HTTP {exc.code}: too many redirects", path=shown) from None
                 reason = " ".join(str(exc.reason or "").split())[:80]
+                retry = " ".join((exc.headers.get("Retry-After") or "").split())[:40]
+                if retry and exc.code in (429, 503):
+                    reason += f" (retry after {retry}{' s' if retry.isdigit() else ''})"
                 raise InputError(f"fetch failed: HTTP {exc.code}{' ' + reason if reason else ''}",
                                  path=shown) from None
         with resp:
