@@ -200,6 +200,34 @@ def test_pilot_fits_80x24(day):
     assert any("diffusion" in line and "title" in line for line in lines) or "Diffusion" in seen["start"]
 
 
+def test_pilot_resize_widens_the_titles(day):
+    """A terminal made wider while triaging gives the titles the room (the App's own size is not
+    yet the new one when its Resize arrives: the event's is)."""
+    from digest.triage.ui import FIXED_COLUMNS, TriageApp
+
+    app = TriageApp(session())
+    seen = {}
+
+    async def go():
+        async with app.run_test(size=(60, 20)) as pilot:
+            await pilot.pause()
+            seen["narrow"] = screen_text(app).splitlines()[1]
+            await pilot.resize_terminal(200, 60)
+            await pilot.pause()
+            seen["wide"] = screen_text(app).splitlines()[1]
+            seen["width"] = app.table.columns["title"].width
+            await pilot.press("y")
+            await pilot.pause()
+            await pilot.resize_terminal(20, 6)  # and narrower than it is meant for: no crash
+            await pilot.pause()
+            await pilot.press("q")
+
+    asyncio.run(go())
+    assert DIFFUSION not in seen["narrow"] and DIFFUSION in seen["wide"]
+    assert seen["width"] == 200 - FIXED_COLUMNS
+    assert kinds(events()) == [("triage", "keep"), ("tag", "toread")]
+
+
 def test_pilot_tag_with_completion_note_and_undo(day):
     s, seen = drive(["t", "pr", "enter"])  # no tag yet to complete: typed as is
     assert kinds(events()) == [("tag", "pr")]

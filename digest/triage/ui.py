@@ -174,13 +174,15 @@ class TriageApp(App[None]):
     def table(self) -> DataTable:
         return self.query_one("#papers", DataTable)
 
-    def title_width(self) -> int:
-        return max(20, self.size.width - FIXED_COLUMNS)
+    def title_width(self, screen_width: int | None = None) -> int:
+        return max(20, (screen_width or self.size.width) - FIXED_COLUMNS)
 
-    def fill_table(self) -> None:
+    def fill_table(self, screen_width: int | None = None) -> None:
+        """The list, its titles cut to the screen's width (``screen_width``: a new one, from a Resize
+        event, before the App's own size has caught up with it)."""
         table = self.table
         table.clear(columns=True)
-        width = self.title_width()
+        width = self.title_width(screen_width)
         for key, w in (("mark", 2), ("rank", 3), ("score", 6), ("title", width)):
             table.add_column(key, key=key, width=w)
         for i in self.shown:
@@ -189,7 +191,10 @@ class TriageApp(App[None]):
 
     def cells(self, i: int, width: int | None = None):
         s = self.session
-        return row_cells(i + 1, s.entries[i], s.mark(i), s.is_read(i), width or self.title_width())
+        if width is None:  # as wide as the list's title column is now
+            column = self.table.columns.get("title")  # type: ignore[call-overload]  # a ColumnKey is its str
+            width = column.width if column is not None else self.title_width()
+        return row_cells(i + 1, s.entries[i], s.mark(i), s.is_read(i), width)
 
     def refresh_row(self, i: int) -> None:
         if i not in self.shown:
@@ -232,7 +237,7 @@ class TriageApp(App[None]):
     def on_resize(self, event) -> None:
         if self.query("#papers"):
             row = self.table.cursor_row
-            self.fill_table()
+            self.fill_table(event.size.width)
             if self.shown:
                 self.table.move_cursor(row=min(row, len(self.shown) - 1))
 
