@@ -5,12 +5,15 @@ never load it). Layout, top to bottom, for 80x24 and up: a heading line, the
 ranked list (decision mark, rank, score, title), the detail pane of the paper
 under the cursor (scrollable), a status line saying what the last key did, and
 the keys. Textual handles ``NO_COLOR`` (monochrome), tmux and SSH terminals;
-nothing here depends on a mouse.
+nothing here depends on a mouse. SIGTERM and SIGHUP end it as ``q`` does (the
+terminal given back, every key already saved); :func:`run` says which signal it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 from typing import ClassVar
 
@@ -147,6 +150,8 @@ class TriageApp(App[None]):
         self.shown: list[int] = list(range(len(session.entries)))
         self.words = ""
         self.last: Outcome | None = None
+        self.signalled: int | None = None  # SIGTERM or SIGHUP, if one ended the session
+        self._signals: list[int] = []
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -158,6 +163,15 @@ class TriageApp(App[None]):
         yield Static(footer(), id="keys")
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is None:
+                continue
+            try:
+                loop.add_signal_handler(signum, self.on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or not the main thread
+                continue
+            self._signals.append(signum)
         self.fill_table()
         first = next((p for p, i in enumerate(self.shown) if not self.session.decision(i)), 0)
         if self.shown:
@@ -169,6 +183,17 @@ class TriageApp(App[None]):
             self.set_status(f"nothing to triage{why} — q quits")
         else:
             self.set_status("? for help; every key is saved as you press it")
+
+    def on_signal(self, signum: int) -> None:
+        """Quit as q does: Textual restores the terminal (alternate screen, raw mode, mouse)."""
+        self.signalled = signum
+        self.exit()
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._signals.clear()
 
     @property
     def table(self) -> DataTable:
@@ -378,6 +403,8 @@ class TriageApp(App[None]):
         self.push_screen(Help())
 
 
-def run(session: TriageSession) -> None:
-    """Run the interface until the reader quits."""
-    TriageApp(session).run(mouse=True)
+def run(session: TriageSession) -> int | None:
+    """Run the interface until the reader quits; the signal that ended it instead, if one did."""
+    app = TriageApp(session)
+    app.run(mouse=True)
+    return app.signalled
