@@ -303,7 +303,8 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
         feedback.log(f"{src.name}: {_shown_url(src.url or '')}: not modified since the last fetch (HTTP 304), skipped")
         run.skipped += 1
         return
-    feedback.log(f"{src.name}: {_shown_url(src.url or '')}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
+    shown = _shown_url(src.url or "")
+    feedback.log(f"{src.name}: {shown}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
     feedback.log(f"{src.name}: {parsed.kind}, {len(parsed.items)} papers")
     batch = max((it.published for it in parsed.items if it.published), default=None)

@@ -170,7 +170,7 @@ def _check_url(url: str) -> tuple[str, str | None]:
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise InputError("fetch failed: URL contains spaces or control characters", path=shown)
     try:
-        parts.port
+        _ = parts.port  # urlsplit checks the port only when asked
     except ValueError:
         raise InputError("fetch failed: invalid port in URL (0 to 65535)", path=shown) from None
     if ":" not in parts.hostname:  # not an IPv6 literal: a name each label of which IDNA can encode
@@ -318,7 +318,7 @@ def fetch_url(
                 if exc.code == 304:
                     if not (etag or last_modified):  # "not modified" since nothing: no answer at all
                         raise InputError("fetch failed: HTTP 304 Not Modified to a request that was not conditional",
-                                         path=shown)
+                                         path=shown) from None
                     return FetchResult(
                         url=_shown_url(exc.geturl(), url, shown),
                         status=304,
