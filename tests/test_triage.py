@@ -131,6 +131,27 @@ def test_mute_and_follow_change_the_ranking_and_explain_says_so(day):
     assert muted and muted[0].weight < 0
 
 
+def test_two_sessions_on_one_store_each_act_on_what_the_other_wrote(day):
+    """Two triage sessions at once (two terminals), or a `digest tag` while one runs: each key is
+    decided on the store as it is when the key is pressed, under the lock, not as it was when the
+    session started, so an undo puts back what the other one had written, not what was there
+    before it."""
+    one, two = session(), session()
+    assert one.decide(0, "keep").ok
+    assert two.decide(0, "reject").ok
+    assert two.undo().ok  # back to the other session's keep, not to undecided
+    rl = ReadingList.load(one.store)
+    assert rl.decision_of(one.id_of(0)) == "keep" and rl.tags_of(one.id_of(0)) == ["toread"]
+    assert one.add_tags(1, "ml").ok
+    again = two.add_tags(1, "ml")  # already there: nothing to write, nothing for u to take back
+    assert not again.ok and again.text == "already tagged"
+    assert two.undo().text == "nothing to undo"
+    assert ReadingList.load(one.store).tags_of(one.id_of(1)) == ["ml"]
+    assert run("read", one.id_of(2)).exit_code == 0  # another command, meanwhile
+    assert two.toggle_read(2).text.endswith("marked unread")  # r toggles what the store says now
+    assert ReadingList.load(one.store).is_read(one.id_of(2)) is False
+
+
 def test_busy_store_records_nothing_and_says_so(day):
     from digest.store.files import FileLock
 
