@@ -933,10 +933,12 @@ def triage_cmd(ctx, since, mode, tag, limit):
                          tag=tag, limit=limit)
     from digest.triage.ui import run as run_ui
 
-    run_ui(session)
+    signalled = run_ui(session)
     click.echo(session.summary(), err=True)
     app.after_triage(_ctx(ctx))
     _store_warnings(ctx)
+    if signalled:  # ended by SIGTERM or SIGHUP: the shell's status for a process that signal ended
+        ctx.exit(128 + signalled)
 
 
 @cli.command("tune")

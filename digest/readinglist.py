@@ -429,7 +429,7 @@ class Change:
         return short_id(self.id)
 
 
-def _locked(store: Store):
+def locked(store: Store):
     """Take the store lock unless the caller already holds it."""
     return nullcontext(store) if store.locked else store
 
@@ -466,7 +466,7 @@ def set_tags(store: Store, prefixes: Iterable[str], tags: Iterable[str], *, remo
     if not prefixes:
         raise DigestError("no item id given")
     ids = resolve_all(store, prefixes)  # before the lock: a typo creates no store (papers are never removed)
-    with _locked(store):
+    with locked(store):
         rl = ReadingList.load(store)
         titles = _titles(store, ids)
         events: list[dict] = []
@@ -500,7 +500,7 @@ def add_note(store: Store, prefix: str, text: str, *, now: str | None = None) ->
     """Attach a note to the item; an item may carry several notes (kept in order)."""
     text = clean_note(text)
     item_id = store.resolve(prefix)
-    with _locked(store):
+    with locked(store):
         ev = {"type": "note", "id": item_id, "text": text}
         if now:
             ev["at"] = now
@@ -512,7 +512,7 @@ def add_note(store: Store, prefix: str, text: str, *, now: str | None = None) ->
 def clear_notes(store: Store, prefix: str, *, now: str | None = None) -> Change:
     """Remove every note of the item (one ``unnote`` event; nothing when it has none)."""
     item_id = store.resolve(prefix)
-    with _locked(store):
+    with locked(store):
         old = ReadingList.load(store).notes_of(item_id)
         if old:
             ev = {"type": "unnote", "id": item_id}
@@ -547,7 +547,7 @@ def record(store: Store, events: list[dict], rl: ReadingList | None = None, *, n
 
     stamp = now or utcnow()
     stamped = [{**ev, "at": ev.get("at") or stamp} for ev in events]
-    with _locked(store):
+    with locked(store):
         store.append_events(stamped)
     if rl is not None:
         for ev in stamped:
@@ -627,7 +627,7 @@ def set_read(store: Store, prefixes: Iterable[str], *, read: bool = True) -> lis
     ids = resolve_all(store, list(prefixes))
     if not ids:
         raise DigestError("no item id given")
-    with _locked(store):
+    with locked(store):
         rl = ReadingList.load(store)
         titles = _titles(store, ids)
         changes, events = [], []
@@ -649,7 +649,7 @@ def set_preference(store: Store, kind: str, values: Iterable[str], *, on: bool =
     values = list(values)
     for v in values:
         check(v)
-    with _locked(store):
+    with locked(store):
         rl = ReadingList.load(store)
         actions = []
         for v in values:

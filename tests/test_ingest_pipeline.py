@@ -433,3 +433,38 @@ def test_a_paper_new_in_one_followed_listing_is_not_a_cross_list():
     assert merge(cross, {"title": "T", "cross_list": False})["cross_list"] is False  # new in cs.CL too
     assert merge(cross, {"title": "T", "cross_list": None})["cross_list"] is True  # a dump does not say
     assert merge({"title": "T"}, {"title": "T", "cross_list": True})["cross_list"] is True
+
+
+# --------------------------------------------------------------------------- credentials in a source URL
+def test_a_password_in_a_url_is_never_shown_nor_stored(runner, tmp_path, server, isolated_home):
+    server.routes["/good"] = (200, atom().encode(), None)
+    server.routes["/broken"] = (500, b"oops", None)
+    host = server.url.removeprefix("http://")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[sources.good]\nurl = "http://ann:s3cret@{host}/good"\n'
+                   f'[sources.broken]\nurl = "http://ann:s3cret@{host}/broken"\n[fetch]\ntimeout = 5\n')
+    r = invoke(runner, "-v", "--config", str(cfg), "run", "--format", "json")
+    assert r.exit_code == 1
+    assert len(json.loads(r.stdout)) == 1
+    assert f"Warning: broken: http://ann:***@{host}/broken: fetch failed: HTTP 500" in r.stderr
+    assert f"good: http://ann:***@{host}/good: fetched" in r.stderr
+    r2 = invoke(runner, "-v", "ingest", f"http://ann:s3cret@{host}/good")
+    assert r2.exit_code == 0, r2.stderr
+    assert f"http://ann:***@{host}/good: 1 parsed" in r2.stderr
+    r3 = invoke(runner, "--config", str(cfg), "config", "check")
+    assert f"broken  http://ann:***@{host}/broken\n  fails: fetch failed: HTTP 500" in r3.stdout
+    for text in (r.output, r2.output, r3.output, *(p.read_text() for p in (isolated_home / "store").glob("*.json*"))):
+        assert "s3cret" not in text
+    assert "Traceback" not in r.output + r2.output + r3.output
+
+
+def test_a_304_to_the_first_fetch_is_a_failure_not_a_skip(runner, tmp_path, server, isolated_home):
+    # A server (or proxy) that answers 304 with no validator sent: "skipped, unchanged" would
+    # skip the source on every run for good, without a word, since nothing is ever fetched.
+    server.routes["/odd"] = (304, b"", None)
+    cfg = config_for(tmp_path, server, "odd")
+    r = invoke(runner, "--config", cfg, "run", "--format", "json")
+    assert r.exit_code == 1
+    assert "Warning: odd: " in r.stderr and "HTTP 304 Not Modified to a request that was not conditional" in r.stderr
+    state = json.loads((isolated_home / "store" / "state.json").read_text())
+    assert "last_ok" not in state["sources"]["odd"] and "etag" not in state["sources"]["odd"]

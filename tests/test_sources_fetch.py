@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import socket
 import threading
@@ -97,6 +98,21 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, headers={"Location": "file:///etc/passwd"})
         elif path == "/redirect-loop":
             self._send(302, headers={"Location": "/redirect-loop"})
+        elif path == "/redirect-no-location":
+            self._send(302)
+        elif path == "/redirect-to-auth":
+            self._send(302, headers={"Location": "/auth"})
+        elif path == "/auth":  # Basic ann:s3cret
+            if self.headers.get("Authorization") == "Basic " + base64.b64encode(b"ann:s3cret").decode():
+                self._send(200, FEED)
+            else:
+                self._send(401, b"who are you", {"WWW-Authenticate": 'Basic realm="feeds"'})
+        elif path == "/always-304":  # a broken server or proxy: 304 to a request that validated nothing
+            self._send(304, headers={"Content-Length": "0"})
+        elif path == "/429":
+            self._send(429, b"slow down", {"Retry-After": "120"})
+        elif path == "/503":
+            self._send(503, b"", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
         else:
             self._send(404)
 
@@ -238,6 +254,56 @@ def test_redirects(server):
         fetch_url(base + "/redirect-loop", timeout=5)
 
 
+def test_redirect_without_a_location(server):
+    _, base = server
+    with pytest.raises(InputError) as info:
+        fetch_url(base + "/redirect-no-location", timeout=5)
+    assert str(info.value) == f"{base}/redirect-no-location: fetch failed: HTTP 302 without a Location to go to"
+
+
+def test_304_to_a_request_that_was_not_conditional_is_an_error(server):
+    # Without an ETag or a date sent, "not modified" answers nothing: taking it as "skip" would
+    # skip the source for good (nothing is ever fetched, so no validator is ever stored).
+    _, base = server
+    with pytest.raises(InputError) as info:
+        fetch_url(base + "/always-304", timeout=5)
+    assert str(info.value) == (f"{base}/always-304: fetch failed: HTTP 304 Not Modified "
+                               "to a request that was not conditional")
+    res = fetch_url(base + "/always-304", timeout=5, etag='"x"')  # a conditional one: fine
+    assert res.not_modified
+
+
+def test_retry_after_is_quoted(server):
+    _, base = server
+    with pytest.raises(InputError) as info:
+        fetch_url(base + "/429", timeout=5)
+    assert str(info.value) == f"{base}/429: fetch failed: HTTP 429 Too Many Requests (retry after 120 s)"
+    with pytest.raises(InputError) as info:
+        fetch_url(base + "/503", timeout=5)
+    assert str(info.value) == (f"{base}/503: fetch failed: HTTP 503 Service Unavailable "
+                               "(retry after Wed, 21 Oct 2015 07:28:00 GMT)")
+
+
+def test_credentials_in_the_url_are_sent_and_never_shown(server):
+    httpd, base = server
+    host = base.removeprefix("http://")
+    res = fetch_url(f"http://ann:s3cret@{host}/auth", timeout=5)
+    assert res.body == FEED
+    assert res.url == f"http://ann:***@{host}/auth"
+    with pytest.raises(InputError) as info:
+        fetch_url(f"http://ann:wrong@{host}/auth", timeout=5)
+    assert str(info.value) == f"http://ann:***@{host}/auth: fetch failed: HTTP 401 Unauthorized"
+    with pytest.raises(InputError) as info:  # credentials go to the URL given, not where it redirects
+        fetch_url(f"http://ann:s3cret@{host}/redirect-to-auth", timeout=5)
+    assert str(info.value) == f"http://ann:***@{host}/redirect-to-auth: fetch failed: HTTP 401 Unauthorized"
+    with pytest.raises(InputError) as info:
+        fetch_url("http://ann:s3cret@127.0.0.1:99999/", timeout=5)
+    assert "s3cret" not in str(info.value) and "ann:***@" in str(info.value)
+    assert fetchmod.redact_url("https://ann:s3cret@example.com:8443/f?a=1") == "https://ann:***@example.com:8443/f?a=1"
+    assert fetchmod.redact_url("https://token@example.com/f") == "https://***@example.com/f"
+    assert fetchmod.redact_url("https://example.com/f") == "https://example.com/f"
+
+
 def test_server_that_never_answers(silent_port):
     start = time.monotonic()
     with pytest.raises(InputError) as info:
@@ -309,6 +375,11 @@ def test_dns_failure(monkeypatch, no_proxy):
         ("javascript:alert(1)", "unsupported URL scheme javascript:"),
         ("/etc/passwd", "unsupported URL scheme (none)"),
         ("http://", "URL has no host"),
+        ("http://127.0.0.1:99999/feed", "invalid port in URL (0 to 65535)"),
+        ("http://127.0.0.1:-1/feed", "invalid port in URL (0 to 65535)"),
+        ("http://127.0.0.1:abc/feed", "invalid port in URL (0 to 65535)"),
+        ("http://a..b/feed", "invalid host name"),
+        ("http://" + "a" * 64 + ".example.com/", "invalid host name"),
         ("http://example.com/a b", "URL contains spaces or control characters"),
         ("", "empty URL"),
     ],

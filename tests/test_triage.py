@@ -131,6 +131,27 @@ def test_mute_and_follow_change_the_ranking_and_explain_says_so(day):
     assert muted and muted[0].weight < 0
 
 
+def test_two_sessions_on_one_store_each_act_on_what_the_other_wrote(day):
+    """Two triage sessions at once (two terminals), or a `digest tag` while one runs: each key is
+    decided on the store as it is when the key is pressed, under the lock, not as it was when the
+    session started, so an undo puts back what the other one had written, not what was there
+    before it."""
+    one, two = session(), session()
+    assert one.decide(0, "keep").ok
+    assert two.decide(0, "reject").ok
+    assert two.undo().ok  # back to the other session's keep, not to undecided
+    rl = ReadingList.load(one.store)
+    assert rl.decision_of(one.id_of(0)) == "keep" and rl.tags_of(one.id_of(0)) == ["toread"]
+    assert one.add_tags(1, "ml").ok
+    again = two.add_tags(1, "ml")  # already there: nothing to write, nothing for u to take back
+    assert not again.ok and again.text == "already tagged"
+    assert two.undo().text == "nothing to undo"
+    assert ReadingList.load(one.store).tags_of(one.id_of(1)) == ["ml"]
+    assert run("read", one.id_of(2)).exit_code == 0  # another command, meanwhile
+    assert two.toggle_read(2).text.endswith("marked unread")  # r toggles what the store says now
+    assert ReadingList.load(one.store).is_read(one.id_of(2)) is False
+
+
 def test_busy_store_records_nothing_and_says_so(day):
     from digest.store.files import FileLock
 
@@ -198,6 +219,34 @@ def test_pilot_fits_80x24(day):
     assert len(lines) == 24 and max(len(line) for line in lines) <= 80
     assert "matched" not in lines[0]
     assert any("diffusion" in line and "title" in line for line in lines) or "Diffusion" in seen["start"]
+
+
+def test_pilot_resize_widens_the_titles(day):
+    """A terminal made wider while triaging gives the titles the room (the App's own size is not
+    yet the new one when its Resize arrives: the event's is)."""
+    from digest.triage.ui import FIXED_COLUMNS, TriageApp
+
+    app = TriageApp(session())
+    seen = {}
+
+    async def go():
+        async with app.run_test(size=(60, 20)) as pilot:
+            await pilot.pause()
+            seen["narrow"] = screen_text(app).splitlines()[1]
+            await pilot.resize_terminal(200, 60)
+            await pilot.pause()
+            seen["wide"] = screen_text(app).splitlines()[1]
+            seen["width"] = app.table.columns["title"].width
+            await pilot.press("y")
+            await pilot.pause()
+            await pilot.resize_terminal(20, 6)  # and narrower than it is meant for: no crash
+            await pilot.pause()
+            await pilot.press("q")
+
+    asyncio.run(go())
+    assert DIFFUSION not in seen["narrow"] and DIFFUSION in seen["wide"]
+    assert seen["width"] == 200 - FIXED_COLUMNS
+    assert kinds(events()) == [("triage", "keep"), ("tag", "toread")]
 
 
 def test_pilot_tag_with_completion_note_and_undo(day):

@@ -102,3 +102,31 @@ def test_triage_in_a_real_terminal(data_dir, tmp_path):
     assert b"\x1b[?1049l" in term.output  # the terminal was given back (alternate screen left)
     # the votes went into the learned model's cache on the way out
     assert json.loads((home / "learned.json").read_text())["model"]["votes"] == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_triage_killed_by_a_signal_gives_the_terminal_back_and_keeps_the_keys(data_dir, tmp_path, signum):
+    """kill PID (SIGTERM), or the window closed (SIGHUP): the interface shuts down as for q: the
+    terminal is given back (alternate screen left, mouse reporting off), the keys pressed so far
+    are in the store, the summary says so, and the exit status says which signal (128 + N)."""
+    home = tmp_path / "store"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "TEXTUAL"))}
+    env.update(DIGEST_HOME=str(home), TERM="xterm-256color", COLUMNS="80", LINES="24")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt"), "--date", "2025-11-20"],
+                   env=env, check=True, capture_output=True)
+    term = Terminal([digest_exe(), "triage"], env)
+    try:
+        assert term.wait_for(b"quit"), term.output[-2000:]
+        term.type("y")
+        os.kill(term.proc.pid, signum)
+        term.read(2)
+    finally:
+        rc = term.close()
+    assert rc == 128 + signum, term.output[-2000:]
+    assert b"\x1b[?1049l" in term.output and b"\x1b[?1000l" in term.output
+    assert b"3 papers: 1 kept, 0 not interested, 0 later, 2 undecided" in term.output
+    evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
+    assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
+    assert b"Traceback" not in term.output

@@ -38,8 +38,17 @@ def is_url(spec: str) -> bool:
 def source_label(name: str) -> str:
     """How an input is named in counts, warnings, errors and the records' ``sources``: ``<stdin>``
     for ``-``, else the name made printable (a file name is bytes: it may be no UTF-8, or hold
-    escape sequences and newlines). The name itself is kept for opening the file."""
-    return "<stdin>" if name == "-" else printable_name(name)
+    escape sequences and newlines), a URL with any password in it cut out. The name itself is kept
+    for opening the file or the URL."""
+    if name == "-":
+        return "<stdin>"
+    return printable_name(_shown_url(name) if is_url(name) else name)
+
+
+def _shown_url(url: str) -> str:
+    from digest.sources.fetch import redact_url
+
+    return redact_url(url)
 
 
 def expand(spec: str, feedback: Feedback = QUIET) -> list[str]:
@@ -291,10 +300,11 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
         last_modified=None if force else st.get("last_modified"),
     )
     if res.not_modified:
-        feedback.log(f"{src.name}: {src.url}: not modified since the last fetch (HTTP 304), skipped")
+        feedback.log(f"{src.name}: {_shown_url(src.url or '')}: not modified since the last fetch (HTTP 304), skipped")
         run.skipped += 1
         return
-    feedback.log(f"{src.name}: {src.url}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
+    shown = _shown_url(src.url or "")
+    feedback.log(f"{src.name}: {shown}: fetched (HTTP {res.status}, {len(res.body or b''):,} bytes)")
     parsed = parse(res.body or b"", source=src.name, kind=src.kind, ref_date=ref_date or date.today())
     feedback.log(f"{src.name}: {parsed.kind}, {len(parsed.items)} papers")
     batch = max((it.published for it in parsed.items if it.published), default=None)
@@ -395,7 +405,7 @@ def check_sources(store: Store, cfg: Config, *, clock: datetime | None = None) -
     out = []
     for src in cfg.sources:
         st = sstate.get(src.name, {})
-        where = src.url or src.path or ""
+        where = source_label(src.url) if src.url else src.path or ""
         ok, status = _probe_url(src, st, cfg) if src.url else _probe_path(src)
         verdict = _calendar(src, st, st.get("last_new"), clock) if st else None
         out.append(SourceCheck(
@@ -426,7 +436,7 @@ def _probe_url(src: Source, st: dict, cfg: Config) -> tuple[bool, str]:
                         etag=st.get("etag") if isinstance(st.get("etag"), str) else None,
                         last_modified=st.get("last_modified") if isinstance(st.get("last_modified"), str) else None)
     except InputError as exc:
-        return False, str(exc).removeprefix(f"{src.url}: ")
+        return False, str(exc).removeprefix(f"{source_label(src.url or '')}: ")
     if res.not_modified:
         return True, "reachable (HTTP 304: unchanged since the last run)"
     body = res.body or b""

@@ -7,12 +7,16 @@ other than http/https (also on redirects) and bodies over ``max_bytes``
 (also after decompression), and bounds the whole exchange by ``timeout``:
 each socket operation times out after ``timeout`` seconds, and a watchdog
 shuts the connection down once ``timeout`` has passed in total, so a server
-that drips a byte at a time cannot hold us either. Every failure is an
+that drips a byte at a time cannot hold us either. Credentials in the URL
+(``https://user:password@host/...``) are sent as HTTP Basic auth to that URL only
+(not where it redirects) and never shown: every URL this module gives back or
+names in an error is :func:`redact_url`'s. Every failure is an
 ``InputError("fetch failed: <short reason>", path=url)``, one line.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.client
 import socket
@@ -88,6 +92,10 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         )
 
 
+class _Refused(Exception):
+    """A redirect we do not follow (fetch_url names the URL asked for)."""
+
+
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     max_redirections = 5
 
@@ -97,7 +105,7 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
             scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, location)).scheme.lower()
             if scheme not in _SCHEMES:
                 fp.close()
-                raise InputError(f"fetch failed: redirected to a {scheme}: URL, refused", path=req.full_url)
+                raise _Refused(f"redirected to a {scheme}: URL, refused")
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
@@ -119,24 +127,65 @@ def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     return opener
 
 
-def _check_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown or stored: a password (or a lone token) in it replaced by ``***``
+    (``https://ann:***@host/feed``, ``https://***@host/feed``)."""
+    if not isinstance(url, str) or "@" not in url:
+        return url
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and "@" in parts.netloc:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        shown = f"{user}:***" if colon else "***"
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{hostport}"))
+    if parts is None and "://" in url:  # unparsable: cut whatever stands between :// and the last @
+        head, _, rest = url.partition("://")
+        authority, slash, tail = rest.partition("/")
+        if "@" in authority:
+            return f"{head}://***@{authority.rpartition('@')[2]}{slash}{tail}"
+    return url
+
+
+def _check_url(url: str) -> tuple[str, str | None]:
+    """The URL to open (credentials taken out) and the Authorization header they make, if any."""
     if not isinstance(url, str) or not url.strip():
         raise InputError("fetch failed: empty URL", path=url)
     url = url.strip()
+    shown = redact_url(url)
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError as exc:
-        raise InputError(f"fetch failed: invalid URL ({exc})", path=url) from None
+        raise InputError(f"fetch failed: invalid URL ({exc})", path=shown) from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise InputError(
             f"fetch failed: unsupported URL scheme {scheme + ':' if scheme else '(none)'} (only http and https)",
-            path=url,
+            path=shown,
         )
     if not parts.hostname:
-        raise InputError("fetch failed: URL has no host", path=url)
+        raise InputError("fetch failed: URL has no host", path=shown)
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise InputError("fetch failed: URL contains spaces or control characters", path=url)
+        raise InputError("fetch failed: URL contains spaces or control characters", path=shown)
+    try:
+        _ = parts.port  # urlsplit checks the port only when asked
+    except ValueError:
+        raise InputError("fetch failed: invalid port in URL (0 to 65535)", path=shown) from None
+    if ":" not in parts.hostname:  # not an IPv6 literal: a name each label of which IDNA can encode
+        try:
+            parts.hostname.encode("idna")
+        except UnicodeError:
+            raise InputError("fetch failed: invalid host name", path=shown) from None
+    auth = None
+    if "@" in parts.netloc:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user, _, password = userinfo.partition(":")
+        pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}".encode()
+        auth = "Basic " + base64.b64encode(pair).decode("ascii")
+        parts = parts._replace(netloc=hostport)
+        url = urllib.parse.urlunsplit(parts)
     if not url.isascii():  # an IRI: percent-encode the path and query (the host is IDNA-encoded later)
         safe = "/%:@!$&'()*+,;=?~-._"
         parts = parts._replace(
@@ -145,7 +194,7 @@ def _check_url(url: str) -> str:
             fragment="",
         )
         url = urllib.parse.urlunsplit(parts)
-    return url
+    return url, auth
 
 
 def _reason(exc: BaseException, deadline: Deadline, timeout: float) -> str:
@@ -228,6 +277,11 @@ class _Decoder:
         return b"".join(self.parts)
 
 
+def _shown_url(final: str | None, asked: str, shown: str) -> str:
+    """The final URL as it may be shown: the one asked for as given (redacted), or where it led."""
+    return shown if not final or final == asked else redact_url(final)
+
+
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
@@ -243,7 +297,8 @@ def fetch_url(
 ) -> FetchResult:
     """GET ``url`` (http/https only); see the module doc for the guarantees. ``user_agent``
     replaces the built-in User-Agent (``[fetch] user_agent``)."""
-    url = _check_url(url)
+    shown = redact_url(url.strip()) if isinstance(url, str) else url
+    url, auth = _check_url(url)
     headers = {"User-Agent": user_agent or USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
@@ -252,6 +307,8 @@ def fetch_url(
     deadline = Deadline(timeout)
     opener = _opener(deadline)
     request = urllib.request.Request(url, headers=headers, method="GET")
+    if auth:  # to this URL only: urllib does not carry an unredirected header on to a redirect
+        request.add_unredirected_header("Authorization", auth)
     deadline.start()
     try:
         try:
@@ -259,8 +316,11 @@ def fetch_url(
         except urllib.error.HTTPError as exc:
             with exc:
                 if exc.code == 304:
+                    if not (etag or last_modified):  # "not modified" since nothing: no answer at all
+                        raise InputError("fetch failed: HTTP 304 Not Modified to a request that was not conditional",
+                                         path=shown) from None
                     return FetchResult(
-                        url=exc.geturl() or url,
+                        url=_shown_url(exc.geturl(), url, shown),
                         status=304,
                         body=None,
                         etag=exc.headers.get("ETag") or etag,
@@ -268,15 +328,22 @@ def fetch_url(
                         not_modified=True,
                     )
                 if 300 <= exc.code < 400:
-                    raise InputError(f"fetch failed: HTTP {exc.code}: too many redirects", path=url) from None
+                    if not (exc.headers.get("Location") or exc.headers.get("URI")):
+                        raise InputError(f"fetch failed: HTTP {exc.code} without a Location to go to",
+                                         path=shown) from None
+                    raise InputError(f"fetch failed: HTTP {exc.code}: too many redirects", path=shown) from None
                 reason = " ".join(str(exc.reason or "").split())[:80]
-                raise InputError(f"fetch failed: HTTP {exc.code}{' ' + reason if reason else ''}", path=url) from None
+                retry = " ".join((exc.headers.get("Retry-After") or "").split())[:40]
+                if retry and exc.code in (429, 503):
+                    reason += f" (retry after {retry}{' s' if retry.isdigit() else ''})"
+                raise InputError(f"fetch failed: HTTP {exc.code}{' ' + reason if reason else ''}",
+                                 path=shown) from None
         with resp:
             status = resp.status
             length = resp.headers.get("Content-Length")
             if length and length.strip().isdigit() and int(length) > max_bytes:
-                raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=url)
-            decoder = _Decoder((resp.headers.get("Content-Encoding") or "").strip().lower(), max_bytes, url)
+                raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=shown)
+            decoder = _Decoder((resp.headers.get("Content-Encoding") or "").strip().lower(), max_bytes, shown)
             raw = 0
             while True:
                 if deadline.remaining() <= 0:
@@ -286,7 +353,7 @@ def fetch_url(
                     break
                 raw += len(chunk)
                 if raw > max_bytes:
-                    raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=url)
+                    raise InputError(f"fetch failed: response larger than {_size(max_bytes)}", path=shown)
                 decoder.feed(chunk)
             if deadline.expired:  # the watchdog cut the body short
                 raise TimeoutError
@@ -294,7 +361,7 @@ def fetch_url(
                 raise http.client.IncompleteRead(b"")
             body = decoder.finish()
             return FetchResult(
-                url=resp.geturl() or url,
+                url=_shown_url(resp.geturl(), url, shown),
                 status=status,
                 body=body,
                 etag=resp.headers.get("ETag"),
@@ -303,7 +370,9 @@ def fetch_url(
             )
     except InputError:
         raise
+    except _Refused as exc:
+        raise InputError(f"fetch failed: {exc}", path=shown) from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise InputError(f"fetch failed: {_reason(exc, deadline, timeout)}", path=url) from None
+        raise InputError(f"fetch failed: {_reason(exc, deadline, timeout)}", path=shown) from None
     finally:
         deadline.cancel()

@@ -4,7 +4,10 @@ Every action is written when it is taken: :func:`digest.readinglist.record` appe
 its events (one fsynced append under the store lock) before the interface shows
 the change, so a killed session loses at most the key in flight. Each action
 keeps the events that undo it; ``u`` appends those (undo is an event too, never
-a rewrite).
+a rewrite). Another session (or command) may write to the store meanwhile: each
+action is decided, under the store lock, on the reading list as the store has it
+then (what was appended since is folded in first), so two sessions at once stay
+consistent and an undo puts back what was there when the key was pressed.
 
 Keys and what they write (``digest.store.format`` has the event formats):
 
@@ -17,6 +20,8 @@ Keys and what they write (``digest.store.format`` has the event formats):
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import field
 from typing import TYPE_CHECKING
 
@@ -29,6 +34,7 @@ from digest.readinglist import (
     ReadingList,
     decide_action,
     follow_action,
+    locked,
     mute_action,
     note_action,
     read_action,
@@ -64,6 +70,7 @@ class TriageSession:
     pool: int = 0  # papers the list was drawn from (before the triaged ones were left out)
     left_out: int = 0  # papers left out because they were triaged before
     undo_stack: list[tuple[int | None, Action]] = field(default_factory=list)
+    seen: int = -1  # the size of events.jsonl that ``rl`` holds (-1: unknown, reloaded on the first key)
 
     # ------------------------------------------------------------------ reading
     def record_of(self, index: int) -> dict:
@@ -131,10 +138,35 @@ class TriageSession:
         return out
 
     # ------------------------------------------------------------------ writing
-    def _do(self, index: int | None, action: Action) -> Outcome:
-        if action.empty:
-            return Outcome(action.what, ok=False)
-        record(self.store, action.events, self.rl)  # raises StoreBusy / StoreError: nothing recorded
+    def _events_size(self) -> int:
+        try:
+            return os.stat(self.store.events_path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def _catch_up(self) -> None:
+        """Fold into ``rl`` what others appended since (the store lock is held: nothing is being
+        appended, the tail is whole)."""
+        size = self._events_size()
+        if size == self.seen:
+            return
+        if 0 <= self.seen < size:
+            for _, ev in self.store.events_from(self.seen):
+                self.rl.apply(ev)
+        else:
+            self.rl = ReadingList.load(self.store)
+        self.seen = size
+
+    def _do(self, index: int | None, build: Callable[[ReadingList], Action]) -> Outcome:
+        """Decide the action on the store as it is now and write it, both under the store lock
+        (raises StoreBusy / StoreError: nothing recorded)."""
+        with locked(self.store):
+            self._catch_up()
+            action = build(self.rl)
+            if action.empty:
+                return Outcome(action.what, ok=False)
+            record(self.store, action.events, self.rl)
+            self.seen = self._events_size()
         self.undo_stack.append((index, action))
         return Outcome(f"{self._label(index)}{action.what}", index=index)
 
@@ -142,19 +174,23 @@ class TriageSession:
         return f"{short_id(self.id_of(index))}: " if index is not None else ""
 
     def decide(self, index: int, decision: str) -> Outcome:
-        return self._do(index, decide_action(self.rl, self.id_of(index), decision, keep_tag=self.keep_tag))
+        item_id = self.id_of(index)
+        return self._do(index, lambda rl: decide_action(rl, item_id, decision, keep_tag=self.keep_tag))
 
     def add_tags(self, index: int, text: str) -> Outcome:
         tags = [t for t in text.replace(",", " ").split() if t]
         if not tags:
             return Outcome("no tag given", ok=False)
-        return self._do(index, tag_action(self.rl, self.id_of(index), tags))
+        item_id = self.id_of(index)
+        return self._do(index, lambda rl: tag_action(rl, item_id, tags))
 
     def add_note(self, index: int, text: str) -> Outcome:
-        return self._do(index, note_action(self.id_of(index), text))
+        action = note_action(self.id_of(index), text)
+        return self._do(index, lambda rl: action)
 
     def toggle_read(self, index: int) -> Outcome:
-        return self._do(index, read_action(self.rl, self.id_of(index), not self.is_read(index)))
+        item_id = self.id_of(index)
+        return self._do(index, lambda rl: read_action(rl, item_id, not rl.is_read(item_id)))
 
     @staticmethod
     def _choose(answer: str, choices: list[str]) -> str:
@@ -169,26 +205,29 @@ class TriageSession:
 
     def mute(self, index: int, answer: str) -> Outcome:
         term = self._choose(answer, self.term_choices(index))
-        return self._do(index, mute_action(self.rl, term))
+        return self._do(index, lambda rl: mute_action(rl, term))
 
     def follow(self, index: int, answer: str) -> Outcome:
         author = self._choose(answer, self.author_choices(index))
-        return self._do(index, follow_action(self.rl, author))
+        return self._do(index, lambda rl: follow_action(rl, author))
 
     def open_link(self, index: int) -> Outcome:
         """The paper's link (:func:`digest.render.paper_link`, as ``digest open``), marking it read."""
         from digest.render import paper_link
 
         url = paper_link(self.record_of(index)).url
-        if not self.is_read(index):
-            self._do(index, read_action(self.rl, self.id_of(index), True))
+        item_id = self.id_of(index)
+        self._do(index, lambda rl: read_action(rl, item_id, True))  # already read: writes nothing
         return Outcome(url, url=url)
 
     def undo(self) -> Outcome:
         if not self.undo_stack:
             return Outcome("nothing to undo", ok=False)
         index, action = self.undo_stack[-1]
-        record(self.store, action.undo, self.rl)
+        with locked(self.store):
+            self._catch_up()
+            record(self.store, action.undo, self.rl)
+            self.seen = self._events_size()
         self.undo_stack.pop()
         return Outcome(f"{self._label(index)}undone: {action.what}", index=index)
 

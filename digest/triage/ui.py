@@ -5,12 +5,15 @@ never load it). Layout, top to bottom, for 80x24 and up: a heading line, the
 ranked list (decision mark, rank, score, title), the detail pane of the paper
 under the cursor (scrollable), a status line saying what the last key did, and
 the keys. Textual handles ``NO_COLOR`` (monochrome), tmux and SSH terminals;
-nothing here depends on a mouse.
+nothing here depends on a mouse. SIGTERM and SIGHUP end it as ``q`` does (the
+terminal given back, every key already saved); :func:`run` says which signal it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 from typing import ClassVar
 
@@ -147,6 +150,8 @@ class TriageApp(App[None]):
         self.shown: list[int] = list(range(len(session.entries)))
         self.words = ""
         self.last: Outcome | None = None
+        self.signalled: int | None = None  # SIGTERM or SIGHUP, if one ended the session
+        self._signals: list[int] = []
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -158,6 +163,15 @@ class TriageApp(App[None]):
         yield Static(footer(), id="keys")
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is None:
+                continue
+            try:
+                loop.add_signal_handler(signum, self.on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or not the main thread
+                continue
+            self._signals.append(signum)
         self.fill_table()
         first = next((p for p, i in enumerate(self.shown) if not self.session.decision(i)), 0)
         if self.shown:
@@ -170,17 +184,30 @@ class TriageApp(App[None]):
         else:
             self.set_status("? for help; every key is saved as you press it")
 
+    def on_signal(self, signum: int) -> None:
+        """Quit as q does: Textual restores the terminal (alternate screen, raw mode, mouse)."""
+        self.signalled = signum
+        self.exit()
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._signals.clear()
+
     @property
     def table(self) -> DataTable:
         return self.query_one("#papers", DataTable)
 
-    def title_width(self) -> int:
-        return max(20, self.size.width - FIXED_COLUMNS)
+    def title_width(self, screen_width: int | None = None) -> int:
+        return max(20, (screen_width or self.size.width) - FIXED_COLUMNS)
 
-    def fill_table(self) -> None:
+    def fill_table(self, screen_width: int | None = None) -> None:
+        """The list, its titles cut to the screen's width (``screen_width``: a new one, from a Resize
+        event, before the App's own size has caught up with it)."""
         table = self.table
         table.clear(columns=True)
-        width = self.title_width()
+        width = self.title_width(screen_width)
         for key, w in (("mark", 2), ("rank", 3), ("score", 6), ("title", width)):
             table.add_column(key, key=key, width=w)
         for i in self.shown:
@@ -189,7 +216,10 @@ class TriageApp(App[None]):
 
     def cells(self, i: int, width: int | None = None):
         s = self.session
-        return row_cells(i + 1, s.entries[i], s.mark(i), s.is_read(i), width or self.title_width())
+        if width is None:  # as wide as the list's title column is now
+            column = self.table.columns.get("title")  # type: ignore[call-overload]  # a ColumnKey is its str
+            width = column.width if column is not None else self.title_width()
+        return row_cells(i + 1, s.entries[i], s.mark(i), s.is_read(i), width)
 
     def refresh_row(self, i: int) -> None:
         if i not in self.shown:
@@ -232,7 +262,7 @@ class TriageApp(App[None]):
     def on_resize(self, event) -> None:
         if self.query("#papers"):
             row = self.table.cursor_row
-            self.fill_table()
+            self.fill_table(event.size.width)
             if self.shown:
                 self.table.move_cursor(row=min(row, len(self.shown) - 1))
 
@@ -373,6 +403,8 @@ class TriageApp(App[None]):
         self.push_screen(Help())
 
 
-def run(session: TriageSession) -> None:
-    """Run the interface until the reader quits."""
-    TriageApp(session).run(mouse=True)
+def run(session: TriageSession) -> int | None:
+    """Run the interface until the reader quits; the signal that ended it instead, if one did."""
+    app = TriageApp(session)
+    app.run(mouse=True)
+    return app.signalled
