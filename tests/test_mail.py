@@ -468,6 +468,57 @@ def test_sendmail_without_dash_t_gets_the_recipients_and_failure_is_not_marked(r
     assert r.exit_code == 1 and "command not found" in r.stderr
 
 
+INTERNATIONAL = ["Zoë Ångström <zoë@example.org>", "Ümit <u@exämple.org>"]
+
+
+def test_international_addresses_preview_without_a_traceback(runner, tmp_path):
+    """A non-ASCII local part (RFC 6531) and a non-ASCII domain (IDNA): the domain goes out as
+    its xn-- form, in the headers and the envelope; the local part as UTF-8 (never an encoded
+    word inside an address, which no reader takes)."""
+    add_papers(["Diffusion for everyone"])
+    cfg = write_config(tmp_path, to=INTERNATIONAL, **{"from": "Dïgest <dïgest@exämple.org>"})
+    r = invoke(runner, cfg, "email", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    # (RFC 6532: headers are UTF-8; the email package's bytes parser would read them as ASCII)
+    msg = email.message_from_string(r.stdout_bytes.decode("utf-8"), policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["zoë@example.org", "u@xn--exmple-cua.org"]
+    assert [a.display_name for a in msg["To"].addresses] == ["Zoë Ångström", "Ümit"]
+    assert msg["From"].addresses[0].addr_spec == "dïgest@xn--exmple-cua.org"
+    assert b"=?utf-8?" not in b"".join(line for line in r.stdout_bytes.split(b"\n")
+                                       if line.startswith((b"To:", b"From:", b" ")) and b"@" in line)
+
+
+def test_international_addresses_need_smtputf8_and_are_never_marked_without_it(runner, tmp_path):
+    ids = add_papers(["Diffusion across borders"])
+    with smtp_server(enable_SMTPUTF8=False) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=INTERNATIONAL)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert "SMTPUTF8" in r.stderr
+        assert inbox.envelopes == [] and sent_ids() == []
+    with smtp_server(enable_SMTPUTF8=True) as (port, inbox):  # (aiosmtpd's Controller default)
+        cfg = write_config(tmp_path, port=port, to=INTERNATIONAL)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        assert inbox.envelopes[0].rcpt_tos == ["zoë@example.org", "u@xn--exmple-cua.org"]
+        msg = email.message_from_string(inbox.envelopes[0].original_content.decode("utf-8"),
+                                        policy=email.policy.default)
+        assert [a.addr_spec for a in msg["To"].addresses] == ["zoë@example.org", "u@xn--exmple-cua.org"]
+        assert "Diffusion across borders" in parts(msg)[0]
+        assert sent_ids() == ids
+
+
+def test_an_idn_domain_alone_needs_no_smtputf8(runner, tmp_path):
+    add_papers(["Diffusion with punycode"])
+    with smtp_server(enable_SMTPUTF8=False) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=["u@exämple.org"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        assert inbox.envelopes[0].rcpt_tos == ["u@xn--exmple-cua.org"]
+        assert "sent 1 paper to u@xn--exmple-cua.org" in r.stderr
+
+
 # --------------------------------------------------------------------------- never lose, never repeat
 def test_dry_run_and_to_file_change_nothing(runner, tmp_path):
     add_papers(["Diffusion preview"])
@@ -655,6 +706,8 @@ def test_run_email_fetches_ingests_and_mails(runner, tmp_path, data_dir):
     ("security = 'ssl'", "email.security: must be one of tls, starttls, none, got 'ssl'"),
     ("to = []", "email.to: must name at least one address"),
     ("to = ['not an address']", "email.to: 'not an address' is not a mail address"),
+    (f"to = ['me@{'a' * 64}.ä.org']", f"email.to: 'me@{'a' * 64}.ä.org': the domain is not a valid "
+                                      "host name"),
     ("subject = '{count} papers on {day}'", "email.subject: unknown field {day}"),
     ("timeout = 0", "email.timeout: must be a positive number of seconds"),
     ("password_env = 'X'\npassword_command = ['pass']", "email.password_command: give only one of"),

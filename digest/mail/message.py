@@ -14,7 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from digest import __version__
-from digest.mail.settings import EmailSettings
+from digest.mail.settings import EmailSettings, wire_address
 from digest.ranking.report import Report
 from digest.text import clean
 
@@ -26,12 +26,14 @@ def subject_for(template: str, count: int, day: str) -> str:
 
 
 def _address(value: str) -> Address:
-    name, addr = email.utils.parseaddr(value)
-    return Address(display_name=" ".join(clean(name).split()), addr_spec=addr)
+    name = email.utils.parseaddr(value)[0]
+    local, _, domain = wire_address(value).rpartition("@")
+    # (username and domain, not addr_spec: the email package refuses to parse a non-ASCII local part)
+    return Address(display_name=" ".join(clean(name).split()), username=local, domain=domain)
 
 
 def _msgid_domain(sender: str) -> str:
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2].strip("[]") or "localhost"
+    domain = wire_address(sender).rpartition("@")[2].strip("[]") or "localhost"
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
@@ -44,7 +46,9 @@ def build_message(report: Report, s: EmailSettings, *, now: datetime | None = No
 
     now = now or datetime.now().astimezone()
     subject = subject_for(s.subject, len(report.entries), report.date or now.date().isoformat())
-    msg = EmailMessage(policy=email.policy.SMTP)
+    # a non-ASCII local part (RFC 6531) can only be written as UTF-8: never as an encoded word
+    utf8 = not all(wire_address(a).isascii() for a in [s.sender, *s.to])
+    msg = EmailMessage(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
     msg["Subject"] = subject
     msg["From"] = _address(s.sender)
     msg["To"] = [_address(t) for t in s.to]
