@@ -706,6 +706,8 @@ def test_run_email_fetches_ingests_and_mails(runner, tmp_path, data_dir):
     ("security = 'ssl'", "email.security: must be one of tls, starttls, none, got 'ssl'"),
     ("to = []", "email.to: must name at least one address"),
     ("to = ['not an address']", "email.to: 'not an address' is not a mail address"),
+    ("to = ['me@example.org, you@example.org']", "email.to: 'me@example.org, you@example.org' holds "
+                                                 "2 addresses: write each as its own string"),
     (f"to = ['me@{'a' * 64}.ä.org']", f"email.to: 'me@{'a' * 64}.ä.org': the domain is not a valid "
                                       "host name"),
     ("subject = '{count} papers on {day}'", "email.subject: unknown field {day}"),

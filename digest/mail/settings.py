@@ -69,6 +69,9 @@ def address_problem(value: str) -> str | None:
     """Why ``value`` is not a usable mail address (``a@b`` or ``Name <a@b>``), or None."""
     if UNSAFE.search(value):
         return "must not contain line breaks or control characters"
+    found = [a for _, a in email.utils.getaddresses([value]) if a]
+    if len(found) > 1:  # parseaddr would keep the first and drop the others without a word
+        return f"{value!r} holds {len(found)} addresses: write each as its own string"
     _, addr = email.utils.parseaddr(value)
     if (not addr or "@" not in addr or addr.startswith(("@", "-")) or addr.endswith("@")
             or " " in addr):
