@@ -468,6 +468,26 @@ def test_sendmail_without_dash_t_gets_the_recipients_and_failure_is_not_marked(r
     assert r.exit_code == 1 and "command not found" in r.stderr
 
 
+def test_sendmail_that_leaves_a_background_child_counts_as_sent(runner, tmp_path):
+    """An MTA that queues the message, exits 0 and delivers from a background process (which
+    inherited its stdout and stderr) accepted the message: it is marked sent, at once, and not
+    reported as a timeout (which would mail the same papers again tomorrow)."""
+    ids = add_papers(["Diffusion queued for later"])
+    out = tmp_path / "queued.eml"
+    script = tmp_path / "queueing-sendmail"
+    script.write_text(f"#!/bin/sh\ncat > {out}\necho queued >&2\nsleep 4 &\nexit 0\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None, timeout=1,
+                       sendmail_command=[str(script), "-t"])
+    t0 = time.monotonic()
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 0, r.stderr
+    assert time.monotonic() - t0 < 1
+    assert sent_ids() == ids
+    assert "Diffusion queued for later" in parts(email.message_from_bytes(out.read_bytes(),
+                                                                         policy=email.policy.default))[0]
+
+
 INTERNATIONAL = ["Zoë Ångström <zoë@example.org>", "Ümit <u@exämple.org>"]
 
 
