@@ -488,6 +488,24 @@ def test_sendmail_that_leaves_a_background_child_counts_as_sent(runner, tmp_path
                                                                          policy=email.policy.default))[0]
 
 
+def test_sendmail_that_accepts_with_a_warning_is_sent_and_the_warning_shown(runner, tmp_path):
+    """Exit 0 is acceptance, but what the command said on stderr is not swallowed (postfix's
+    sendmail exits 0 with a warning when its pickup service is down: the mail waits in the queue)."""
+    ids = add_papers(["Diffusion into the maildrop"])
+    script = tmp_path / "warning-sendmail"
+    script.write_text("#!/bin/sh\ncat >/dev/null\nprintf 'postdrop: warning: unable to look up public/pickup: "
+                      "No such file or directory\\033[2J\\n' >&2\nexit 0\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None, sendmail_command=[str(script)])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 0, r.stderr
+    assert sent_ids() == ids
+    warning = [line for line in r.stderr.splitlines() if line.startswith("Warning: ")]
+    assert warning == [f"Warning: sendmail command {script} accepted the digest but said: postdrop: warning: "
+                       "unable to look up public/pickup: No such file or directory [2J"], r.stderr
+    assert "\x1b" not in r.stderr
+
+
 INTERNATIONAL = ["Zoë Ångström <zoë@example.org>", "Ümit <u@exämple.org>"]
 
 

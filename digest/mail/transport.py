@@ -98,6 +98,7 @@ def _secret_forms(user: str | None, password: str | None) -> list[str]:
 @dataclass
 class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reason
+    said: str = ""  # the last line a sendmail command that accepted the message wrote on stderr
 
 
 def deliver(msg: EmailMessage, s: EmailSettings, password: str | None,
@@ -128,13 +129,13 @@ def _sendmail(msg: EmailMessage, s: EmailSettings, on_accepted: Callable[[], Non
         size = err.seek(0, os.SEEK_END)
         err.seek(max(size - 65536, 0))  # its last words are what we quote
         stderr = err.read()
+    said = [clean(line) for line in stderr.decode("utf-8", "replace").splitlines() if clean(line)]
     if proc.returncode != 0:
-        said = [clean(line) for line in stderr.decode("utf-8", "replace").splitlines() if clean(line)]
         tail = f": {said[-1][:300]}" if said else ""
         raise DeliveryError(f"{name} {_status(proc.returncode)}{tail}; the digest was not sent")
     if on_accepted is not None:
         on_accepted()
-    return Delivery()
+    return Delivery(said=said[-1][:300] if said else "")  # accepted, with a warning perhaps
 
 
 def _tls_context(s: EmailSettings):
