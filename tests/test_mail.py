@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import email.utils
 import hashlib
 import json
 import os
@@ -504,6 +505,27 @@ def test_sendmail_that_accepts_with_a_warning_is_sent_and_the_warning_shown(runn
     assert warning == [f"Warning: sendmail command {script} accepted the digest but said: postdrop: warning: "
                        "unable to look up public/pickup: No such file or directory [2J"], r.stderr
     assert "\x1b" not in r.stderr
+
+
+def test_every_recipient_survives_the_folding_of_the_to_header(runner, tmp_path):
+    """The email package (3.11) folds a To list of non-ASCII display names wrongly for some
+    layouts: the comma between two addresses went into an encoded word (=?utf-8?q?=2C?=), and a
+    reader saw two recipients where three were named. Each address is folded on its own."""
+    to = ["aüΩ zaézΩ éézcΩaüz aaΩcé <u0@example.org>", "üécxüac éaxaΩbü <u1@example.org>",
+          "c Ωzxb zabxzza yΩyüccü <u2@example.org>", "Zoë Ångström-Lindqvist <zoe@example.org>",
+          "Plain Name <plain@example.org>", "bare@example.org"]
+    add_papers(["Diffusion for every reader"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=to)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        raw = inbox.envelopes[0].original_content
+        msg = inbox.messages()[0]
+    want = [email.utils.parseaddr(t) for t in to]
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == want
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert b"=2C?=" not in head
 
 
 INTERNATIONAL = ["Zoë Ångström <zoë@example.org>", "Ümit <u@exämple.org>"]
