@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import email.utils
 import hashlib
 import json
 import os
@@ -468,6 +469,116 @@ def test_sendmail_without_dash_t_gets_the_recipients_and_failure_is_not_marked(r
     assert r.exit_code == 1 and "command not found" in r.stderr
 
 
+def test_sendmail_that_leaves_a_background_child_counts_as_sent(runner, tmp_path):
+    """An MTA that queues the message, exits 0 and delivers from a background process (which
+    inherited its stdout and stderr) accepted the message: it is marked sent, at once, and not
+    reported as a timeout (which would mail the same papers again tomorrow)."""
+    ids = add_papers(["Diffusion queued for later"])
+    out = tmp_path / "queued.eml"
+    script = tmp_path / "queueing-sendmail"
+    script.write_text(f"#!/bin/sh\ncat > {out}\necho queued >&2\nsleep 4 &\nexit 0\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None, timeout=1,
+                       sendmail_command=[str(script), "-t"])
+    t0 = time.monotonic()
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 0, r.stderr
+    assert time.monotonic() - t0 < 1
+    assert sent_ids() == ids
+    assert "Diffusion queued for later" in parts(email.message_from_bytes(out.read_bytes(),
+                                                                         policy=email.policy.default))[0]
+
+
+def test_sendmail_that_accepts_with_a_warning_is_sent_and_the_warning_shown(runner, tmp_path):
+    """Exit 0 is acceptance, but what the command said on stderr is not swallowed (postfix's
+    sendmail exits 0 with a warning when its pickup service is down: the mail waits in the queue)."""
+    ids = add_papers(["Diffusion into the maildrop"])
+    script = tmp_path / "warning-sendmail"
+    script.write_text("#!/bin/sh\ncat >/dev/null\nprintf 'postdrop: warning: unable to look up public/pickup: "
+                      "No such file or directory\\033[2J\\n' >&2\nexit 0\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None, sendmail_command=[str(script)])
+    r = invoke(runner, cfg, "email")
+    assert r.exit_code == 0, r.stderr
+    assert sent_ids() == ids
+    warning = [line for line in r.stderr.splitlines() if line.startswith("Warning: ")]
+    assert warning == [f"Warning: sendmail command {script} accepted the digest but said: postdrop: warning: "
+                       "unable to look up public/pickup: No such file or directory [2J"], r.stderr
+    assert "\x1b" not in r.stderr
+
+
+def test_every_recipient_survives_the_folding_of_the_to_header(runner, tmp_path):
+    """The email package (3.11) folds a To list of non-ASCII display names wrongly for some
+    layouts: the comma between two addresses went into an encoded word (=?utf-8?q?=2C?=), and a
+    reader saw two recipients where three were named. Each address is folded on its own."""
+    to = ["aüΩ zaézΩ éézcΩaüz aaΩcé <u0@example.org>", "üécxüac éaxaΩbü <u1@example.org>",
+          "c Ωzxb zabxzza yΩyüccü <u2@example.org>", "Zoë Ångström-Lindqvist <zoe@example.org>",
+          "Plain Name <plain@example.org>", "bare@example.org"]
+    add_papers(["Diffusion for every reader"])
+    with smtp_server() as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=to)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        raw = inbox.envelopes[0].original_content
+        msg = inbox.messages()[0]
+    want = [email.utils.parseaddr(t) for t in to]
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == want
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert b"=2C?=" not in head
+
+
+INTERNATIONAL = ["Zoë Ångström <zoë@example.org>", "Ümit <u@exämple.org>"]
+
+
+def test_international_addresses_preview_without_a_traceback(runner, tmp_path):
+    """A non-ASCII local part (RFC 6531) and a non-ASCII domain (IDNA): the domain goes out as
+    its xn-- form, in the headers and the envelope; the local part as UTF-8 (never an encoded
+    word inside an address, which no reader takes)."""
+    add_papers(["Diffusion for everyone"])
+    cfg = write_config(tmp_path, to=INTERNATIONAL, **{"from": "Dïgest <dïgest@exämple.org>"})
+    r = invoke(runner, cfg, "email", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    # (RFC 6532: headers are UTF-8; the email package's bytes parser would read them as ASCII)
+    msg = email.message_from_string(r.stdout_bytes.decode("utf-8"), policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["zoë@example.org", "u@xn--exmple-cua.org"]
+    assert [a.display_name for a in msg["To"].addresses] == ["Zoë Ångström", "Ümit"]
+    assert msg["From"].addresses[0].addr_spec == "dïgest@xn--exmple-cua.org"
+    assert b"=?utf-8?" not in b"".join(line for line in r.stdout_bytes.split(b"\n")
+                                       if line.startswith((b"To:", b"From:", b" ")) and b"@" in line)
+
+
+def test_international_addresses_need_smtputf8_and_are_never_marked_without_it(runner, tmp_path):
+    ids = add_papers(["Diffusion across borders"])
+    with smtp_server(enable_SMTPUTF8=False) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=INTERNATIONAL)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 1
+        assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert "SMTPUTF8" in r.stderr
+        assert inbox.envelopes == [] and sent_ids() == []
+    with smtp_server(enable_SMTPUTF8=True) as (port, inbox):  # (aiosmtpd's Controller default)
+        cfg = write_config(tmp_path, port=port, to=INTERNATIONAL)
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        assert inbox.envelopes[0].rcpt_tos == ["zoë@example.org", "u@xn--exmple-cua.org"]
+        msg = email.message_from_string(inbox.envelopes[0].original_content.decode("utf-8"),
+                                        policy=email.policy.default)
+        assert [a.addr_spec for a in msg["To"].addresses] == ["zoë@example.org", "u@xn--exmple-cua.org"]
+        assert "Diffusion across borders" in parts(msg)[0]
+        assert sent_ids() == ids
+
+
+def test_an_idn_domain_alone_needs_no_smtputf8(runner, tmp_path):
+    add_papers(["Diffusion with punycode"])
+    with smtp_server(enable_SMTPUTF8=False) as (port, inbox):
+        cfg = write_config(tmp_path, port=port, to=["u@exämple.org"])
+        r = invoke(runner, cfg, "email")
+        assert r.exit_code == 0, r.stderr
+        assert inbox.envelopes[0].rcpt_tos == ["u@xn--exmple-cua.org"]
+        assert "sent 1 paper to u@xn--exmple-cua.org" in r.stderr
+
+
 # --------------------------------------------------------------------------- never lose, never repeat
 def test_dry_run_and_to_file_change_nothing(runner, tmp_path):
     add_papers(["Diffusion preview"])
@@ -655,6 +766,10 @@ def test_run_email_fetches_ingests_and_mails(runner, tmp_path, data_dir):
     ("security = 'ssl'", "email.security: must be one of tls, starttls, none, got 'ssl'"),
     ("to = []", "email.to: must name at least one address"),
     ("to = ['not an address']", "email.to: 'not an address' is not a mail address"),
+    ("to = ['me@example.org, you@example.org']", "email.to: 'me@example.org, you@example.org' holds "
+                                                 "2 addresses: write each as its own string"),
+    (f"to = ['me@{'a' * 64}.ä.org']", f"email.to: 'me@{'a' * 64}.ä.org': the domain is not a valid "
+                                      "host name"),
     ("subject = '{count} papers on {day}'", "email.subject: unknown field {day}"),
     ("timeout = 0", "email.timeout: must be a positive number of seconds"),
     ("password_env = 'X'\npassword_command = ['pass']", "email.password_command: give only one of"),

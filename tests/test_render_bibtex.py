@@ -109,6 +109,19 @@ def test_math_that_could_run_commands_is_escaped_as_text(evil):
     parse("@misc{k, title = {" + title_latex(evil) + "}}")
 
 
+@pytest.mark.parametrize("title", [r"Interval $[0,1\}$ open", r"Set $\{x$ only", r"$\text{\}}$ end",
+                                   r"$\{ x \} \}$ then {text}"])
+def test_escaped_braces_in_math_stay_balanced_for_bibtex(title):
+    """BibTeX counts every brace, backslash or not: math whose \\{ and \\} do not pair up is
+    escaped as text, or the entry (and every entry after it) is cut short."""
+    db = parse("@misc{k, title = {" + title_latex(title) + "}}\n@misc{after, title = {Next}}\n")
+    assert list(db.entries) == ["k", "after"]
+    assert db.entries["after"].fields["title"] == "Next"
+    assert strict_text(db.entries["k"].fields["title"]).replace(" ", "") == title.replace(" ", "")
+    out = latex(title)
+    assert out.count("{") == out.count("}")
+
+
 def test_titles_protect_acronyms_and_camel_case():
     t = title_latex("LLMs Beat ImageNet Models with GPT-4 and mmWave Radar: A Study")
     assert t == "{LLMs} Beat {ImageNet} Models with {GPT-4} and {mmWave} Radar: A Study"

@@ -11,6 +11,7 @@ import io
 import json
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
@@ -192,3 +193,35 @@ def test_folded_cross_lists_come_last_one_line_each_in_every_output():
         assert "https://arxiv.org/abs/2511.00009" in out, name
     report.cross_lists = "show"
     assert "Cross-lists" not in terminal(report) and "cross-list from cs.CL" in terminal(report)
+
+
+def test_markdown_links_stay_links_whatever_their_url_holds(tmp_path):
+    """A URL ending in a backslash (or holding one before a parenthesis) made `\\)` in
+    ``[code](...)``: Markdown reads that as an escaped ``)``, so the link was no link and took
+    the rest of the line with it. Every URL character Markdown could read is percent-encoded."""
+    markdown_it = pytest.importorskip("markdown_it")
+    urls = ["https://github.com/lab/repo\\", "https://example.org/a\\b(c)\\", "https://github.com/x*y_z*[1]"]
+    papers = [{"paper": {"id": f"2512.{40001 + i}", "title": f"Diffusion with odd links {i}",
+                         "summary": "diffusion", "authors": [{"name": "Ada Lovelace"}],
+                         "publishedAt": "2025-12-01T00:00:00.000Z", "githubRepo": url, "projectPage": url},
+               "title": f"Diffusion with odd links {i}", "publishedAt": "2025-12-01T00:00:00.000Z"}
+              for i, url in enumerate(urls)]
+    src = tmp_path / "daily_papers.json"
+    src.write_text(json.dumps(papers), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(src)]).exit_code == 0
+    show = runner.invoke(cli, ["show", "--format", "markdown"])
+    ids = [json.loads(line)["id"] for line in
+           runner.invoke(cli, ["export", "--untagged", "--format", "jsonl"]).stdout.splitlines()]
+    assert runner.invoke(cli, ["tag", *ids, "-t", "toread"]).exit_code == 0
+    export = runner.invoke(cli, ["export", "--format", "markdown"])
+    md = markdown_it.MarkdownIt("commonmark")
+    for out in (show.stdout, export.stdout):
+        hrefs = [t.attrGet("href") for tok in md.parseInline(out) if tok.children
+                 for t in tok.children if t.type == "link_open"]
+        for url in urls:
+            # (the parentheses are percent-encoded, as they always were)
+            assert md.normalizeLink(url.replace("(", "%28").replace(")", "%29")) in hrefs, (url, hrefs, out)
+        for i in range(len(urls)):
+            assert f"[Diffusion with odd links {i}](https://arxiv.org/abs/2512.{40001 + i})" in out
+        assert "\\)" not in out

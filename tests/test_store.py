@@ -601,3 +601,30 @@ def test_atomic_write_never_reuses_an_existing_temporary_name(tmp_path, monkeypa
     assert squatter.read_bytes() == b"someone else's"  # (created exclusively: never opened)
     assert (tmp_path / "out").read_bytes() == b"mine" and (tmp_path / "out").stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == [squatter.name, "out"]
+
+
+@pytest.mark.parametrize("args", [["note", "PAPER", "bad \udcff\udcfe byte"], ["follow", "Jos\udce9 Garc\udced"],
+                                  ["mute", "x\udcffy"]])
+def test_a_byte_that_is_not_utf8_on_the_command_line_is_stored_not_a_traceback(args, tmp_path):
+    """Python hands a non-UTF-8 byte of argv over as a lone surrogate (surrogateescape), which
+    UTF-8 cannot write: the event line failed to encode (a traceback, nothing written). What the
+    store writes is UTF-8, always: such a character is stored as U+FFFD."""
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    src = tmp_path / "daily_papers.json"
+    src.write_text(json.dumps([{"paper": {"id": "2512.00001", "title": "Diffusion for bytes", "summary": "x",
+                                          "publishedAt": "2025-12-01T00:00:00.000Z"},
+                                "title": "Diffusion for bytes"}]), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(src)]).exit_code == 0
+    store = Store(Path(os.environ["DIGEST_HOME"]))
+    paper = next(store.iter_records())["id"]
+    r = runner.invoke(cli, [a.replace("PAPER", paper) for a in args])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert r.exit_code == 0, r.output
+    raw = store.events_path.read_bytes()
+    raw.decode("utf-8")  # strict
+    assert "\ufffd".encode() in raw
+    assert runner.invoke(cli, ["list"]).exit_code == 0

@@ -272,4 +272,6 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
                        message_id=message_id)
     for addr, why in delivery.refused.items():
         out.warnings.append(f"the server refused recipient {addr}: {why} (the others got the digest)")
+    if delivery.said:  # exit 0 is acceptance, but a warning is not swallowed (e.g. postfix's queue)
+        out.warnings.append(f"{settings.where} accepted the digest but said: {delivery.said}")
     return out

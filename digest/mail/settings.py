@@ -69,11 +69,29 @@ def address_problem(value: str) -> str | None:
     """Why ``value`` is not a usable mail address (``a@b`` or ``Name <a@b>``), or None."""
     if UNSAFE.search(value):
         return "must not contain line breaks or control characters"
+    found = [a for _, a in email.utils.getaddresses([value]) if a]
+    if len(found) > 1:  # parseaddr would keep the first and drop the others without a word
+        return f"{value!r} holds {len(found)} addresses: write each as its own string"
     _, addr = email.utils.parseaddr(value)
     if (not addr or "@" not in addr or addr.startswith(("@", "-")) or addr.endswith("@")
             or " " in addr):
         return f"{value!r} is not a mail address (expected a@example.org or \"Name <a@example.org>\")"
+    try:
+        wire_address(addr)
+    except UnicodeError:
+        return f"{value!r}: the domain is not a valid host name"
     return None
+
+
+def wire_address(value: str) -> str:
+    """The address in ``value`` as it goes in the envelope and the headers: a non-ASCII domain
+    in its ASCII (IDNA, ``xn--``) form, which every server takes; a non-ASCII local part stays
+    (it needs a server with SMTPUTF8). Raises UnicodeError for a domain IDNA cannot encode."""
+    addr = email.utils.parseaddr(value)[1]
+    local, at, domain = addr.rpartition("@")
+    if not at or domain.isascii():
+        return addr
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
 def subject_problem(template: str) -> str | None:
@@ -196,11 +214,11 @@ class EmailSettings:
 
     @property
     def envelope_from(self) -> str:
-        return email.utils.parseaddr(self.sender)[1]
+        return wire_address(self.sender)
 
     @property
     def envelope_to(self) -> list[str]:
-        return [email.utils.parseaddr(t)[1] for t in self.to]
+        return [wire_address(t) for t in self.to]
 
 
 def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:

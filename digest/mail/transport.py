@@ -17,6 +17,7 @@ import base64
 import os
 import socket
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import field
 from email.message import EmailMessage
@@ -97,6 +98,7 @@ def _secret_forms(user: str | None, password: str | None) -> list[str]:
 @dataclass
 class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reason
+    said: str = ""  # the last line a sendmail command that accepted the message wrote on stderr
 
 
 def deliver(msg: EmailMessage, s: EmailSettings, password: str | None,
@@ -117,15 +119,23 @@ def _sendmail(msg: EmailMessage, s: EmailSettings, on_accepted: Callable[[], Non
     if "-t" not in cmd:
         cmd += s.envelope_to  # without -t, sendmail takes the recipients as arguments
     name = cmd[0]
-    proc = _run_command(cmd, "email.sendmail_command", f"did not finish within {s.timeout:g} s (email.timeout)",
-                        timeout=s.timeout, input=as_eml(msg), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: an MTA that exits 0 and delivers from a background child (which
+    # keeps the pipe open) has accepted the message, and reading the pipe to its end would wait for
+    # that child, then call the accepted message a timeout (and mail it again the next day)
+    with tempfile.TemporaryFile() as err:
+        proc = _run_command(cmd, "email.sendmail_command",
+                            f"did not finish within {s.timeout:g} s (email.timeout)", timeout=s.timeout,
+                            input=as_eml(msg), stdout=subprocess.DEVNULL, stderr=err)
+        size = err.seek(0, os.SEEK_END)
+        err.seek(max(size - 65536, 0))  # its last words are what we quote
+        stderr = err.read()
+    said = [clean(line) for line in stderr.decode("utf-8", "replace").splitlines() if clean(line)]
     if proc.returncode != 0:
-        said = [clean(line) for line in proc.stderr.decode("utf-8", "replace").splitlines() if clean(line)]
         tail = f": {said[-1][:300]}" if said else ""
         raise DeliveryError(f"{name} {_status(proc.returncode)}{tail}; the digest was not sent")
     if on_accepted is not None:
         on_accepted()
-    return Delivery()
+    return Delivery(said=said[-1][:300] if said else "")  # accepted, with a warning perhaps
 
 
 def _tls_context(s: EmailSettings):

@@ -111,7 +111,9 @@ def _safe_math(body: str) -> str | None:
         if cmd not in MATH_COMMANDS and cmd not in (",", ";", "!", " ", "{", "}", "|", "_"):
             return None
     if not _nested_ok(c for c in re.sub(r"\\[{}]", "", body) if c in "{}"):
-        return None
+        return None  # LaTeX's groups
+    if not _nested_ok(c for c in body if c in "{}"):
+        return None  # BibTeX's: it counts \{ and \} too, and an odd one cuts the entry short
     return body
 
 

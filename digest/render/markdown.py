@@ -28,8 +28,9 @@ def md_escape(text: object) -> str:
 
 
 def md_url(url: str) -> str:
-    """A URL safe inside Markdown's ``(...)``."""
-    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    """A URL safe inside Markdown's ``(...)``: a backslash is percent-encoded too, or ``\\)``
+    would read as an escaped parenthesis and the link would run on into the rest of the line."""
+    return url.replace("\\", "%5C").replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
 def _escape(s: str) -> str:

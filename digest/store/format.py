@@ -62,6 +62,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from digest.errors import StoreError
+from digest.text import storable
 
 FORMAT = 1
 ITEMS = "items.jsonl"
@@ -92,8 +93,14 @@ def utcnow() -> str:
 
 
 def dumps(obj: dict) -> bytes:
-    """One JSONL line (UTF-8, compact, newline-terminated)."""
-    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    """One JSONL line (UTF-8, compact, newline-terminated). A lone surrogate (a byte typed on the
+    command line that is not UTF-8: ``digest note ID $'\\xff'``) is written as U+FFFD, the one
+    rule for decoded text (:func:`digest.text.storable`), never an encoding error."""
+    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        return storable(line).encode("utf-8")
 
 
 class DamagedLine(StoreError):
