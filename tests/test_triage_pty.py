@@ -75,7 +75,9 @@ class Terminal:
         return rc
 
 
-def test_triage_in_a_real_terminal(data_dir, tmp_path):
+def _triage_in_a_terminal(data_dir, tmp_path) -> tuple[Path, Terminal]:
+    """A store holding day1's papers, and ``digest triage`` started on it in an 80x24 pseudo-terminal
+    (no display: ``o`` opens nothing)."""
     home = tmp_path / "store"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "TEXTUAL"))}
     env.update(DIGEST_HOME=str(home), TERM="xterm-256color", COLUMNS="80", LINES="24")
@@ -83,7 +85,11 @@ def test_triage_in_a_real_terminal(data_dir, tmp_path):
     env.pop("WAYLAND_DISPLAY", None)
     subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt"), "--date", "2025-11-20"],
                    env=env, check=True, capture_output=True)
-    term = Terminal([digest_exe(), "triage"], env)
+    return home, Terminal([digest_exe(), "triage"], env)
+
+
+def test_triage_in_a_real_terminal(data_dir, tmp_path):
+    home, term = _triage_in_a_terminal(data_dir, tmp_path)
     try:
         assert term.wait_for(b"quit"), term.output[-2000:]
         term.type("y")
@@ -109,14 +115,7 @@ def test_triage_killed_by_a_signal_gives_the_terminal_back_and_keeps_the_keys(da
     """kill PID (SIGTERM), or the window closed (SIGHUP): the interface shuts down as for q: the
     terminal is given back (alternate screen left, mouse reporting off), the keys pressed so far
     are in the store, the summary says so, and the exit status says which signal (128 + N)."""
-    home = tmp_path / "store"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "TEXTUAL"))}
-    env.update(DIGEST_HOME=str(home), TERM="xterm-256color", COLUMNS="80", LINES="24")
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt"), "--date", "2025-11-20"],
-                   env=env, check=True, capture_output=True)
-    term = Terminal([digest_exe(), "triage"], env)
+    home, term = _triage_in_a_terminal(data_dir, tmp_path)
     try:
         assert term.wait_for(b"quit"), term.output[-2000:]
         term.type("y")
