@@ -129,3 +129,25 @@ def test_triage_killed_by_a_signal_gives_the_terminal_back_and_keeps_the_keys(da
     evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
     assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
     assert b"Traceback" not in term.output
+
+
+def test_triage_whose_terminal_goes_away_without_a_hangup_quits_and_keeps_the_keys(data_dir, tmp_path):
+    """A pseudo-terminal that was never the controlling terminal (this test's, or one a program
+    opens for it) sends no SIGHUP when it is closed: reads from it answer EIO from then on, and the
+    interface spun on them at full CPU for good. It now notices within a second or two and quits
+    as a hangup does, with every key pressed before saved."""
+    home, term = _triage_in_a_terminal(data_dir, tmp_path)
+    try:
+        assert term.wait_for(b"quit"), term.output[-2000:]
+        term.type("y")
+        os.close(term.master)  # the terminal goes away
+        try:
+            term.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("digest triage still running 15 s after its terminal went away")
+    finally:
+        if term.proc.poll() is None:
+            os.killpg(term.proc.pid, signal.SIGKILL)
+            term.proc.wait()
+    evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
+    assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]

@@ -172,6 +172,8 @@ class TriageApp(App[None]):
             except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or not the main thread
                 continue
             self._signals.append(signum)
+        if not os.environ.get("TEXTUAL_HEADLESS") and sys.stdin.isatty():
+            self.set_interval(1.0, self._terminal_still_there)
         self.fill_table()
         first = next((p for p, i in enumerate(self.shown) if not self.session.decision(i)), 0)
         if self.shown:
@@ -183,6 +185,17 @@ class TriageApp(App[None]):
             self.set_status(f"nothing to triage{why} — q quits")
         else:
             self.set_status("? for help; every key is saved as you press it")
+
+    def _terminal_still_there(self) -> None:
+        """A terminal closed without a hangup signal (one that was never the controlling terminal,
+        e.g. a pseudo-terminal a program opened and closed) answers EIO from then on, and the
+        interface would spin reading it: quit as a hangup does."""
+        import termios
+
+        try:
+            termios.tcgetattr(sys.stdin.fileno())
+        except (termios.error, OSError, ValueError):
+            self.on_signal(getattr(signal, "SIGHUP", 1))
 
     def on_signal(self, signum: int) -> None:
         """Quit as q does: Textual restores the terminal (alternate screen, raw mode, mouse)."""
