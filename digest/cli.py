@@ -192,15 +192,16 @@ class DigestGroup(click.Group):
     group_class = type  # subgroups (digest config) are DigestGroups too
 
     def main(self, *args, **kwargs):
-        """click's main, and one error line when stdout cannot take what click itself prints
-        (``digest --help > /dev/full``: the help is printed while the arguments are parsed,
-        before :meth:`invoke`)."""
+        """click's main, and one error line when stdout cannot take the output: ``digest show >
+        file`` on a full disk, and ``digest --help > /dev/full`` (click prints the help while it
+        parses the arguments, before :meth:`invoke`). The core raises its own errors, so an
+        OSError that reaches here failed writing the output."""
         try:
             return super().main(*args, **kwargs)
         except OSError as exc:
-            if exc.errno not in _OUTPUT_ERRNOS:
+            if exc.errno not in _OUTPUT_ERRNOS and not _stdout_failed():
                 raise
-            _stdout_to_devnull()
+            _stdout_to_devnull()  # (what is still buffered would fail again at exit)
             click.echo(f"Error: cannot write the output (stdout): {exc.strerror or exc}", err=True)
             sys.exit(EXIT_ERROR)
 
@@ -216,13 +217,6 @@ class DigestGroup(click.Group):
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
             _stdout_to_devnull()
-            ctx.exit(EXIT_ERROR)
-        except OSError as exc:  # `digest show > file` on a full disk (the core raises its own errors:
-            # what reaches here failed writing the output)
-            if exc.errno not in _OUTPUT_ERRNOS and not _stdout_failed():
-                raise
-            _stdout_to_devnull()  # (what is still buffered would fail again at exit)
-            click.echo(f"Error: cannot write the output (stdout): {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
