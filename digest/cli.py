@@ -165,9 +165,11 @@ def _stdout_failed() -> bool:
     return False
 
 
-def _stdout_to_devnull() -> None:
+def _to_devnull(stream) -> None:
+    """Point ``stream`` (stdout or stderr) at /dev/null: what is still buffered for an output that
+    failed would fail again at exit."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, stream.fileno())
     os.close(devnull)
 
 
@@ -201,7 +203,7 @@ class DigestGroup(click.Group):
         except OSError as exc:
             if exc.errno not in _OUTPUT_ERRNOS and not _stdout_failed():
                 raise
-            _stdout_to_devnull()  # (what is still buffered would fail again at exit)
+            _to_devnull(sys.stdout)
             click.echo(f"Error: cannot write the output (stdout): {exc.strerror or exc}", err=True)
             sys.exit(EXIT_ERROR)
 
@@ -216,7 +218,7 @@ class DigestGroup(click.Group):
                 click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `digest show | head`
-            _stdout_to_devnull()
+            _to_devnull(sys.stdout)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -928,7 +930,14 @@ def triage_cmd(ctx, since, mode, tag, limit):
     from digest.triage.ui import run as run_ui
 
     signalled = run_ui(session)
-    click.echo(session.summary(), err=True)
+    try:
+        click.echo(session.summary(), err=True)
+    except OSError:
+        if not signalled:
+            raise
+        # a hangup that took the terminal with it (the window closed, the SSH connection
+        # dropped): nobody is there to read the summary, and the status says SIGHUP
+        _to_devnull(sys.stderr)
     app.after_triage(_ctx(ctx))
     _store_warnings(ctx)
     if signalled:  # ended by SIGTERM or SIGHUP: the shell's status for a process that signal ended

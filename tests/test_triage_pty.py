@@ -30,11 +30,14 @@ def digest_exe() -> str:
 class Terminal:
     """A child process on a pseudo-terminal: type into it, read what it draws."""
 
-    def __init__(self, args: list[str], env: dict, size=(24, 80)) -> None:
+    def __init__(self, args: list[str], env: dict, size=(24, 80), *, controlling: bool = False) -> None:
+        """``controlling``: the terminal is the child's controlling terminal (as a terminal
+        window's or an SSH session's is): closing it hangs up the session, SIGHUP."""
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+        take = (lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None
         self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True, close_fds=True)
+                                     start_new_session=True, close_fds=True, preexec_fn=take)
         os.close(slave)
         self.output = b""
 
@@ -75,7 +78,7 @@ class Terminal:
         return rc
 
 
-def _triage_in_a_terminal(data_dir, tmp_path) -> tuple[Path, Terminal]:
+def _triage_in_a_terminal(data_dir, tmp_path, *, controlling: bool = False) -> tuple[Path, Terminal]:
     """A store holding day1's papers, and ``digest triage`` started on it in an 80x24 pseudo-terminal
     (no display: ``o`` opens nothing)."""
     home = tmp_path / "store"
@@ -85,7 +88,7 @@ def _triage_in_a_terminal(data_dir, tmp_path) -> tuple[Path, Terminal]:
     env.pop("WAYLAND_DISPLAY", None)
     subprocess.run([digest_exe(), "ingest", str(data_dir / "cli" / "day1.txt"), "--date", "2025-11-20"],
                    env=env, check=True, capture_output=True)
-    return home, Terminal([digest_exe(), "triage"], env)
+    return home, Terminal([digest_exe(), "triage"], env, controlling=controlling)
 
 
 def test_triage_in_a_real_terminal(data_dir, tmp_path):
@@ -151,3 +154,27 @@ def test_triage_whose_terminal_goes_away_without_a_hangup_quits_and_keeps_the_ke
             term.proc.wait()
     evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
     assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
+
+
+def test_triage_whose_window_is_closed_exits_as_hung_up_and_keeps_the_keys(data_dir, tmp_path):
+    """The terminal window (or the SSH connection) closed: the session is hung up (SIGHUP) and the
+    terminal is gone, so the summary cannot be written. That failure ended the command with
+    status 1 before the learned model's cache was brought up to date; now the summary is skipped,
+    the cache updated, and the status says SIGHUP (129), as for a hangup with the terminal still there."""
+    home, term = _triage_in_a_terminal(data_dir, tmp_path, controlling=True)
+    try:
+        assert term.wait_for(b"quit"), term.output[-2000:]
+        term.type("y")
+        os.close(term.master)  # the window closes
+        try:
+            rc = term.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("digest triage still running 15 s after its terminal hung up")
+    finally:
+        if term.proc.poll() is None:
+            os.killpg(term.proc.pid, signal.SIGKILL)
+            term.proc.wait()
+    assert rc == 128 + signal.SIGHUP
+    evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
+    assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
+    assert json.loads((home / "learned.json").read_text())["model"]["votes"] == 1
