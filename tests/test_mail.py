@@ -826,3 +826,31 @@ def test_preview_needs_only_from_and_to(tmp_path, data_dir):
     assert "Subject: " in r.stdout and "To: me@example.org" in r.stdout
     r = runner.invoke(cli, ["--config", str(cfg), "email"])  # sending still needs a host
     assert r.exit_code == 1 and "email.host: required" in r.stderr
+
+
+@pytest.mark.parametrize("keys, why", [
+    ("", 'email.host: required when transport = "smtp"'),
+    ("host = 'mail.example.org'\nsecurity = 'none'\n", "clear text"),
+    ("host = 'mail.example.org'\nca_file = '/nonexistent/ca.pem'\n", "email.ca_file: /nonexistent/ca.pem: no such file"),
+])
+def test_config_check_fails_an_email_table_that_cannot_send(runner, tmp_path, keys, why):
+    # README: `config check` validates the config "with every rule the commands apply". An [email]
+    # that `digest run --email` refuses at 6 a.m. (no host, clear text to a remote host, a missing
+    # CA file) was called "valid", exit 0.
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[email]\nfrom = 'a@example.org'\nto = 'b@example.org'\n{keys}")
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 1, r.output
+    assert "\nemail  smtp\n  fails: " in r.stdout and why in r.stdout, r.stdout
+    assert "Traceback" not in r.output
+
+
+def test_config_check_says_where_a_working_email_table_sends(runner, tmp_path):
+    cfg = write_config(tmp_path, port=2525)
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "\nemail  smtp 127.0.0.1:2525\n  ok: settings complete (nothing sent; `digest email --dry-run` " in r.stdout
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None)
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "\nemail  sendmail command /usr/sbin/sendmail\n  ok: " in r.stdout
