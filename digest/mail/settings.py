@@ -23,6 +23,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from digest import paths
 from digest.config import NUMBER, STR_OR_LIST, Checker, Config
 from digest.errors import ConfigError
 from digest.records import dataclass
@@ -276,7 +277,7 @@ def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:
         raise fail("email.security", f'"none" sends the mail (and any password) in clear text: allowed only '
                                      f"to localhost, not {s.host!r}, unless allow_insecure = true")
     if "ca_file" in e:
-        ca = Path(os.path.expanduser(e["ca_file"]))
+        ca = Path(os.path.expanduser(paths.from_config(e["ca_file"], path)))
         if not ca.is_file():
             raise fail("email.ca_file", f"{ca}: no such file")
         s.ca_file = str(ca)
