@@ -854,3 +854,26 @@ def test_config_check_says_where_a_working_email_table_sends(runner, tmp_path):
     r = invoke(runner, cfg, "config", "check")
     assert r.exit_code == 0, r.output
     assert "\nemail  sendmail command /usr/sbin/sendmail\n  ok: " in r.stdout
+
+
+@pytest.mark.parametrize("how", ["config", "digest mute"])
+def test_mute_terms_alone_leave_nothing_out_as_unmatched(runner, tmp_path, how):
+    # An interest list emptied down to its mute terms (or none, with `digest mute survey` kept):
+    # every paper that was not muted "matched nothing" and was left out, so the mail was never
+    # sent, the papers were settled as digested for good, and --quiet said not a word.
+    ids = add_papers(["Diffusion for Robots", "Robot Hands", "A Survey of Surveys"])
+    cfg = write_config(tmp_path)
+    text = cfg.read_text().replace('"diffusion" = 2.0\n"robot*" = 1.0\n', '"survey" = -1.0\n' if how == "config" else "")
+    cfg.write_text(text)
+    if how == "digest mute":
+        assert invoke(runner, cfg, "mute", "survey").exit_code == 0
+    with smtp_server() as (port, inbox):
+        cfg.write_text(text.replace('host = "127.0.0.1"', f'host = "127.0.0.1"\nport = {port}')
+                       .replace("min_score = -100", "min_score = 0"))
+        r = invoke(runner, cfg, "email", "--quiet")
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1
+    assert sorted(sent_ids()) == sorted(ids[:2])  # the muted survey is hidden, the others are mailed
+    r = invoke(runner, cfg, "show", "--format", "json")
+    assert [p["title"] for p in json.loads(r.stdout)] == ["Diffusion for Robots", "Robot Hands"]
+    assert "matched nothing" not in r.stderr
