@@ -635,9 +635,14 @@ def test_cut_papers_count_as_digested(runner, tmp_path):
         assert events()[0]["held_back"] == 3
         r = invoke(runner, cfg, "email")
         assert "nothing new" in r.stderr and len(inbox.envelopes) == 1
-        add_papers(["Tabular only"])  # nothing qualifies: settled without a mail
+        add_papers(["Tabular only"])  # nothing qualifies: settled without a mail, and said so
+        r = invoke(runner, cfg, "email", "--dry-run")
+        assert r.exit_code == 0 and r.stderr == ("no mail sent (send_empty = false): 1 new paper since the last "
+                                                 "digest, none for the mail (1 below min_score 3)\n")
         r = invoke(runner, cfg, "email")
-        assert r.exit_code == 0 and "nothing new" in r.stderr
+        assert r.exit_code == 0 and "nothing new" not in r.stderr
+        assert r.stderr == ("no mail sent (send_empty = false): 1 new paper since the last digest, none for "
+                            "the mail (1 below min_score 3); counted as digested\n")
         assert len(events("email_skipped")) == 1 and len(inbox.envelopes) == 1
 
 
