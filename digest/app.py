@@ -565,7 +565,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     warnings = list(store.warnings)
     for run_ in runs:
         warnings.extend(run_.warnings)
-        warnings.extend(f"{run_.name}: {e}" if not e.startswith(run_.name) else e for e in run_.errors)
+        warnings.extend(f"{run_.name}: {e}" if not e.startswith(f"{run_.name}: ") else e for e in run_.errors)
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
     heading = f"New papers, {date.today().isoformat()}"
