@@ -565,7 +565,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     warnings = list(store.warnings)
     for run_ in runs:
         warnings.extend(run_.warnings)
-        warnings.extend(f"{run_.name}: {e}" if not e.startswith(run_.name) else e for e in run_.errors)
+        warnings.extend(f"{run_.name}: {e}" if not e.startswith(f"{run_.name}: ") else e for e in run_.errors)
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
     heading = f"New papers, {date.today().isoformat()}"
@@ -613,12 +613,14 @@ def config_text(ctx: Context) -> str:
 # --------------------------------------------------------------------------- config check
 def config_check(ctx: Context):
     """``digest config check``: the config, loaded and checked (a mistake raises ConfigError),
-    and for each configured source whether it can be read or reached and what state.json says
-    about it: ``(Config, [pipeline.SourceCheck])``."""
+    for each configured source whether it can be read or reached and what state.json says
+    about it, and whether ``[email]`` could send: ``(Config, [pipeline.SourceCheck],
+    mail.settings.SendingCheck or None)``."""
     from digest.ingest.pipeline import check_sources
+    from digest.mail.settings import check_sending
 
     cfg = ctx.config
-    return cfg, check_sources(ctx.store(), cfg)
+    return cfg, check_sources(ctx.store(), cfg), check_sending(cfg)
 
 
 # --------------------------------------------------------------------------- email

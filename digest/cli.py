@@ -1320,21 +1320,23 @@ def config_show(ctx):
 @config.command("check")
 @click.pass_context
 def config_check_cmd(ctx):
-    """Check the config, and for each configured source whether it can be read or reached and
-    when it last gave something new.
+    """Check the config, for each configured source whether it can be read or reached and
+    when it last gave something new, and whether [email] could send.
 
     The config is loaded with every rule the commands apply (a mistake is one
     Error line). Files are checked for reading; URLs are fetched once with the
     validators the run keeps (an unchanged feed answers 304); nothing is
     written. Last new, last error and the calendar's word come from the store's
-    state.json, the facts `digest run` uses. Exit 1 when a source cannot be read.
+    state.json, the facts `digest run` uses. [email] is checked with the rules of
+    a real send (a host, TLS, the CA file); nothing is sent. Exit 1 when a source
+    cannot be read or [email] could not send.
     """
     from datetime import datetime, timezone
 
     from digest import app
     from digest.text import clean
 
-    cfg, checks = app.config_check(_ctx(ctx))
+    cfg, checks, mail = app.config_check(_ctx(ctx))
     own = "the built-in default (no config of your own: digest config init)" if cfg.is_default else "valid"
     parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((len(cfg.interests), "interest"),
                                                                   (len(cfg.sources), "source"))]
@@ -1356,6 +1358,11 @@ def config_check_cmd(ctx):
             click.echo(f"  the last run failed: {clean(c.last_error)}")
         if c.calendar:
             click.echo(f"  {clean(c.calendar)}")
+    if mail is not None:
+        click.echo()
+        click.echo(f"email  {clean(mail.where)}")
+        click.echo(f"  {'ok' if mail.ok else 'fails'}: {clean(mail.status)}")
+        failed |= not mail.ok
     _store_warnings(ctx)
     if failed:
         ctx.exit(EXIT_ERROR)

@@ -268,6 +268,8 @@ def parse_config(text: str, path: Path, *, is_default: bool = False) -> Config:
             raise check.fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
         if "calendar" in table and table["calendar"] not in (*SCHEDULES, "none"):
             raise check.fail(f"{where}.calendar", f"must be one of {', '.join((*SCHEDULES, 'none'))}")
+        if "path" in table:
+            table = {**table, "path": paths.from_config(table["path"], path)}
         cfg.sources.append(Source(name=name, **table))
     cfg.email = raw.get("email", {})  # checked by their owners (see OWNED)
     cfg.similarity = raw.get("similarity", {})

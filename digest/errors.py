@@ -25,7 +25,7 @@ class DigestError(Exception):
         # Lines that follow the one-line message (the candidates of an ambiguous id), each one
         # clean line too; the CLI prints them indented under ``Error: ...``.
         self.details = [collapse(d) for d in details or ()]
-        if self.path and not message.startswith(self.path):
+        if self.path and not message.startswith(f"{self.path}: "):  # (not "empty input" for "empty")
             message = f"{self.path}: {message}"
         # One line, always: data from files must not break the message apart, nor reach the
         # terminal as control characters (a title quoted in an error is data too).

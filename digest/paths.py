@@ -58,6 +58,16 @@ def config_path(override: str | os.PathLike | None = None) -> Path:
     return user_config_path()
 
 
+def from_config(value: str, config_path: Path) -> str:
+    """A path written in the config file (a source's ``path``, ``ca_file``, the semantic model):
+    ``~`` is the home folder and a relative path is relative to the config file's folder, never to
+    the working directory, which is another one under cron ($HOME) than in the shell it was tried
+    in. An empty value stays empty (it names nothing)."""
+    if not value.strip() or value.startswith("~") or os.path.isabs(value):
+        return value
+    return os.path.join(Path(config_path).absolute().parent, value)
+
+
 def default_config_path() -> Path:
     """The built-in default config shipped inside the package."""
     return Path(__file__).resolve().parent / "data" / "config.toml"

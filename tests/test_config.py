@@ -179,3 +179,36 @@ def test_an_integer_too_long_to_read_is_one_config_error(tmp_path):
     (not a TOMLDecodeError): it was a traceback."""
     with pytest.raises(ConfigError, match=r"invalid TOML: an integer of 5000 digits \(more than can be read\)"):
         parse_config("[interests]\nx = " + "9" * 5000 + "\n", tmp_path / "c.toml")
+
+
+def test_relative_paths_are_relative_to_the_config_file_whatever_the_working_directory(tmp_path, data_dir):
+    # cron starts a job in $HOME: a source path relative to the working directory worked from the
+    # shell the user tried it in and found no files at 6 a.m. ("no files match", exit 1 every day)
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    conf = tmp_path / "conf"
+    (conf / "pages").mkdir(parents=True)
+    (conf / "pages" / "day1.txt").write_bytes((data_dir / "cli" / "day1.txt").read_bytes())
+    (conf / "ca.pem").write_text("not checked before sending\n")
+    cfg = conf / "config.toml"
+    cfg.write_text('[sources.pages]\npath = "pages/*.txt"\n[sources.home]\npath = "~/nothing-here.txt"\n'
+                   "enabled = false\n"
+                   '[email]\nfrom = "a@example.org"\nto = "b@example.org"\nhost = "mail.example.org"\n'
+                   'ca_file = "ca.pem"\n')
+    loaded = load_config(cfg)
+    assert loaded.sources[0].path == str(conf / "pages" / "*.txt")
+    assert loaded.sources[1].path == "~/nothing-here.txt"  # ~ is the home folder, as before
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    p = subprocess.run([sys.executable, "-m", "digest", "--config", str(cfg), "run", "--format", "json"],
+                       cwd=elsewhere, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert "pages: 3 new, 3 parsed" in p.stderr
+    from digest.mail.settings import settings_from_config
+
+    assert settings_from_config(load_config(cfg)).ca_file == str(conf / "ca.pem")

@@ -24,3 +24,13 @@ def test_value_error_text_turns_pythons_digit_limit_into_what_the_file_holds():
         json.loads("9" * 5000)
     assert value_error_text(exc.value) == "an integer of 5000 digits (more than can be read)"
     assert value_error_text(ValueError("x\ny")) == "x"
+
+
+def test_a_message_that_only_begins_like_the_name_still_gets_the_name():
+    # [sources.empty] whose URL answered an empty body was reported as "Warning: empty input": the
+    # message begins with the word "empty", taken for the source's name already there
+    from digest.errors import InputError
+
+    assert str(InputError("empty input", path="empty")) == "empty: empty input"
+    assert str(InputError("empty: empty input", path="empty")) == "empty: empty input"  # once
+    assert str(InputError("arXiv API error: bad id", path="arXiv")) == "arXiv: arXiv API error: bad id"

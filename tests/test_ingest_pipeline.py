@@ -468,3 +468,11 @@ def test_a_304_to_the_first_fetch_is_a_failure_not_a_skip(runner, tmp_path, serv
     assert "Warning: odd: " in r.stderr and "HTTP 304 Not Modified to a request that was not conditional" in r.stderr
     state = json.loads((isolated_home / "store" / "state.json").read_text())
     assert "last_ok" not in state["sources"]["odd"] and "etag" not in state["sources"]["odd"]
+
+
+def test_a_failing_source_is_named_even_when_its_error_begins_like_its_name(runner, tmp_path, server):
+    server.routes["/empty"] = (200, b"", None)
+    server.routes["/good"] = (200, atom().encode(), None)
+    r = invoke(runner, "--config", config_for(tmp_path, server, "empty", "good"), "run", "--format", "json")
+    assert r.exit_code == 1
+    assert "Warning: empty: empty input" in r.stderr.splitlines(), r.stderr

@@ -635,9 +635,14 @@ def test_cut_papers_count_as_digested(runner, tmp_path):
         assert events()[0]["held_back"] == 3
         r = invoke(runner, cfg, "email")
         assert "nothing new" in r.stderr and len(inbox.envelopes) == 1
-        add_papers(["Tabular only"])  # nothing qualifies: settled without a mail
+        add_papers(["Tabular only"])  # nothing qualifies: settled without a mail, and said so
+        r = invoke(runner, cfg, "email", "--dry-run")
+        assert r.exit_code == 0 and r.stderr == ("no mail sent (send_empty = false): 1 new paper since the last "
+                                                 "digest, none for the mail (1 below min_score 3)\n")
         r = invoke(runner, cfg, "email")
-        assert r.exit_code == 0 and "nothing new" in r.stderr
+        assert r.exit_code == 0 and "nothing new" not in r.stderr
+        assert r.stderr == ("no mail sent (send_empty = false): 1 new paper since the last digest, none for "
+                            "the mail (1 below min_score 3); counted as digested\n")
         assert len(events("email_skipped")) == 1 and len(inbox.envelopes) == 1
 
 
@@ -826,3 +831,54 @@ def test_preview_needs_only_from_and_to(tmp_path, data_dir):
     assert "Subject: " in r.stdout and "To: me@example.org" in r.stdout
     r = runner.invoke(cli, ["--config", str(cfg), "email"])  # sending still needs a host
     assert r.exit_code == 1 and "email.host: required" in r.stderr
+
+
+@pytest.mark.parametrize("keys, why", [
+    ("", 'email.host: required when transport = "smtp"'),
+    ("host = 'mail.example.org'\nsecurity = 'none'\n", "clear text"),
+    ("host = 'mail.example.org'\nca_file = '/nonexistent/ca.pem'\n", "email.ca_file: /nonexistent/ca.pem: no such file"),
+])
+def test_config_check_fails_an_email_table_that_cannot_send(runner, tmp_path, keys, why):
+    # README: `config check` validates the config "with every rule the commands apply". An [email]
+    # that `digest run --email` refuses at 6 a.m. (no host, clear text to a remote host, a missing
+    # CA file) was called "valid", exit 0.
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[email]\nfrom = 'a@example.org'\nto = 'b@example.org'\n{keys}")
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 1, r.output
+    assert "\nemail  smtp\n  fails: " in r.stdout and why in r.stdout, r.stdout
+    assert "Traceback" not in r.output
+
+
+def test_config_check_says_where_a_working_email_table_sends(runner, tmp_path):
+    cfg = write_config(tmp_path, port=2525)
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "\nemail  smtp 127.0.0.1:2525\n  ok: settings complete (nothing sent; `digest email --dry-run` " in r.stdout
+    cfg = write_config(tmp_path, transport="sendmail", host=None, security=None)
+    r = invoke(runner, cfg, "config", "check")
+    assert r.exit_code == 0, r.output
+    assert "\nemail  sendmail command /usr/sbin/sendmail\n  ok: " in r.stdout
+
+
+@pytest.mark.parametrize("how", ["config", "digest mute"])
+def test_mute_terms_alone_leave_nothing_out_as_unmatched(runner, tmp_path, how):
+    # An interest list emptied down to its mute terms (or none, with `digest mute survey` kept):
+    # every paper that was not muted "matched nothing" and was left out, so the mail was never
+    # sent, the papers were settled as digested for good, and --quiet said not a word.
+    ids = add_papers(["Diffusion for Robots", "Robot Hands", "A Survey of Surveys"])
+    cfg = write_config(tmp_path)
+    text = cfg.read_text().replace('"diffusion" = 2.0\n"robot*" = 1.0\n', '"survey" = -1.0\n' if how == "config" else "")
+    cfg.write_text(text)
+    if how == "digest mute":
+        assert invoke(runner, cfg, "mute", "survey").exit_code == 0
+    with smtp_server() as (port, inbox):
+        cfg.write_text(text.replace('host = "127.0.0.1"', f'host = "127.0.0.1"\nport = {port}')
+                       .replace("min_score = -100", "min_score = 0"))
+        r = invoke(runner, cfg, "email", "--quiet")
+        assert r.exit_code == 0, r.output
+        assert len(inbox.envelopes) == 1
+    assert sorted(sent_ids()) == sorted(ids[:2])  # the muted survey is hidden, the others are mailed
+    r = invoke(runner, cfg, "show", "--format", "json")
+    assert [p["title"] for p in json.loads(r.stdout)] == ["Diffusion for Robots", "Robot Hands"]
+    assert "matched nothing" not in r.stderr

@@ -118,7 +118,7 @@ def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> Pars
 
     result = parse_bytes(data, source=source, kind=kind, ref_date=ref_date)
     # every warning names its input, whichever parser wrote it
-    result.warnings = [w if w.startswith(source) else f"{source}: {w}" for w in result.warnings]
+    result.warnings = [w if w.startswith(f"{source}: ") else f"{source}: {w}" for w in result.warnings]
     return result
 
 

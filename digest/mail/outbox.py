@@ -117,6 +117,8 @@ class EmailOutcome:
     where: str = ""
     message_id: str = ""
     warnings: list[str] = field(default_factory=list)  # e.g. recipients the server refused
+    left_out: str = ""  # why the held-back papers are not in it ("2 below min_score 3 and ...")
+    settled: bool = False  # status "nothing": those papers were recorded as digested (email_skipped)
 
     @property
     def count(self) -> int:
@@ -130,6 +132,11 @@ class EmailOutcome:
             papers += f" and {k} new version{'' if k == 1 else 's'} of reading-list papers"
         untouched = "nothing was sent and nothing marked as emailed"
         if self.status == "nothing":
+            if self.held_back:  # papers came, none is for the mail: say so, they are settled for good
+                k = self.held_back
+                why = f" ({self.left_out})" if self.left_out else ""
+                return (f"no mail sent (send_empty = false): {k} new paper{'' if k == 1 else 's'} since the last "
+                        f"digest, none for the mail{why}" + ("; counted as digested" if self.settled else ""))
             return ("nothing new to email since the last digest (send_empty = false): no mail sent")
         if self.status == "dry-run":
             return f"dry run: a digest of {papers}; {untouched}"
@@ -146,8 +153,9 @@ def _dedupe(lines: list[str]) -> list[str]:
 
 def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
             sources: list[SourceLine] | None = None, warnings: list[str] | None = None,
-            hide_unmatched: bool = True) -> tuple[MailLog, Selection, Report]:
-    """Select the unsent papers and rank them into the report the mail shows."""
+            hide_unmatched: bool = True) -> tuple[MailLog, Selection, Report, str]:
+    """Select the unsent papers and rank them into the report the mail shows, and say why the
+    papers left out are (``""`` when none is)."""
     log = read_log(store)
     sel = select(store, log)
     tags, feedback = ranking_inputs(store, cfg)
@@ -172,6 +180,7 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
                           hidden=hidden)
     below, beyond = len(ranked) - len(kept), len(kept) - len(entries)
     left_out = below + beyond + unmatched + crossed
+    listed = ""
     if left_out:
         why = []
         if beyond:
@@ -188,7 +197,7 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
         # the command goes in the text part only (a phone cannot type it); it names this mail's
         # ingest run, so it selects exactly these papers however many ingests a day had
         report.hints.append(f"`digest show --held-back {sel.latest_run}` lists them.")
-    return log, sel, report
+    return log, sel, report, listed
 
 
 def held_back(store: Store, run: int) -> list[dict]:
@@ -222,15 +231,15 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
     max_items = limit or settings.max_items
     min_score = settings.min_score if min_score is None else min_score
 
-    def composed() -> tuple[MailLog, Selection, Report]:
+    def composed() -> tuple[MailLog, Selection, Report, str]:
         return compose(cfg, store, max_items=max_items, min_score=min_score, sources=sources,
                        warnings=warnings, hide_unmatched=hide_unmatched)
 
     if dry_run or to_file is not None:  # read only: no lock, nothing written to the store
-        _, sel, report = composed()
+        _, sel, report, why = composed()
         held = len(sel.pool) - len(report.entries)
         if not report.entries and not report.updates and not settings.send_empty:
-            return EmailOutcome("nothing", report, held)
+            return EmailOutcome("nothing", report, held, left_out=why)
         eml = as_eml(build_message(report, settings))
         if to_file is None:
             return EmailOutcome("dry-run", report, held, eml=eml)
@@ -241,12 +250,12 @@ def email_digest(cfg: Config, store: Store, *, dry_run: bool = False, to_file: s
         return EmailOutcome("written", report, held, path=str(to_file))
 
     with store:  # select -> send -> record, all under the lock
-        log, sel, report = composed()
+        log, sel, report, why = composed()
         held = len(sel.pool) - len(report.entries)
         if not report.entries and not report.updates and not settings.send_empty:
             if sel.pool:  # papers came, none qualified: settle them (nothing can fail here)
                 store.append_events([{"type": SKIPPED, "through_run": sel.latest_run, "held_back": held}])
-            return EmailOutcome("nothing", report, held)
+            return EmailOutcome("nothing", report, held, left_out=why, settled=bool(sel.pool))
         if log.watermark is None:
             store.append_events([{"type": BASELINE, "after_run": sel.after_run}])
         from digest.mail.transport import deliver, resolve_password  # (smtplib and ssl load here)

@@ -23,6 +23,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from digest import paths
 from digest.config import NUMBER, STR_OR_LIST, Checker, Config
 from digest.errors import ConfigError
 from digest.records import dataclass
@@ -276,7 +277,7 @@ def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:
         raise fail("email.security", f'"none" sends the mail (and any password) in clear text: allowed only '
                                      f"to localhost, not {s.host!r}, unless allow_insecure = true")
     if "ca_file" in e:
-        ca = Path(os.path.expanduser(e["ca_file"]))
+        ca = Path(os.path.expanduser(paths.from_config(e["ca_file"], path)))
         if not ca.is_file():
             raise fail("email.ca_file", f"{ca}: no such file")
         s.ca_file = str(ca)
@@ -289,3 +290,29 @@ def settings_from_config(cfg: Config, *, sending: bool = True) -> EmailSettings:
     if s.username and not (s.password is not None or s.password_env or s.password_command):
         raise fail("email.username", "needs a password source: password_env, password_command or password")
     return s
+
+
+@dataclass
+class SendingCheck:
+    """What ``digest config check`` says about ``[email]``: whether mail could go out with it."""
+
+    where: str  # "smtp host:port", "sendmail command /usr/sbin/sendmail" (the transport alone when it fails)
+    ok: bool
+    status: str  # what is wrong (the one-line error, without the file name), or that it is complete
+
+
+def check_sending(cfg: Config) -> SendingCheck | None:
+    """``[email]`` checked with every rule a real send applies (:func:`settings_from_config`), so
+    a table that only previews can build (no host, clear text to a remote host, a missing CA file)
+    fails here rather than in the cron job; None without an ``[email]`` table. Nothing is sent and
+    no password is read."""
+    if not cfg.email:
+        return None
+    transport = cfg.email.get("transport", "smtp")
+    try:
+        s = settings_from_config(cfg, sending=True)
+    except ConfigError as exc:
+        return SendingCheck(transport, False, str(exc).removeprefix(f"{exc.path}: "))
+    where = s.where if s.transport == "sendmail" else f"smtp {s.where}"
+    return SendingCheck(where, True, "settings complete (nothing sent; `digest email --dry-run` previews "
+                                     "the message)")

@@ -74,9 +74,11 @@ def scorer_for(cfg: Config, store: Store | None = None, tags: Tags | None = None
 
 
 def can_match(scorer: Scorer) -> bool:
-    """Whether anything is configured that a paper could match (interests, authors,
-    organisations, a boost): without, no paper is "unmatched"."""
-    return bool(scorer.terms or scorer.authors or scorer.orgs or scorer.extra)
+    """Whether anything is configured that a paper could be wanted for (a wanted interest, author
+    or organisation, a boost): without, no paper is "unmatched". Mute terms alone do not count:
+    they say what to hide, not what to keep, and every paper they did not hit would be left out."""
+    return bool(any(t.weight > 0 for t in scorer.terms) or any(v > 0 for _, v, _ in scorer.authors.values())
+                or any(v > 0 for _, _, v in scorer.orgs) or scorer.extra)
 
 
 def matched(scorer: Scorer, rec: dict) -> bool:

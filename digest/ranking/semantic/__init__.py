@@ -18,6 +18,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from digest import paths
 from digest.config import NUMBER, Checker
 from digest.records import dataclass
 
@@ -77,9 +78,7 @@ def check_semantic(check: Checker, table: Any, config_path: Path) -> dict:
     if "model" in table:
         if not table["model"].strip():  # ("" would be the config's own folder)
             raise check.fail("semantic.model", "must name the model's folder")
-        model = Path(table["model"]).expanduser()
-        if not model.is_absolute():
-            model = config_path.parent / model  # relative to the config file
+        model = Path(paths.from_config(table["model"], config_path)).expanduser()  # relative to the config file
         if not model.is_dir():
             found = "a file, not a folder" if model.exists() else "folder not found"
             raise check.fail("semantic.model", f"{found}: {model}")
