@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
+from digest.dates import day_start
 from digest.errors import DigestError, InputError, NotFound
 from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
@@ -280,7 +281,7 @@ def triage(ctx: Context, *, mode: TriageMode = "new", since: str | None = None, 
         heading = f"Papers tagged #{t}"
         keep_settled = True
     elif mode == "since":
-        records = list(store.select("first_seen>=?", (since or "",)))
+        records = list(store.select("first_seen>=?", (day_start(since) if since else "",)))
         heading = f"Papers first seen since {since}"
         keep_settled = False
     else:
@@ -446,7 +447,7 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
                               cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
                               hidden=muted)
     elif mode == "since":
-        records = store.select("first_seen>=?", (since or "",))
+        records = store.select("first_seen>=?", (day_start(since) if since else "",))
         report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
                          min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
                          updates=revisions(store, since=since), sort=sort)

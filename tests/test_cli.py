@@ -16,6 +16,7 @@ from digest.cli import cli
 
 DAY1 = "tests/data/cli/day1.txt"
 DAY2 = "tests/data/cli/day2.txt"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -845,3 +846,44 @@ def test_a_closed_stdout_or_stderr_is_not_a_traceback_and_no_store_file_takes_it
 def test_an_empty_file_name_is_named_as_the_shell_writes_it(runner):
     r = runner.invoke(cli, ["parse", ""])
     assert r.exit_code == 1 and r.stderr == "Error: '': no such file\n"
+
+
+# --------------------------------------------------------------------------- a day is the user's (TZ)
+@pytest.mark.parametrize("tz, hours", [("XTK-14", 14), ("XBI+12", -12)])
+def test_since_today_is_the_local_day_whatever_the_time_zone(tmp_path, tz, hours):
+    """`digest show --since today` right after the morning ingest in Tokyo showed nothing: the local
+    date (2026-12-02) was compared with first_seen as a string, and 07:30 in Tokyo is 22:30 UTC the
+    day before. West of UTC the same compare let in papers of the day before. A date is the local
+    day, from its local midnight on, for show, triage, list and export (since and --updated-since)."""
+    from datetime import datetime, time, timedelta, timezone
+
+    zone = timezone(timedelta(hours=hours))  # what TZ=XTK-14 (POSIX: 14 hours east) means
+    midnight = datetime.combine(datetime.now(zone).date(), time(), zone).astimezone(timezone.utc)
+
+    def stamp(t):
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    store = tmp_path / "store"
+    store.mkdir()
+    lines, events = [], []
+    for rid, title, at in (("a" * 16, "Seen today", midnight + timedelta(minutes=1)),
+                           ("b" * 16, "Seen yesterday", midnight - timedelta(minutes=1))):
+        lines.append(json.dumps({"v": 1, "id": rid, "title": title, "sources": ["t"], "first_seen": stamp(at),
+                                 "last_seen": stamp(at), "first_run": 1, "last_run": 1, "revised_at": stamp(at),
+                                 "revised_run": 1, "arxiv_id": f"2511.0000{len(lines)}", "arxiv_version": 2}))
+        events.append(json.dumps({"v": 1, "at": stamp(at), "type": "tag", "id": rid, "tag": "x"}))
+    (store / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (store / "events.jsonl").write_text("\n".join(events) + "\n", encoding="utf-8")
+    env = {**os.environ, "DIGEST_HOME": str(store), "TZ": tz, "PYTHONPATH": str(REPO_ROOT)}
+
+    def titles(*args):
+        r = subprocess.run([sys.executable, "-m", "digest", *args, "--format", "json"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return [p["title"] for p in json.loads(r.stdout)]
+
+    assert titles("show", "--since", "today", "--unmatched") == ["Seen today"]
+    assert titles("list", "--since", "today") == ["Seen today"]
+    assert titles("list", "--updated-since", "today") == ["Seen today"]
+    assert titles("export", "--since", "today") == ["Seen today"]
+    assert sorted(titles("list", "--since", "yesterday")) == ["Seen today", "Seen yesterday"]
