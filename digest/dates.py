@@ -47,6 +47,16 @@ def parse_utc(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp[:-1]).replace(tzinfo=timezone.utc)
 
 
+def local_day(stamp: str) -> str:
+    """The local date (YYYY-MM-DD) of a store time, as :func:`day_start` counts days: what a person
+    is shown (first seen, added, a note's day). Anything else (a hand-edited time) is shown as its
+    first 10 characters, as it was."""
+    try:
+        return parse_utc(stamp).astimezone().date().isoformat()
+    except (ValueError, OverflowError, OSError):
+        return stamp[:10] if isinstance(stamp, str) else ""
+
+
 def day_start(day: date | str) -> str:
     """The store time (UTC, as :func:`parse_utc` reads it) at which local ``day`` (a date or
     YYYY-MM-DD) begins: what a store time on or after that day is compared with. A day the platform
