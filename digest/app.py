@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from digest import config as configmod
 from digest import paths
 from digest.config import Config
+from digest.dates import day_start, local_day
 from digest.errors import DigestError, InputError, NotFound
 from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
@@ -280,14 +281,14 @@ def triage(ctx: Context, *, mode: TriageMode = "new", since: str | None = None, 
         heading = f"Papers tagged #{t}"
         keep_settled = True
     elif mode == "since":
-        records = list(store.select("first_seen>=?", (since or "",)))
+        records = list(store.select("first_seen>=?", (day_start(since) if since else "",)))
         heading = f"Papers first seen since {since}"
         keep_settled = False
     else:
         run_ = store.latest_run()
         records = list(store.select("first_run=?", (run_,))) if run_ else []
         heading = "New papers"
-        first = min((r.get("first_seen") or "" for r in records), default="")[:10]
+        first = local_day(min((r.get("first_seen") or "" for r in records), default=""))
         if first:
             heading = f"New papers, {first}"
         keep_settled = False
@@ -446,7 +447,7 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
                               cross_lists=cfg.cross_lists, cross_hidden=stats.get("cross_lists") or 0,
                               hidden=muted)
     elif mode == "since":
-        records = store.select("first_seen>=?", (since or "",))
+        records = store.select("first_seen>=?", (day_start(since) if since else "",))
         report = _ranked(cfg, store, records, f"Papers first seen since {since}", limit=limit,
                          min_score=min_score, pool=len(records), mode=mode, unmatched=unmatched,
                          updates=revisions(store, since=since), sort=sort)
@@ -463,7 +464,7 @@ def show(ctx: Context, *, mode: Mode = "new", since: str | None = None, limit: i
         report = _ranked(cfg, store, records, "New papers", limit=limit, min_score=min_score,
                          pool=len(records), unmatched=unmatched,
                          updates=revisions(store, after_run=run - 1) if run else (), sort=sort)
-        first = report.entries[0].record.get("first_seen", "")[:10] if report.entries else ""
+        first = local_day(report.entries[0].record.get("first_seen", "")) if report.entries else ""
         if first:
             report.heading = f"New papers, {first}"
     if hidden:

@@ -789,10 +789,11 @@ def note(ctx, item_id, text, clear):
         what = "note added" if not clear else f"{len(change.removed)} note(s) removed"
         click.echo(f"{change.short_id}  {what}", err=True)
         return
+    from digest.dates import local_day
     from digest.text import clean
 
     for n in notes:
-        click.echo(f"{clean(n.at[:10])}  {clean(n.text)}")
+        click.echo(f"{clean(local_day(n.at))}  {clean(n.text)}")
     if not notes:
         click.echo("no notes", err=True)
 
@@ -874,6 +875,7 @@ def _preference_command(name: str):
     @click.pass_context
     def command(ctx, values):
         from digest import app
+        from digest.dates import local_day
         from digest.text import clean
 
         actions, current = app.preferences(_ctx(ctx), kind, list(values), on=on)
@@ -882,7 +884,7 @@ def _preference_command(name: str):
             click.echo(clean(a.what), err=True)
         if on and not values:
             for value, at in current:
-                click.echo(f"{clean(at[:10])}  {clean(value)}")
+                click.echo(f"{clean(local_day(at))}  {clean(value)}")
             if not current:
                 click.echo(empty, err=True)
 

@@ -33,6 +33,7 @@ from contextlib import nullcontext
 from dataclasses import field
 from typing import TYPE_CHECKING
 
+from digest.dates import day_start
 from digest.errors import DigestError
 from digest.identity import short_id
 from digest.records import dataclass
@@ -666,6 +667,7 @@ def revisions(store: Store, *, after_run: int | None = None, since: str | None =
     ingest just revised): ``(record, tags)``, the most recently revised first. The reading list
     is small: its papers are looked up by id."""
     rl = rl or ReadingList.load(store)
+    start = day_start(since) if since is not None else None  # (a local day: digest.dates)
     listed = rl.ids_with()  # tagged or noted (a paper only triaged or read is not on the list)
     wanted = listed if ids is None else [i for i in dict.fromkeys(ids) if i in set(listed)]
     out = []
@@ -673,7 +675,7 @@ def revisions(store: Store, *, after_run: int | None = None, since: str | None =
         run, at = r.get("revised_run"), r.get("revised_at")
         if not isinstance(run, int) or not isinstance(at, str):
             continue
-        if ids is not None or (after_run is not None and run > after_run) or (since is not None and at >= since):
+        if ids is not None or (after_run is not None and run > after_run) or (start is not None and at >= start):
             out.append((r, rl.tags_of(r["id"])))
     out.sort(key=lambda x: (x[0].get("revised_at") or "", x[0]["id"]), reverse=True)
     return out
@@ -830,19 +832,22 @@ def listing(store: Store, *, tags: Iterable[str] = (), untagged: bool = False, u
         rows = _noting(store.rows_of(ids), found)
     matcher, n_words = search_matcher(search, store)
     strings: dict[str, str] = {}  # equal dates and times shared: the keys of a big list stay small
+    # the days are local (digest.dates): compared as the UTC times at which they begin
+    since_at = day_start(since) if since else ""
+    updated_at = day_start(updated_since) if updated_since else ""
 
     def keyed() -> Iterator[tuple]:
         """One flat tuple a paper that passes the filters: the sort key, then where the record is
         (ids are unique, so the place never decides the order). About 180 bytes a paper."""
         for off, n, r in rows:
             place = off * PLACE + n
-            if updated_since and (r.get("revised_at") or "")[:10] < updated_since:
+            if updated_at and (r.get("revised_at") or "") < updated_at:
                 continue
             if read is not None and rl.is_read(r["id"]) != read:
                 continue
             if since or matcher is not None:
                 e = _entry(rl, r)
-                if since and (e.added or r.get("first_seen") or "")[:10] < since:
+                if since_at and (e.added or r.get("first_seen") or "") < since_at:
                     continue
                 if matcher is not None and len(matcher.find(_haystack(e))) != n_words:
                     continue

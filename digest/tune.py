@@ -392,7 +392,7 @@ def apply_to_text(text: str, path: Path, chosen: list[Suggestion]) -> str:
         table = doc[s.section]
         existing = next((k for k in table if _key(s.section, k) == _key(s.section, s.key)), None)
         if existing is not None:
-            old = table.item(existing)
+            old = table[existing]  # (not .item(): dotted keys give a proxy that has no such method)
             new = tomlkit.item(float(s.new))
             new.trivia.indent, new.trivia.comment_ws = old.trivia.indent, old.trivia.comment_ws
             new.trivia.comment, new.trivia.trail = old.trivia.comment, old.trivia.trail
@@ -405,8 +405,8 @@ def apply_to_text(text: str, path: Path, chosen: list[Suggestion]) -> str:
         container = table.value
         if last is not None and hasattr(container, "_insert_after"):
             container._insert_after(last, key, float(s.new))
-        else:
-            table.add(key, float(s.new))
+        else:  # (a table of dotted keys, ``interests.x = 1``, spread out: a proxy without add())
+            table[key] = float(s.new)
     return tomlkit.dumps(doc)
 
 

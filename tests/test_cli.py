@@ -16,6 +16,7 @@ from digest.cli import cli
 
 DAY1 = "tests/data/cli/day1.txt"
 DAY2 = "tests/data/cli/day2.txt"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -845,3 +846,75 @@ def test_a_closed_stdout_or_stderr_is_not_a_traceback_and_no_store_file_takes_it
 def test_an_empty_file_name_is_named_as_the_shell_writes_it(runner):
     r = runner.invoke(cli, ["parse", ""])
     assert r.exit_code == 1 and r.stderr == "Error: '': no such file\n"
+
+
+# --------------------------------------------------------------------------- a day is the user's (TZ)
+def _store_around_local_midnight(tmp_path, tz, hours):
+    """A store with a paper first seen (and tagged, noted, revised) a minute after local midnight
+    today in time zone ``tz`` (``hours`` east of UTC), and one a minute before; the env to run
+    digest there, and today's local date."""
+    from datetime import datetime, time, timedelta, timezone
+
+    zone = timezone(timedelta(hours=hours))  # what TZ=XTK-14 (POSIX: 14 hours east) means
+    today = datetime.now(zone).date()
+    midnight = datetime.combine(today, time(), zone).astimezone(timezone.utc)
+
+    def stamp(t):
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    store = tmp_path / "store"
+    store.mkdir()
+    lines, events = [], []
+    for rid, title, at in (("a" * 16, "Seen today", midnight + timedelta(minutes=1)),
+                           ("b" * 16, "Seen yesterday", midnight - timedelta(minutes=1))):
+        lines.append(json.dumps({"v": 1, "id": rid, "title": title, "sources": ["t"], "first_seen": stamp(at),
+                                 "last_seen": stamp(at), "first_run": 1, "last_run": 1, "revised_at": stamp(at),
+                                 "revised_run": 1, "arxiv_id": f"2511.0000{len(lines)}", "arxiv_version": 2}))
+        events.append(json.dumps({"v": 1, "at": stamp(at), "type": "tag", "id": rid, "tag": "x"}))
+        events.append(json.dumps({"v": 1, "at": stamp(at), "type": "note", "id": rid, "text": title}))
+    (store / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (store / "events.jsonl").write_text("\n".join(events) + "\n", encoding="utf-8")
+    env = {**os.environ, "DIGEST_HOME": str(store), "TZ": tz, "PYTHONPATH": str(REPO_ROOT)}
+    return env, today
+
+
+def _digest_in(env, *args):
+    r = subprocess.run([sys.executable, "-m", "digest", *args], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("tz, hours", [("XTK-14", 14), ("XBI+12", -12)])
+def test_since_today_is_the_local_day_whatever_the_time_zone(tmp_path, tz, hours):
+    """`digest show --since today` right after the morning ingest in Tokyo showed nothing: the local
+    date (2026-12-02) was compared with first_seen as a string, and 07:30 in Tokyo is 22:30 UTC the
+    day before. West of UTC the same compare let in papers of the day before. A date is the local
+    day, from its local midnight on, for show, triage, list and export (since and --updated-since)."""
+    env, _ = _store_around_local_midnight(tmp_path, tz, hours)
+
+    def titles(*args):
+        return [p["title"] for p in json.loads(_digest_in(env, *args, "--format", "json"))]
+
+    assert titles("show", "--since", "today", "--unmatched") == ["Seen today"]
+    assert titles("list", "--since", "today") == ["Seen today"]
+    assert titles("list", "--updated-since", "today") == ["Seen today"]
+    assert titles("export", "--since", "today") == ["Seen today"]
+    assert sorted(titles("list", "--since", "yesterday")) == ["Seen today", "Seen yesterday"]
+
+
+@pytest.mark.parametrize("tz, hours", [("XTK-14", 14), ("XBI+12", -12)])
+def test_the_days_shown_are_local_days_as_since_counts_them(tmp_path, tz, hours):
+    """What --since counts as today is shown as today: the day a paper was added and first seen,
+    a note's day and the digest's heading were the UTC date (a paper tagged at 07:30 in Tokyo
+    showed 'added' the day before)."""
+    from datetime import timedelta
+
+    env, today = _store_around_local_midnight(tmp_path, tz, hours)
+    yesterday = today - timedelta(days=1)
+    out = _digest_in(env, "list", "--sort", "added")
+    first, second = out.split("\n\n")[:2]
+    assert "Seen today" in first and f"added {today}" in first and f"first seen {today}" in first
+    assert "Seen yesterday" in second and f"added {yesterday}" in second
+    assert _digest_in(env, "note", "a" * 8) == f"{today}  Seen today\n"
+    assert _digest_in(env, "note", "b" * 8) == f"{yesterday}  Seen yesterday\n"
+    assert _digest_in(env, "show", "--since", "today", "--unmatched").startswith(f"Papers first seen since {today}")

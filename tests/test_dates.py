@@ -41,3 +41,20 @@ def test_parse_utc_reads_the_stores_times_and_nothing_else():
                 "2025-11-21T07:30:05.5Z", "", None, 5):
         with pytest.raises(ValueError):
             parse_utc(bad)
+
+
+def test_day_start_is_local_midnight_as_a_store_time(monkeypatch):
+    import time
+
+    from digest.dates import day_start
+
+    for tz, expected in (("UTC0", "2025-11-22T00:00:00Z"), ("XTK-9", "2025-11-21T15:00:00Z"),
+                         ("XNY+5", "2025-11-22T05:00:00Z")):
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+        assert day_start(TODAY) == day_start("2025-11-22") == expected
+    monkeypatch.setenv("TZ", "XTK-9")
+    time.tzset()
+    assert day_start(date(1, 1, 1)) == "0001-01-01T00:00:00Z"  # before year 1 in UTC: its UTC midnight
+    monkeypatch.undo()
+    time.tzset()

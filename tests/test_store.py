@@ -628,3 +628,40 @@ def test_a_byte_that_is_not_utf8_on_the_command_line_is_stored_not_a_traceback(a
     raw.decode("utf-8")  # strict
     assert "\ufffd".encode() in raw
     assert runner.invoke(cli, ["list"]).exit_code == 0
+
+
+@pytest.mark.parametrize("name", [
+    "events.sync-conflict-20251121-073012-ABCDEFG.jsonl",  # Syncthing
+    "events (Laptop's conflicted copy 2025-11-21).jsonl",  # Dropbox
+    "items (conflicted copy 2025-11-21 073012).jsonl",  # Nextcloud
+    "items-DESKTOP-1234.jsonl",  # OneDrive
+    "events.jsonl.conflict",
+])
+def test_a_folder_syncs_conflicted_copy_beside_the_store_is_a_warning(store, name):
+    """A store synced between two machines: both wrote, and the sync kept the other machine's file
+    as a copy beside the store. Its tags or papers were silently not there: now every command
+    that opens the store says so, once, naming the copy."""
+    with store:
+        ingest_items(store, [Item(title="A paper")], source="t")
+        store.append_events([{"type": "tag", "id": store.iter_records().__next__()["id"], "tag": "x"}])
+    assert store.warnings == []
+    copy = store.root / name
+    copy.write_bytes((store.root / ("events.jsonl" if name.startswith("events") else "items.jsonl")).read_bytes())
+    for reopened in (Store(store.root), Store(store.root)):
+        reopened.count()
+        with reopened:
+            pass
+        (w,) = reopened.warnings
+        assert w.startswith(f"{copy}: a copy of {name.split('.')[0].split(' ')[0].split('-')[0]}.jsonl")
+        assert "not read" in w
+
+
+def test_digests_own_files_beside_the_store_are_no_conflicted_copies(store):
+    with store:
+        ingest_items(store, [Item(title="A paper")], source="t")
+    for name in ("items.jsonl.torn", "items.jsonl.rejected", "events.jsonl.torn", ".items.jsonl.1a2b.tmp",
+                 "itemsX.json", "notes.jsonl"):
+        (store.root / name).write_bytes(b"{}\n")
+    again = Store(store.root)
+    again.count()
+    assert again.warnings == []

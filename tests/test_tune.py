@@ -356,3 +356,36 @@ def test_one_ingest_run_is_one_run_in_the_replay_line(home):
     assert "your votes replayed (1 ingest run, " in r.stderr
     r = run("tune", "--apply", "--pick", "1", "--yes")
     assert r.stderr.strip().endswith("wrote 1 change to " + str(home[1]))
+
+
+@pytest.mark.parametrize("text", [
+    'interests.sparse = 1.0   # mine\ninterests.survey = -1.0\n',  # dotted keys: tomlkit's out-of-order proxy
+    'interests.sparse = 1.0   # mine\n',  # one dotted key: a super table
+    'interests.sparse = 1.0   # mine\n\n[show]\nlimit = 5\n',
+    '[interests]\n"sparse" = 1.0   # mine\n[show]\nlimit = 5\n[interests.more]\n',  # a table split in two
+])
+def test_apply_to_a_config_written_with_dotted_keys_changes_and_adds_keys_in_place(tmp_path, text):
+    """``interests.sparse = 1.0`` is the same TOML as an [interests] table: --apply raised
+    AttributeError ('OutOfOrderTableProxy' object has no attribute 'add'), a traceback."""
+    path = tmp_path / "config.toml"
+    if "[interests.more]" in text:  # (not a valid config, but valid TOML: the edit must not crash)
+        new = apply_to_text(text, path, [Suggestion(1, "interest", "interests", "new term", None, 0.5, "")])
+        assert '"new term" = 0.5' in new
+        return
+    chosen = [Suggestion(1, "weight", "interests", "sparse", 1.0, 0.5, ""),
+              Suggestion(2, "interest", "interests", "speculative decoding", None, 1.5, ""),
+              Suggestion(3, "follow", "authors", "Ada Lovelace", None, 2.0, "")]
+    new = apply_to_text(text, path, chosen)
+    cfg = parse_config(new, path)
+    assert cfg.interests["sparse"] == 0.5 and cfg.interests["speculative decoding"] == 1.5
+    assert cfg.authors == {"Ada Lovelace": 2.0}
+    assert "0.5   # mine\n" in new  # the comment kept in its column
+    assert set(parse_config(text, path).interests) <= set(cfg.interests)
+
+
+def test_apply_from_the_cli_to_a_dotted_keys_config(home):
+    store, cfg = home
+    cfg.write_text('interests.sparse = 1.0\ninterests.survey = -1.0\n', encoding="utf-8")
+    r = CliRunner().invoke(cli, ["tune", "--apply", "--yes"])
+    assert r.exit_code == 0, r.output
+    assert parse_config(cfg.read_text(), cfg).interests["sparse"] == 0.5

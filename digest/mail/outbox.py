@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Literal
 
 from digest.config import Config
+from digest.dates import local_day
 from digest.errors import DigestError, StoreError
 from digest.mail.message import as_eml, build_message
 from digest.mail.settings import settings_from_config
@@ -173,7 +174,7 @@ def compose(cfg: Config, store: Store, *, max_items: int, min_score: float,
     if sel.first or not log.last_at:
         heading = f"New papers, {today}"
     else:
-        heading = f"New papers since {log.last_at[:10]}"
+        heading = f"New papers since {local_day(log.last_at)}"
     report = build_report(entries, heading, pool=len(sel.pool), tags=tags, mode="unsent", sources=sources,
                           warnings=_dedupe(list(warnings or []) + list(store.warnings)),
                           updates=revisions(store, after_run=sel.after_run), cross_lists=cfg.cross_lists,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from digest.dates import local_day
 from digest.identity import ARXIV_ID_RE, arxiv_abs_url
 from digest.records import dataclass
 from digest.text import clean, json_safe, lazy_compile
@@ -224,7 +225,7 @@ def meta_bits(rec: dict, *, label_dates: bool = False) -> list[str]:
     if rec.get("published"):
         bits.append(("published " if label_dates else "") + clean(rec["published"]))
     elif label_dates and rec.get("first_seen"):
-        bits.append("first seen " + clean(rec["first_seen"])[:10])
+        bits.append("first seen " + clean(local_day(rec["first_seen"])))
     if rec.get("upvotes") is not None:
         n = rec["upvotes"]
         bits.append(f"{n} upvote{'' if n == 1 else 's'}")

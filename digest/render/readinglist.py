@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
+from digest.dates import local_day
 from digest.identity import short_id
 from digest.render import (
     GLUE,
@@ -299,7 +300,7 @@ def table_lines(entries, *, width: int, paint: Paint | None = None) -> Iterator[
                 meta += " · "
             roles.append((len(meta), "tags"))
             meta += " ".join(f"#{clean(t)}" for t in e.tags)
-        more = ([f"added {clean(e.added)[:10]}"] if e.added else []) + (
+        more = ([f"added {clean(local_day(e.added))}"] if e.added else []) + (
             [f"score {e.score:g}"] if e.score is not None else [])
         if more:
             roles.append((len(meta), "meta"))

@@ -51,6 +51,7 @@ from digest.store.format import (
 )
 from digest.store.index import Index, guard_sqlite, handle_sig, row
 from digest.store.scan import ScanPlan, iter_range
+from digest.text import printable_name
 from digest.words import Lexicon
 
 
@@ -85,6 +86,28 @@ def check_root(root: Path, origin: str | None = None) -> None:
         raise StoreError(f"not a directory: {what} must be a directory", path=root)
     if not os.access(root, os.R_OK | os.X_OK):
         raise StoreError(f"permission denied: {what} cannot be read", path=root)
+
+
+def _synced_copies(root: Path) -> list[str]:
+    """A warning for each copy of items.jsonl or events.jsonl beside them: what a folder sync
+    (Syncthing, Dropbox, Nextcloud, OneDrive) keeps when two machines wrote the store at once
+    (``events.sync-conflict-….jsonl``, ``items (conflicted copy ….).jsonl``). Digest reads only the
+    two files, so the other machine's papers and tags would be missing without a word. Its own
+    ``.torn`` and ``.rejected`` files are no copies."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    out = []
+    for name in sorted(names):
+        for own in (ITEMS, EVENTS):
+            stem = own.removesuffix(".jsonl")
+            if (name == own or not name.startswith(stem) or name.endswith((".torn", ".rejected"))
+                    or not (name.endswith(".jsonl") or "conflict" in name.lower())):
+                continue
+            out.append(f"{printable_name(str(root / name))}: a copy of {own} beside the store (a folder sync's "
+                       f"conflicted copy?): what it holds is not read; merge what it adds into {own} or remove it")
+    return out
 
 
 def _path_of(fh: IO[bytes], fallback: Path) -> str:
@@ -130,12 +153,16 @@ class Store:
         self._run: int | None = None
         self._view: tuple[sqlite3.Connection, IO[bytes], bool] | None = None
         self._cached: dict[str, str | bytes] = {}  # cache values put by this process (its reads are a snapshot)
+        self._copies_checked = False
 
     # ------------------------------------------------------------------ setup
     def exists(self) -> bool:
         return self.items_path.exists()
 
     def _check_format(self) -> None:
+        if not self._copies_checked:
+            self._copies_checked = True
+            self.warnings.extend(_synced_copies(self.root))
         meta = self.root / META
         if not meta.exists():
             return
