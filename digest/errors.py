@@ -77,3 +77,11 @@ def value_error_text(exc: ValueError) -> str:
         digits = text.rsplit("value has ", 1)[-1].split(" ", 1)[0] if "value has " in text else "too many"
         return f"an integer of {digits} digits (more than can be read)"
     return text[:120]
+
+
+def json_kind(value) -> str:
+    """What a decoded JSON value is, for a message: "an object", "a list", "a string", ..."""
+    return {
+        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+        bool: "a boolean", type(None): "null",
+    }.get(type(value), type(value).__name__)

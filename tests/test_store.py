@@ -201,6 +201,34 @@ def test_newer_format_is_refused(store):
             pass
 
 
+@pytest.mark.parametrize("text, says", [
+    (b"", "meta.json: empty; it should say"),
+    (b"[]", "meta.json: not a JSON object (a list); it should say"),
+    (b'{"format": 1', "meta.json: not valid JSON (line 1, column 13)"),
+    (b'\xff{"format": 1}', "meta.json: not UTF-8 text"),
+])
+def test_damaged_store_metadata_says_what_is_wrong(store, text, says):
+    """meta.json empty, not an object, cut short or not text: one line that says which (it said
+    "unreadable store metadata" for each), and nothing written."""
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    (store.root / "meta.json").write_bytes(text)
+    with pytest.raises(StoreError) as info:
+        with Store(store.root):
+            pass
+    assert says in str(info.value)
+    assert (store.root / "meta.json").read_bytes() == text
+
+
+def test_store_metadata_with_a_byte_order_mark_is_read(store):
+    """A meta.json saved by an editor that writes a UTF-8 byte order mark is still the store's."""
+    with store:
+        ingest_items(store, items("Alpha"), source="x")
+    meta = store.root / "meta.json"
+    meta.write_bytes(b"\xef\xbb\xbf" + meta.read_bytes())
+    assert Store(store.root).count() == 1
+
+
 def test_newer_record_version_is_refused(store):
     with store:
         ingest_items(store, items("Alpha"), source="x")

@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Any
 
 from digest import identity
-from digest.errors import InputError, value_error_text
+from digest.errors import InputError, json_kind, value_error_text
 from digest.item import Item, ParseResult
 from digest.sources.fields import (
     MAX_ABSTRACT_CHARS,
@@ -76,13 +76,6 @@ def _load(data: bytes | str, source: str) -> Any:
         raise InputError("invalid JSON: nested too deeply", path=source) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
         raise InputError(f"invalid JSON: {value_error_text(exc)}", path=source) from None
-
-
-def _type_name(value: Any) -> str:
-    return {
-        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
-        bool: "a boolean", type(None): "null",
-    }.get(type(value), type(value).__name__)
 
 
 def _paper_of(entry: Any) -> dict | None:
@@ -196,7 +189,7 @@ def parse_hf_json(data: bytes | str, *, source: str) -> ParseResult:
                 f"expected a list of daily_papers entries, got an object (keys: {clip(keys, 120)[0]})", path=source
             )
     if not isinstance(doc, list):
-        raise InputError(f"expected a list of daily_papers entries, got {_type_name(doc)}", path=source)
+        raise InputError(f"expected a list of daily_papers entries, got {json_kind(doc)}", path=source)
 
     warnings: list[str] = []
     if len(doc) > MAX_ENTRIES:
@@ -206,7 +199,7 @@ def parse_hf_json(data: bytes | str, *, source: str) -> ParseResult:
     bad = [i for i, (_, p) in enumerate(pairs, 1) if p is None]
     if doc and len(bad) == len(doc):
         first = doc[0]
-        what = _type_name(first) if not isinstance(first, dict) else 'an object without a "paper"'
+        what = json_kind(first) if not isinstance(first, dict) else 'an object without a "paper"'
         raise InputError(
             f'expected a list of daily_papers entries (objects with a "paper" object); entry 1 is {what}',
             path=source,

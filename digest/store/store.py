@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from digest import identity
-from digest.errors import NotFound, StoreError, StoreUnwritable
+from digest.errors import NotFound, StoreError, StoreUnwritable, json_kind, value_error_text
 from digest.feedback import QUIET, Feedback
 from digest.store import repair
 from digest.store.files import FileLock, atomic_write, durable_append, os_error
@@ -110,6 +110,31 @@ def _synced_copies(root: Path) -> list[str]:
     return out
 
 
+def _stored_format(meta: Path):
+    """The ``format`` that meta.json says (None when it says none); a damaged file is a StoreError
+    that says what is wrong with it. A byte order mark (an editor's) is allowed."""
+    should = f'it should say {{"format": {FORMAT}}}'
+    try:
+        text = meta.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise os_error(exc, meta, "read the store's format") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"not UTF-8 text; {should}", path=meta) from None
+    if not text.strip():
+        raise StoreError(f"empty; {should}", path=meta)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise StoreError(f"not valid JSON (nested too deeply); {should}", path=meta) from None
+    except ValueError as exc:
+        where = (f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError)
+                 else f" ({value_error_text(exc)})")
+        raise StoreError(f"not valid JSON{where}; {should}", path=meta) from None
+    if not isinstance(data, dict):
+        raise StoreError(f"not a JSON object ({json_kind(data)}); {should}", path=meta)
+    return data.get("format")
+
+
 def _path_of(fh: IO[bytes], fallback: Path) -> str:
     """A path that opens the very file ``fh`` is (in this process and in forked workers), even
     once items.jsonl has been replaced by a repair: /dev/fd/N where there is one."""
@@ -166,10 +191,7 @@ class Store:
         meta = self.root / META
         if not meta.exists():
             return
-        try:
-            fmt = json.loads(meta.read_text(encoding="utf-8")).get("format")
-        except (OSError, ValueError, AttributeError):
-            raise StoreError("unreadable store metadata", path=meta) from None
+        fmt = _stored_format(meta)
         if store_format(fmt) is None:
             shown = json.dumps(fmt)[:40]
             raise StoreError(f"not a store format digest knows ({shown}); it should say "
