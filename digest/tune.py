@@ -21,6 +21,7 @@ Once a learned term is in the config the learned weights leave it out (the confi
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
 from collections import Counter
@@ -423,11 +424,22 @@ def apply(cfg: Config, target: Path, store, chosen: list[Suggestion], *, write: 
     from digest.readinglist import record
     from digest.store.files import write_user_file
 
-    old = target.read_text(encoding="utf-8-sig") if target.exists() else cfg.path.read_text(encoding="utf-8")
+    raw = target.read_bytes() if target.exists() else cfg.path.read_bytes()
+    try:
+        old = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=target) from None
+    # a config saved on Windows keeps its line endings and byte order mark: only the changed
+    # lines differ (the edit and the diff work on LF text)
+    crlf = old.count("\r\n") * 2 > old.count("\n")
+    old = old.replace("\r\n", "\n")
     new = apply_to_text(old, target, chosen)
     parse_config(new, target)  # never write a config that does not load
     if write and new != old:
-        write_user_file(target, new.encode("utf-8"), parents=True)  # a symlinked config stays a link
+        data = (new.replace("\n", "\r\n") if crlf else new).encode("utf-8")
+        if raw.startswith(codecs.BOM_UTF8):
+            data = codecs.BOM_UTF8 + data
+        write_user_file(target, data, parents=True)  # a symlinked config stays a link
         events = [ev for s in chosen for ev in s.events]
         events += [{"type": TUNED, "section": s.section, "key": s.key, "weight": s.new}
                    for s in chosen if s.section == "interests"]

@@ -389,3 +389,21 @@ def test_apply_from_the_cli_to_a_dotted_keys_config(home):
     r = CliRunner().invoke(cli, ["tune", "--apply", "--yes"])
     assert r.exit_code == 0, r.output
     assert parse_config(cfg.read_text(), cfg).interests["sparse"] == 0.5
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_apply_keeps_a_windows_configs_line_endings_and_byte_order_mark(home, bom):
+    """A config saved on Windows (CRLF line endings, perhaps a byte order mark): --apply wrote it
+    back with LF endings and without the mark, so every line changed (a whole-file `git diff`).
+    Now the lines it does not change stay byte for byte, and the added ones end in CRLF too."""
+    store, cfg = home
+    original = bom + CONFIG.replace("\n", "\r\n").encode("utf-8")
+    cfg.write_bytes(original)
+    r = CliRunner().invoke(cli, ["tune", "--apply", "--yes"])
+    assert r.exit_code == 0, r.output
+    new = cfg.read_bytes()
+    assert new.startswith(bom + b"# my digest config: hand-written, keep my comments\r\n")
+    assert new.count(b"\n") == new.count(b"\r\n")  # every line ends in CRLF, added ones too
+    old_lines, new_lines = original.splitlines(keepends=True), new.splitlines(keepends=True)
+    assert [line for line in old_lines[1:] if line not in new_lines] == [b'"sparse" = 1.0       # pruning, sparsity\r\n']
+    assert b'"leaderboard" = -3.0\r\n' in new_lines
