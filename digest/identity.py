@@ -108,6 +108,12 @@ def short_id(item_id_: str) -> str:
     return item_id_[:SHORT_ID_LEN]
 
 
+def different_arxiv(a: str | None, b: str | None) -> bool:
+    """Are these two papers' arXiv ids (without version) both known and different? Then they are two
+    papers, whatever their titles say (a generic title such as "Introduction" is shared by many)."""
+    return bool(a and b and a != b)
+
+
 def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     """Find an arXiv id in a URL, an ``oai:`` id, ``arXiv:...`` or a bare id.
 

@@ -65,25 +65,35 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
     pending: dict[str, dict] = {}  # id -> merged record (within this batch)
     stored: dict[str, dict | None] = {}  # id -> the stored record it started from
     by_arxiv: dict[str, str] = {}
-    by_tkey: dict[str, str] = {}
+    by_tkey: dict[str, list[str]] = {}  # title key -> ids in this batch (papers may share a title)
     label = f"ingesting {source}"
     for i, item in enumerate(items):
         if not i & 255:
             feedback.progress(label, i, len(items))
         d = item.to_dict()
         src = d.pop("source") or source
+        aid = d.get("arxiv_id")
         tkey = identity.normalize_title(d["title"])
-        batch_id = (by_arxiv.get(d["arxiv_id"]) if d.get("arxiv_id") else None) or (
-            d["id"] if d["id"] in pending else by_tkey.get(tkey))
-        taken = False
+        # the same rules as Store.lookup: the arXiv id, else the title, never across two arXiv ids
+        batch_id = by_arxiv.get(aid) if aid else None
+        if batch_id is None:
+            batch_id = next((c for c in (d["id"], *by_tkey.get(tkey, ()))
+                             if c in pending and not identity.different_arxiv(aid, pending[c].get("arxiv_id"))), None)
+        taken = d["id"] in pending  # (by a different paper of this batch, when batch_id is None)
         base: dict | None
         if batch_id is not None:
             base = pending[batch_id]
         else:
-            base, taken = store.lookup(d)
+            base, taken_ = store.lookup(d)
+            taken = taken or taken_
+            if base is not None and base["id"] in pending:  # as stored, before this batch changed it
+                if identity.different_arxiv(aid, pending[base["id"]].get("arxiv_id")):
+                    base, taken = None, True  # it has become another paper's in this batch
+                else:
+                    batch_id, base = base["id"], pending[base["id"]]
         if base is None:
             if taken:
-                d["id"] = store.free_id(d)
+                d["id"] = store.free_id(d, also_taken=pending)
             rec = {"v": FORMAT, "id": d["id"]}
             rec.update({k: v for k, v in d.items() if k != "id"})
             rec.update(sources=[src], first_seen=now, last_seen=now, first_run=run, last_run=run)
@@ -97,8 +107,10 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         pending[rec["id"]] = rec
         if rec.get("arxiv_id"):
             by_arxiv[rec["arxiv_id"]] = rec["id"]
-        by_tkey[identity.normalize_title(rec["title"])] = rec["id"]
-        by_tkey[tkey] = rec["id"]
+        for key in {identity.normalize_title(rec["title"]), tkey}:
+            ids = by_tkey.setdefault(key, [])
+            if rec["id"] not in ids:
+                ids.append(rec["id"])
     to_write = []
     for rid, rec in pending.items():
         old = stored[rid]

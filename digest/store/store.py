@@ -22,7 +22,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -718,23 +718,24 @@ class Store:
                 return self._read_at(r[0], r[1], expect=r[2]), True
         r = db.execute("SELECT off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
         taken = r is not None
-        if r and not (aid and r[2] and r[2] != aid):
+        if r and not identity.different_arxiv(aid, r[2]):
             return self._read_at(r[0], r[1], expect=item["id"]), True
         tkey = identity.normalize_title(item["title"])
         for r in db.execute("SELECT off, len, arxiv, id FROM items WHERE tkey=?", (tkey,)).fetchall():
-            if not (aid and r[2] and r[2] != aid):
+            if not identity.different_arxiv(aid, r[2]):
                 return self._read_at(r[0], r[1], expect=r[3]), taken
         return None, taken
 
     @guard_sqlite
-    def free_id(self, d: dict) -> str:
-        """A derived id for ``d`` when a different paper already holds its own."""
+    def free_id(self, d: dict, also_taken: Container[str] = ()) -> str:
+        """A derived id for ``d`` when a different paper already holds its own (in the store, or
+        in ``also_taken``: the ids an ingest has given but not yet written)."""
         db = self._db()
         item_id = d["id"]
         salt = d.get("arxiv_id") or d.get("abstract", "")[:200]
         while True:
             item_id = identity.item_id(f"{d['title']}\x00{salt}\x00{item_id}")
-            if not db.execute("SELECT 1 FROM items WHERE id=?", (item_id,)).fetchone():
+            if item_id not in also_taken and not db.execute("SELECT 1 FROM items WHERE id=?", (item_id,)).fetchone():
                 return item_id
 
     @guard_sqlite
