@@ -38,3 +38,29 @@ def test_poorer_source_takes_nothing_away():
            "links": [], "categories": []}
     m = merge(old, new)
     assert content_changed(old, m) == []
+
+
+V2 = {"title": "Sparse Routers, Revisited", "abstract": "The second version's abstract.", "truncated": False,
+      "arxiv_id": "2401.12345", "arxiv_version": 2, "authors": ["A", "B"], "n_authors": 2, "links": [],
+      "categories": ["cs.LG"], "url": "https://arxiv.org/abs/2401.12345"}
+
+
+def test_an_older_version_arriving_late_takes_nothing_from_the_newer_text():
+    # an old saved feed ingested after a newer one: v1's longer abstract and old title stay out
+    v1 = dict(V2, title="Sparse Routers", arxiv_version=1,
+              abstract="The first version's abstract, which was much longer before the authors cut it down.")
+    m = merge(V2, v1)
+    assert (m["title"], m["abstract"], m["arxiv_version"]) == (V2["title"], V2["abstract"], 2)
+    assert content_changed(V2, m) == []
+    assert merge(dict(V2, abstract=""), v1)["abstract"] == v1["abstract"]  # it may still fill an empty one
+
+
+def test_a_source_without_a_version_does_not_replace_a_known_versions_abstract():
+    # the HF JSON (no version) with the v1 abstract, after the arXiv feed's v2
+    hf = {"title": "Sparse Routers, Revisited", "arxiv_id": "2401.12345", "arxiv_version": None, "truncated": False,
+          "abstract": "The first version's abstract, which was much longer before the authors cut it down.",
+          "upvotes": 12}
+    m = merge(V2, hf)
+    assert m["abstract"] == V2["abstract"] and m["upvotes"] == 12
+    cut = dict(V2, abstract="The second version's abs", truncated=True)  # a cut one is still completed
+    assert merge(cut, dict(hf, abstract="The second version's abstract, complete."))["truncated"] is False

@@ -3,7 +3,8 @@
 The merged record keeps the richest value of each field: the longer author
 list, the complete abstract over a truncated one, the newest upvote count, the
 union of links and categories, the arXiv abstract page as URL. A newer arXiv
-version replaces title and abstract. A paper is a cross-list only as long as every
+version replaces title and abstract; an older one, or a source that names no
+version, only fills in an empty or truncated abstract of a known version. A paper is a cross-list only as long as every
 listing that announced it announced it as one.
 """
 
@@ -34,6 +35,8 @@ def merge(old: dict, new: dict) -> dict:
     old_v = old.get("arxiv_version") or 0
     new_v = new.get("arxiv_version") or 0
     newer_version = bool(new.get("arxiv_id")) and new_v > old_v and old_v > 0
+    # the text of an older version, or of a source that names none, after a known version's
+    older_text = old_v > 0 and new_v < old_v
 
     if new.get("arxiv_id") and not old.get("arxiv_id"):
         m["arxiv_id"] = new["arxiv_id"]
@@ -48,7 +51,8 @@ def merge(old: dict, new: dict) -> dict:
             newer_version
             or not old_abs
             or (old.get("truncated") and not new.get("truncated"))
-            or (old.get("truncated") == new.get("truncated") and len(new["abstract"]) > len(old_abs) + 20)
+            or (not older_text and old.get("truncated") == new.get("truncated")
+                and len(new["abstract"]) > len(old_abs) + 20)
         ):
             m["abstract"] = new["abstract"]
             m["truncated"] = bool(new.get("truncated"))
