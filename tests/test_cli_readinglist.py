@@ -505,6 +505,28 @@ def test_a_new_version_of_a_paper_on_the_reading_list_opens_the_digest(runner, t
     assert "--updated-since" in run(runner, "list", "--help").stdout
 
 
+def test_a_replacement_of_a_paper_first_seen_without_a_version_is_an_update(runner, tmp_path):
+    """The HF daily_papers JSON names no version: a listing's `replace` (v2) of a paper first
+    stored from it is a new version, announced like any other, its title and abstract taken."""
+    hf = tmp_path / "daily_papers.json"
+    hf.write_text(json.dumps([{"paper": {
+        "id": "2508.30001", "title": "Diffusion Followed Closely", "upvotes": 9,
+        "summary": "The first abstract of this paper, as the Daily Papers page had it when it was featured.",
+        "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}], "publishedAt": "2025-08-19T17:00:00.000Z"},
+        "publishedAt": "2025-08-20T02:00:00.000Z"}]))
+    assert run(runner, "ingest", str(hf)).exit_code == 0
+    run(runner, "tag", "2508.30001", "toread")
+    feed = tmp_path / "day2.xml"
+    feed.write_text(listing(("2508.30001", 2, "replace", "Diffusion, Followed Closely Again", ["cs.LG"])))
+    r = run(runner, "ingest", str(feed))
+    assert "0 new, 1 updated" in r.stderr
+    assert 'Updated: v2 of "Diffusion, Followed Closely Again" (on your toread list)' in run(runner, "show").stdout
+    (rec,) = json.loads(run(runner, "list", "--format", "json").stdout)
+    assert (rec["title"], rec["abstract"], rec["arxiv_version"], rec["upvotes"]) == (
+        "Diffusion, Followed Closely Again", "We study diffusion, followed closely again with diffusion.", 2, 9)
+    assert run(runner, "ingest", str(hf)).stderr.count("1 unchanged") == 1  # the page again: no going back
+
+
 def test_run_opens_with_the_updates_it_brought(runner, tmp_path):
     day1, day2 = tmp_path / "day1.xml", tmp_path / "day2.xml"
     day1.write_text(listing(("2508.30001", 1, "new", "Diffusion Followed Closely", ["cs.LG"])))

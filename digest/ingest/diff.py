@@ -21,7 +21,7 @@ from dataclasses import field
 
 from digest import identity
 from digest.feedback import QUIET, Feedback
-from digest.ingest.merge import content_changed, merge
+from digest.ingest.merge import content_changed, is_newer_version, merge
 from digest.item import Item
 from digest.records import dataclass
 from digest.store import Store
@@ -122,7 +122,7 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         changed = content_changed(old, rec)
         if changed:
             rec["updated_fields"] = changed
-            if (old.get("arxiv_version") or 0) > 0 and (rec.get("arxiv_version") or 0) > old["arxiv_version"]:
+            if is_newer_version(old, rec):
                 rec["revised_at"], rec["revised_run"] = now, run  # a new version of a known one
             result.updated.append(rec)
         else:

@@ -3,9 +3,10 @@
 The merged record keeps the richest value of each field: the longer author
 list, the complete abstract over a truncated one, the newest upvote count, the
 union of links and categories, the arXiv abstract page as URL. A newer arXiv
-version replaces title and abstract; an older one, or a source that names no
-version, only fills in an empty or truncated abstract of a known version. A paper is a cross-list only as long as every
-listing that announced it announced it as one.
+version (a v2 or later, when the stored version is unknown) replaces title and
+abstract; an older one, or a source that names no version, only fills in an
+empty or truncated abstract of a known version. A paper is a cross-list only as
+long as every listing that announced it announced it as one.
 """
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ def _union(a: list, b: list) -> list:
     return out
 
 
+def is_newer_version(old: dict, new: dict) -> bool:
+    """Is ``new`` a later arXiv version than the ``old`` record holds? A v2 (or later) is one also
+    when the stored version is unknown (a Daily Papers page, the HF JSON): a version before it
+    was out, so the stored text is at best as new."""
+    old_v = old.get("arxiv_version") or 0
+    new_v = new.get("arxiv_version") or 0
+    return bool(new.get("arxiv_id")) and new_v > old_v and (old_v > 0 or new_v > 1)
+
+
 def merge(old: dict, new: dict) -> dict:
     """Return ``old`` updated with what ``new`` (an Item dict) adds. Pure."""
     m = dict(old)
     old_v = old.get("arxiv_version") or 0
     new_v = new.get("arxiv_version") or 0
-    newer_version = bool(new.get("arxiv_id")) and new_v > old_v and old_v > 0
+    newer_version = is_newer_version(old, new)
     # the text of an older version, or of a source that names none, after a known version's
     older_text = old_v > 0 and new_v < old_v
 
