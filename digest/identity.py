@@ -114,6 +114,20 @@ def different_arxiv(a: str | None, b: str | None) -> bool:
     return bool(a and b and a != b)
 
 
+_ABSTRACT_KEY_CHARS = 400  # of the folded abstracts compared
+_ABSTRACT_MIN_CHARS = 32  # fewer in common proves nothing
+
+
+def same_abstract(a: str | None, b: str | None) -> bool:
+    """Do two abstracts read the same, with case, accents, punctuation, whitespace and TeX folded
+    (:func:`normalize_title`), one perhaps cut short (a page's truncated abstract)? What tells
+    apart two papers that share a title when the source names no arXiv id."""
+    ka = normalize_title((a or "")[: _ABSTRACT_KEY_CHARS * 2])[:_ABSTRACT_KEY_CHARS]
+    kb = normalize_title((b or "")[: _ABSTRACT_KEY_CHARS * 2])[:_ABSTRACT_KEY_CHARS]
+    n = min(len(ka), len(kb))
+    return n >= _ABSTRACT_MIN_CHARS and ka[:n] == kb[:n]
+
+
 def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     """Find an arXiv id in a URL, an ``oai:`` id, ``arXiv:...`` or a bare id.
 

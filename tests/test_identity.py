@@ -109,3 +109,14 @@ def test_item_id_of_a_clean_title_is_item_id(title):
 
     assert item_id_of_clean(clean_title(title)) == item_id(title)
     assert Item(title=title).id == item_id(title)
+
+
+def test_same_abstract_folds_the_text_and_allows_a_cut_one():
+    from digest.identity import same_abstract
+
+    full = "We introduce a learned index for sparse retrieval and show it halves the latency of search."
+    assert same_abstract(full, "we introduce a  learned-index for sparse retrieval, and show it halves…")
+    assert same_abstract(full.replace("index", "$\\alpha$-index"), full.replace("index", "α-index"))
+    assert not same_abstract(full, "An introduction to sheaf cohomology for graduate students, with exercises.")
+    assert not same_abstract("We study it.", "We study it.")  # too short to tell anything
+    assert not same_abstract(full, "") and not same_abstract(None, full)

@@ -29,7 +29,7 @@ def atom(*entries: dict) -> bytes:
 
 INTRO_A = {"aid": "2401.12345", "title": "Introduction", "summary": "We introduce a learned index.",
            "author": "Alice Smith", "cat": "cs.LG"}
-INTRO_B = {"aid": "2401.99999", "title": "Introduction", "summary": "An introduction to sheaf cohomology.",
+INTRO_B = {"aid": "2401.99999", "title": "Introduction", "summary": "An introduction to sheaf cohomology for graduate students, with exercises.",
            "author": "Carol White", "cat": "math.AG"}
 INTRO_C = {"aid": "2402.00077", "title": "Introduction.", "summary": "Notes for a course on optics.",
            "author": "Dan Brown", "cat": "physics.optics"}
@@ -83,3 +83,48 @@ def test_one_paper_twice_in_a_batch_is_still_merged(store, tmp_path):
         r = ingest_items(store, [page, *feed_items(tmp_path, "feed.xml", INTRO_A)], source="mixed")
     assert (len(r.new), r.merged) == (1, 1)
     assert r.new[0]["arxiv_id"] == "2401.12345" and r.new[0]["upvotes"] == 4
+
+
+INTRO_PAGE = """Daily Papers
+
+byAK and the research community
+
+Mar 11
+
+Introduction
+
+An introduction to sheaf cohomology for graduate students, with exercises.
+
+  • 1 authors
+·
+Jan 20, 2024 7
+"""
+
+
+def page_items(tmp_path, text=INTRO_PAGE):
+    import datetime
+
+    from digest.sources.dump import parse_dump
+
+    path = tmp_path / "page.txt"
+    path.write_text(text)
+    return parse_dump(path.read_text(), source=str(path), ref_date=datetime.date(2024, 3, 12)).items
+
+
+def test_a_page_without_arxiv_ids_goes_to_the_paper_of_its_title_with_its_abstract(store, tmp_path):
+    with store:
+        ingest_items(store, feed_items(tmp_path, "feed.xml", INTRO_A, INTRO_B), source="feed.xml")
+    with store:
+        r = ingest_items(store, page_items(tmp_path), source="page.txt")
+    assert (len(r.new), len(r.updated)) == (0, 1)
+    assert (r.updated[0]["arxiv_id"], r.updated[0]["upvotes"]) == ("2401.99999", 7)
+    by_arxiv = {rec["arxiv_id"]: rec for rec in store.iter_records()}
+    assert by_arxiv["2401.12345"]["upvotes"] is None and len(by_arxiv["2401.12345"]["sources"]) == 1
+
+
+def test_in_one_input_too_a_title_shared_by_two_papers_goes_by_its_abstract(store, tmp_path):
+    items = feed_items(tmp_path, "feed.xml", INTRO_A, INTRO_B) + page_items(tmp_path)
+    with store:
+        r = ingest_items(store, items, source="mixed")
+    assert (len(r.new), r.merged) == (2, 1)
+    assert {rec["arxiv_id"]: rec["upvotes"] for rec in store.iter_records()} == {"2401.12345": None, "2401.99999": 7}

@@ -75,10 +75,14 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         aid = d.get("arxiv_id")
         tkey = identity.normalize_title(d["title"])
         # the same rules as Store.lookup: the arXiv id, else the title, never across two arXiv ids
+        # (a title shared by several papers: the one with this abstract, as Store.lookup does)
         batch_id = by_arxiv.get(aid) if aid else None
+        cands: list[str] = []
         if batch_id is None:
-            batch_id = next((c for c in (d["id"], *by_tkey.get(tkey, ()))
-                             if c in pending and not identity.different_arxiv(aid, pending[c].get("arxiv_id"))), None)
+            cands = [c for c in dict.fromkeys((d["id"], *by_tkey.get(tkey, ())))
+                     if c in pending and not identity.different_arxiv(aid, pending[c].get("arxiv_id"))]
+            batch_id = next((c for c in cands if identity.same_abstract(d["abstract"], pending[c].get("abstract"))),
+                            None)
         taken = d["id"] in pending  # (by a different paper of this batch, when batch_id is None)
         base: dict | None
         if batch_id is not None:
@@ -91,6 +95,8 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
                     base, taken = None, True  # it has become another paper's in this batch
                 else:
                     batch_id, base = base["id"], pending[base["id"]]
+            if cands and (base is None or not identity.same_abstract(d["abstract"], base.get("abstract"))):
+                batch_id, base = cands[0], pending[cands[0]]  # no stored paper has its abstract either
         if base is None:
             if taken:
                 d["id"] = store.free_id(d, also_taken=pending)

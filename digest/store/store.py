@@ -709,7 +709,10 @@ class Store:
 
         A paper's id is the hash of its normalised title, so the id lookup finds the same
         title; the title-key index holds only papers stored under another id (a retitled
-        new version, a re-keyed collision). Two different arXiv ids never match."""
+        new version, a re-keyed collision). Two different arXiv ids never match. When several
+        papers have the title (two arXiv papers called "Introduction", and an item without an
+        arXiv id), the one with the item's abstract (:func:`identity.same_abstract`) is it,
+        else the one holding the title's own id."""
         db = self._db()
         aid = item.get("arxiv_id")
         if aid:
@@ -718,13 +721,19 @@ class Store:
                 return self._read_at(r[0], r[1], expect=r[2]), True
         r = db.execute("SELECT off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
         taken = r is not None
-        if r and not identity.different_arxiv(aid, r[2]):
-            return self._read_at(r[0], r[1], expect=item["id"]), True
-        tkey = identity.normalize_title(item["title"])
-        for r in db.execute("SELECT off, len, arxiv, id FROM items WHERE tkey=?", (tkey,)).fetchall():
-            if not identity.different_arxiv(aid, r[2]):
-                return self._read_at(r[0], r[1], expect=r[3]), taken
-        return None, taken
+        rows = [(r[0], r[1], item["id"])] if r and not identity.different_arxiv(aid, r[2]) else []
+        if not rows or item.get("abstract"):  # (another paper of this title is told apart by its abstract)
+            tkey = identity.normalize_title(item["title"])
+            rows += [(o, n, i) for o, n, a, i in db.execute("SELECT off, len, arxiv, id FROM items WHERE tkey=?",
+                                                            (tkey,)).fetchall()
+                     if i != item["id"] and not identity.different_arxiv(aid, a)]
+        if not rows:
+            return None, taken
+        if len(rows) > 1:
+            recs = [self._read_at(o, n, expect=i) for o, n, i in rows]
+            return next((rec for rec in recs if identity.same_abstract(item.get("abstract"), rec.get("abstract"))),
+                        recs[0]), taken
+        return self._read_at(rows[0][0], rows[0][1], expect=rows[0][2]), taken
 
     @guard_sqlite
     def free_id(self, d: dict, also_taken: Container[str] = ()) -> str:
