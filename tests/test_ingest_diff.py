@@ -128,3 +128,35 @@ def test_in_one_input_too_a_title_shared_by_two_papers_goes_by_its_abstract(stor
         r = ingest_items(store, items, source="mixed")
     assert (len(r.new), r.merged) == (2, 1)
     assert {rec["arxiv_id"]: rec["upvotes"] for rec in store.iter_records()} == {"2401.12345": None, "2401.99999": 7}
+
+
+def test_titles_of_no_letters_or_digits_are_told_apart_by_the_title_itself(store, tmp_path):
+    # the title key of "🤖" and of "🦾" is empty: it matches no other title
+    page = """Daily Papers
+
+Mar 11
+
+🤖
+
+A paper whose title is one robot emoji, about robots in general and their arms.
+
+  • 1 authors
+·
+Jan 20, 2024 7
+
+🦾
+
+A paper whose title is one arm emoji, about prosthetics and how people use them.
+
+  • 1 authors
+·
+Jan 20, 2024 3
+"""
+    with store:
+        r = ingest_items(store, page_items(tmp_path, page), source="page.txt")
+    assert (len(r.new), r.merged) == (2, 0)
+    with store:
+        again = ingest_items(store, page_items(tmp_path, page) + [Item(title="∑", abstract="Sums.")], source="x")
+    assert (len(again.new), len(again.unchanged)) == (1, 2)
+    assert sorted((rec["title"], rec["upvotes"]) for rec in store.iter_records()) == [
+        ("∑", None), ("🤖", 7), ("🦾", 3)]

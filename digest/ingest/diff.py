@@ -79,7 +79,7 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         batch_id = by_arxiv.get(aid) if aid else None
         cands: list[str] = []
         if batch_id is None:
-            cands = [c for c in dict.fromkeys((d["id"], *by_tkey.get(tkey, ())))
+            cands = [c for c in dict.fromkeys((d["id"], *(by_tkey.get(tkey, ()) if tkey else ())))
                      if c in pending and not identity.different_arxiv(aid, pending[c].get("arxiv_id"))]
             batch_id = next((c for c in cands if identity.same_abstract(d["abstract"], pending[c].get("abstract"))),
                             None)
@@ -113,7 +113,7 @@ def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool 
         pending[rec["id"]] = rec
         if rec.get("arxiv_id"):
             by_arxiv[rec["arxiv_id"]] = rec["id"]
-        for key in {identity.normalize_title(rec["title"]), tkey}:
+        for key in {identity.normalize_title(rec["title"]), tkey} - {""}:  # (no letter or digit: no key)
             ids = by_tkey.setdefault(key, [])
             if rec["id"] not in ids:
                 ids.append(rec["id"])

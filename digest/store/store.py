@@ -722,8 +722,8 @@ class Store:
         r = db.execute("SELECT off, len, arxiv FROM items WHERE id=?", (item["id"],)).fetchone()
         taken = r is not None
         rows = [(r[0], r[1], item["id"])] if r and not identity.different_arxiv(aid, r[2]) else []
-        if not rows or item.get("abstract"):  # (another paper of this title is told apart by its abstract)
-            tkey = identity.normalize_title(item["title"])
+        tkey = identity.normalize_title(item["title"])  # ("" for a title of no letter or digit: no key)
+        if tkey and (not rows or item.get("abstract")):  # (another paper of this title is told apart by its abstract)
             rows += [(o, n, i) for o, n, a, i in db.execute("SELECT off, len, arxiv, id FROM items WHERE tkey=?",
                                                             (tkey,)).fetchall()
                      if i != item["id"] and not identity.different_arxiv(aid, a)]
