@@ -138,9 +138,17 @@ def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     m = _ARXIV_IN_TEXT.search(text.strip())
     if not m:
         return None
-    aid = m.group(1) or m.group(2)
+    aid = m.group(1) or _old_style(m.group(2))
     version = int(m.group(3)) if m.group(3) else None
     return aid, version
+
+
+def _old_style(aid: str) -> str:
+    """An old-style id as arXiv writes it, whatever the case it came in: the archive in lower case,
+    its subject class in upper (``math.GT/0309136``, ``astro-ph/0601001``)."""
+    archive, number = aid.split("/", 1)
+    name, dot, subject = archive.partition(".")
+    return f"{name.lower()}{dot}{subject.upper()}/{number}"
 
 
 _ARXIV_REFERENCE = lazy_compile(
@@ -159,7 +167,7 @@ def arxiv_reference(text: str) -> str | None:
     m = _ARXIV_REFERENCE.fullmatch(text.strip())
     if not m:
         return None
-    return m.group(1) or m.group(2)
+    return m.group(1) or _old_style(m.group(2))
 
 
 def arxiv_abs_url(arxiv_id: str) -> str:

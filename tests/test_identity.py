@@ -43,6 +43,9 @@ def test_id_shape_and_short_id():
         ("oai:arXiv.org:2508.13180v1", ("2508.13180", 1)),
         ("http://arxiv.org/abs/astro-ph/0601001v1", ("astro-ph/0601001", 1)),
         ("arXiv:math.GT/0309136", ("math.GT/0309136", None)),
+        # old-style ids in another case are the same paper: the archive lower, its subject class upper
+        ("ASTRO-PH/0601001V1", ("astro-ph/0601001", 1)),
+        ("arXiv:MATH.gt/0309136", ("math.GT/0309136", None)),
         ("2312.0001", ("2312.0001", None)),
         ("no id here", None),
         (None, None),
@@ -75,6 +78,8 @@ def test_item_counts_authors():
     ("hep-th/9901001", "hep-th/9901001"),
     ("arXiv:math.GT/0309136v2", "math.GT/0309136"),
     ("https://arxiv.org/abs/astro-ph/0601001", "astro-ph/0601001"),
+    ("ASTRO-PH/0601001", "astro-ph/0601001"),  # typed in capitals: digest tag ASTRO-PH/0601001 y
+    ("Math.Gt/0309136v2", "math.GT/0309136"),
     ("2508", None),  # a hex id prefix, not an arXiv id
     ("596749aa", None),
     ("see 2508.14002", None),  # only a reference and nothing else

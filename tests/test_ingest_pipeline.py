@@ -476,3 +476,14 @@ def test_a_failing_source_is_named_even_when_its_error_begins_like_its_name(runn
     r = invoke(runner, "--config", config_for(tmp_path, server, "empty", "good"), "run", "--format", "json")
     assert r.exit_code == 1
     assert "Warning: empty: empty input" in r.stderr.splitlines(), r.stderr
+
+
+def test_an_old_style_arxiv_id_typed_in_capitals_finds_its_paper(runner, tmp_path):
+    """``digest tag ASTRO-PH/0601001 toread`` said "no paper with arXiv id ASTRO-PH/0601001" where
+    the lower-case form found it: old-style ids are now read as arXiv writes them."""
+    feed = atom().replace("2508.21001", "astro-ph/0601001")
+    invoke(runner, "ingest", write(tmp_path, "old.xml", feed))
+    r = runner.invoke(cli, ["tag", "ASTRO-PH/0601001V1", "toread"])
+    assert r.exit_code == 0, r.output
+    tagged = json.loads(invoke(runner, "list", "--tag", "toread", "--format", "json").stdout)
+    assert [t["arxiv_id"] for t in tagged] == ["astro-ph/0601001"]
