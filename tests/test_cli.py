@@ -536,6 +536,20 @@ def test_ingest_counts_add_up_when_an_input_holds_a_paper_twice(runner, tmp_path
     assert sum(nums) == 3
 
 
+def test_a_dump_holding_a_paper_twice_counts_it_merged_as_other_inputs_do(runner, data_dir):
+    """README: a paper an input holds twice is stored once and counted as "merged" (the counts
+    add up to "parsed"): a Daily Papers page pasted with an entry twice says so in the same words
+    as a JSON or a feed, in ingest's line and in parse's."""
+    src = data_dir / "dumps" / "duplicate.txt"
+    r = run(runner, "ingest", str(src))
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.splitlines() == [
+        f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"]
+    r = run(runner, "parse", str(src))
+    assert len(r.stdout.splitlines()) == 2
+    assert r.stderr.splitlines() == [f"{src}: 3 parsed, 1 merged (the same paper twice in this input)"]
+
+
 # --------------------------------------------------------------------------- issue 14: arXiv ids as ids
 @pytest.mark.parametrize("ref", ["2508.21001", "2508.21001v2", "arXiv:2508.21001", "https://arxiv.org/abs/2508.21001v1",
                                  "https://arxiv.org/pdf/2508.21001", "https://huggingface.co/papers/2508.21001"])
