@@ -450,6 +450,12 @@ def emit_report(ctx: click.Context, report, fmt: str) -> None:
         click.echo(report.summary(), err=True)
 
 
+def merged_clause(merged: int) -> str:
+    """``, 1 merged (...)`` for the papers an input held twice (empty when none): with it the
+    counts add up to "parsed"."""
+    return f", {merged} merged (the same paper twice in this input)" if merged else ""
+
+
 def print_counts(results) -> bool:
     """Per-input counts and warnings to stderr; True when an input failed."""
     failed = False
@@ -461,10 +467,9 @@ def print_counts(results) -> bool:
             click.echo(f"Error: {res.error}", err=True)
             continue
         c = res.counts()
-        merged = f", {c['merged']} merged (the same paper twice in this input)" if c["merged"] else ""
         click.echo(
             f"{c['source']}: {c['parsed']} parsed, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged{merged}",
+            f"{c['unchanged']} unchanged{merged_clause(c['merged'])}",
             err=True,
         )
     return failed
@@ -584,7 +589,7 @@ def parse(ctx, inputs, ref_date, kind, fmt):
                 click.echo(to_json(row))
             else:
                 everything.append(row)
-        click.echo(f"{name}: {len(parsed.items)} parsed", err=True)
+        click.echo(f"{name}: {len(parsed.items) + parsed.merged} parsed{merged_clause(parsed.merged)}", err=True)
     if fmt == "json":
         click.echo(to_json(everything, indent=2))
     if failed:

@@ -104,3 +104,4 @@ class ParseResult:
     kind: str
     warnings: list[str] = field(default_factory=list)
     date: str | None = None  # the page/feed date when the source states one (YYYY-MM-DD)
+    merged: int = 0  # entries the parser merged into another (the same paper twice in the input)

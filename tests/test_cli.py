@@ -362,6 +362,29 @@ def test_busy_store_exits_75(runner, tmp_path, day1, isolated_home):
         p.wait()
 
 
+def test_busy_store_names_no_pid_that_is_gone(runner, tmp_path, day1, isolated_home):
+    """The lock file keeps the pid of the last digest that held it; held by another program
+    (flock(1), a backup script), the wait names no pid rather than that finished digest's."""
+    store = isolated_home / "store"
+    assert run(runner, "ingest", day1).exit_code == 0  # leaves this process's pid behind
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (store / "lock").write_text(f"{gone.pid}\n")
+    hold = ("import fcntl, sys, time\nfd = open(sys.argv[1], 'a')\nfcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\ntime.sleep(5)\n")
+    p = subprocess.Popen([sys.executable, "-c", hold, str(store / "lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        cfg = tmp_path / "c.toml"
+        cfg.write_text("[store]\nlock_timeout = 0.3\n")
+        r = run(runner, "--config", str(cfg), "ingest", day1)
+        assert r.exit_code == 75
+        assert r.stderr.splitlines()[0] == f"waiting for another digest to finish with {store} … (up to 0.3s)"
+    finally:
+        p.kill()
+        p.wait()
+
+
 def test_python_dash_m_and_console_script():
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, env=env)
@@ -511,6 +534,20 @@ def test_ingest_counts_add_up_when_an_input_holds_a_paper_twice(runner, tmp_path
     assert line == f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"
     nums = [int(n) for n in re.findall(r"(\d+) (?:new|updated|unchanged|merged)", line)]
     assert sum(nums) == 3
+
+
+def test_a_dump_holding_a_paper_twice_counts_it_merged_as_other_inputs_do(runner, data_dir):
+    """README: a paper an input holds twice is stored once and counted as "merged" (the counts
+    add up to "parsed"): a Daily Papers page pasted with an entry twice says so in the same words
+    as a JSON or a feed, in ingest's line and in parse's."""
+    src = data_dir / "dumps" / "duplicate.txt"
+    r = run(runner, "ingest", str(src))
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.splitlines() == [
+        f"{src}: 3 parsed, 2 new, 0 updated, 0 unchanged, 1 merged (the same paper twice in this input)"]
+    r = run(runner, "parse", str(src))
+    assert len(r.stdout.splitlines()) == 2
+    assert r.stderr.splitlines() == [f"{src}: 3 parsed, 1 merged (the same paper twice in this input)"]
 
 
 # --------------------------------------------------------------------------- issue 14: arXiv ids as ids

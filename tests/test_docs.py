@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import click
@@ -200,3 +201,23 @@ def test_every_config_key_the_code_accepts_is_in_the_readme():
                if not re.search(rf"^(# ?)?{re.escape(key)} *=", examples.get(table, ""), re.M)
                and f"[{table}] {key}" not in README and f"`{key}` key" not in README]
     assert missing == []
+
+
+def test_the_memory_bounds_the_readme_promises_are_the_ones_the_stress_tests_assert():
+    """"What digest guarantees" states peak RSS as about A MB + F x the input per kind:
+    tests/stress/test_resources.py asserts the baseline (~20 MB) + FIXED + FACTOR x the input."""
+    source = (REPO / "tests" / "stress" / "test_resources.py").read_text(encoding="utf-8")
+    factor = ast.literal_eval(re.search(r"^FACTOR = (\{.*\})$", source, re.M).group(1))
+    fixed = ast.literal_eval(re.search(r"^FIXED = (\{.*\})$", source, re.M).group(1))
+    text = " ".join(README.split("Memory is bounded:", 1)[1].split(";", 1)[0].split())
+    said = dict(zip(("dump", "feed", "hf_json"),
+                    ((int(a), float(f)) for a, f in re.findall(r"(\d+) MB \+ ([\d.]+) x", text)), strict=True))
+    assert said == {kind: (20 + fixed[kind], factor[kind]) for kind in factor}
+
+
+def test_the_exit_codes_table_names_the_codes_digest_uses():
+    from digest.errors import EXIT_BUSY, EXIT_ERROR
+
+    section = README.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    codes = re.findall(r"^\| ([\d, ]+) \|", section, re.M)
+    assert codes[:4] == ["0", str(EXIT_ERROR), "2", str(EXIT_BUSY)]  # 2: click's usage errors

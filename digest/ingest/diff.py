@@ -56,11 +56,13 @@ class IngestResult:
 
 
 def ingest_items(store: Store, items: list[Item], *, source: str, dry_run: bool = False,
-                 now: str | None = None, feedback: Feedback = QUIET) -> IngestResult:
-    """Diff ``items`` against the store and append what is new or changed (lock held)."""
+                 now: str | None = None, feedback: Feedback = QUIET, merged: int = 0) -> IngestResult:
+    """Diff ``items`` against the store and append what is new or changed (lock held).
+    ``merged``: entries the parser already merged into one of ``items`` (ParseResult.merged),
+    counted as parsed and merged like the duplicates merged here."""
     now = now or utcnow()
     day = now[:10]
-    result = IngestResult(source=source, parsed=len(items))
+    result = IngestResult(source=source, parsed=len(items) + merged)
     run = store.next_run()
     pending: dict[str, dict] = {}  # id -> merged record (within this batch)
     stored: dict[str, dict | None] = {}  # id -> the stored record it started from

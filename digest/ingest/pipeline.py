@@ -155,7 +155,8 @@ def ingest_inputs(store: Store, names: list[str], *, kind: str | None = None,
         try:
             parsed = parse_input(name, kind=kind, ref_date=ref_date, stdin=stdin, timeout=timeout,
                                  user_agent=user_agent, feedback=feedback)
-            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run, feedback=feedback)
+            res = ingest_items(store, parsed.items, source=source, dry_run=dry_run, feedback=feedback,
+                               merged=parsed.merged)
             res.warnings.extend(parsed.warnings)
         except InputError as exc:
             res = IngestResult(source=source, error=str(exc))
@@ -310,7 +311,7 @@ def _run_url(store: Store, src: Source, st: dict, run: SourceRun, cfg: Config, r
     batch = max((it.published for it in parsed.items if it.published), default=None)
     if batch:
         st["batch"] = batch  # the newest date the source serves (its calendar compares it)
-    ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
+    ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback, merged=parsed.merged)
     ing.warnings.extend(parsed.warnings)
     run.results.append(ing)
     # remember validators only once the content is safely stored
@@ -337,7 +338,7 @@ def _run_path(store: Store, src: Source, st: dict, run: SourceRun, ref_date: dat
             continue
         try:
             parsed = parse_input(name, kind=src.kind, ref_date=ref_date, feedback=feedback)
-            ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback)
+            ing = ingest_items(store, parsed.items, source=src.name, feedback=feedback, merged=parsed.merged)
             ing.warnings.extend(parsed.warnings)
             if sig:
                 seen[name] = sig

@@ -241,8 +241,6 @@ def _parse_dump(data: bytes | str, source: str, ref_date: datetime.date) -> Pars
         raise InputError("no papers found: not a Daily Papers text dump", path=source)
 
     warnings: list[str] = []
-    if duplicates:
-        warnings.append(f"{duplicates} duplicate entries merged")
     if read.orphans:
         warnings.append(f"dropped {len(read.orphans)} title(s) without an abstract, e.g. {_quote(read.orphans[0])}")
     if len(trailing) == 1:
@@ -266,6 +264,7 @@ def _parse_dump(data: bytes | str, source: str, ref_date: datetime.date) -> Pars
         kind=KIND,
         warnings=warnings,
         date=read.page_date.isoformat() if read.page_date else None,
+        merged=duplicates,  # counted with the input's own (ingest: "1 merged"), not a warning
     )
 
 

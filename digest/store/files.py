@@ -190,12 +190,23 @@ class FileLock:
         self._fd: int | None = None
 
     def holder(self) -> int | None:
-        """The pid written in the lock file by the process that holds it (None if unknown)."""
+        """The pid written in the lock file by the process that holds it (None if unknown). The
+        file keeps the pid of the last digest that held the lock, so a pid no process has any
+        more is not the holder's (another program holds it, flock(1) say): None."""
         try:
             text = self.path.read_text(encoding="ascii", errors="replace").strip()
         except OSError:
             return None
-        return int(text) if text.isdigit() else None
+        pid = int(text) if text.isdigit() else 0
+        if pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except (OSError, OverflowError):  # PermissionError: alive, another user's
+            pass
+        return pid
 
     def acquire(self) -> None:
         if fcntl is None:  # pragma: no cover
