@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from digest import paths
@@ -188,7 +190,7 @@ def test_relative_paths_are_relative_to_the_config_file_whatever_the_working_dir
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    repo = Path(__file__).resolve().parent.parent  # (tests is no package: conftest cannot be imported)
 
     conf = tmp_path / "conf"
     (conf / "pages").mkdir(parents=True)
@@ -204,7 +206,7 @@ def test_relative_paths_are_relative_to_the_config_file_whatever_the_working_dir
     assert loaded.sources[1].path == "~/nothing-here.txt"  # ~ is the home folder, as before
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=str(repo))
     p = subprocess.run([sys.executable, "-m", "digest", "--config", str(cfg), "run", "--format", "json"],
                        cwd=elsewhere, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stderr
