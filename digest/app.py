@@ -18,7 +18,7 @@ from digest import config as configmod
 from digest import paths
 from digest.config import Config
 from digest.dates import day_start, local_day
-from digest.errors import DigestError, InputError, NotFound
+from digest.errors import DigestError, InputError, NotFound, named
 from digest.feedback import QUIET, Feedback
 from digest.ranking.rank import build_report, can_match, rank_records, scorer_for, update_semantic_cache
 from digest.ranking.report import Mode, Report, SourceLine
@@ -566,7 +566,7 @@ def run(ctx: Context, *, ref_date: date | None = None, limit: int | None = None,
     warnings = list(store.warnings)
     for run_ in runs:
         warnings.extend(run_.warnings)
-        warnings.extend(f"{run_.name}: {e}" if not e.startswith(f"{run_.name}: ") else e for e in run_.errors)
+        warnings.extend(named(run_.name, e) for e in run_.errors)
         if run_.stale_warning:
             warnings.append(run_.stale_warning)
     heading = f"New papers, {date.today().isoformat()}"

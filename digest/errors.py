@@ -14,6 +14,13 @@ EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another digest holds the store lock; try again later
 
 
+def named(name: str, message: str) -> str:
+    """``message`` said of ``name`` (a file, a source): ``"NAME: message"``, unless it already
+    begins so. (``"NAME: "`` with its colon: a source called "empty" still names itself before
+    "empty input".)"""
+    return message if message.startswith(f"{name}: ") else f"{name}: {message}"
+
+
 class DigestError(Exception):
     """Base class: a problem we can explain to the user in one line."""
 
@@ -25,8 +32,8 @@ class DigestError(Exception):
         # Lines that follow the one-line message (the candidates of an ambiguous id), each one
         # clean line too; the CLI prints them indented under ``Error: ...``.
         self.details = [collapse(d) for d in details or ()]
-        if self.path and not message.startswith(f"{self.path}: "):  # (not "empty input" for "empty")
-            message = f"{self.path}: {message}"
+        if self.path:
+            message = named(self.path, message)
         # One line, always: data from files must not break the message apart, nor reach the
         # terminal as control characters (a title quoted in an error is data too).
         message = collapse(storable(str(message)))

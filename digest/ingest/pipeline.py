@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from digest.config import Config, Source
 from digest.dates import parse_utc
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, named
 from digest.feedback import QUIET, Feedback
 from digest.ingest.diff import IngestResult, ingest_items
 from digest.item import ParseResult
@@ -118,7 +118,7 @@ def parse(data: bytes, *, source: str, kind: str | None, ref_date: date) -> Pars
 
     result = parse_bytes(data, source=source, kind=kind, ref_date=ref_date)
     # every warning names its input, whichever parser wrote it
-    result.warnings = [w if w.startswith(f"{source}: ") else f"{source}: {w}" for w in result.warnings]
+    result.warnings = [named(source, w) for w in result.warnings]
     return result
 
 
