@@ -341,25 +341,31 @@ def test_demo_runs_on_builtin_sample_and_touches_no_store(runner, isolated_home)
     assert "digest demo" in r.stdout
 
 
+def _ingest_while_held(runner, tmp_path, day1, hold: str, target):
+    """``digest ingest`` (lock_timeout 0.3 s) while a process running ``hold`` on ``target`` holds
+    the store's lock: (the CLI result, the holder's pid)."""
+    p = subprocess.Popen([sys.executable, "-c", hold, str(target)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        cfg = tmp_path / "c.toml"
+        cfg.write_text("[store]\nlock_timeout = 0.3\n")
+        return run(runner, "--config", str(cfg), "ingest", day1), p.pid
+    finally:
+        p.kill()
+        p.wait()
+
+
 def test_busy_store_exits_75(runner, tmp_path, day1, isolated_home):
     hold = (
         "import sys, time\nfrom digest.store import Store\n"
         "with Store(sys.argv[1]):\n    print('locked', flush=True)\n    time.sleep(5)\n"
     )
     store = isolated_home / "store"
-    p = subprocess.Popen([sys.executable, "-c", hold, str(store)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "locked"
-        cfg = tmp_path / "c.toml"
-        cfg.write_text("[store]\nlock_timeout = 0.3\n")
-        r = run(runner, "--config", str(cfg), "ingest", day1)
-        assert r.exit_code == 75
-        waiting, error = r.stderr.splitlines()
-        assert waiting == f"waiting for another digest (pid {p.pid}) to finish with {store} … (up to 0.3s)"
-        assert error.startswith("Error: ") and "busy" in error
-    finally:
-        p.kill()
-        p.wait()
+    r, pid = _ingest_while_held(runner, tmp_path, day1, hold, store)
+    assert r.exit_code == 75
+    waiting, error = r.stderr.splitlines()
+    assert waiting == f"waiting for another digest (pid {pid}) to finish with {store} … (up to 0.3s)"
+    assert error.startswith("Error: ") and "busy" in error
 
 
 def test_busy_store_names_no_pid_that_is_gone(runner, tmp_path, day1, isolated_home):
@@ -372,17 +378,9 @@ def test_busy_store_names_no_pid_that_is_gone(runner, tmp_path, day1, isolated_h
     (store / "lock").write_text(f"{gone.pid}\n")
     hold = ("import fcntl, sys, time\nfd = open(sys.argv[1], 'a')\nfcntl.flock(fd, fcntl.LOCK_EX)\n"
             "print('locked', flush=True)\ntime.sleep(5)\n")
-    p = subprocess.Popen([sys.executable, "-c", hold, str(store / "lock")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "locked"
-        cfg = tmp_path / "c.toml"
-        cfg.write_text("[store]\nlock_timeout = 0.3\n")
-        r = run(runner, "--config", str(cfg), "ingest", day1)
-        assert r.exit_code == 75
-        assert r.stderr.splitlines()[0] == f"waiting for another digest to finish with {store} … (up to 0.3s)"
-    finally:
-        p.kill()
-        p.wait()
+    r, _ = _ingest_while_held(runner, tmp_path, day1, hold, store / "lock")
+    assert r.exit_code == 75
+    assert r.stderr.splitlines()[0] == f"waiting for another digest to finish with {store} … (up to 0.3s)"
 
 
 def test_python_dash_m_and_console_script():

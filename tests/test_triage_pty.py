@@ -67,6 +67,23 @@ class Terminal:
             os.write(self.master, k.encode())
             self.read(pause)
 
+    def go_away(self, timeout: float = 15.0) -> int:
+        """Close the terminal under the child (the master side) and wait for the child to end:
+        its exit status; the test fails if it is still running after ``timeout``."""
+        os.close(self.master)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"digest triage still running {timeout:g} s after its terminal went away")
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        """The child killed if it is still running (a test that failed half-way leaves none)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def close(self) -> int:
         try:
             rc = self.proc.wait(timeout=20)
@@ -143,15 +160,9 @@ def test_triage_whose_terminal_goes_away_without_a_hangup_quits_and_keeps_the_ke
     try:
         assert term.wait_for(b"quit"), term.output[-2000:]
         term.type("y")
-        os.close(term.master)  # the terminal goes away
-        try:
-            term.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pytest.fail("digest triage still running 15 s after its terminal went away")
+        term.go_away()
     finally:
-        if term.proc.poll() is None:
-            os.killpg(term.proc.pid, signal.SIGKILL)
-            term.proc.wait()
+        term.kill()
     evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
     assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
 
@@ -165,15 +176,9 @@ def test_triage_whose_window_is_closed_exits_as_hung_up_and_keeps_the_keys(data_
     try:
         assert term.wait_for(b"quit"), term.output[-2000:]
         term.type("y")
-        os.close(term.master)  # the window closes
-        try:
-            rc = term.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pytest.fail("digest triage still running 15 s after its terminal hung up")
+        rc = term.go_away()  # the window closes
     finally:
-        if term.proc.poll() is None:
-            os.killpg(term.proc.pid, signal.SIGKILL)
-            term.proc.wait()
+        term.kill()
     assert rc == 128 + signal.SIGHUP
     evs = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
     assert [(e["type"], e.get("decision") or e.get("tag")) for e in evs] == [("triage", "keep"), ("tag", "toread")]
